@@ -1,0 +1,13 @@
+/* papertrader exchange-sim: not built yet (placeholder until its issue lands). */
+#include "commands.h"
+#include "pt_core.h"
+
+#include <stdio.h>
+
+int cmd_exchange_sim(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "papertrader exchange-sim: not available in this build yet\n");
+    return PT_EXIT_FAILURE;
+}

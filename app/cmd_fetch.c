@@ -1,0 +1,13 @@
+/* papertrader fetch: not built yet (placeholder until its issue lands). */
+#include "commands.h"
+#include "pt_core.h"
+
+#include <stdio.h>
+
+int cmd_fetch(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "papertrader fetch: not available in this build yet\n");
+    return PT_EXIT_FAILURE;
+}

@@ -1,0 +1,29 @@
+/* app: the `papertrader` command line. One file per subcommand
+ * (cmd_<name>.c) exporting `int cmd_<name>(int argc, char **argv)` that
+ * returns a process exit code (enum pt_exit). argv[0] is the subcommand
+ * name, so getopt_long works as usual.
+ *
+ * Must never: hold engine logic. Commands parse options, wire modules
+ * together and print results; everything else lives in the modules. */
+#ifndef PT_APP_COMMANDS_H
+#define PT_APP_COMMANDS_H
+
+/* X(name-in-cli, function, one-line summary) */
+#define PT_COMMAND_MAP(X)                                                              \
+    X("check", cmd_check, "data-quality report for candle CSV files")                  \
+    X("backtest", cmd_backtest, "replay candle files through the engine")              \
+    X("strategies", cmd_strategies, "list built-in strategies and their parameters")   \
+    X("run", cmd_run, "live paper session against an exchange stream")                 \
+    X("demo", cmd_demo, "built-in exchange simulator + live session + dashboard")      \
+    X("exchange-sim", cmd_exchange_sim, "serve a simulated exchange on loopback")      \
+    X("fetch", cmd_fetch, "download historical candles to CSV")                        \
+    X("config", cmd_config, "validate a config file and print the effective config")
+
+#define PT_CMD_DECL_(cli, fn, help) int fn(int argc, char **argv);
+PT_COMMAND_MAP(PT_CMD_DECL_)
+#undef PT_CMD_DECL_
+
+/* Shared by subcommands: true if argv has -h/--help (before any "--"). */
+int app_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* Clocks and process figures. */
+#include "pt_core.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t pt_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t pt_mono_ms(void) { return pt_mono_ns() / 1000000LL; }
+
+int64_t pt_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000LL;
+}
+
+static long status_field_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            kb = strtol(line + klen + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+long pt_rss_peak_kb(void) { return status_field_kb("VmHWM"); }
+long pt_rss_now_kb(void) { return status_field_kb("VmRSS"); }
