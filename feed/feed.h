@@ -108,9 +108,141 @@ typedef struct feed_source {
 /* A source over one CSV file; the source owns the reader. */
 int feed_source_csv(const char *path, const feed_csv_opts *opts, feed_source *out);
 /* k-way merge of n sources by (ts_ms, source index): all symbols advance
- * together in event time. Takes ownership of the n sources (copied). */
+ * together in event time. Takes ownership of the n sources (copied), also
+ * when it fails (they are freed then). A source's own row order is kept. */
 int feed_source_merge(const feed_source *srcs, size_t n, feed_source *out);
 void feed_source_free(feed_source *src); /* NULL or empty: no-op */
+
+/* ======================================================= live feed (live)
+ * Exchange WebSocket client + REST backfill. One adapter per exchange
+ * protocol (a const table, feed_live_internal.h). Everything here runs on the
+ * lws service thread except the REST worker inside; see docs/feed.md.
+ *
+ * Ownership: feed_live_new() returns a feed the caller frees with
+ * feed_live_free() (NULL is a no-op) BEFORE lws_context_destroy(). The config
+ * is copied. Candles passed to callbacks are borrowed for the call only. */
+struct lws_context;
+
+/* Why a live message (or REST row) was dropped. */
+#define FEED_DROP_MAP(X)                                                       \
+    X(FEED_DROP_INVALID_JSON, "invalid_json")                                  \
+    X(FEED_DROP_SCHEMA, "schema")             /* wrong shape / missing key */  \
+    X(FEED_DROP_BAD_NUMBER, "bad_number")     /* price not a finite > 0 */     \
+    X(FEED_DROP_BAD_TIME, "bad_time")         /* time missing or absurd */     \
+    X(FEED_DROP_WRONG_SYMBOL, "wrong_symbol") /* not subscribed */             \
+    X(FEED_DROP_WRONG_INTERVAL, "wrong_interval")                              \
+    X(FEED_DROP_BINARY, "binary")             /* binary frame */               \
+    X(FEED_DROP_TOO_BIG, "too_big")           /* over max_msg_bytes */         \
+    X(FEED_DROP_EXCHANGE_ERROR, "exchange_error") /* error frame */
+
+typedef enum feed_drop_reason {
+#define FEED_DROP_ENUM_(name, text) name,
+    FEED_DROP_MAP(FEED_DROP_ENUM_)
+#undef FEED_DROP_ENUM_
+    FEED_DROP__COUNT
+} feed_drop_reason;
+const char *feed_drop_name(feed_drop_reason r);
+
+typedef enum feed_breaker_state {
+    FEED_BREAKER_CLOSED = 0, /* requests flow */
+    FEED_BREAKER_OPEN,       /* no requests until the open period ends */
+    FEED_BREAKER_HALF_OPEN,  /* one probe in flight */
+} feed_breaker_state;
+const char *feed_breaker_name(feed_breaker_state s);
+
+typedef enum feed_conn_state {
+    FEED_CONN_IDLE = 0,
+    FEED_CONN_CONNECTING,
+    FEED_CONN_BACKFILLING, /* connected; REST gap fill in progress */
+    FEED_CONN_LIVE,
+    FEED_CONN_STALE,       /* silent past stale_after: reconnecting */
+    FEED_CONN_WAITING,     /* backoff before the next attempt */
+} feed_conn_state;
+const char *feed_conn_name(feed_conn_state s);
+
+typedef struct feed_live_config {
+    const char *exchange;    /* "binance" | "bitvavo" */
+    const char *ws_url;      /* base, e.g. "wss://stream.binance.com:9443"; NULL = adapter default */
+    const char *rest_url;    /* base (scheme://host[:port]); NULL = adapter default */
+    const char *const *symbols; /* exchange spelling ("BTCUSDT", "BTC-EUR") */
+    size_t n_symbols;        /* 1..FEED_LIVE_MAX_SYMBOLS */
+    int64_t interval_ms;     /* must have an exchange name (60000 = "1m") */
+    int64_t backoff_base_ms; /* 0 = 500 */
+    int64_t backoff_cap_ms;  /* 0 = 30000 */
+    int64_t healthy_ms;      /* valid data this long resets the backoff; 0 = 60000 */
+    int64_t stale_after_ms;  /* no data -> stale + reconnect; 0 = 3 x update period (>= 10 s) */
+    size_t max_msg_bytes;    /* 0 = 1 MiB; bigger -> close 1009 */
+    const char *ca_file;     /* extra CA (tests); NULL = system CAs only */
+    int64_t close_grace_ms;  /* no-closed-flag exchanges: bar final at open+interval+grace; 0 = 5000 */
+    int ping_secs;           /* lws validity ping; 0 = 20 */
+    int hangup_secs;         /* no pong this long -> hang up; 0 = 30 */
+    int backfill;            /* 1 (default when set by caller) = REST gap fill; 0 = off */
+    size_t max_buffered;     /* live closed candles held during a backfill; 0 = 4096 */
+} feed_live_config;
+#define FEED_LIVE_MAX_SYMBOLS 64
+
+typedef struct feed_live_callbacks {
+    /* c->closed = 1: final bar, strictly increasing ts per symbol, once.
+     * c->closed = 0: in-progress update of the newest bar. */
+    void (*on_candle)(void *ud, const pt_candle *c);
+    /* connection state changes; reason is a short static/borrowed text */
+    void (*on_state)(void *ud, feed_conn_state st, const char *reason);
+} feed_live_callbacks;
+
+typedef struct feed_live_symbol_stats {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t last_closed_ts; /* INT64_MIN = none yet */
+    int64_t last_msg_mono_ms; /* 0 = never */
+    uint64_t closed, updates, duplicates, out_of_order, gaps, gap_candles;
+} feed_live_symbol_stats;
+
+typedef struct feed_live_stats {
+    uint64_t msgs, bytes;
+    uint64_t dropped[FEED_DROP__COUNT];
+    uint64_t duplicates, out_of_order, gaps;
+    uint64_t connects, reconnects, stale_events, oversized;
+    uint64_t backfills, backfilled_candles, backfill_failures, buffer_overflows;
+    uint64_t rest_ok, rest_http_err, rest_net_err, rest_rate_limited, rest_parse_err;
+    uint64_t rate_limit_waits;
+    feed_breaker_state breaker;
+    feed_conn_state state;
+    int backoff_attempt;
+    int64_t last_msg_age_ms; /* -1 = never */
+    size_t n_symbols;
+    feed_live_symbol_stats sym[FEED_LIVE_MAX_SYMBOLS];
+} feed_live_stats;
+
+typedef struct feed_live feed_live;
+
+/* Exchange protocol adapters (const tables, defined in
+ * feed_live_internal.h): "binance" | "bitvavo"; NULL if unknown. */
+typedef struct feed_adapter feed_adapter;
+const feed_adapter *feed_adapter_find(const char *name);
+
+/* Creates the client vhost on cx (created by the caller with
+ * DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS) and starts connecting at once.
+ * Unsets http_proxy/HTTP_PROXY for this process (lws would route even
+ * loopback through it; docs/feed.md). PT_EINVAL bad config (logged),
+ * PT_EUNSUPPORTED unknown exchange/interval, PT_ENOMEM, PT_EIO vhost. */
+int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const feed_live_callbacks *cb,
+                  void *ud, feed_live **out);
+/* Snapshot; loop thread only. */
+void feed_live_get_stats(const feed_live *f, feed_live_stats *out);
+/* Closes the connection and joins the REST worker. Loop thread. */
+void feed_live_free(feed_live *f);
+
+/* REST history download (synchronous; for `papertrader fetch`, never the
+ * loop thread). Calls on_candle for each closed candle in [since, until),
+ * ascending, once. until_ms <= 0 = now. rest_url NULL = adapter default.
+ * PT_OK, PT_EUNSUPPORTED, PT_ENET/PT_ERATELIMIT/PT_EPARSE after retries. */
+typedef struct feed_fetch_opts {
+    const char *exchange, *rest_url, *symbol, *ca_file;
+    int64_t interval_ms, since_ms, until_ms;
+    int max_attempts;        /* per page; 0 = 6 */
+    int64_t max_retry_after_ms; /* 0 = 600000 */
+} feed_fetch_opts;
+typedef int (*feed_fetch_fn)(void *ud, const pt_candle *c); /* nonzero stops */
+int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats);
 
 #ifdef __cplusplus
 }
