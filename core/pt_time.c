@@ -271,6 +271,11 @@ int pt_parse_time(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz
 
 int pt_format_iso_ms(int64_t ms, char *buf, size_t cap)
 {
+    /* clamp to years 0..9999 so the arithmetic below can never overflow */
+    if (ms < -62167219200000LL)
+        ms = -62167219200000LL;
+    if (ms > 253402300799999LL)
+        ms = 253402300799999LL;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
     int64_t rem = ms - days * 86400000;
     int64_t y;

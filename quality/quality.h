@@ -110,7 +110,8 @@ void quality_note_rejected_row(quality_checker *qc);
 double quality_score(const quality_checker *qc);
 /* "Excellent" 90-100, "Good" 75-89, "Fair" 60-74, "Poor" 40-59, "Critical" < 40 */
 const char *quality_level(double score);
-/* New entries allowed only at or above the threshold; threshold 0 = always. */
+/* New entries allowed only at or above the threshold; threshold 0 = always;
+ * a negative threshold means the configured cfg.min_score. */
 int quality_gate_allows_entry(const quality_checker *qc, double threshold);
 const quality_counts *quality_get_counts(const quality_checker *qc);
 
