@@ -1,13 +1,538 @@
-/* papertrader backtest: not built yet (placeholder until its issue lands). */
+/* papertrader backtest: replay candle files through the engine (sim/) and
+ * book the result with portfolio/ (ledger files, metrics, report). This
+ * file only parses options and wires modules; every decision is in sim/.
+ * Same inputs and options give byte-identical trades.csv, portfolio.csv and
+ * report.json: nothing here that reaches those files reads the wall clock. */
 #include "commands.h"
+#include "feed.h"
+#include "portfolio.h"
 #include "pt_core.h"
+#include "sim.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BT_MAX_FILES 64
+#define BT_MAX_PARAMS 32
+
+typedef struct bt_opts {
+    const char *strategy, *symbol, *out;
+    const char *params[BT_MAX_PARAMS];
+    int n_params, json, quiet;
+    sim_engine_config cfg;
+    const char *sizing_text;
+} bt_opts;
+
+typedef struct bt_ctx {
+    pf_ledger *lg;
+    pf_metrics *m;
+    int io_err;
+    uint64_t candles;
+    int progress;
+    int64_t t0_ms, last_draw_ms;
+} bt_ctx;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: papertrader backtest [options] FILE...\n"
+            "  Replays candle CSV files through the engine, in event-time order across files,\n"
+            "  with one portfolio for all symbols. Writes trades.csv, portfolio.csv,\n"
+            "  report.json and session.json into --out, prints the metrics.\n"
+            "options:\n"
+            "  --strategy NAME|PATH.so   strategy (default sma_cross); --param K=V sets a parameter\n"
+            "  --symbol S                symbol for a single file without a symbol column\n"
+            "  --cash N                  starting cash (default 10000)\n"
+            "  --fee-bps N               taker and maker fee (default 10); --maker-fee-bps N\n"
+            "  --slippage-bps N          taker slippage (default 0)\n"
+            "  --sizing all-in|quote:N|percent:P|risk:P   (default all-in)\n"
+            "  --atr-period N --atr-mult K   stop distance for risk sizing (14, 2)\n"
+            "  --min-quality N           quality gate for new entries, 0 = off (default 60)\n"
+            "  --max-positions N  --max-exposure-pct P  --daily-loss-pct P\n"
+            "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
+            "  --allow-short  --close-at-end\n"
+            "  --out DIR                 output folder (default logs/<UTC time>-backtest)\n"
+            "  --json                    print report.json instead of the table\n"
+            "  --quiet                   no log lines on stderr\n"
+            "  --config FILE             not supported yet\n"
+            "exit: 0 ok, 1 output error, 2 bad options, 3 input file missing or not candles\n");
+}
+
+/* A number flag: strict, finite, within [lo, hi]. */
+static int num(const char *flag, const char *text, double lo, double hi, double *out)
+{
+    double v;
+    const char *why = "out of range";
+    if (pt_parse_decimal(text, strlen(text), &v, &why) || v < lo || v > hi) {
+        fprintf(stderr, "papertrader backtest: %s '%s': %s (allowed %g..%g)\n", flag, text, why,
+                lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int inum(const char *flag, const char *text, int lo, int hi, int *out)
+{
+    double v;
+    if (num(flag, text, lo, hi, &v))
+        return -1;
+    if (v != floor(v)) {
+        fprintf(stderr, "papertrader backtest: %s '%s': not a whole number\n", flag, text);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+enum {
+    O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
+    O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
+    O_QUIET, O_ATRP, O_ATRM,
+};
+
+static const struct option long_opts[] = {
+    {"strategy", required_argument, 0, O_STRATEGY},
+    {"param", required_argument, 0, O_PARAM},
+    {"cash", required_argument, 0, O_CASH},
+    {"fee-bps", required_argument, 0, O_FEE},
+    {"maker-fee-bps", required_argument, 0, O_MAKER},
+    {"slippage-bps", required_argument, 0, O_SLIP},
+    {"sizing", required_argument, 0, O_SIZING},
+    {"min-quality", required_argument, 0, O_MINQ},
+    {"out", required_argument, 0, O_OUT},
+    {"json", no_argument, 0, O_JSON},
+    {"config", required_argument, 0, O_CONFIG},
+    {"symbol", required_argument, 0, O_SYMBOL},
+    {"max-positions", required_argument, 0, O_MAXPOS},
+    {"max-exposure-pct", required_argument, 0, O_MAXEXP},
+    {"daily-loss-pct", required_argument, 0, O_DAILY},
+    {"max-drawdown-pct", required_argument, 0, O_MAXDD},
+    {"cooldown-losses", required_argument, 0, O_COOL},
+    {"max-participation-pct", required_argument, 0, O_PART},
+    {"allow-short", no_argument, 0, O_SHORT},
+    {"close-at-end", no_argument, 0, O_CLOSE},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"atr-period", required_argument, 0, O_ATRP},
+    {"atr-mult", required_argument, 0, O_ATRM},
+    {0, 0, 0, 0},
+};
+
+/* Returns 0, or an exit code. */
+static int parse_opts(int argc, char **argv, bt_opts *o)
+{
+    sim_engine_config *c = &o->cfg;
+    int ch, maker_set = 0;
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        int bad = 0;
+        switch (ch) {
+        case O_STRATEGY: o->strategy = optarg; break;
+        case O_PARAM:
+            if (o->n_params >= BT_MAX_PARAMS || !strchr(optarg, '=')) {
+                fprintf(stderr, "papertrader backtest: --param wants K=V (at most %d)\n",
+                        BT_MAX_PARAMS);
+                bad = 1;
+            } else {
+                o->params[o->n_params++] = optarg;
+            }
+            break;
+        case O_CASH: bad = num("--cash", optarg, 1e-9, 1e15, &c->cash); break;
+        case O_FEE:
+            bad = num("--fee-bps", optarg, 0, 1000, &c->taker_fee_bps);
+            if (!maker_set)
+                c->maker_fee_bps = c->taker_fee_bps;
+            break;
+        case O_MAKER:
+            bad = num("--maker-fee-bps", optarg, 0, 1000, &c->maker_fee_bps);
+            maker_set = 1;
+            break;
+        case O_SLIP: bad = num("--slippage-bps", optarg, 0, 1000, &c->slippage_bps); break;
+        case O_SIZING:
+            o->sizing_text = optarg;
+            if (sim_sizing_parse(optarg, &c->sizing)) {
+                fprintf(stderr, "papertrader backtest: --sizing '%s': want all-in, quote:N, "
+                                "percent:P or risk:P (P in (0, 100])\n", optarg);
+                bad = 1;
+            }
+            break;
+        case O_MINQ: bad = num("--min-quality", optarg, 0, 100, &c->min_quality); break;
+        case O_OUT: o->out = optarg; break;
+        case O_JSON: o->json = 1; break;
+        case O_CONFIG:
+            fprintf(stderr, "papertrader backtest: config files not supported yet\n");
+            return PT_EXIT_USAGE;
+        case O_SYMBOL: o->symbol = optarg; break;
+        case O_MAXPOS: bad = inum("--max-positions", optarg, 0, PF_MAX_SYMBOLS, &c->max_positions); break;
+        case O_MAXEXP: bad = num("--max-exposure-pct", optarg, 0, 100, &c->max_exposure_pct); break;
+        case O_DAILY: bad = num("--daily-loss-pct", optarg, 0, 100, &c->daily_loss_pct); break;
+        case O_MAXDD: bad = num("--max-drawdown-pct", optarg, 0, 100, &c->max_drawdown_pct); break;
+        case O_PART: bad = num("--max-participation-pct", optarg, 0, 100, &c->max_participation_pct); break;
+        case O_ATRP: bad = inum("--atr-period", optarg, 1, 10000, &c->atr_period); break;
+        case O_ATRM: bad = num("--atr-mult", optarg, 1e-6, 1000, &c->atr_mult); break;
+        case O_COOL: {
+            char *colon = strchr(optarg, ':');
+            if (!colon) {
+                fprintf(stderr, "papertrader backtest: --cooldown-losses wants N:CANDLES\n");
+                bad = 1;
+                break;
+            }
+            *colon = 0;
+            bad = inum("--cooldown-losses", optarg, 1, 1000, &c->cooldown_losses) ||
+                  inum("--cooldown-losses", colon + 1, 1, 10000000, &c->cooldown_candles);
+            *colon = ':';
+            break;
+        }
+        case O_SHORT: c->allow_short = 1; break;
+        case O_CLOSE: c->close_at_end = 1; break;
+        case O_QUIET: o->quiet = 1; break;
+        default:
+            fprintf(stderr, "papertrader backtest: unknown or incomplete option '%s'\n",
+                    argv[optind - 1]);
+            bad = 1;
+        }
+        if (bad)
+            return PT_EXIT_USAGE;
+    }
+    int nfiles = argc - optind;
+    if (nfiles < 1 || nfiles > BT_MAX_FILES) {
+        fprintf(stderr, "papertrader backtest: give 1 to %d candle files\n", BT_MAX_FILES);
+        return PT_EXIT_USAGE;
+    }
+    if (o->symbol && nfiles > 1) {
+        fprintf(stderr, "papertrader backtest: --symbol applies to a single file\n");
+        return PT_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ hooks */
+
+static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score,
+                     const sim_signal *sig)
+{
+    (void)score, (void)sig;
+    bt_ctx *x = ud;
+    if (v != QUALITY_REJECT)
+        pf_metrics_price(x->m, c->symbol, c->close);
+    /* progress: only on a terminal, only for long runs, at most 5 per second */
+    if (x->progress && (++x->candles & 0xffff) == 0) {
+        int64_t now = pt_mono_ms();
+        if (now - x->t0_ms > 1000 && now - x->last_draw_ms > 200) {
+            char when[32];
+            pt_format_iso_ms(c->ts_ms, when, sizeof when);
+            fprintf(stderr, "\r  %llu candles, at %s", (unsigned long long)x->candles, when);
+            x->last_draw_ms = now;
+        }
+    }
+}
+
+static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
+{
+    bt_ctx *x = ud;
+    pf_metrics_fill(x->m, f->fee, r);
+    if (!x->io_err)
+        x->io_err = pf_ledger_fill(x->lg, f, r);
+}
+
+static void h_row(void *ud, const pf_snapshot *s)
+{
+    bt_ctx *x = ud;
+    pf_metrics_snapshot(x->m, s);
+    if (!x->io_err)
+        x->io_err = pf_ledger_snapshot(x->lg, s);
+}
+
+/* ------------------------------------------------------------ outputs */
+
+static int mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return PT_ERANGE;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char save = *p;
+            *p = 0;
+            if (mkdir(buf, 0755) && errno != EEXIST) {
+                pt_err_log("cannot create %s: %s", buf, strerror(errno));
+                return PT_EIO;
+            }
+            *p = save;
+            if (!save)
+                break;
+        }
+    }
+    return PT_OK;
+}
+
+static int write_json(const char *dir, const char *name, cJSON *j)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = cJSON_Print(j);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f))
+        ok = 0;
+    if (!ok)
+        pt_err_log("cannot write %s: %s", path, text ? strerror(errno) : "out of memory");
+    free(text);
+    return ok ? PT_OK : PT_EIO;
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+/* The engine's own counts next to portfolio's metrics. */
+static void add_engine_json(cJSON *rep, const sim_engine *e, const bt_opts *o)
+{
+    const sim_engine_stats *s = sim_engine_get_stats(e);
+    cJSON *en = cJSON_AddObjectToObject(rep, "engine");
+    cJSON_AddStringToObject(en, "strategy", o->cfg.strategy->name);
+    add_num(en, "candles_in", (double)s->candles);
+    add_num(en, "candles_accepted", (double)s->accepted);
+    add_num(en, "candles_flagged", (double)s->flagged);
+    add_num(en, "rejected_candles", (double)s->rejected);
+    add_num(en, "quality_blocks", (double)s->quality_blocks);
+    add_num(en, "orders", (double)s->orders);
+    add_num(en, "cancelled", (double)s->cancels);
+    add_num(en, "expired", (double)s->expired);
+    add_num(en, "rejected_orders", (double)s->rejected_orders);
+    add_num(en, "strategy_failures", (double)s->strategy_failures);
+    add_num(en, "breaker_opens", (double)s->breaker_opens);
+    cJSON_AddBoolToObject(en, "kill_switch", s->killed);
+    cJSON *rb = cJSON_AddObjectToObject(en, "risk_blocks");
+    for (int i = 0; i < SIM_BLOCK__COUNT; i++)
+        add_num(rb, sim_block_name((sim_block_reason)i), (double)s->blocks[i]);
+    cJSON *q = cJSON_AddObjectToObject(en, "quality");
+    for (size_t i = 0; i < sim_engine_symbol_count(e); i++) {
+        const quality_counts *qc = quality_get_counts(sim_engine_quality_at(e, i));
+        cJSON *sq = cJSON_AddObjectToObject(q, sim_engine_symbol_at(e, i));
+        add_num(sq, "score", qc->score);
+        add_num(sq, "worst_score", qc->worst_score);
+        add_num(sq, "rejected", (double)qc->by_verdict[QUALITY_REJECT]);
+        add_num(sq, "gaps", (double)qc->gaps);
+    }
+}
+
+static cJSON *session_json(const bt_opts *o, char **files, int nfiles)
+{
+    const sim_engine_config *c = &o->cfg;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", "backtest");
+    cJSON_AddStringToObject(j, "version", PT_VERSION);
+    cJSON *f = cJSON_AddArrayToObject(j, "files");
+    for (int i = 0; i < nfiles; i++)
+        cJSON_AddItemToArray(f, cJSON_CreateString(files[i]));
+    if (o->symbol)
+        cJSON_AddStringToObject(j, "symbol", o->symbol);
+    cJSON_AddStringToObject(j, "strategy", o->strategy);
+    cJSON *p = cJSON_AddObjectToObject(j, "params");
+    for (int i = 0; i < c->strategy->n_params; i++)
+        add_num(p, c->strategy->params[i].name, c->params[i]);
+    add_num(j, "cash", c->cash);
+    add_num(j, "taker_fee_bps", c->taker_fee_bps);
+    add_num(j, "maker_fee_bps", c->maker_fee_bps);
+    add_num(j, "slippage_bps", c->slippage_bps);
+    cJSON_AddStringToObject(j, "sizing", o->sizing_text ? o->sizing_text : "all-in");
+    add_num(j, "min_quality", c->min_quality);
+    add_num(j, "max_positions", c->max_positions);
+    add_num(j, "max_exposure_pct", c->max_exposure_pct);
+    add_num(j, "daily_loss_pct", c->daily_loss_pct);
+    add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    add_num(j, "cooldown_losses", c->cooldown_losses);
+    add_num(j, "cooldown_candles", c->cooldown_candles);
+    add_num(j, "max_participation_pct", c->max_participation_pct);
+    add_num(j, "atr_period", c->atr_period);
+    add_num(j, "atr_mult", c->atr_mult);
+    cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
+    cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
+    return j;
+}
+
+static void print_table(const pf_metrics_result *mr, const sim_engine *e)
+{
+    const sim_engine_stats *s = sim_engine_get_stats(e);
+    pf_metrics_print_table(mr, stdout);
+    printf("%-22s %llu\n", "rejected candles", (unsigned long long)s->rejected);
+    printf("%-22s %llu\n", "quality blocks", (unsigned long long)s->quality_blocks);
+    for (int i = 0; i < SIM_BLOCK__COUNT; i++)
+        if (i != SIM_BLOCK_QUALITY && s->blocks[i])
+            printf("%-22s %llu (%s)\n", "risk blocks", (unsigned long long)s->blocks[i],
+                   sim_block_name((sim_block_reason)i));
+    if (s->strategy_failures)
+        printf("%-22s %llu (breaker opened %llu times)\n", "strategy failures",
+               (unsigned long long)s->strategy_failures, (unsigned long long)s->breaker_opens);
+}
+
+/* ------------------------------------------------------------ main */
+
+static int open_sources(char **files, int n, const char *symbol, feed_source *out)
+{
+    feed_source srcs[BT_MAX_FILES];
+    feed_csv_opts co;
+    memset(&co, 0, sizeof co);
+    co.symbol = symbol;
+    for (int i = 0; i < n; i++) {
+        int rc = feed_source_csv(files[i], &co, &srcs[i]);
+        if (rc) {
+            for (int k = 0; k < i; k++)
+                feed_source_free(&srcs[k]);
+            return rc;
+        }
+    }
+    if (n == 1) {
+        *out = srcs[0];
+        return PT_OK;
+    }
+    int rc = feed_source_merge(srcs, (size_t)n, out);
+    if (rc)
+        for (int k = 0; k < n; k++)
+            feed_source_free(&srcs[k]);
+    return rc;
+}
 
 int cmd_backtest(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "papertrader backtest: not available in this build yet\n");
-    return PT_EXIT_FAILURE;
+    if (app_wants_help(argc, argv)) {
+        usage(stdout);
+        return PT_EXIT_OK;
+    }
+    bt_opts o;
+    memset(&o, 0, sizeof o);
+    sim_engine_config_default(&o.cfg);
+    o.strategy = "sma_cross";
+    int code = parse_opts(argc, argv, &o);
+    if (code) {
+        if (code == PT_EXIT_USAGE)
+            fprintf(stderr, "(papertrader backtest --help lists the options)\n");
+        return code;
+    }
+    if (o.quiet)
+        pt_log_set_stderr(0);
+    char **files = argv + optind;
+    int nfiles = argc - optind;
+
+    void *dl = NULL;
+    sim_engine *e = NULL;
+    feed_source src = {0};
+    bt_ctx x;
+    memset(&x, 0, sizeof x);
+    cJSON *rep = NULL, *ses = NULL;
+    char outdir[4096], err[256] = "";
+
+    if (sim_strategy_load(o.strategy, &o.cfg.strategy, &dl)) {
+        fprintf(stderr, "papertrader backtest: unknown strategy '%s' "
+                        "(papertrader strategies lists them)\n", o.strategy);
+        code = PT_EXIT_USAGE;
+        goto done;
+    }
+    if (sim_strategy_params(o.cfg.strategy, o.params, o.n_params, o.cfg.params, err, sizeof err)) {
+        fprintf(stderr, "papertrader backtest: %s\n", err);
+        code = PT_EXIT_USAGE;
+        goto done;
+    }
+    { /* parameters that pass ranges may still be inconsistent (fast >= slow) */
+        void *probe = NULL;
+        if (o.cfg.strategy->create(o.cfg.params, &probe, err, sizeof err)) {
+            fprintf(stderr, "papertrader backtest: %s: %s\n", o.strategy, err);
+            code = PT_EXIT_USAGE;
+            goto done;
+        }
+        o.cfg.strategy->free(probe);
+    }
+    int rc = open_sources(files, nfiles, o.symbol, &src);
+    if (rc) {
+        code = PT_EXIT_INPUT; /* the reader logged path and reason */
+        goto done;
+    }
+    if (o.out) {
+        snprintf(outdir, sizeof outdir, "%s", o.out);
+    } else { /* the wall clock names the folder only; it never reaches the files */
+        char now[32];
+        pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
+        now[19] = 0;
+        for (char *p = now; *p; p++)
+            if (*p == ':')
+                *p = '-';
+        snprintf(outdir, sizeof outdir, "logs/%s-backtest", now);
+    }
+    code = PT_EXIT_FAILURE;
+    if (mkdirs(outdir))
+        goto done;
+    /* backtests are reproducible, so no fsync per fill (that is for live) */
+    pf_ledger_options lo = {PF_SYNC_NONE, 0, 1};
+    if (pf_ledger_open(outdir, &lo, &x.lg))
+        goto done;
+    int64_t bar_ms = 0;
+    if (feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbol}, &bar_ms) ||
+        bar_ms <= 0)
+        bar_ms = 60000;
+    if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
+        goto done;
+    x.progress = isatty(2) && !o.quiet;
+    x.t0_ms = pt_mono_ms();
+    const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
+    if (sim_engine_new(&o.cfg, &hooks, &x, &e))
+        goto done;
+    rc = sim_engine_run_source(e, &src);
+    if (x.progress && x.last_draw_ms)
+        fprintf(stderr, "\r%60s\r", "");
+    if (rc) {
+        code = PT_EXIT_INPUT;
+        goto done;
+    }
+    sim_engine_finish(e);
+    if (sim_engine_get_stats(e)->accepted == 0) {
+        fprintf(stderr, "papertrader backtest: no usable candles in the input\n");
+        code = PT_EXIT_INPUT;
+        goto done;
+    }
+    int lrc = pf_ledger_close(x.lg);
+    x.lg = NULL;
+    if (x.io_err || lrc)
+        goto done;
+    pf_metrics_result mr;
+    pf_metrics_compute(x.m, &mr);
+    rep = pf_metrics_to_json(&mr);
+    ses = session_json(&o, files, nfiles);
+    if (!rep || !ses)
+        goto done;
+    add_engine_json(rep, e, &o);
+    if (write_json(outdir, "report.json", rep) || write_json(outdir, "session.json", ses))
+        goto done;
+    if (o.json) {
+        char *t = cJSON_Print(rep);
+        if (t)
+            puts(t);
+        free(t);
+    } else {
+        print_table(&mr, e);
+        printf("%-22s %s\n", "output", outdir);
+    }
+    code = fflush(stdout) ? PT_EXIT_FAILURE : PT_EXIT_OK;
+done:
+    cJSON_Delete(rep);
+    cJSON_Delete(ses);
+    sim_engine_free(e);
+    pf_ledger_close(x.lg);
+    pf_metrics_free(x.m);
+    feed_source_free(&src);
+    sim_strategy_unload(dl);
+    return code;
 }

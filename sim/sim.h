@@ -9,6 +9,8 @@
 #define PT_SIM_H
 
 #include "pt_core.h"
+#include "portfolio.h"
+#include "quality.h"
 #include "sim_strategy.h"
 
 #ifdef __cplusplus
@@ -37,7 +39,177 @@ int sim_strategy_params(const sim_strategy_ops *ops, const char *const *kv, int 
                         double *values, char *err, size_t errcap);
 
 /* ---------------------------------------------------------------- engine */
-/* (engine API follows: sim_engine_*) */
+/* (engine API follows: sim_engine_*)
+ *
+ * One engine, two clocks: it consumes closed candles pushed one at a time
+ * (sim_engine_on_candle, live) or drained from any feed_source
+ * (sim_engine_run_source, backtest) and never asks where they came from.
+ * Event time only. Per candle: quality check -> fill this symbol's pending
+ * orders -> attached stop-loss / take-profit / trailing -> mark to close ->
+ * risk bookkeeping -> strategy -> new orders (which fill no earlier than
+ * the next candle of that symbol). Fill rules: sim/README.md.
+ *
+ * Ownership: sim_engine_new() copies the config (strings in it are
+ * borrowed and must outlive the engine: strategy ops, out paths); the
+ * engine owns its portfolio, quality checkers and strategy instances and
+ * frees them in sim_engine_free() (NULL is a no-op). Pointers passed to
+ * hooks are borrowed for the duration of the call. */
+
+struct feed_source;
+
+typedef enum sim_sizing_kind {
+    SIM_SIZE_ALL_IN = 0, /* all the cash, fee included */
+    SIM_SIZE_QUOTE,      /* value = quote amount per entry */
+    SIM_SIZE_PERCENT,    /* value = percent of equity per entry */
+    SIM_SIZE_RISK,       /* value = percent of equity risked over atr_mult * ATR */
+} sim_sizing_kind;
+
+typedef struct sim_sizing {
+    sim_sizing_kind kind;
+    double value;
+} sim_sizing;
+
+/* "all-in", "quote:N", "percent:P", "risk:P"; PT_EINVAL otherwise. */
+int sim_sizing_parse(const char *text, sim_sizing *out);
+
+/* Why an entry was blocked. Names are stable (report.json keys). */
+#define SIM_BLOCK_MAP(X)                                  \
+    X(SIM_BLOCK_QUALITY, "quality_gate")                  \
+    X(SIM_BLOCK_MAX_POSITIONS, "max_positions")           \
+    X(SIM_BLOCK_MAX_EXPOSURE, "max_exposure")             \
+    X(SIM_BLOCK_DAILY_LOSS, "daily_loss")                 \
+    X(SIM_BLOCK_DRAWDOWN, "max_drawdown")                 \
+    X(SIM_BLOCK_COOLDOWN, "cooldown")                     \
+    X(SIM_BLOCK_BREAKER, "circuit_breaker")               \
+    X(SIM_BLOCK_NO_SHORT, "short_disabled")               \
+    X(SIM_BLOCK_ORDER_LIMIT, "order_limit")               \
+    X(SIM_BLOCK_NO_CASH, "insufficient_cash")
+
+typedef enum sim_block_reason {
+#define SIM_BLOCK_ENUM_(name, text) name,
+    SIM_BLOCK_MAP(SIM_BLOCK_ENUM_)
+#undef SIM_BLOCK_ENUM_
+    SIM_BLOCK__COUNT
+} sim_block_reason;
+
+const char *sim_block_name(sim_block_reason r);
+
+typedef struct sim_engine_config {
+    double cash;            /* starting cash (quote), default 10000 */
+    double taker_fee_bps;   /* market, stop, protective exits; default 10 */
+    double maker_fee_bps;   /* limit fills; default 10 */
+    double slippage_bps;    /* taker orders only; default 0 */
+    double max_participation_pct; /* fill at most this % of a candle's volume; 0 = off */
+    sim_sizing sizing;      /* default all-in */
+    int atr_period;         /* risk sizing, default 14 */
+    double atr_mult;        /* risk sizing stop distance in ATRs, default 2 */
+    int allow_short;        /* default 0: long only */
+    int close_at_end;       /* sim_engine_finish closes open positions */
+    double min_quality;     /* gate for new entries; 0 = off (default 60) */
+    int max_positions;      /* 0 = unlimited */
+    double max_exposure_pct; /* per symbol, of equity; 0 = off */
+    double daily_loss_pct;  /* 0 = off */
+    double max_drawdown_pct; /* 0 = off */
+    int cooldown_losses;    /* consecutive losing trades on a symbol; 0 = off */
+    int cooldown_candles;
+    int breaker_failures;   /* strategy failures that open the breaker (default 3) */
+    int breaker_recovery;   /* candles the breaker stays open (default 100) */
+    int max_symbols;        /* default 64 */
+    int max_open_orders;    /* per symbol, default 16 */
+    quality_config quality; /* per-symbol checker config */
+    const sim_strategy_ops *strategy; /* required */
+    double params[SIM_MAX_PARAMS];    /* after sim_strategy_params */
+} sim_engine_config;
+
+void sim_engine_config_default(sim_engine_config *cfg);
+
+/* Events for the hooks. */
+typedef enum sim_order_status {
+    SIM_ORDER_NEW = 0,
+    SIM_ORDER_PARTIAL,
+    SIM_ORDER_FILLED,
+    SIM_ORDER_CANCELLED,
+    SIM_ORDER_EXPIRED,
+    SIM_ORDER_REJECTED,
+} sim_order_status;
+
+const char *sim_order_status_name(sim_order_status s);
+const char *sim_order_type_name(sim_order_type t);
+
+typedef struct sim_order_event {
+    uint64_t id;
+    int64_t ts_ms;  /* event time of the candle that caused this event */
+    const char *symbol;
+    sim_order_type type;
+    int side;       /* +1 buy, -1 sell */
+    sim_order_status status;
+    double qty;     /* 0 while sized at fill time */
+    double limit_price, stop_price;
+    const char *reason;
+} sim_order_event;
+
+typedef struct sim_alert {
+    int64_t ts_ms;
+    const char *symbol; /* NULL for session-wide */
+    const char *kind;   /* "risk_block", "circuit_breaker", "kill_switch", "daily_loss", ... */
+    const char *message;
+} sim_alert;
+
+/* Optional observers (any member may be NULL). The live dashboard and the
+ * backtest command subscribe here; hooks must not call back into the engine. */
+typedef struct sim_hooks {
+    void (*on_candle)(void *ud, const pt_candle *c, quality_verdict v, double score,
+                      const sim_signal *sig); /* sig NULL when the strategy did not run */
+    void (*on_order)(void *ud, const sim_order_event *ev);
+    /* a fill as booked in the engine's portfolio (reason: "signal",
+     * "stop_loss", "take_profit", "trailing_stop", "end_of_data", "kill_switch") */
+    void (*on_fill)(void *ud, const pf_fill *f, const pf_fill_result *r);
+    /* once per closed candle time, after every symbol of that time was
+     * marked (emitted when event time moves on, and by sim_engine_finish) */
+    void (*on_portfolio_row)(void *ud, const pf_snapshot *row);
+    void (*on_alert)(void *ud, const sim_alert *a);
+} sim_hooks;
+
+typedef struct sim_engine_stats {
+    uint64_t candles;          /* pushed */
+    uint64_t accepted, rejected, flagged;
+    uint64_t strategy_calls, strategy_failures, breaker_opens;
+    uint64_t orders, fills, cancels, expired, rejected_orders;
+    uint64_t blocks[SIM_BLOCK__COUNT];
+    uint64_t quality_blocks;   /* == blocks[SIM_BLOCK_QUALITY] */
+    int64_t first_ts_ms, last_ts_ms; /* of accepted candles */
+    int killed;
+} sim_engine_stats;
+
+typedef struct sim_engine sim_engine;
+
+/* Creates the engine and one strategy instance per symbol lazily (on the
+ * first candle of each). PT_EINVAL for a bad config (logged). */
+int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *ud,
+                   sim_engine **out);
+void sim_engine_free(sim_engine *e);
+
+/* Push one closed candle (closed == 0 is ignored). Returns PT_OK, or
+ * PT_EFULL for a symbol past max_symbols (counted, logged once). */
+int sim_engine_on_candle(sim_engine *e, const pt_candle *c);
+/* Drain a source to PT_EOF. Returns PT_OK or the source's error. */
+int sim_engine_run_source(sim_engine *e, struct feed_source *src);
+/* End of data: with close_at_end, close every open position at its last
+ * close (reason end_of_data); otherwise they stay open, marked to the last
+ * close. Idempotent. */
+int sim_engine_finish(sim_engine *e);
+
+const sim_engine_stats *sim_engine_get_stats(const sim_engine *e);
+/* The engine's book (cash, positions, marks): read only, valid until
+ * sim_engine_free. */
+const pf_portfolio *sim_engine_portfolio(const sim_engine *e);
+/* Emit the pending portfolio row now (a live session calls this when a
+ * candle time is complete; the backtest relies on time moving on). */
+void sim_engine_flush_row(sim_engine *e);
+/* Per-symbol quality checker (NULL if the symbol never appeared), for reports. */
+size_t sim_engine_symbol_count(const sim_engine *e);
+const char *sim_engine_symbol_at(const sim_engine *e, size_t i);
+const quality_checker *sim_engine_quality_at(const sim_engine *e, size_t i);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,458 @@
+/* Incremental indicators; definitions and references in indicators.h. */
+#include "indicators.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void count_inc(int *count)
+{
+    if (*count < INT_MAX) /* saturate: only thresholds up to the period matter */
+        (*count)++;
+}
+
+/* ------------------------------------------------------------ exact sum */
+
+void sim_ind_xsum_reset(sim_ind_xsum *s)
+{
+    s->n = 0;
+}
+
+/* Shewchuk's grow-expansion with zero elimination, as in CPython's
+ * math.fsum (Modules/mathmodule.c): each step is an exact two-sum. Works on
+ * a copy so that an overflow leaves *s unchanged. */
+int sim_ind_xsum_add(sim_ind_xsum *s, double x)
+{
+    double tmp[SIM_IND_XSUM_CAP];
+    int i = 0;
+    if (!isfinite(x))
+        return PT_EINVAL;
+    if (x == 0.0)
+        return PT_OK;
+    for (int j = 0; j < s->n; j++) {
+        double y = s->p[j];
+        if (fabs(x) < fabs(y)) {
+            double t = x;
+            x = y;
+            y = t;
+        }
+        double hi = x + y;
+        double lo = y - (hi - x);
+        if (lo != 0.0)
+            tmp[i++] = lo;
+        x = hi;
+    }
+    if (!isfinite(x))
+        return PT_ERANGE;
+    if (x != 0.0) {
+        if (i >= SIM_IND_XSUM_CAP)
+            return PT_ERANGE;
+        tmp[i++] = x;
+    }
+    memcpy(s->p, tmp, (size_t)i * sizeof tmp[0]);
+    s->n = i;
+    return PT_OK;
+}
+
+/* CPython's fsum rounding: sum from the top until the sum becomes inexact,
+ * then fix up a half-way case using the sign of the next partial. */
+double sim_ind_xsum_round(const sim_ind_xsum *s)
+{
+    int n = s->n;
+    double hi = 0.0, lo = 0.0;
+    if (n == 0)
+        return 0.0;
+    hi = s->p[--n];
+    while (n > 0) {
+        double x = hi, y = s->p[--n];
+        hi = x + y;
+        double yr = hi - x;
+        lo = y - yr;
+        if (lo != 0.0)
+            break;
+    }
+    if (n > 0 && ((lo < 0.0 && s->p[n - 1] < 0.0) || (lo > 0.0 && s->p[n - 1] > 0.0))) {
+        double y = lo * 2.0, x = hi + y, yr = x - hi;
+        if (y == yr)
+            hi = x;
+    }
+    return hi;
+}
+
+int sim_ind_xsum_sign(const sim_ind_xsum *s)
+{
+    /* partials are non-zero, non-overlapping and increasing: the top one
+     * outweighs all others together */
+    if (s->n == 0)
+        return 0;
+    return s->p[s->n - 1] > 0.0 ? 1 : -1;
+}
+
+/* sign(S - n*m) for m = q + h (h a power of two or 0), exactly: n*q is split
+ * with fma into two doubles, n*h is exact because n < 2^53. 2 on overflow. */
+static int sign_minus_scaled(const sim_ind_xsum *s, double n, double q, double h)
+{
+    sim_ind_xsum t;
+    double p = n * q, e = fma(n, q, -p);
+    t.n = s->n;
+    memcpy(t.p, s->p, (size_t)s->n * sizeof s->p[0]);
+    if (sim_ind_xsum_add(&t, -p) || sim_ind_xsum_add(&t, -e) || sim_ind_xsum_add(&t, -n * h))
+        return 2;
+    return sim_ind_xsum_sign(&t);
+}
+
+static int mantissa_even(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return (b & 1u) == 0;
+}
+
+double sim_ind_xsum_div(const sim_ind_xsum *s, double n)
+{
+    double q = sim_ind_xsum_round(s);
+    if (n == 1.0 || !isfinite(q))
+        return q;
+    q /= n; /* within an ulp or two of the exact quotient; fix it up below */
+    for (int iter = 0; iter < 4; iter++) {
+        double up = nextafter(q, INFINITY), dn = nextafter(q, -INFINITY);
+        int c = sign_minus_scaled(s, n, q, (up - q) / 2); /* vs midpoint above */
+        if (c == 2)
+            return q;
+        if (c > 0) {
+            q = up;
+            continue;
+        }
+        if (c == 0)
+            return mantissa_even(q) ? q : up;
+        c = sign_minus_scaled(s, n, q, -(q - dn) / 2); /* vs midpoint below */
+        if (c == 2)
+            return q;
+        if (c < 0) {
+            q = dn;
+            continue;
+        }
+        if (c == 0)
+            return mantissa_even(q) ? q : dn;
+        return q;
+    }
+    return q;
+}
+
+/* ------------------------------------------------------------ window */
+
+static int window_init(sim_ind_window *w, int period)
+{
+    memset(w, 0, sizeof *w);
+    if (period < 1)
+        return PT_EINVAL;
+    w->v = calloc((size_t)period, sizeof *w->v);
+    if (!w->v)
+        return PT_ENOMEM;
+    w->period = period;
+    return PT_OK;
+}
+
+/* Stores x; returns 1 and the evicted value in *old once the ring is full. */
+static int window_push(sim_ind_window *w, double x, double *old)
+{
+    if (w->count < w->period) {
+        w->v[w->count++] = x;
+        return 0;
+    }
+    *old = w->v[w->head];
+    w->v[w->head] = x;
+    w->head = (w->head + 1) % w->period;
+    return 1;
+}
+
+/* ------------------------------------------------------------ sma */
+
+static int sq_add(sim_ind_xsum *s, double x, double sign)
+{
+    double p = x * x, e = fma(x, x, -p); /* x*x == p + e exactly */
+    int rc = sim_ind_xsum_add(s, sign * p);
+    return rc ? rc : sim_ind_xsum_add(s, sign * e);
+}
+
+int sim_ind_sma_init(sim_ind_sma *s, int period, int want_sd)
+{
+    memset(s, 0, sizeof *s);
+    s->mean = s->sd = NAN;
+    s->want_sd = want_sd;
+    return window_init(&s->w, period);
+}
+
+/* Rebuild the sums from the window alone: used when the expansion grew past
+ * its bound (history of values long gone can leave extra partials). */
+static int sma_rebuild(sim_ind_sma *s)
+{
+    sim_ind_xsum_reset(&s->sum);
+    sim_ind_xsum_reset(&s->sumsq);
+    for (int i = 0; i < s->w.count; i++) {
+        if (sim_ind_xsum_add(&s->sum, s->w.v[i]))
+            return PT_ERANGE;
+        if (s->want_sd && sq_add(&s->sumsq, s->w.v[i], 1.0))
+            return PT_ERANGE;
+    }
+    return PT_OK;
+}
+
+int sim_ind_sma_update(sim_ind_sma *s, double x)
+{
+    double old = 0.0;
+    int rc = PT_OK;
+    if (!isfinite(x) || !s->w.v)
+        return PT_EINVAL;
+    int evicted = window_push(&s->w, x, &old);
+    if (evicted)
+        rc = sim_ind_xsum_add(&s->sum, -old);
+    if (!rc)
+        rc = sim_ind_xsum_add(&s->sum, x);
+    if (!rc && s->want_sd) {
+        if (evicted)
+            rc = sq_add(&s->sumsq, old, -1.0);
+        if (!rc)
+            rc = sq_add(&s->sumsq, x, 1.0);
+    }
+    if (rc && (rc = sma_rebuild(s)) != PT_OK) {
+        pt_err_log("sma(%d): exact sum exceeds %d partials", s->w.period, SIM_IND_XSUM_CAP);
+        s->mean = s->sd = NAN;
+        return rc;
+    }
+    if (s->w.count < s->w.period)
+        return PT_OK;
+    s->mean = sim_ind_xsum_div(&s->sum, s->w.period);
+    if (s->want_sd) {
+        double var = sim_ind_xsum_div(&s->sumsq, s->w.period) - s->mean * s->mean;
+        s->sd = var > 0.0 ? sqrt(var) : 0.0;
+    }
+    return PT_OK;
+}
+
+int sim_ind_sma_ready(const sim_ind_sma *s)
+{
+    return s->w.period > 0 && s->w.count >= s->w.period;
+}
+
+void sim_ind_sma_free(sim_ind_sma *s)
+{
+    if (!s)
+        return;
+    free(s->w.v);
+    s->w.v = NULL;
+}
+
+/* ------------------------------------------------------------ ema */
+
+int sim_ind_ema_init(sim_ind_ema *e, int period)
+{
+    memset(e, 0, sizeof *e);
+    e->value = NAN;
+    if (period < 1)
+        return PT_EINVAL;
+    e->period = period;
+    e->alpha = 2.0 / ((double)period + 1.0);
+    return PT_OK;
+}
+
+int sim_ind_ema_update(sim_ind_ema *e, double x)
+{
+    if (!isfinite(x) || e->period < 1)
+        return PT_EINVAL;
+    e->value = e->count == 0 ? x : (x - e->value) * e->alpha + e->value;
+    count_inc(&e->count);
+    return PT_OK;
+}
+
+int sim_ind_ema_ready(const sim_ind_ema *e)
+{
+    return e->period > 0 && e->count >= e->period;
+}
+
+/* ------------------------------------------------------------ rsi */
+
+int sim_ind_rsi_init(sim_ind_rsi *r, int period)
+{
+    memset(r, 0, sizeof *r);
+    r->value = NAN;
+    if (period < 1)
+        return PT_EINVAL;
+    r->period = period;
+    return PT_OK;
+}
+
+static double rsi_of(double up, double down)
+{
+    double s = up + down;
+    return s > 0.0 ? 100.0 * (up / s) : 50.0;
+}
+
+int sim_ind_rsi_update(sim_ind_rsi *r, double x)
+{
+    if (!isfinite(x) || r->period < 1)
+        return PT_EINVAL;
+    if (r->count > 0) {
+        double d = x - r->prev;
+        double up = d > 0.0 ? d : 0.0, down = d < 0.0 ? -d : 0.0;
+        if (r->count <= r->period) { /* the first `period` moves: simple mean */
+            r->up += up;
+            r->down += down;
+            if (r->count == r->period) {
+                r->up /= r->period;
+                r->down /= r->period;
+                r->value = rsi_of(r->up, r->down);
+            }
+        } else { /* Wilder smoothing */
+            double per = 1.0 / r->period;
+            r->up = (up - r->up) * per + r->up;
+            r->down = (down - r->down) * per + r->down;
+            r->value = rsi_of(r->up, r->down);
+        }
+    }
+    r->prev = x;
+    count_inc(&r->count);
+    return PT_OK;
+}
+
+/* ------------------------------------------------------------ macd */
+
+int sim_ind_macd_init(sim_ind_macd *m, int fast, int slow, int signal)
+{
+    memset(m, 0, sizeof *m);
+    m->macd = m->signal = m->hist = NAN;
+    if (sim_ind_ema_init(&m->fast, fast) || sim_ind_ema_init(&m->slow, slow) || signal < 1)
+        return PT_EINVAL;
+    m->signal_period = signal;
+    m->signal_alpha = 2.0 / ((double)signal + 1.0);
+    return PT_OK;
+}
+
+int sim_ind_macd_update(sim_ind_macd *m, double x)
+{
+    if (!isfinite(x) || m->signal_period < 1)
+        return PT_EINVAL;
+    sim_ind_ema_update(&m->fast, x);
+    sim_ind_ema_update(&m->slow, x);
+    count_inc(&m->count);
+    if (m->count < m->slow.period)
+        return PT_OK;
+    m->macd = m->fast.value - m->slow.value;
+    if (m->count == m->slow.period) /* Tulip: the signal starts at the first macd */
+        m->signal = m->macd;
+    else
+        m->signal = (m->macd - m->signal) * m->signal_alpha + m->signal;
+    m->hist = m->macd - m->signal;
+    return PT_OK;
+}
+
+int sim_ind_macd_ready(const sim_ind_macd *m)
+{
+    return m->signal_period > 0 && m->count >= m->slow.period - 1 + m->signal_period;
+}
+
+/* ------------------------------------------------------------ max / min */
+
+int sim_ind_extreme_init(sim_ind_extreme *e, int period, int is_min)
+{
+    memset(e, 0, sizeof *e);
+    e->value = NAN;
+    if (period < 1)
+        return PT_EINVAL;
+    e->val = calloc((size_t)period, sizeof *e->val);
+    e->idx = calloc((size_t)period, sizeof *e->idx);
+    if (!e->val || !e->idx) {
+        sim_ind_extreme_free(e);
+        return PT_ENOMEM;
+    }
+    e->period = period;
+    e->is_min = is_min;
+    return PT_OK;
+}
+
+int sim_ind_extreme_update(sim_ind_extreme *e, double x)
+{
+    if (!isfinite(x) || !e->val)
+        return PT_EINVAL;
+    int cap = e->period;
+    /* drop the front once it leaves the window [seen-period+1, seen] */
+    while (e->len > 0 && e->idx[e->head] <= e->seen - cap) {
+        e->head = (e->head + 1) % cap;
+        e->len--;
+    }
+    /* drop dominated values at the back */
+    while (e->len > 0) {
+        int back = (e->head + e->len - 1) % cap;
+        if (e->is_min ? e->val[back] < x : e->val[back] > x)
+            break;
+        e->len--;
+    }
+    int slot = (e->head + e->len) % cap;
+    e->val[slot] = x;
+    e->idx[slot] = e->seen;
+    e->len++;
+    e->seen++;
+    if (e->seen >= cap)
+        e->value = e->val[e->head];
+    return PT_OK;
+}
+
+void sim_ind_extreme_free(sim_ind_extreme *e)
+{
+    if (!e)
+        return;
+    free(e->val);
+    free(e->idx);
+    e->val = NULL;
+    e->idx = NULL;
+}
+
+/* ------------------------------------------------------------ atr */
+
+int sim_ind_atr_init(sim_ind_atr *a, int period)
+{
+    memset(a, 0, sizeof *a);
+    a->value = NAN;
+    if (period < 1)
+        return PT_EINVAL;
+    a->period = period;
+    return PT_OK;
+}
+
+int sim_ind_atr_update(sim_ind_atr *a, double high, double low, double close)
+{
+    if (!isfinite(high) || !isfinite(low) || !isfinite(close) || a->period < 1)
+        return PT_EINVAL;
+    double tr = high - low;
+    if (a->count > 0) {
+        double h = fabs(high - a->prev_close), l = fabs(low - a->prev_close);
+        tr = fmax(tr, fmax(h, l));
+    }
+    if (a->count < a->period) {
+        a->sum += tr;
+        if (a->count + 1 == a->period)
+            a->value = a->sum / a->period;
+    } else {
+        a->value = (tr - a->value) * (1.0 / a->period) + a->value;
+    }
+    a->prev_close = close;
+    count_inc(&a->count);
+    return PT_OK;
+}
+
+/* ------------------------------------------------------------ crossover */
+
+int sim_ind_cross_update(sim_ind_cross *c, double d)
+{
+    int r = 0;
+    if (d > 0.0) {
+        r = c->last_sign < 0 ? 1 : 0;
+        c->last_sign = 1;
+    } else if (d < 0.0) {
+        r = c->last_sign > 0 ? -1 : 0;
+        c->last_sign = -1;
+    }
+    return r; /* d == 0 (tie) or NaN: no cross, sign carried */
+}
