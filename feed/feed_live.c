@@ -1,0 +1,523 @@
+/* feed: the exchange WebSocket client on a shared lws_context. One thread
+ * (the lws loop) owns everything here; the REST worker only hands results
+ * back through feed_rest_worker + lws_cancel_service (notes section 3).
+ *
+ * Failure handling follows /work/shared/notes/libwebsockets-4.1.6.md:
+ * reconnect on CONNECTION_ERROR, CLIENT_CLOSED and CLOSED_CLIENT_HTTP (a
+ * handshake that never completes arrives as the last one, section 6);
+ * lws validity pings via retry_and_idle_policy (section 5); our own size cap
+ * with close 1009 (lws has none, section 4); http_proxy unset (section 7);
+ * the vhost gets DO_SSL_GLOBAL_INIT too (section 2 pitfall). Backoff is our
+ * full-jitter one (feed_backoff.c), reset only after healthy_ms of data. */
+#include "feed_live_internal.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct feed_live {
+    struct lws_context *cx;
+    struct lws_vhost *vh;
+    const feed_adapter *ad;
+    feed_live_config cfg;
+    feed_live_callbacks cb;
+    void *ud;
+    char url_buf[512];      /* lws_parse_uri cuts this one up */
+    const char *host;
+    int port, ssl;
+    char path[4096];
+    char sub[4096];
+    size_t sub_len;
+    int sub_pending;
+    feed_series *ser;
+    size_t n_ser;
+    struct lws *wsi;
+    lws_sorted_usec_list_t sul_connect, sul_tick;
+    int connect_scheduled, closing, planned_close;
+    feed_conn_state state;
+    int attempt;
+    uint64_t rng;
+    int64_t connected_ms, last_msg_ms; /* mono */
+    char *rx;
+    size_t rx_n, rx_cap;
+    int rx_skip;            /* rest of an oversized/binary message is ignored */
+    feed_rest_worker *rest;
+    int inflight;
+    lws_retry_bo_t retry;
+    feed_live_stats st;
+};
+
+static const char *const conn_names[] = {"idle", "connecting", "backfilling", "live", "stale", "waiting"};
+const char *feed_conn_name(feed_conn_state s)
+{
+    return (unsigned)s < sizeof conn_names / sizeof conn_names[0] ? conn_names[s] : "unknown";
+}
+
+static void set_state(feed_live *f, feed_conn_state s, const char *why)
+{
+    if (f->state == s)
+        return;
+    f->state = s;
+    pt_info("feed: %s %s (%s)", f->ad->name, feed_conn_name(s), why);
+    if (f->cb.on_state)
+        f->cb.on_state(f->ud, s, why);
+}
+
+static void do_connect(lws_sorted_usec_list_t *sul);
+
+static void schedule_retry(feed_live *f, const char *why)
+{
+    f->wsi = NULL;
+    if (f->closing || f->connect_scheduled)
+        return;
+    int64_t d;
+    if (f->planned_close) {
+        d = 0; /* serverShutdown / 24 h rotation is routine, not a failure (F2) */
+        f->planned_close = 0;
+    } else {
+        d = feed_backoff_delay(f->cfg.backoff_base_ms, f->cfg.backoff_cap_ms, f->attempt, feed_rng_next(&f->rng));
+        if (f->attempt < 1000)
+            f->attempt++;
+    }
+    /* log the first few, then every 10th: a dead exchange must not flood the log */
+    if (f->attempt <= 5 || f->attempt % 10 == 0)
+        pt_warn("feed: %s %s; reconnect attempt %d in %lld ms", f->ad->name, why, f->attempt, (long long)d);
+    f->connect_scheduled = 1;
+    set_state(f, FEED_CONN_WAITING, why);
+    lws_sul_schedule(f->cx, 0, &f->sul_connect, do_connect, d * LWS_US_PER_MS);
+}
+
+static void do_connect(lws_sorted_usec_list_t *sul)
+{
+    feed_live *f = lws_container_of(sul, feed_live, sul_connect);
+    f->connect_scheduled = 0;
+    if (f->closing || f->wsi)
+        return;
+    struct lws_client_connect_info i;
+    memset(&i, 0, sizeof i);
+    i.context = f->cx;
+    i.vhost = f->vh;
+    i.address = f->host;
+    i.host = f->host;
+    i.origin = f->host;
+    i.port = f->port;
+    i.path = f->path;
+    i.ssl_connection = f->ssl ? LCCSCF_USE_SSL : 0;
+    i.local_protocol_name = "pt-feed";
+    i.retry_and_idle_policy = &f->retry;
+    i.opaque_user_data = f;
+    i.pwsi = &f->wsi;
+    set_state(f, FEED_CONN_CONNECTING, "connecting");
+    if (!lws_client_connect_via_info(&i))
+        schedule_retry(f, "connect failed at once");
+}
+
+static void emit(void *ud, const pt_candle *c)
+{
+    feed_live *f = ud;
+    pt_candle out = *c;
+    out.line = f->st.msgs;
+    if (f->cb.on_candle)
+        f->cb.on_candle(f->ud, &out);
+}
+
+static feed_series *series_of(feed_live *f, const char *sym)
+{
+    for (size_t i = 0; i < f->n_ser; i++)
+        if (!strcmp(f->ser[i].symbol, sym))
+            return &f->ser[i];
+    return NULL;
+}
+
+static void start_backfill(feed_live *f, feed_series *s, int64_t from, int64_t to)
+{
+    feed_series_begin_backfill(s);
+    f->st.backfills++;
+    if (!f->rest || feed_rest_worker_submit(f->rest, s->symbol, s->interval_ms, from, to)) {
+        if (f->rest)
+            pt_warn("feed: %s backfill queue full; gap left open", s->symbol);
+        f->st.backfill_failures += f->rest != NULL;
+        feed_series_end_backfill(s, NULL, 0, 0, emit, f);
+        return;
+    }
+    f->inflight++;
+    set_state(f, FEED_CONN_BACKFILLING, "backfill");
+}
+
+static void drain_rest(feed_live *f)
+{
+    feed_rest_result r;
+    while (f->rest && feed_rest_worker_poll(f->rest, &r) == PT_OK) {
+        feed_series *s = series_of(f, r.symbol);
+        f->inflight--;
+        f->st.backfilled_candles += r.n;
+        if (r.rc)
+            f->st.backfill_failures++;
+        if (s) {
+            int refetch = s->overflowed;
+            /* rows fetched before a failure are still closed and valid */
+            feed_series_end_backfill(s, r.rows, r.n, 1, emit, f);
+            if (refetch && s->last_ts != INT64_MIN)
+                start_backfill(f, s, s->last_ts + s->interval_ms, 0);
+        }
+        free(r.rows);
+    }
+    if (f->inflight == 0 && f->state == FEED_CONN_BACKFILLING)
+        set_state(f, f->wsi ? FEED_CONN_LIVE : FEED_CONN_WAITING, "backfill done");
+}
+
+static void on_closed_candle(feed_live *f, feed_series *s, const pt_candle *c)
+{
+    feed_offer o = feed_series_offer(s, c, emit, f);
+    if (o == FEED_OFFER_OVERFLOW)
+        f->st.buffer_overflows++;
+    else if (o == FEED_OFFER_GAP) {
+        f->st.gaps++;
+        pt_warn("feed: %s gap of %lld bars before message %llu; backfilling", s->symbol,
+                (long long)((s->gap_to - s->gap_from) / s->interval_ms), (unsigned long long)f->st.msgs);
+        s->backfilling = 0; /* start_backfill sets it again */
+        start_backfill(f, s, s->gap_from, s->gap_to);
+    }
+}
+
+static void on_message(feed_live *f, const char *msg, size_t len)
+{
+    feed_parse_out po;
+    f->st.msgs++;
+    f->st.bytes += len;
+    f->ad->parse(msg, len, f->cfg.interval_ms, &po);
+    int64_t now = pt_mono_ms();
+    switch (po.kind) {
+    case FEED_MSG_DROP:
+        f->st.dropped[po.reason]++;
+        if (f->st.dropped[po.reason] <= 20)
+            pt_warn("feed: %s message %llu dropped (%s): %s", f->ad->name, (unsigned long long)f->st.msgs,
+                    feed_drop_name(po.reason), po.detail);
+        return;
+    case FEED_MSG_SHUTDOWN:
+        pt_info("feed: %s announced shutdown; reconnecting", f->ad->name);
+        f->planned_close = 1;
+        if (f->wsi)
+            lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    case FEED_MSG_CANDLE:
+        break;
+    default:
+        return;
+    }
+    for (size_t k = 0; k < po.n; k++) {
+        pt_candle *c = &po.candles[k];
+        feed_series *s = series_of(f, c->symbol);
+        if (!s) {
+            f->st.dropped[FEED_DROP_WRONG_SYMBOL]++;
+            continue;
+        }
+        /* data (not pings) feeds the watchdog and the healthy timer */
+        f->last_msg_ms = s->st.last_msg_mono_ms = now;
+        if (f->attempt && now - f->connected_ms >= f->cfg.healthy_ms)
+            f->attempt = 0;
+        pt_candle closed;
+        if (c->closed)
+            on_closed_candle(f, s, c);
+        else if (!f->ad->has_closed_flag && feed_series_update_open(s, c, &closed))
+            on_closed_candle(f, s, &closed);
+        if (!c->closed && !s->backfilling && (s->last_ts == INT64_MIN || c->ts_ms > s->last_ts)) {
+            s->st.updates++;
+            emit(f, c);
+        }
+    }
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    feed_live *f = lws_container_of(sul, feed_live, sul_tick);
+    int64_t now = pt_mono_ms();
+    drain_rest(f); /* insurance: wakeups coalesce */
+    if (f->wsi && (f->state == FEED_CONN_LIVE || f->state == FEED_CONN_BACKFILLING) &&
+        now - f->last_msg_ms > f->cfg.stale_after_ms) {
+        f->st.stale_events++;
+        set_state(f, FEED_CONN_STALE, "no data within stale_after");
+        lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    if (!f->ad->has_closed_flag) {
+        pt_candle c;
+        for (size_t i = 0; i < f->n_ser; i++)
+            if (feed_series_close_due(&f->ser[i], pt_wall_ms(), f->cfg.close_grace_ms, &c))
+                on_closed_candle(f, &f->ser[i], &c);
+    }
+    if (!f->wsi && !f->connect_scheduled && !f->closing)
+        schedule_retry(f, "supervisor: no connection");
+    lws_sul_schedule(f->cx, 0, &f->sul_tick, tick, 1000 * LWS_US_PER_MS);
+}
+
+static int on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len)
+{
+    if (lws_is_first_fragment(wsi)) {
+        f->rx_n = 0;
+        f->rx_skip = 0;
+        if (lws_frame_is_binary(wsi)) {
+            f->st.dropped[FEED_DROP_BINARY]++;
+            f->rx_skip = 1;
+        }
+    }
+    if (!f->rx_skip) {
+        /* lws does not cap messages: count across fragments (W7, F14) */
+        if (f->rx_n + len > f->cfg.max_msg_bytes) {
+            f->st.oversized++;
+            f->st.dropped[FEED_DROP_TOO_BIG]++;
+            pt_warn("feed: %s message over %zu bytes; closing 1009", f->ad->name, f->cfg.max_msg_bytes);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too big", 7);
+            return -1;
+        }
+        if (f->rx_n + len + 1 > f->rx_cap) {
+            size_t nc = f->rx_cap ? f->rx_cap : 16384;
+            while (nc < f->rx_n + len + 1)
+                nc *= 2;
+            char *p = realloc(f->rx, nc);
+            if (!p)
+                return -1;
+            f->rx = p;
+            f->rx_cap = nc;
+        }
+        memcpy(f->rx + f->rx_n, in, len);
+        f->rx_n += len;
+        f->rx[f->rx_n] = '\0';
+    }
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        if (!f->rx_skip)
+            on_message(f, f->rx, f->rx_n);
+        f->rx_n = 0;
+        f->rx_skip = 0;
+    }
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)user;
+    feed_live *f = lws_get_opaque_user_data(wsi);
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+        /* reaches every protocol of every vhost, also spuriously: idempotent */
+        f = lws_get_vhost(wsi) ? lws_vhost_user(lws_get_vhost(wsi)) : NULL;
+        if (f && !f->closing)
+            drain_rest(f);
+        return 0;
+    }
+    if (!f)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        f->st.connects++;
+        if (f->st.connects > 1)
+            f->st.reconnects++;
+        f->connected_ms = f->last_msg_ms = pt_mono_ms();
+        f->rx_n = 0;
+        set_state(f, FEED_CONN_LIVE, "established");
+        if (f->sub_len) {
+            f->sub_pending = 1;
+            lws_callback_on_writable(wsi);
+        }
+        /* reconnect: fetch what was missed since the last closed bar */
+        for (size_t i = 0; f->cfg.backfill && i < f->n_ser; i++) {
+            feed_series *s = &f->ser[i];
+            if (s->last_ts != INT64_MIN && !s->backfilling)
+                start_backfill(f, s, s->last_ts + s->interval_ms, 0);
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (f->sub_pending) {
+            unsigned char buf[LWS_PRE + sizeof f->sub];
+            memcpy(buf + LWS_PRE, f->sub, f->sub_len);
+            if (lws_write(wsi, buf + LWS_PRE, f->sub_len, LWS_WRITE_TEXT) < (int)f->sub_len)
+                return -1;
+            f->sub_pending = 0;
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return on_receive(f, wsi, in, len);
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP: /* handshake never answered: notes section 6 */
+        if (wsi != f->wsi && f->wsi)
+            break;
+        lws_set_opaque_user_data(wsi, NULL);
+        schedule_retry(f, reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR
+                              ? (in ? (const char *)in : "connection error")
+                          : reason == LWS_CALLBACK_CLIENT_CLOSED ? "closed"
+                                                                 : "handshake not answered");
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols feed_protocols[] = {
+    {.name = "pt-feed", .callback = callback, .rx_buffer_size = 65536},
+    {.name = NULL},
+};
+
+static int parse_ws_url(feed_live *f, const char *url)
+{
+    if (snprintf(f->url_buf, sizeof f->url_buf, "%s", url) >= (int)sizeof f->url_buf)
+        return PT_EINVAL;
+    const char *prot = NULL, *ads = NULL, *p = NULL;
+    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, &p) || !ads || !*ads)
+        return PT_EINVAL;
+    if (!strcmp(prot, "wss"))
+        f->ssl = 1;
+    else if (strcmp(prot, "ws"))
+        return PT_EINVAL;
+    f->host = ads;
+    size_t pl = strlen(p);
+    while (pl && p[pl - 1] == '/')
+        pl--;
+    while (pl && *p == '/')
+        p++, pl--;
+    int w = snprintf(f->path, sizeof f->path, "%s%.*s", pl ? "/" : "", (int)pl, p);
+    if (w < 0 || (size_t)w >= sizeof f->path)
+        return PT_EINVAL;
+    return f->ad->ws_path(f->cfg.symbols, f->cfg.n_symbols, f->cfg.interval_ms, f->path + w,
+                          sizeof f->path - (size_t)w);
+}
+
+static void wake(void *ud)
+{
+    lws_cancel_service(((feed_live *)ud)->cx); /* the one thread-safe lws call */
+}
+
+int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const feed_live_callbacks *cb, void *ud,
+                  feed_live **out)
+{
+    *out = NULL;
+    const feed_adapter *ad = cfg ? feed_adapter_find(cfg->exchange) : NULL;
+    if (!ad) {
+        pt_err_log("feed: unknown exchange '%s'", cfg && cfg->exchange ? cfg->exchange : "");
+        return PT_EUNSUPPORTED;
+    }
+    if (!cx || cfg->n_symbols == 0 || cfg->n_symbols > FEED_LIVE_MAX_SYMBOLS || !cfg->symbols) {
+        pt_err_log("feed: need 1..%d symbols and a context", FEED_LIVE_MAX_SYMBOLS);
+        return PT_EINVAL;
+    }
+    char iv[16];
+    if (ad->interval_name(cfg->interval_ms, iv, sizeof iv)) {
+        pt_err_log("feed: %s has no interval of %lld ms", ad->name, (long long)cfg->interval_ms);
+        return PT_EUNSUPPORTED;
+    }
+    feed_live *f = calloc(1, sizeof *f);
+    if (!f)
+        return PT_ENOMEM;
+    int rc = PT_EINVAL;
+    f->cx = cx;
+    f->ad = ad;
+    f->cfg = *cfg;
+    f->ud = ud;
+    if (cb)
+        f->cb = *cb;
+    feed_live_config *c = &f->cfg;
+    if (c->backoff_base_ms <= 0) c->backoff_base_ms = 500;
+    if (c->backoff_cap_ms <= 0) c->backoff_cap_ms = 30000;
+    if (c->healthy_ms <= 0) c->healthy_ms = 60000;
+    if (c->stale_after_ms <= 0) c->stale_after_ms = ad->update_period_ms * 3 > 10000 ? ad->update_period_ms * 3 : 10000;
+    if (c->max_msg_bytes == 0) c->max_msg_bytes = 1u << 20;
+    if (c->close_grace_ms <= 0) c->close_grace_ms = 5000;
+    if (c->ping_secs <= 0) c->ping_secs = 20;
+    if (c->hangup_secs <= 0) c->hangup_secs = 30;
+    f->rng = (uint64_t)pt_mono_ns() ^ (uint64_t)(uintptr_t)f;
+    f->st.last_msg_age_ms = -1;
+    if ((rc = parse_ws_url(f, c->ws_url ? c->ws_url : ad->ws_url))) {
+        pt_err_log("feed: bad ws url '%s' or symbols (%s)", c->ws_url ? c->ws_url : ad->ws_url, pt_strerror(rc));
+        goto fail;
+    }
+    if ((rc = ad->subscribe(c->symbols, c->n_symbols, c->interval_ms, f->sub, sizeof f->sub, &f->sub_len)))
+        goto fail;
+    rc = PT_ENOMEM;
+    f->ser = calloc(c->n_symbols, sizeof *f->ser);
+    if (!f->ser)
+        goto fail;
+    for (size_t i = 0; i < c->n_symbols; i++, f->n_ser++) {
+        if ((rc = feed_series_init(&f->ser[i], c->symbols[i], c->interval_ms, c->max_buffered))) {
+            pt_err_log("feed: bad symbol '%s'", c->symbols[i]);
+            goto fail;
+        }
+    }
+    f->cfg.symbols = NULL; /* borrowed; the series keep copies */
+    if (c->backfill) {
+        feed_rest_config rcfg = {.ad = ad, .base_url = c->rest_url, .ca_file = c->ca_file,
+                                 .backoff_base_ms = c->backoff_base_ms, .backoff_cap_ms = c->backoff_cap_ms};
+        if ((rc = feed_rest_worker_new(&rcfg, wake, f, &f->rest)))
+            goto fail;
+    }
+    /* lws routes even loopback through http_proxy and ignores no_proxy
+     * (notes section 7): the feed never uses a proxy */
+    unsetenv("http_proxy");
+    unsetenv("HTTP_PROXY");
+    f->retry.secs_since_valid_ping = (uint16_t)c->ping_secs;
+    f->retry.secs_since_valid_hangup = (uint16_t)c->hangup_secs;
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof vi);
+    vi.port = CONTEXT_PORT_NO_LISTEN;
+    vi.vhost_name = "pt-feed";
+    vi.protocols = feed_protocols;
+    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* else wss: "SSL_new failed" (notes section 2) */
+    vi.client_ssl_ca_filepath = c->ca_file;
+    vi.user = f;
+    vi.timeout_secs = 10; /* handshake (robustness.md section 4) */
+    vi.connect_timeout_secs = 10;
+    rc = PT_EIO;
+    f->vh = lws_create_vhost(cx, &vi);
+    if (!f->vh) {
+        pt_err_log("feed: cannot create the client vhost");
+        goto fail;
+    }
+    lws_sul_schedule(cx, 0, &f->sul_connect, do_connect, 1);
+    f->connect_scheduled = 1;
+    lws_sul_schedule(cx, 0, &f->sul_tick, tick, 1000 * LWS_US_PER_MS);
+    *out = f;
+    return PT_OK;
+fail:
+    feed_live_free(f);
+    return rc;
+}
+
+void feed_live_get_stats(const feed_live *f, feed_live_stats *out)
+{
+    *out = f->st;
+    out->state = f->state;
+    out->backoff_attempt = f->attempt;
+    out->last_msg_age_ms = f->last_msg_ms ? pt_mono_ms() - f->last_msg_ms : -1;
+    out->n_symbols = f->n_ser;
+    out->duplicates = out->out_of_order = 0;
+    for (size_t i = 0; i < f->n_ser; i++) {
+        out->sym[i] = f->ser[i].st;
+        out->duplicates += f->ser[i].st.duplicates;
+        out->out_of_order += f->ser[i].st.out_of_order;
+    }
+    if (f->rest)
+        feed_rest_worker_stats(f->rest, out);
+}
+
+void feed_live_free(feed_live *f)
+{
+    if (!f)
+        return;
+    f->closing = 1;
+    if (f->cx) {
+        lws_sul_cancel(&f->sul_connect);
+        lws_sul_cancel(&f->sul_tick);
+    }
+    if (f->wsi) {
+        struct lws *w = f->wsi;
+        f->wsi = NULL;
+        lws_set_opaque_user_data(w, NULL);
+        lws_set_timeout(w, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    }
+    if (f->vh)
+        lws_vhost_destroy(f->vh);
+    feed_rest_worker_free(f->rest); /* joins; a running request ends by its timeout */
+    for (size_t i = 0; i < f->n_ser; i++)
+        feed_series_free(&f->ser[i]);
+    free(f->ser);
+    free(f->rx);
+    free(f);
+}

@@ -1,0 +1,227 @@
+/* feed (live part) internals: the exchange adapter interface, the pure
+ * backoff / circuit-breaker / token-bucket / Retry-After helpers, the
+ * per-symbol merge (dedupe, order, backfill buffer) and the REST client.
+ * Not a public header: only the feed sources and the unit tests include it.
+ *
+ * Ownership: every struct here is caller-allocated unless a _new() says
+ * otherwise; nothing keeps pointers to its arguments past the call except
+ * feed_rest (it keeps the adapter, a static table). */
+#ifndef PT_FEED_LIVE_INTERNAL_H
+#define PT_FEED_LIVE_INTERNAL_H
+
+#include "feed.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------- adapters */
+typedef enum feed_msg_kind {
+    FEED_MSG_DROP = 0,  /* malformed / unwanted: see reason */
+    FEED_MSG_CANDLE,    /* out.candles[0..n) */
+    FEED_MSG_ACK,       /* subscription ack */
+    FEED_MSG_PING,      /* application-level ping: reply with out.reply */
+    FEED_MSG_SHUTDOWN,  /* server announces a close: reconnect now */
+    FEED_MSG_IGNORE,    /* valid but uninteresting (other event types) */
+} feed_msg_kind;
+
+#define FEED_PARSE_MAX 8 /* candles per message (Bitvavo sends an array) */
+
+typedef struct feed_parse_out {
+    feed_msg_kind kind;
+    feed_drop_reason reason; /* kind == DROP */
+    char detail[120];        /* DROP: what and which field; exchange error text */
+    size_t n;
+    pt_candle candles[FEED_PARSE_MAX];
+    int64_t event_ms;        /* exchange event time; 0 = none */
+} feed_parse_out;
+
+/* One exchange protocol. All functions are pure and thread-safe; buffers
+ * are the caller's. Functions return PT_OK, PT_EFULL (buffer too small) or
+ * PT_EUNSUPPORTED (interval the exchange does not name). */
+struct feed_adapter {
+    const char *name;
+    const char *ws_url;      /* default base */
+    const char *rest_url;    /* default base */
+    int has_closed_flag;     /* 0: bar final by next-bar / time (Bitvavo) */
+    int rest_max_limit;      /* rows per REST call */
+    int64_t update_period_ms; /* typical in-progress update cadence */
+    int (*interval_name)(int64_t ms, char *buf, size_t cap);
+    /* path+query to append to the ws base ("/stream?streams=...") */
+    int (*ws_path)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap);
+    /* subscribe message sent once established; *len = 0 if none needed */
+    int (*subscribe)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap,
+                     size_t *len);
+    /* one text message -> out (always filled; never fails) */
+    void (*parse)(const char *msg, size_t len, int64_t interval_ms, feed_parse_out *out);
+    /* full REST URL for [start, end] (ms, inclusive) */
+    int (*rest_url_for)(const char *base, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                        int64_t end_ms, int limit, char *buf, size_t cap);
+};
+
+extern const feed_adapter feed_adapter_binance;
+extern const feed_adapter feed_adapter_bitvavo;
+
+/* REST kline body -> candles (ascending, deduped by open time, rows with a
+ * bad field dropped and counted in drops[]). Rows are Binance/Bitvavo style
+ * arrays [open_ms, "o","h","l","c","v", ...]; either order accepted.
+ * PT_EPARSE for invalid JSON / not an array (nothing committed), PT_EFULL
+ * if more rows than cap. */
+int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
+                         size_t *n, uint64_t drops[FEED_DROP__COUNT]);
+
+/* Shared JSON helpers for adapters (feed_adapter_binance.c). */
+struct cJSON;
+struct cJSON *feed_json_parse(const char *msg, size_t len, feed_parse_out *out);
+int feed_json_time(const struct cJSON *it, int64_t *ms); /* number or digit string */
+int feed_json_price(const struct cJSON *it, int allow_zero, double *v);
+void feed_drop(feed_parse_out *out, feed_drop_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int feed_candle_set_symbol(pt_candle *c, const char *s);
+/* one [open_ms, "o","h","l","c","v", ...] row -> closed candle */
+int feed_adapter_parse_row(const struct cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out);
+typedef struct ival_name {
+    int64_t ms;
+    const char *name;
+} ival_name;
+int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf, size_t cap);
+
+/* ------------------------------------------------------ backoff & limits */
+/* splitmix64 step: deterministic RNG for jitter, seedable in tests. */
+uint64_t feed_rng_next(uint64_t *state);
+
+/* Full jitter (Brooker 2015): uniform in [0, min(cap, base * 2^attempt)],
+ * rnd is any 64-bit random value. */
+int64_t feed_backoff_delay(int64_t base_ms, int64_t cap_ms, int attempt, uint64_t rnd);
+
+typedef struct feed_breaker {
+    feed_breaker_state state;
+    int failures;           /* consecutive */
+    int threshold;          /* failures that open it; 0 = 5 */
+    int64_t open_ms;        /* base open period; 0 = 60000; jittered +-25 % */
+    int64_t until_ms;       /* OPEN: earliest probe time */
+    int probe_out;          /* HALF_OPEN: the one probe is in flight */
+    uint64_t opens;
+} feed_breaker;
+/* 1 if a request may go now (moves OPEN -> HALF_OPEN when due; in HALF_OPEN
+ * only one caller gets 1 until feed_breaker_record). *wait_ms = time until
+ * the next chance when 0 is returned. */
+int feed_breaker_allow(feed_breaker *b, int64_t now_ms, int64_t *wait_ms);
+void feed_breaker_record(feed_breaker *b, int64_t now_ms, int ok, uint64_t rnd);
+
+typedef struct feed_token_bucket {
+    double capacity;     /* burst */
+    double per_sec;      /* refill rate */
+    double tokens;
+    int64_t last_ms;     /* INT64_MIN = not started (full) */
+} feed_token_bucket;
+void feed_tb_init(feed_token_bucket *tb, double capacity, double per_sec);
+/* 0 and tokens taken, or the ms to wait until cost tokens are there. */
+int64_t feed_tb_take(feed_token_bucket *tb, int64_t now_ms, double cost);
+
+/* Wait after a 429/418. header_s: CURLINFO_RETRY_AFTER seconds (<= 0 when
+ * missing or unparsable, as curl reports it). Present -> clamped to
+ * [1000, max_ms] (*clamped = 1 if it was cut); missing -> full-jitter
+ * backoff from attempt (at least 1000). */
+int64_t feed_retry_after_ms(long long header_s, int64_t max_ms, int attempt, int64_t base_ms,
+                            int64_t cap_ms, uint64_t rnd, int *clamped);
+
+/* ------------------------------------------------- per-symbol merge logic
+ * The contract: each closed candle reaches the consumer exactly once, in
+ * strictly increasing open time. Live closed candles that arrive while a
+ * backfill is running are buffered (bounded) and merged afterwards. */
+#define FEED_RECENT 64 /* remembered open times for duplicate detection */
+
+typedef enum feed_offer {
+    FEED_OFFER_EMIT = 0,
+    FEED_OFFER_DUPLICATE,
+    FEED_OFFER_OUT_OF_ORDER,
+    FEED_OFFER_BUFFERED,
+    FEED_OFFER_GAP,       /* buffered; caller must start a backfill for [gap_from, gap_to] */
+    FEED_OFFER_OVERFLOW,  /* buffer full: dropped; a later backfill recovers it */
+} feed_offer;
+
+typedef struct feed_series {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t interval_ms;
+    int64_t last_ts;           /* last emitted closed open time; INT64_MIN none */
+    int64_t recent[FEED_RECENT];
+    size_t recent_n, recent_pos;
+    int backfilling;
+    int64_t gap_from, gap_to;  /* valid after FEED_OFFER_GAP */
+    pt_candle *buf;            /* pending live closed candles, ascending */
+    size_t buf_n, buf_cap;
+    int overflowed;            /* buffer dropped something: refetch after */
+    /* no-closed-flag exchanges: the newest in-progress bar */
+    pt_candle open_bar;
+    int has_open_bar;
+    feed_live_symbol_stats st;
+} feed_series;
+
+typedef void (*feed_emit_fn)(void *ud, const pt_candle *c);
+
+int feed_series_init(feed_series *s, const char *symbol, int64_t interval_ms, size_t buf_cap);
+void feed_series_free(feed_series *s);
+/* A live closed candle. Emits through fn when in order. */
+feed_offer feed_series_offer(feed_series *s, const pt_candle *c, feed_emit_fn fn, void *ud);
+/* Marks a backfill as running (live closed candles get buffered). */
+void feed_series_begin_backfill(feed_series *s);
+/* Backfill result (ascending rows; ok = 0 when the fetch failed): emits
+ * the rows newer than the cursor, then the buffer, counts what the REST
+ * side could not close as a gap, and leaves backfill mode. */
+void feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, int ok, feed_emit_fn fn,
+                              void *ud);
+/* No-closed-flag exchanges: an in-progress update. If it starts a newer
+ * bar, the previous bar is closed (returned in *closed, 1). */
+int feed_series_update_open(feed_series *s, const pt_candle *c, pt_candle *closed);
+/* Time-based close: the open bar is final when now >= open+interval+grace. */
+int feed_series_close_due(feed_series *s, int64_t now_ms, int64_t grace_ms, pt_candle *closed);
+
+/* ------------------------------------------------------------ REST client */
+typedef struct feed_rest feed_rest;
+
+typedef struct feed_rest_config {
+    const feed_adapter *ad;
+    const char *base_url;       /* NULL = adapter default */
+    const char *ca_file;        /* NULL = system CAs */
+    int max_attempts;           /* per page; 0 = 6 */
+    int64_t max_retry_after_ms; /* 0 = 600000 */
+    int64_t backoff_base_ms, backoff_cap_ms; /* 0 = 500 / 30000 */
+    long connect_timeout_s, total_timeout_s; /* 0 = 10 / 30 */
+    long max_body;              /* bytes; 0 = 8 MiB */
+    double bucket_capacity, bucket_per_sec; /* 0 = 10 / 5 per s */
+    /* sleep hook (worker: interruptible); returns nonzero to abort */
+    int (*sleep_ms)(void *ud, int64_t ms);
+    void *sleep_ud;
+    uint64_t seed;              /* jitter RNG; 0 = from the clock */
+} feed_rest_config;
+
+int feed_rest_new(const feed_rest_config *cfg, feed_rest **out);
+void feed_rest_free(feed_rest *r);
+/* Closed candles of symbol in [start, end) (end <= 0: now), pages of the
+ * adapter's limit, retries with Retry-After / backoff / breaker. fn gets
+ * each candle once, ascending; nonzero from fn stops (returned as is). */
+int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                    int64_t end_ms, feed_fetch_fn fn, void *ud);
+/* Counters (rest_*, rate_limit_waits, breaker) merged into st. */
+void feed_rest_stats(const feed_rest *r, feed_live_stats *st);
+
+/* A feed_rest on its own thread. submit/poll/stats/free: loop thread.
+ * wake(ud) is called from the worker after each result is queued. */
+typedef struct feed_rest_worker feed_rest_worker;
+typedef struct feed_rest_result {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t start_ms;
+    pt_candle *rows; /* ascending; the poller frees it with free() */
+    size_t n;
+    int rc;          /* PT_OK or why the fetch stopped (rows so far kept) */
+} feed_rest_result;
+int feed_rest_worker_new(const feed_rest_config *cfg, void (*wake)(void *), void *wake_ud,
+                         feed_rest_worker **out);
+/* PT_EFULL when 16 jobs+results are pending */
+int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                            int64_t end_ms);
+int feed_rest_worker_poll(feed_rest_worker *w, feed_rest_result *out); /* PT_OK or PT_EOF */
+void feed_rest_worker_stats(feed_rest_worker *w, feed_live_stats *st);
+void feed_rest_worker_free(feed_rest_worker *w); /* stops, joins; NULL ok */
+
+#endif

@@ -1,0 +1,512 @@
+/* feed: REST kline backfill with libcurl. One easy handle reused for every
+ * request (connection reuse), a token bucket per exchange, Retry-After on
+ * 429/418 (Binance rest-api limits: "A Retry-After header is sent with a
+ * 418 or 429"), jittered backoff on other failures, a circuit breaker, and
+ * timeouts on everything (robustness.md section 4).
+ *
+ * feed_rest_fetch blocks: call it from `papertrader fetch` or from the
+ * worker thread in this file, never from the lws loop (notes section 9).
+ * The worker hands results back through a bounded queue + a wake hook
+ * (lws_cancel_service in feed_live.c). */
+#include "feed_live_internal.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct feed_rest {
+    feed_rest_config cfg;
+    char base[256];
+    CURL *h;
+    feed_token_bucket tb;
+    feed_breaker br;
+    uint64_t rng;
+    int64_t ban_until_ms; /* mono: after 429/418 no request before this */
+    char *body;
+    size_t body_n, body_cap;
+    pt_candle *rows;
+    size_t rows_cap;
+    pthread_mutex_t mu; /* guards the counters below (read by the loop) */
+    feed_live_stats st;
+};
+
+static int default_sleep(void *ud, int64_t ms)
+{
+    (void)ud;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR) {
+    }
+    return 0;
+}
+
+static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
+{
+    feed_rest *r = ud;
+    size_t n = sz * nm;
+    /* MAXFILESIZE only helps when Content-Length is sent; bound here too */
+    if (r->body_n + n + 1 > r->body_cap)
+        return 0; /* -> CURLE_WRITE_ERROR */
+    memcpy(r->body + r->body_n, p, n);
+    r->body_n += n;
+    r->body[r->body_n] = '\0';
+    return n;
+}
+
+int feed_rest_new(const feed_rest_config *cfg, feed_rest **out)
+{
+    *out = NULL;
+    if (!cfg || !cfg->ad)
+        return PT_EINVAL;
+    feed_rest *r = calloc(1, sizeof *r);
+    if (!r)
+        return PT_ENOMEM;
+    r->cfg = *cfg;
+    feed_rest_config *c = &r->cfg;
+    if (c->max_attempts <= 0) c->max_attempts = 6;
+    if (c->max_retry_after_ms <= 0) c->max_retry_after_ms = 600000;
+    if (c->backoff_base_ms <= 0) c->backoff_base_ms = 500;
+    if (c->backoff_cap_ms <= 0) c->backoff_cap_ms = 30000;
+    if (c->connect_timeout_s <= 0) c->connect_timeout_s = 10;
+    if (c->total_timeout_s <= 0) c->total_timeout_s = 30;
+    if (c->max_body <= 0) c->max_body = 8L << 20;
+    if (!c->sleep_ms) c->sleep_ms = default_sleep;
+    const char *base = c->base_url ? c->base_url : c->ad->rest_url;
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--; /* the adapter adds the path */
+    int rc = PT_EINVAL;
+    if (bl == 0 || bl >= sizeof r->base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))) {
+        pt_err_log("feed: REST base URL '%s' must be http(s)://host[:port]", base);
+        goto fail;
+    }
+    memcpy(r->base, base, bl);
+    feed_tb_init(&r->tb, c->bucket_capacity > 0 ? c->bucket_capacity : 10,
+                 c->bucket_per_sec > 0 ? c->bucket_per_sec : 5);
+    r->rng = c->seed ? c->seed : (uint64_t)pt_mono_ns();
+    r->body_cap = (size_t)c->max_body + 1;
+    r->rows_cap = (size_t)c->ad->rest_max_limit;
+    r->body = malloc(r->body_cap);
+    r->rows = calloc(r->rows_cap, sizeof *r->rows);
+    rc = PT_ENOMEM;
+    if (!r->body || !r->rows || pthread_mutex_init(&r->mu, NULL))
+        goto fail;
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* refcounted; before any worker thread */
+    r->h = curl_easy_init();
+    if (!r->h)
+        goto fail;
+    CURL *h = r->h;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->connect_timeout_s);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->total_timeout_s);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 64L); /* bytes/s: slow drip */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 10L);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+    /* only the scheme the base URL names; no redirects to elsewhere */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, strncmp(r->base, "https", 5) ? "http" : "https");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1"); /* loopback never via a proxy */
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "papertrader/" PT_VERSION);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    if (c->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    *out = r;
+    return PT_OK;
+fail:
+    feed_rest_free(r);
+    return rc;
+}
+
+void feed_rest_free(feed_rest *r)
+{
+    if (!r)
+        return;
+    if (r->h) {
+        curl_easy_cleanup(r->h);
+        curl_global_cleanup();
+        pthread_mutex_destroy(&r->mu);
+    }
+    free(r->body);
+    free(r->rows);
+    free(r);
+}
+
+static void count(feed_rest *r, uint64_t *field)
+{
+    pthread_mutex_lock(&r->mu);
+    (*field)++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Sleeps until every gate is open: ban (Retry-After), breaker, bucket. */
+static int wait_gates(feed_rest *r)
+{
+    for (;;) {
+        int64_t now = pt_mono_ms(), wait = 0;
+        if (now < r->ban_until_ms)
+            wait = r->ban_until_ms - now;
+        else if (r->br.state == FEED_BREAKER_OPEN && now < r->br.until_ms)
+            wait = r->br.until_ms - now; /* peek first: allow() would claim the probe */
+        else if ((wait = feed_tb_take(&r->tb, now, 1)) == 0) {
+            if (feed_breaker_allow(&r->br, now, &wait))
+                return PT_OK;
+        } else
+            count(r, &r->st.rate_limit_waits);
+        if (wait < 1)
+            wait = 1;
+        if (r->cfg.sleep_ms(r->cfg.sleep_ud, wait))
+            return PT_EBUSY; /* shutting down */
+    }
+}
+
+static void failed(feed_rest *r, int attempt, int breaker)
+{
+    if (breaker)
+        feed_breaker_record(&r->br, pt_mono_ms(), 0, feed_rng_next(&r->rng));
+    int64_t d = feed_backoff_delay(r->cfg.backoff_base_ms, r->cfg.backoff_cap_ms, attempt, feed_rng_next(&r->rng));
+    int64_t until = pt_mono_ms() + d;
+    if (until > r->ban_until_ms)
+        r->ban_until_ms = until;
+}
+
+/* One page with retries. Rows land in r->rows[0..*n). */
+static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t *n)
+{
+    int rc = PT_ENET;
+    for (int attempt = 0; attempt < r->cfg.max_attempts; attempt++) {
+        if ((rc = wait_gates(r)))
+            return rc;
+        r->body_n = 0;
+        r->body[0] = '\0';
+        curl_easy_setopt(r->h, CURLOPT_URL, url);
+        CURLcode cc = curl_easy_perform(r->h);
+        long status = 0;
+        curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+        if (cc != CURLE_OK) {
+            count(r, &r->st.rest_net_err);
+            pt_warn("feed: REST %s attempt %d: %s", symbol, attempt + 1, curl_easy_strerror(cc));
+            failed(r, attempt, 1);
+            rc = cc == CURLE_OPERATION_TIMEDOUT ? PT_ETIMEOUT : PT_ENET;
+            continue;
+        }
+        if (status == 429 || status == 418) {
+            curl_off_t ra = 0;
+            curl_easy_getinfo(r->h, CURLINFO_RETRY_AFTER, &ra);
+            int clamped = 0;
+            int64_t wait = feed_retry_after_ms((long long)ra, r->cfg.max_retry_after_ms, attempt,
+                                               r->cfg.backoff_base_ms, r->cfg.backoff_cap_ms,
+                                               feed_rng_next(&r->rng), &clamped);
+            count(r, &r->st.rest_rate_limited);
+            pt_warn("feed: REST %s: HTTP %ld, Retry-After %lld s -> waiting %lld ms%s", symbol, status,
+                    (long long)ra, (long long)wait, clamped ? " (clamped to the maximum)" : "");
+            /* after a 418 (ban) or 429, nothing goes out before the wait */
+            r->ban_until_ms = pt_mono_ms() + wait;
+            feed_breaker_record(&r->br, pt_mono_ms(), 1, 0); /* the server answered: not a breaker failure */
+            rc = PT_ERATELIMIT;
+            continue;
+        }
+        if (status != 200) {
+            count(r, &r->st.rest_http_err);
+            pt_warn("feed: REST %s: HTTP %ld: %.120s", symbol, status, r->body);
+            if (status >= 400 && status < 500) {
+                feed_breaker_record(&r->br, pt_mono_ms(), 1, 0);
+                return PT_EINVAL; /* bad symbol / interval: retrying will not help */
+            }
+            failed(r, attempt, 1);
+            rc = PT_ENET;
+            continue;
+        }
+        uint64_t drops[FEED_DROP__COUNT] = {0};
+        rc = feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
+        pthread_mutex_lock(&r->mu);
+        for (int i = 0; i < FEED_DROP__COUNT; i++)
+            r->st.dropped[i] += drops[i];
+        pthread_mutex_unlock(&r->mu);
+        if (rc) {
+            /* truncated body / HTML with 200: commit nothing, retry */
+            count(r, &r->st.rest_parse_err);
+            failed(r, attempt, 1);
+            rc = PT_EPARSE;
+            continue;
+        }
+        count(r, &r->st.rest_ok);
+        feed_breaker_record(&r->br, pt_mono_ms(), 1, 0);
+        return PT_OK;
+    }
+    pt_err_log("feed: REST %s: giving up after %d attempts (%s)", symbol, r->cfg.max_attempts, pt_strerror(rc));
+    return rc;
+}
+
+int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64_t start_ms, int64_t end_ms,
+                    feed_fetch_fn fn, void *ud)
+{
+    if (interval_ms <= 0)
+        return PT_EINVAL;
+    if (end_ms <= 0)
+        end_ms = pt_wall_ms();
+    /* align up: klines are identified by open time on interval boundaries */
+    if (start_ms % interval_ms)
+        start_ms += interval_ms - ((start_ms % interval_ms) + interval_ms) % interval_ms;
+    int64_t span = (int64_t)r->cfg.ad->rest_max_limit * interval_ms;
+    char url[1024];
+    while (start_ms < end_ms) {
+        /* windows by time, not by rows: exchanges that omit empty bars
+         * (Bitvavo) still advance (rest-api.md: startTime = last + interval) */
+        int64_t win_end = start_ms + span - 1;
+        if (win_end > end_ms - 1)
+            win_end = end_ms - 1;
+        int rc = r->cfg.ad->rest_url_for(r->base, symbol, interval_ms, start_ms, win_end,
+                                         r->cfg.ad->rest_max_limit, url, sizeof url);
+        if (rc)
+            return rc;
+        size_t n = 0;
+        if ((rc = fetch_page(r, url, symbol, &n)))
+            return rc;
+        int64_t now = pt_wall_ms();
+        for (size_t i = 0; i < n; i++) {
+            const pt_candle *c = &r->rows[i];
+            if (c->ts_ms < start_ms || c->ts_ms > win_end)
+                continue; /* outside what we asked for */
+            if (c->ts_ms + interval_ms > now)
+                return PT_OK; /* newest row is the still-open bar: not final */
+            if ((rc = fn(ud, c)))
+                return rc;
+        }
+        start_ms = win_end + 1;
+    }
+    return PT_OK;
+}
+
+void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
+{
+    feed_rest *m = (feed_rest *)r; /* the mutex, not the data, is mutated */
+    pthread_mutex_lock(&m->mu);
+    st->rest_ok += r->st.rest_ok;
+    st->rest_http_err += r->st.rest_http_err;
+    st->rest_net_err += r->st.rest_net_err;
+    st->rest_rate_limited += r->st.rest_rate_limited;
+    st->rest_parse_err += r->st.rest_parse_err;
+    st->rate_limit_waits += r->st.rate_limit_waits;
+    for (int i = 0; i < FEED_DROP__COUNT; i++)
+        st->dropped[i] += r->st.dropped[i];
+    st->breaker = r->br.state;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ------------------------------------------------------ synchronous fetch */
+int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats)
+{
+    const feed_adapter *ad = feed_adapter_find(o->exchange);
+    if (!ad) {
+        pt_err_log("feed: unknown exchange '%s' (binance, bitvavo)", o->exchange ? o->exchange : "");
+        return PT_EUNSUPPORTED;
+    }
+    char iv[16];
+    if (ad->interval_name(o->interval_ms, iv, sizeof iv)) {
+        pt_err_log("feed: %s has no interval of %lld ms", ad->name, (long long)o->interval_ms);
+        return PT_EUNSUPPORTED;
+    }
+    feed_rest_config rc_cfg = {.ad = ad,
+                               .base_url = o->rest_url,
+                               .ca_file = o->ca_file,
+                               .max_attempts = o->max_attempts,
+                               .max_retry_after_ms = o->max_retry_after_ms};
+    feed_rest *r = NULL;
+    int rc = feed_rest_new(&rc_cfg, &r);
+    if (rc)
+        return rc;
+    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, o->until_ms, fn, ud);
+    if (stats)
+        feed_rest_stats(r, stats);
+    feed_rest_free(r);
+    return rc;
+}
+
+/* ------------------------------------------------------------ worker thread
+ * Bounded queues both ways; the loop thread submits and polls, the worker
+ * blocks in curl. wake() (lws_cancel_service) is the only call into lws
+ * from this thread: the one lws API that is thread-safe (notes section 3). */
+#define FEED_RQ 16
+#define FEED_MAX_BACKFILL 100000 /* candles per job: ~69 days of 1m bars */
+
+typedef struct rest_job {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t interval_ms, start_ms, end_ms;
+} rest_job;
+
+struct feed_rest_worker {
+    feed_rest *r;
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    rest_job jobs[FEED_RQ];
+    size_t j_head, j_n;
+    feed_rest_result res[FEED_RQ];
+    size_t r_head, r_n;
+    void (*wake)(void *ud);
+    void *wake_ud;
+};
+
+/* interruptible sleep for the worker: wakes early on stop */
+static int worker_sleep(void *ud, int64_t ms)
+{
+    feed_rest_worker *w = ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT) {
+    }
+    int stop = w->stop;
+    pthread_mutex_unlock(&w->mu);
+    return stop;
+}
+
+typedef struct collect {
+    pt_candle *rows;
+    size_t n, cap;
+} collect;
+
+static int collect_row(void *ud, const pt_candle *c)
+{
+    collect *k = ud;
+    if (k->n == k->cap) {
+        if (k->cap >= FEED_MAX_BACKFILL)
+            return PT_EFULL;
+        size_t nc = k->cap ? k->cap * 2 : 256;
+        pt_candle *p = realloc(k->rows, nc * sizeof *p);
+        if (!p)
+            return PT_ENOMEM;
+        k->rows = p;
+        k->cap = nc;
+    }
+    k->rows[k->n++] = *c;
+    return PT_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    feed_rest_worker *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->stop && w->j_n == 0)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        rest_job job = w->jobs[w->j_head];
+        w->j_head = (w->j_head + 1) % FEED_RQ;
+        w->j_n--;
+        pthread_mutex_unlock(&w->mu);
+
+        collect k = {0};
+        int rc = feed_rest_fetch(w->r, job.symbol, job.interval_ms, job.start_ms, job.end_ms, collect_row, &k);
+        feed_rest_result res = {.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job.start_ms};
+        memcpy(res.symbol, job.symbol, sizeof res.symbol);
+        pthread_mutex_lock(&w->mu);
+        /* result slots == job slots and submit checks both, so this fits */
+        w->res[(w->r_head + w->r_n) % FEED_RQ] = res;
+        w->r_n++;
+        pthread_mutex_unlock(&w->mu);
+        if (w->wake)
+            w->wake(w->wake_ud);
+    }
+    return NULL;
+}
+
+int feed_rest_worker_new(const feed_rest_config *cfg, void (*wake)(void *), void *wake_ud,
+                         feed_rest_worker **out)
+{
+    *out = NULL;
+    feed_rest_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return PT_ENOMEM;
+    w->wake = wake;
+    w->wake_ud = wake_ud;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    feed_rest_config c = *cfg;
+    c.sleep_ms = worker_sleep;
+    c.sleep_ud = w;
+    int rc = feed_rest_new(&c, &w->r);
+    if (rc)
+        goto fail;
+    rc = PT_ENOMEM;
+    if (pthread_create(&w->th, NULL, worker_main, w))
+        goto fail;
+    w->started = 1;
+    *out = w;
+    return PT_OK;
+fail:
+    feed_rest_worker_free(w);
+    return rc;
+}
+
+int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                            int64_t end_ms)
+{
+    int rc = PT_EFULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->j_n + w->r_n < FEED_RQ) {
+        rest_job *j = &w->jobs[(w->j_head + w->j_n) % FEED_RQ];
+        memset(j, 0, sizeof *j);
+        snprintf(j->symbol, sizeof j->symbol, "%s", symbol);
+        j->interval_ms = interval_ms;
+        j->start_ms = start_ms;
+        j->end_ms = end_ms;
+        w->j_n++;
+        pthread_cond_broadcast(&w->cv);
+        rc = PT_OK;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int feed_rest_worker_poll(feed_rest_worker *w, feed_rest_result *out)
+{
+    int rc = PT_EOF;
+    pthread_mutex_lock(&w->mu);
+    if (w->r_n) {
+        *out = w->res[w->r_head];
+        w->r_head = (w->r_head + 1) % FEED_RQ;
+        w->r_n--;
+        rc = PT_OK;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void feed_rest_worker_stats(feed_rest_worker *w, feed_live_stats *st)
+{
+    feed_rest_stats(w->r, st);
+}
+
+void feed_rest_worker_free(feed_rest_worker *w)
+{
+    if (!w)
+        return;
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->th, NULL); /* a running curl call ends by its timeout */
+    }
+    for (size_t i = 0; i < w->r_n; i++)
+        free(w->res[(w->r_head + i) % FEED_RQ].rows);
+    feed_rest_free(w->r);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
