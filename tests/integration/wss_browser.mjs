@@ -1,0 +1,94 @@
+// Browser test: headless Chromium (playwright-core) against bench/wss_fanout.
+// The dashboard must draw candles, show a trade marker and a trades row,
+// update equity and the quality gauge, and recover after a server restart.
+// Saves $PT_BUILD_DIR/test-artifacts/dashboard.png. SKIPs only without chromium.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BUILD, freePort, startDriver, stopDriver, makeChecker, sleep } from './wss_lib.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) { console.log('SKIP: wss_browser needs ' + CHROMIUM + ' (not installed)'); process.exit(0); }
+const { chromium } = await import('playwright-core');
+
+const check = makeChecker('wss_browser');
+const hardStop = setTimeout(() => { console.log('not ok - test timed out'); process.exit(1); }, 120000);
+const ARGS = ['--rate', '40', '--candle-ms', '250', '--trade-every', '2', '--heartbeat-ms', '500'];
+
+const port = await freePort();
+let drv = await startDriver(port, ARGS);
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 1000 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const consoleErrors = [];
+try {
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load', timeout: 15000 });
+  const st = () => page.evaluate(() => {
+    const s = window.__pt;
+    return { conn: s.conn, snapshots: s.snapshots, bars: (s.candles[s.cur] || []).length, cur: s.cur,
+      markers: (s.markers[s.cur] || []).length, trades: document.querySelectorAll('#trades tbody tr').length,
+      equity: document.getElementById('equity').textContent, score: document.getElementById('q-score').textContent,
+      gauge: document.getElementById('gauge-fill').style.width, level: document.getElementById('q-level').textContent,
+      canvases: document.querySelectorAll('#chart canvas').length, health: document.querySelectorAll('#health dt').length,
+      symbols: document.querySelectorAll('#symbols button').length };
+  });
+  const waitSt = async (pred, ms) => { const end = Date.now() + ms; let s; while (Date.now() < end) { s = await st(); if (pred(s)) return s; await sleep(200); } return st(); };
+
+  let s = await waitSt((x) => x.conn === 'live' && x.bars >= 5 && x.markers >= 1 && x.trades >= 1, 20000);
+  check(s.conn === 'live', 'dashboard connects', s);
+  check(s.canvases > 0 && s.bars >= 5, `chart draws candles (${s.bars})`, s);
+  check(s.markers >= 1, 'a trade marker appears on the chart', s);
+  check(s.trades >= 1, 'a trades-table row appears', s);
+  check(s.symbols >= 2, 'symbol switcher lists symbols', s);
+  check(s.health > 0, 'health panel filled', s);
+  const eq1 = s.equity;
+  s = await waitSt((x) => x.equity !== eq1 && x.score !== '–', 10000);
+  check(/^-?\d+\.\d\d$/.test(s.equity) && s.equity !== eq1, `equity updates (${eq1} -> ${s.equity})`, s);
+  check(/^\d+$/.test(s.score) && /%$/.test(s.gauge) && ['good', 'fair', 'poor', 'bad'].includes(s.level),
+    `quality gauge shows score and level (${s.score}, ${s.level})`, s);
+  // a canvas with drawn pixels (not blank): sample the candle pane
+  const inked = await page.evaluate(() => {
+    const cs = [...document.querySelectorAll('#chart canvas')];
+    return cs.some((c) => { try { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const set = new Set(); for (let i = 0; i < d.length; i += 4 * 97) set.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return set.size > 3; } catch (e) { return false; } });
+  });
+  check(inked, 'chart canvas has drawn pixels');
+  // switch symbol
+  await page.click('#symbols button:nth-child(2)');
+  s = await st();
+  check(s.cur !== null && s.bars >= 1, `symbol switch shows ${s.cur}`, s);
+
+  // ---- server restart: the page goes down, reconnects, resyncs from a new snapshot
+  const snaps = s.snapshots;
+  await stopDriver(drv);
+  s = await waitSt((x) => x.conn !== 'live', 8000);
+  check(s.conn !== 'live', 'page notices the server is gone', s.conn);
+  drv = await startDriver(port, ARGS);
+  s = await waitSt((x) => x.conn === 'live' && x.snapshots > snaps && x.bars >= 1, 20000);
+  check(s.conn === 'live' && s.snapshots > snaps, 'page reconnects and resyncs after restart', s);
+
+  // phone width still renders the chart
+  await page.setViewportSize({ width: 390, height: 844 });
+  await sleep(300);
+  const w = await page.evaluate(() => document.getElementById('chart').getBoundingClientRect().width);
+  check(w > 300 && w <= 390, `chart fits a phone width (${Math.round(w)} px)`);
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await waitSt((x) => x.bars >= 3, 5000);
+  const out = path.join(BUILD, 'test-artifacts');
+  fs.mkdirSync(out, { recursive: true });
+  await page.screenshot({ path: path.join(out, 'dashboard.png'), fullPage: true });
+  console.log('screenshot: ' + path.join(out, 'dashboard.png'));
+  check(consoleErrors.length === 0, 'no console errors (CSP, script)', consoleErrors.slice(0, 5));
+} finally {
+  await ctx.close().catch(() => {});
+  await stopDriver(drv);
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+clearTimeout(hardStop);
+process.exit(check.done());

@@ -1,2 +1,0 @@
-/* placeholder: replaced by the module's implementation */
-typedef int pt_placeholder_19170;
