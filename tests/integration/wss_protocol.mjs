@@ -196,7 +196,13 @@ async function main() {
     const big = openWs(port);
     await big.status;
     big.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(6000) }));
-    check((await Promise.race([big.closed, sleep(4000).then(() => 'timeout')])) === 1009, 'inbound message past the cap -> close 1009');
+    // The server answers 1009; when it closes while our 6 KB are still in
+    // flight the kernel may reset the socket first and ws reports 1006, so
+    // then accept the server's own record of the 1009 close.
+    const bigCode = await Promise.race([big.closed, sleep(4000).then(() => 'timeout')]);
+    await sleep(100);
+    check(bigCode === 1009 || (bigCode === 1006 && /closing 1009/.test(drv.errors())),
+          'inbound message past the cap -> close 1009', bigCode);
 
     // ---- slow client: one never reads, another must get every trade
     const before = JSON.parse((await request(port, '/health')).body);
