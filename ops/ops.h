@@ -75,6 +75,223 @@ int ops_config_read_secret_file(const char *path, char *buf, size_t cap);
 /* all-in | quote:N | percent:P | risk:P */
 int ops_config_check_sizing(const char *text, char *why, size_t cap);
 
+
+/* --------------------------------------------------------- notifications
+ * Webhook notifier (docs/notifications.md): generic JSON POST, Slack
+ * ({"text"}), Discord ({"content"}) and the Telegram Bot API
+ * (POST {base}/bot<TOKEN>/sendMessage). One worker thread owns libcurl;
+ * ops_notify_post() formats, locks a mutex, applies aggregation and the
+ * per-category rate limit, pushes onto a bounded priority queue and returns
+ * (it never does I/O). Full queue: the lowest-priority, oldest message is
+ * dropped (or the new one if it is the lowest) and counted. Failed requests
+ * are retried with exponential backoff up to max_attempts; a 429's
+ * Retry-After is honoured (capped at backoff_cap_ms). The Telegram token is
+ * never logged: logged URLs show /bot***. Thread-safe. */
+typedef enum ops_notify_category {
+    OPS_NOTIFY_STATUS = 0, /* start, stop, quality, feed up/down */
+    OPS_NOTIFY_TRADE = 1,
+    OPS_NOTIFY_ERROR = 2,
+    OPS_NOTIFY_NCAT = 3
+} ops_notify_category;
+
+typedef enum ops_notify_priority {
+    OPS_PRIO_LOW = 0,
+    OPS_PRIO_NORMAL = 1,
+    OPS_PRIO_HIGH = 2,
+    OPS_PRIO_CRITICAL = 3, /* exempt from rate limits (still aggregated) */
+} ops_notify_priority;
+
+typedef enum ops_notify_kind {
+    OPS_HOOK_JSON = 0, /* {"source","category","priority","title","text","count","ts"} */
+    OPS_HOOK_SLACK,    /* {"text": "*title*\ntext"} */
+    OPS_HOOK_DISCORD,  /* {"content": "**title**\ntext"} */
+    OPS_HOOK_TELEGRAM, /* {"chat_id": ..., "text": ...} to {url}/bot<token>/sendMessage */
+} ops_notify_kind;
+
+#define OPS_NOTIFY_MAX_TARGETS 4
+typedef struct ops_notify_target {
+    ops_notify_kind kind;
+    char url[512];     /* full hook URL; Telegram: API base (default https://api.telegram.org) */
+    char chat_id[64];  /* Telegram only */
+    char token[256];   /* Telegram only; secret, never logged */
+} ops_notify_target;
+
+/* Zero fields take the defaults in brackets. */
+typedef struct ops_notify_config {
+    ops_notify_target targets[OPS_NOTIFY_MAX_TARGETS];
+    int n_targets;                 /* 0: posts are accepted and discarded (counted as dropped) */
+    int per_hour[OPS_NOTIFY_NCAT]; /* token bucket size and refill per rate_window_ms
+                                      [status 10, trade 100, error 30]; <0 mutes the category */
+    int queue_cap;                 /* [64], at most 4096 */
+    int max_attempts;              /* per target [4], at most 20 */
+    long backoff_base_ms;          /* [1000] doubled per attempt */
+    long backoff_cap_ms;           /* [60000] also caps Retry-After */
+    long timeout_ms;               /* whole request [10000] */
+    long aggregate_window_ms;      /* repeats of one title within it become one summary [600000] */
+    long flush_deadline_ms;        /* ops_notifier_free() waits at most this long [5000] */
+    long rate_window_ms;           /* [3600000]; tests shorten it */
+} ops_notify_config;
+
+typedef struct ops_notify_stats {
+    uint64_t posted;       /* accepted by ops_notify_post */
+    uint64_t sent;         /* deliveries that got a 2xx (per target) */
+    uint64_t failed;       /* deliveries given up after max_attempts or a 4xx */
+    uint64_t retries;      /* extra attempts made */
+    uint64_t dropped;      /* queue full, no targets, or shut down before delivery */
+    uint64_t rate_limited; /* refused by a category's bucket */
+    uint64_t aggregated;   /* folded into a pending summary */
+    uint64_t queue_depth;  /* messages waiting now (in flight excluded) */
+} ops_notify_stats;
+
+typedef struct ops_notifier ops_notifier;
+
+/* Fills cfg from [notify]: webhook_url, slack_url, discord_url,
+ * telegram_chat_id + telegram_token (or telegram_token_file, read with
+ * ops_config_read_secret_file), telegram_api_url, *_per_hour, queue_size,
+ * timeout_s. PT_EINVAL (logged) if Telegram is half configured. */
+int ops_notify_config_from(const ops_config *c, ops_notify_config *cfg);
+/* Copies cfg (the caller may free it at once) and starts the worker. */
+int ops_notifier_new(const ops_notify_config *cfg, ops_notifier **out);
+/* Flushes queued messages and pending summaries until flush_deadline_ms,
+ * aborts a request still running after it, joins the worker. NULL: no-op. */
+void ops_notifier_free(ops_notifier *n);
+/* PT_OK queued or aggregated; PT_ERATELIMIT; PT_EFULL (dropped);
+ * PT_ESTATE after shutdown began. title <= 127 bytes, text <= 1023 (cut). */
+int ops_notify_post(ops_notifier *n, ops_notify_category cat, ops_notify_priority prio, const char *title,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ops_notifier_stats(ops_notifier *n, ops_notify_stats *out);
+
+/* The events the issue names, each with a fixed category, priority and
+ * title (a const table in ops_notify.c); detail is free text. */
+typedef enum ops_notify_event {
+    OPS_EV_START = 0,
+    OPS_EV_STOP,
+    OPS_EV_TRADE,
+    OPS_EV_DAILY_LOSS_LIMIT,
+    OPS_EV_QUALITY_LOW,
+    OPS_EV_QUALITY_OK,
+    OPS_EV_FEED_DOWN, /* breaker open */
+    OPS_EV_FEED_UP,   /* breaker closed */
+    OPS_EV_ERROR,
+    OPS_EV_COUNT
+} ops_notify_event;
+int ops_notify_event_post(ops_notifier *n, ops_notify_event ev, const char *detail);
+const char *ops_notify_category_name(ops_notify_category cat);
+/* Copies url into buf with any "/bot<token>" path segment shown as "/bot***". */
+void ops_notify_redact_url(const char *url, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- health
+ * A registry of components (feed, backfill, engine, server, notifier, ...)
+ * with heartbeats, an error ring, counters, a state, REST latency, process
+ * RSS and CPU, and a 0-100 score (formula in docs/health.md). Thread-safe
+ * (one mutex); every call is O(components + ring), no I/O except logging. */
+typedef struct ops_latency ops_latency;
+/* A fixed ring of the last cap samples (cap 1..65536). Not thread-safe on
+ * its own (the health registry locks around its own recorder). */
+int ops_latency_new(int cap, ops_latency **out);
+void ops_latency_free(ops_latency *l); /* NULL: no-op */
+void ops_latency_record(ops_latency *l, double ms, int ok);
+/* Nearest-rank quantile (q in [0,1]) of the samples in the ring; NAN if empty. */
+double ops_latency_quantile(const ops_latency *l, double q);
+double ops_latency_error_rate(const ops_latency *l); /* failed / samples in ring; 0 if empty */
+size_t ops_latency_count(const ops_latency *l);     /* samples in ring */
+uint64_t ops_latency_total(const ops_latency *l);   /* samples ever recorded */
+
+typedef enum ops_health_state {
+    OPS_HS_UNKNOWN = 0, /* registered, no state set yet (connecting) */
+    OPS_HS_UP,
+    OPS_HS_DEGRADED,
+    OPS_HS_DOWN,
+} ops_health_state;
+
+typedef enum ops_health_level {
+    OPS_LEVEL_CRITICAL = 0, /* < 40 */
+    OPS_LEVEL_POOR,         /* 40-59 */
+    OPS_LEVEL_FAIR,         /* 60-74 */
+    OPS_LEVEL_GOOD,         /* 75-89 */
+    OPS_LEVEL_EXCELLENT,    /* 90-100 */
+} ops_health_level;
+
+/* The score's inputs; ops_health_score_calc is the pure formula. */
+typedef struct ops_health_inputs {
+    int monitored;          /* components with a heartbeat period */
+    int stale;              /* of those, not beaten within stale_periods periods */
+    double rest_error_rate; /* 0..1 over the latency ring */
+    int recent_errors;      /* component errors in the last 10 minutes */
+    int has_feed;           /* a component named "feed" is registered */
+    ops_health_state feed_state;
+    long rss_kb, rss_limit_kb;
+} ops_health_inputs;
+int ops_health_score_calc(const ops_health_inputs *in);
+ops_health_level ops_health_level_of(int score);
+const char *ops_health_level_name(ops_health_level lvl); /* "excellent" ... "critical" */
+const char *ops_health_state_name(ops_health_state st);
+
+typedef struct ops_health_config {
+    int error_ring;     /* recent errors kept [32], 1..1024 */
+    int stale_periods;  /* [3] */
+    long rss_limit_kb;  /* memory budget for the score [1048576 = 1 GiB] */
+    int latency_ring;   /* REST latency samples kept [1024] */
+    int64_t (*clock_ms)(void); /* the clock of every now_ms [pt_mono_ms]; used by the log calls */
+} ops_health_config;
+
+typedef struct ops_health ops_health;
+#define OPS_HEALTH_MAX_COMPONENTS 16
+#define OPS_HEALTH_MAX_COUNTERS 8 /* per component */
+
+typedef struct ops_health_error {
+    int64_t ts_ms;   /* now_ms as passed by the caller (the registry's clock) */
+    int64_t wall_ms; /* pt_wall_ms() when recorded, for display */
+    int comp;
+    char text[160];
+} ops_health_error_rec;
+
+int ops_health_new(const ops_health_config *cfg, ops_health **out); /* cfg NULL: defaults */
+void ops_health_free(ops_health *h);                                  /* NULL: no-op */
+/* Returns the component id (>= 0) or PT_EFULL / PT_EINVAL. period_ms 0:
+ * no heartbeat expected (never stale). Registering a name again returns its id. */
+int ops_health_register(ops_health *h, const char *name, int64_t period_ms);
+/* now_ms: one clock for every call on a registry (the session uses
+ * pt_mono_ms for beats/staleness; error stamps are passed separately). */
+void ops_health_beat(ops_health *h, int comp, int64_t now_ms);
+void ops_health_set_state(ops_health *h, int comp, ops_health_state st, const char *text);
+void ops_health_error(ops_health *h, int comp, int64_t now_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Named counter (add) or gauge (set) of a component; at most
+ * OPS_HEALTH_MAX_COUNTERS names each, name <= 31 bytes ([a-z0-9_]). */
+void ops_health_counter_add(ops_health *h, int comp, const char *name, double delta);
+void ops_health_gauge_set(ops_health *h, int comp, const char *name, double value);
+/* One REST call's latency and outcome. */
+void ops_health_rest(ops_health *h, double ms, int ok);
+/* Samples RSS and CPU time; CPU % is over the time since the previous sample. */
+void ops_health_sample(ops_health *h, int64_t now_ms);
+/* Checks heartbeats: logs (and notifies, if a notifier is attached) each
+ * component that turned stale or recovered; returns the stale count. */
+int ops_health_check(ops_health *h, int64_t now_ms);
+int ops_health_is_stale(ops_health *h, int comp, int64_t now_ms);
+/* Copies the newest errors (newest first) into out; returns how many. */
+int ops_health_errors(ops_health *h, ops_health_error_rec *out, int cap);
+uint64_t ops_health_errors_total(ops_health *h, int comp); /* comp < 0: all */
+/* Gathers the inputs and computes the score (inputs copied to *in if non-NULL). */
+int ops_health_score(ops_health *h, int64_t now_ms, ops_health_inputs *in);
+/* Borrowed; must outlive the registry or be detached with NULL. Its stats
+ * go into the JSON and Prometheus output, stale alarms go to it. */
+void ops_health_attach_notifier(ops_health *h, ops_notifier *n);
+/* Adds score, level, components, rest, process, recent_errors (and
+ * notifier) to obj. PT_ENOMEM on allocation failure. */
+#include <cjson/cJSON.h>
+int ops_health_to_json(ops_health *h, int64_t now_ms, cJSON *obj);
+/* Prometheus text format 0.0.4 lines (papertrader_health_score,
+ * papertrader_component_up{component}, papertrader_errors_total{component},
+ * papertrader_rest_latency_seconds{quantile}, ...) into buf; *len = bytes
+ * written. PT_EFULL if cap is too small (buf then holds whole lines only). */
+int ops_health_prometheus(ops_health *h, int64_t now_ms, char *buf, size_t cap, size_t *len);
+/* The log calls read the registry's clock_ms. One info line: score, level, stale components, rss, cpu, extra text. */
+void ops_health_log_heartbeat(ops_health *h, const char *extra);
+/* A short block (several info lines): per component state, beats, errors;
+ * REST latency; the last few errors; notifier stats. */
+void ops_health_log_report(ops_health *h);
+
 #ifdef __cplusplus
 }
 #endif
