@@ -37,3 +37,15 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Fuzzing (clang + libFuzzer + ASan/UBSan): each tests/fuzz target for
+# FUZZ_SECONDS (default 60) in build-fuzz. docs/hardening.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@PT_WITH_FUZZ=1 scripts/install-deps.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) scripts/fuzz.sh
+
+# Static analysis: cppcheck with scripts/cppcheck-suppressions.txt.
+.PHONY: lint
+lint:
+	@JOBS=$(JOBS) scripts/lint.sh
