@@ -568,7 +568,7 @@ static int xs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     struct lws_vhost *vh = lws_get_vhost(wsi);
     feed_xsim *x = vh ? lws_vhost_user(vh) : NULL;
     xs_client *c = user;
-    char uri[256], args[1024];
+    char uri[256];
     if (!x)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
@@ -602,6 +602,7 @@ static int xs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
+        char args[1024];
         memset(c, 0, sizeof *c);
         c->x = x, c->wsi = wsi, c->id = ++x->next_client_id, c->connected_ms = pt_mono_ms(), c->stall_logged = -1;
         args[0] = 0;
@@ -733,8 +734,9 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
         char list[1024];
         snprintf(list, sizeof list, "%s", x->proto->default_symbols);
         size_t n = cfg->n_symbols;
+        char *save = NULL;
         for (size_t i = 0; i < (n ? n : 8); i++) {
-            const char *sym = n ? cfg->symbols[i] : strtok(i ? NULL : list, ",");
+            const char *sym = n ? cfg->symbols[i] : strtok_r(i ? NULL : list, ",", &save);
             if (!sym)
                 break;
             if (!*sym || strlen(sym) >= PT_SYMBOL_MAX || strpbrk(sym, "@/\"\\ ")) {

@@ -467,7 +467,7 @@ static void bv_message(feed_xsim *x, xs_client *c, const char *msg, size_t len)
         cJSON_AddNumberToObject(r, "time", (double)feed_xsim_sim_now(x));
         send_json(x, c, o);
     } else {
-        int sub = action->valuestring[0] == 's', bad = 0;
+        int sub = action->valuestring[0] == 's';
         const cJSON *chs = cJSON_GetObjectItemCaseSensitive(root, "channels"), *ch, *m;
         why[0] = 0;
         if (!cJSON_IsArray(chs) || !cJSON_GetArraySize(chs))
@@ -491,6 +491,7 @@ static void bv_message(feed_xsim *x, xs_client *c, const char *msg, size_t len)
         if (why[0]) {
             bv_error(x, c, action->valuestring, 205, why);
         } else {
+            int bad = 0;
             cJSON_ArrayForEach(ch, chs)
             {
                 cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(ch, "markets"))

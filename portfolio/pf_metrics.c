@@ -23,8 +23,8 @@ struct pf_metrics {
     double r_mean, r_m2, r_down2;
     uint64_t r_n;
     /* drawdown episodes */
-    double peak, max_dd, ep_depth;
-    uint64_t peak_idx, max_dd_bars, ep_max_dd_start;
+    double peak, max_dd;
+    uint64_t peak_idx, max_dd_bars;
     int64_t peak_ts, max_dd_peak_ts;
     int ep_holds_max; /* the open episode holds the max drawdown */
     /* trades */

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PKGS=(build-essential cmake pkg-config libwebsockets-dev libcurl4-openssl-dev libcjson-dev
-          libcsv-dev libinih-dev libcmocka-dev nodejs npm chromium iproute2 procps curl)
+          libcsv-dev libinih-dev libcmocka-dev nodejs npm chromium iproute2 procps curl cppcheck)
 # optional extras for `make test` tiers: clang for fuzz targets
 if [ "${PT_WITH_FUZZ:-0}" = 1 ]; then DEB_PKGS+=(clang libclang-rt-14-dev); fi
 
