@@ -7,11 +7,13 @@
 #include "feed.h"
 #include "portfolio.h"
 #include "pt_core.h"
+#include "session_ledger.h"
 #include "sim.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,17 +24,28 @@
 
 #define BT_MAX_FILES 64
 #define BT_MAX_PARAMS 32
+#define BT_MAX_REC 160            /* recorded options (session.json "args") */
+#define BT_SESSION_MAX (1 << 20)  /* session.json size bound */
 
 typedef struct bt_opts {
-    const char *strategy, *symbol, *out;
+    const char *strategy, *symbol, *out, *resume;
     const char *params[BT_MAX_PARAMS];
     int n_params, json, quiet;
     sim_engine_config cfg;
     const char *sizing_text;
+    /* durability: not recorded in session.json, allowed with --resume */
+    pf_sync_policy sync;
+    uint64_t crash_after; /* hidden test hook --crash-after-fills N */
+    /* every option that shapes the result, as given (long_opts index and
+     * argument): session.json keeps them so that --resume re-runs the same */
+    int rec_opt[BT_MAX_REC];
+    const char *rec_arg[BT_MAX_REC];
+    int n_rec;
+    char strategy_abs[PATH_MAX];
 } bt_opts;
 
 typedef struct bt_ctx {
-    pf_ledger *lg;
+    session_ledger *sl;
     pf_metrics *m;
     int io_err;
     uint64_t candles;
@@ -62,8 +75,13 @@ static void usage(FILE *out)
             "  --out DIR                 output folder (default logs/<UTC time>-backtest)\n"
             "  --json                    print report.json instead of the table\n"
             "  --quiet                   no log lines on stderr\n"
+            "  --fsync fill|none         fdatasync trades.csv after every fill (default none: a\n"
+            "                            backtest is re-derivable; live sessions default to fill)\n"
+            "  --resume DIR              carry on an interrupted backtest in DIR with the inputs\n"
+            "                            and options kept in DIR/session.json (docs/durability.md)\n"
             "  --config FILE             not supported yet\n"
-            "exit: 0 ok, 1 output error, 2 bad options, 3 input file missing or not candles\n");
+            "exit: 0 ok, 1 output error, 2 bad options, 3 input file missing or not candles,\n"
+            "      5 DIR's ledger is corrupt (refusing to resume), 6 DIR locked by another process\n");
 }
 
 /* A number flag: strict, finite, within [lo, hi]. */
@@ -96,7 +114,7 @@ static int inum(const char *flag, const char *text, int lo, int hi, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH,
 };
 
 static const struct option long_opts[] = {
@@ -123,20 +141,40 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, 0, O_QUIET},
     {"atr-period", required_argument, 0, O_ATRP},
     {"atr-mult", required_argument, 0, O_ATRM},
+    {"resume", required_argument, 0, O_RESUME},
+    {"fsync", required_argument, 0, O_FSYNC},
+    {"crash-after-fills", required_argument, 0, O_CRASH}, /* hidden: tests only */
     {0, 0, 0, 0},
 };
+
+/* Options that do not change the result: never recorded, allowed with --resume. */
+static int presentation_opt(int ch)
+{
+    return ch == O_OUT || ch == O_JSON || ch == O_QUIET || ch == O_RESUME || ch == O_FSYNC ||
+           ch == O_CRASH;
+}
+
+/* A strategy given as a path is recorded absolute (resume may run elsewhere). */
+static const char *strategy_arg(bt_opts *o, const char *arg)
+{
+    size_t n = strlen(arg);
+    if ((strchr(arg, '/') || (n > 3 && !strcmp(arg + n - 3, ".so"))) &&
+        realpath(arg, o->strategy_abs))
+        return o->strategy_abs;
+    return arg;
+}
 
 /* Returns 0, or an exit code. */
 static int parse_opts(int argc, char **argv, bt_opts *o)
 {
     sim_engine_config *c = &o->cfg;
-    int ch, maker_set = 0;
+    int ch, idx = -1, maker_set = 0;
     opterr = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+    optind = 0; /* full getopt reset: argv may be a different vector (resume) */
+    while ((ch = getopt_long(argc, argv, "", long_opts, &idx)) != -1) {
         int bad = 0;
         switch (ch) {
-        case O_STRATEGY: o->strategy = optarg; break;
+        case O_STRATEGY: o->strategy = optarg = (char *)strategy_arg(o, optarg); break;
         case O_PARAM:
             if (o->n_params >= BT_MAX_PARAMS || !strchr(optarg, '=')) {
                 fprintf(stderr, "papertrader backtest: --param wants K=V (at most %d)\n",
@@ -195,6 +233,21 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_SHORT: c->allow_short = 1; break;
         case O_CLOSE: c->close_at_end = 1; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_RESUME: o->resume = optarg; break;
+        case O_FSYNC:
+            if (!strcmp(optarg, "fill") || !strcmp(optarg, "none")) {
+                o->sync = optarg[0] == 'f' ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE;
+            } else {
+                fprintf(stderr, "papertrader backtest: --fsync wants fill or none\n");
+                bad = 1;
+            }
+            break;
+        case O_CRASH: {
+            double v;
+            bad = num("--crash-after-fills", optarg, 1, 1e15, &v);
+            o->crash_after = (uint64_t)v;
+            break;
+        }
         default:
             fprintf(stderr, "papertrader backtest: unknown or incomplete option '%s'\n",
                     argv[optind - 1]);
@@ -202,8 +255,25 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         }
         if (bad)
             return PT_EXIT_USAGE;
+        if (!presentation_opt(ch)) {
+            if (o->n_rec >= BT_MAX_REC) {
+                fprintf(stderr, "papertrader backtest: more than %d options\n", BT_MAX_REC);
+                return PT_EXIT_USAGE;
+            }
+            o->rec_opt[o->n_rec] = idx;
+            o->rec_arg[o->n_rec++] = long_opts[idx].has_arg ? optarg : NULL;
+        }
     }
     int nfiles = argc - optind;
+    if (o->resume) {
+        if (nfiles || o->n_rec) {
+            fprintf(stderr, "papertrader backtest: --resume DIR takes its inputs and options "
+                            "from DIR/session.json (only --quiet, --json and --fsync may be "
+                            "added)\n");
+            return PT_EXIT_USAGE;
+        }
+        return 0;
+    }
     if (nfiles < 1 || nfiles > BT_MAX_FILES) {
         fprintf(stderr, "papertrader backtest: give 1 to %d candle files\n", BT_MAX_FILES);
         return PT_EXIT_USAGE;
@@ -236,20 +306,24 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     }
 }
 
+/* The ledger first: nothing learns of a fill before it is durable. After a
+ * ledger error the run loop stops feeding the engine. */
 static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
 {
     bt_ctx *x = ud;
-    pf_metrics_fill(x->m, f->fee, r);
     if (!x->io_err)
-        x->io_err = pf_ledger_fill(x->lg, f, r);
+        x->io_err = session_ledger_fill(x->sl, f, r);
+    if (!x->io_err)
+        pf_metrics_fill(x->m, f->fee, r);
 }
 
 static void h_row(void *ud, const pf_snapshot *s)
 {
     bt_ctx *x = ud;
-    pf_metrics_snapshot(x->m, s);
     if (!x->io_err)
-        x->io_err = pf_ledger_snapshot(x->lg, s);
+        x->io_err = session_ledger_row(x->sl, s);
+    if (!x->io_err)
+        pf_metrics_snapshot(x->m, s);
 }
 
 /* ------------------------------------------------------------ outputs */
@@ -275,19 +349,22 @@ static int mkdirs(const char *path)
     return PT_OK;
 }
 
+/* Replaced atomically (temp, fsync, rename, fsync dir): a crash leaves the
+ * old file or the new one, never a half. */
 static int write_json(const char *dir, const char *name, cJSON *j)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
     char *text = cJSON_Print(j);
-    FILE *f = text ? fopen(path, "w") : NULL;
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f))
-        ok = 0;
-    if (!ok)
-        pt_err_log("cannot write %s: %s", path, text ? strerror(errno) : "out of memory");
-    free(text);
-    return ok ? PT_OK : PT_EIO;
+    size_t n = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, n + 2) : NULL;
+    if (!line) {
+        free(text);
+        pt_err_log("cannot write %s/%s: out of memory", dir, name);
+        return PT_ENOMEM;
+    }
+    memcpy(line + n, "\n", 2);
+    int rc = session_write_atomic(dir, name, line);
+    free(line);
+    return rc;
 }
 
 static void add_num(cJSON *o, const char *k, double v)
@@ -330,12 +407,23 @@ static void add_engine_json(cJSON *rep, const sim_engine *e, const bt_opts *o)
     }
 }
 
+/* Everything --resume needs: "args" (every result-shaping option as given,
+ * paths absolute) and "files" (absolute) are what it re-parses; the other
+ * keys describe the effective configuration for people and tools. */
 static cJSON *session_json(const bt_opts *o, char **files, int nfiles)
 {
     const sim_engine_config *c = &o->cfg;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "command", "backtest");
     cJSON_AddStringToObject(j, "version", PT_VERSION);
+    cJSON *a = cJSON_AddArrayToObject(j, "args");
+    for (int i = 0; i < o->n_rec; i++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s", long_opts[o->rec_opt[i]].name);
+        cJSON_AddItemToArray(a, cJSON_CreateString(flag));
+        if (o->rec_arg[i])
+            cJSON_AddItemToArray(a, cJSON_CreateString(o->rec_arg[i]));
+    }
     cJSON *f = cJSON_AddArrayToObject(j, "files");
     for (int i = 0; i < nfiles; i++)
         cJSON_AddItemToArray(f, cJSON_CreateString(files[i]));
@@ -407,6 +495,99 @@ static int open_sources(char **files, int n, const char *symbol, feed_source *ou
     return rc;
 }
 
+static void opts_init(bt_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sim_engine_config_default(&o->cfg);
+    o->strategy = "sma_cross";
+    o->sync = PF_SYNC_NONE; /* a backtest is re-derivable: docs/durability.md */
+}
+
+/* D10: one process per session folder. Returns 0 or an exit code. */
+static int lock_dir(const char *dir, int *fd)
+{
+    long pid = 0;
+    int rc = session_lock(dir, fd, &pid);
+    if (rc == PT_EBUSY) {
+        fprintf(stderr, "papertrader backtest: %s: state dir locked by PID %ld\n", dir, pid);
+        return PT_EXIT_LOCKED;
+    }
+    return rc ? PT_EXIT_FAILURE : 0;
+}
+
+/* --resume DIR: rebuild the original command line from DIR/session.json.
+ * *argv_out (malloc'd; its strings live in *doc) is the caller's to free. */
+static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *argc_out)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/session.json", dir) >= (int)sizeof path) {
+        fprintf(stderr, "papertrader backtest: --resume: path too long\n");
+        return PT_EXIT_USAGE;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "papertrader backtest: --resume: cannot read %s: %s (not a session "
+                        "folder?)\n", path, strerror(errno));
+        return PT_EXIT_USAGE;
+    }
+    char *buf = malloc(BT_SESSION_MAX + 1);
+    size_t n = buf ? fread(buf, 1, BT_SESSION_MAX + 1, f) : 0;
+    fclose(f);
+    if (buf && n <= BT_SESSION_MAX) {
+        buf[n] = 0;
+        *doc = cJSON_Parse(buf);
+    }
+    free(buf);
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(*doc, "command");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(*doc, "args");
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(*doc, "files");
+    int na = cJSON_GetArraySize(args), nf = cJSON_GetArraySize(files), k = 1;
+    char **av = NULL;
+    if (!cJSON_IsString(cmd) || strcmp(cmd->valuestring, "backtest") || !cJSON_IsArray(args) ||
+        !cJSON_IsArray(files) || nf < 1 || nf > BT_MAX_FILES || na > 2 * BT_MAX_REC ||
+        !(av = calloc((size_t)(na + nf + 2), sizeof *av)))
+        goto bad;
+    av[0] = "backtest";
+    const cJSON *it;
+    cJSON_ArrayForEach(it, args) {
+        if (!cJSON_IsString(it))
+            goto bad;
+        av[k++] = it->valuestring;
+    }
+    cJSON_ArrayForEach(it, files) {
+        if (!cJSON_IsString(it))
+            goto bad;
+        av[k++] = it->valuestring;
+    }
+    *argv_out = av;
+    *argc_out = k;
+    return 0;
+bad:
+    free(av);
+    fprintf(stderr, "papertrader backtest: %s: not a resumable backtest session (want "
+                    "\"command\": \"backtest\", \"args\" and \"files\")\n", path);
+    return PT_EXIT_CORRUPT;
+}
+
+/* session.json keeps absolute input paths: a resume may start elsewhere. */
+static int write_session(const char *dir, const bt_opts *o, char **files, int nfiles)
+{
+    char *abs[BT_MAX_FILES];
+    for (int i = 0; i < nfiles; i++)
+        abs[i] = realpath(files[i], NULL);
+    char *names[BT_MAX_FILES];
+    for (int i = 0; i < nfiles; i++)
+        names[i] = abs[i] ? abs[i] : files[i];
+    cJSON *ses = session_json(o, names, nfiles);
+    int rc = ses ? write_json(dir, "session.json", ses) : PT_ENOMEM;
+    cJSON_Delete(ses);
+    for (int i = 0; i < nfiles; i++)
+        free(abs[i]);
+    return rc;
+}
+
+static int ledger_exit(int rc) { return rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE; }
+
 int cmd_backtest(int argc, char **argv)
 {
     if (app_wants_help(argc, argv)) {
@@ -414,17 +595,13 @@ int cmd_backtest(int argc, char **argv)
         return PT_EXIT_OK;
     }
     bt_opts o;
-    memset(&o, 0, sizeof o);
-    sim_engine_config_default(&o.cfg);
-    o.strategy = "sma_cross";
+    opts_init(&o);
     int code = parse_opts(argc, argv, &o);
     if (code) {
         if (code == PT_EXIT_USAGE)
             fprintf(stderr, "(papertrader backtest --help lists the options)\n");
         return code;
     }
-    if (o.quiet)
-        pt_log_set_stderr(0);
     char **files = argv + optind;
     int nfiles = argc - optind;
 
@@ -433,25 +610,56 @@ int cmd_backtest(int argc, char **argv)
     feed_source src = {0};
     bt_ctx x;
     memset(&x, 0, sizeof x);
-    cJSON *rep = NULL, *ses = NULL;
+    cJSON *rep = NULL, *sdoc = NULL;
+    char **rargv = NULL;
+    int lock_fd = -1, rargc = 0;
     char outdir[4096], err[256] = "";
 
+    if (o.resume) { /* lock first: a second process must not even read */
+        snprintf(outdir, sizeof outdir, "%s", o.resume);
+        if ((code = lock_dir(outdir, &lock_fd)) ||
+            (code = load_session(outdir, &sdoc, &rargv, &rargc)))
+            goto done;
+        bt_opts keep = o;
+        opts_init(&o);
+        if (parse_opts(rargc, rargv, &o) || o.resume) {
+            fprintf(stderr, "papertrader backtest: %s/session.json: its \"args\" do not parse\n",
+                    outdir);
+            code = PT_EXIT_CORRUPT;
+            goto done;
+        }
+        o.resume = keep.resume;
+        o.quiet = keep.quiet;
+        o.json = keep.json;
+        o.sync = keep.sync;
+        o.crash_after = keep.crash_after;
+        files = rargv + optind;
+        nfiles = rargc - optind;
+    }
+    if (o.quiet)
+        pt_log_set_stderr(0);
+    if (!o.crash_after) { /* the test hook also comes from the environment */
+        const char *env = getenv("PT_CRASH_AFTER_FILLS");
+        int64_t v;
+        const char *why;
+        if (env && !pt_parse_int64(env, strlen(env), &v, &why) && v > 0)
+            o.crash_after = (uint64_t)v;
+    }
+
+    code = PT_EXIT_USAGE;
     if (sim_strategy_load(o.strategy, &o.cfg.strategy, &dl)) {
         fprintf(stderr, "papertrader backtest: unknown strategy '%s' "
                         "(papertrader strategies lists them)\n", o.strategy);
-        code = PT_EXIT_USAGE;
         goto done;
     }
     if (sim_strategy_params(o.cfg.strategy, o.params, o.n_params, o.cfg.params, err, sizeof err)) {
         fprintf(stderr, "papertrader backtest: %s\n", err);
-        code = PT_EXIT_USAGE;
         goto done;
     }
     { /* parameters that pass ranges may still be inconsistent (fast >= slow) */
         void *probe = NULL;
         if (o.cfg.strategy->create(o.cfg.params, &probe, err, sizeof err)) {
             fprintf(stderr, "papertrader backtest: %s: %s\n", o.strategy, err);
-            code = PT_EXIT_USAGE;
             goto done;
         }
         o.cfg.strategy->free(probe);
@@ -461,7 +669,9 @@ int cmd_backtest(int argc, char **argv)
         code = PT_EXIT_INPUT; /* the reader logged path and reason */
         goto done;
     }
-    if (o.out) {
+    if (o.resume) {
+        /* outdir set above */
+    } else if (o.out) {
         snprintf(outdir, sizeof outdir, "%s", o.out);
     } else { /* the wall clock names the folder only; it never reaches the files */
         char now[32];
@@ -473,12 +683,22 @@ int cmd_backtest(int argc, char **argv)
         snprintf(outdir, sizeof outdir, "logs/%s-backtest", now);
     }
     code = PT_EXIT_FAILURE;
-    if (mkdirs(outdir))
+    if (!o.resume) { /* the session's inputs are durable before its first fill */
+        if (mkdirs(outdir) || (code = lock_dir(outdir, &lock_fd)))
+            goto done;
+        code = PT_EXIT_FAILURE;
+        if (write_session(outdir, &o, files, nfiles))
+            goto done;
+    }
+    /* resume = replay: the ledger verifies the recorded rows, appends the rest */
+    session_ledger_options lo = {o.resume != NULL, o.sync, 1, o.crash_after};
+    if ((rc = session_ledger_open(outdir, &lo, &x.sl))) {
+        code = ledger_exit(rc);
+        if (rc == PT_ECORRUPT)
+            fprintf(stderr, "papertrader backtest: refusing to resume %s: its ledger is corrupt "
+                            "(file:line above); files left as they are\n", outdir);
         goto done;
-    /* backtests are reproducible, so no fsync per fill (that is for live) */
-    pf_ledger_options lo = {PF_SYNC_NONE, 0, 1};
-    if (pf_ledger_open(outdir, &lo, &x.lg))
-        goto done;
+    }
     int64_t bar_ms = 0;
     if (feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbol}, &bar_ms) ||
         bar_ms <= 0)
@@ -490,31 +710,45 @@ int cmd_backtest(int argc, char **argv)
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     if (sim_engine_new(&o.cfg, &hooks, &x, &e))
         goto done;
-    rc = sim_engine_run_source(e, &src);
+    pt_candle c;
+    while (!x.io_err && (rc = src.ops->next(src.self, &c)) == PT_OK)
+        sim_engine_on_candle(e, &c); /* a ledger error stops trading at once */
     if (x.progress && x.last_draw_ms)
         fprintf(stderr, "\r%60s\r", "");
-    if (rc) {
+    if (!x.io_err && rc != PT_EOF) {
         code = PT_EXIT_INPUT;
         goto done;
     }
-    sim_engine_finish(e);
+    if (!x.io_err)
+        sim_engine_finish(e);
+    if (x.io_err) {
+        fprintf(stderr, "papertrader backtest: %s: %s\n",
+                x.io_err == PT_ECORRUPT ? "refusing to resume" : "stopped trading",
+                session_ledger_error_text(x.sl));
+        if (x.io_err != PT_ECORRUPT)
+            fprintf(stderr, "papertrader backtest: every complete row is kept; on a healthy disk "
+                            "run: papertrader backtest --resume %s\n", outdir);
+        code = ledger_exit(x.io_err);
+        goto done;
+    }
     if (sim_engine_get_stats(e)->accepted == 0) {
         fprintf(stderr, "papertrader backtest: no usable candles in the input\n");
         code = PT_EXIT_INPUT;
         goto done;
     }
-    int lrc = pf_ledger_close(x.lg);
-    x.lg = NULL;
-    if (x.io_err || lrc)
+    rc = session_ledger_close(x.sl, 1);
+    x.sl = NULL;
+    if (rc) {
+        code = ledger_exit(rc);
         goto done;
+    }
     pf_metrics_result mr;
     pf_metrics_compute(x.m, &mr);
     rep = pf_metrics_to_json(&mr);
-    ses = session_json(&o, files, nfiles);
-    if (!rep || !ses)
+    if (!rep)
         goto done;
     add_engine_json(rep, e, &o);
-    if (write_json(outdir, "report.json", rep) || write_json(outdir, "session.json", ses))
+    if (write_json(outdir, "report.json", rep))
         goto done;
     if (o.json) {
         char *t = cJSON_Print(rep);
@@ -528,11 +762,13 @@ int cmd_backtest(int argc, char **argv)
     code = fflush(stdout) ? PT_EXIT_FAILURE : PT_EXIT_OK;
 done:
     cJSON_Delete(rep);
-    cJSON_Delete(ses);
     sim_engine_free(e);
-    pf_ledger_close(x.lg);
+    session_ledger_close(x.sl, 0);
     pf_metrics_free(x.m);
     feed_source_free(&src);
     sim_strategy_unload(dl);
+    session_unlock(lock_fd);
+    free(rargv);
+    cJSON_Delete(sdoc);
     return code;
 }
