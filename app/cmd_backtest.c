@@ -77,6 +77,8 @@ static void usage(FILE *out)
             "  --quiet                   no log lines on stderr\n"
             "  --fsync fill|none         fdatasync trades.csv after every fill (default none: a\n"
             "                            backtest is re-derivable; live sessions default to fill)\n"
+            "  --serve [--speed X]       replay FILEs through the live path and the dashboard\n"
+            "                            (papertrader backtest --serve --help)\n"
             "  --resume DIR              carry on an interrupted backtest in DIR with the inputs\n"
             "                            and options kept in DIR/session.json (docs/durability.md)\n"
             "  --config FILE             not supported yet\n"
@@ -590,6 +592,11 @@ static int ledger_exit(int rc) { return rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT
 
 int cmd_backtest(int argc, char **argv)
 {
+    /* --serve replays the files through the live path (simulator + live
+     * session + dashboard): a different command behind the same name */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--serve"))
+            return app_backtest_serve(argc, argv);
     if (app_wants_help(argc, argv)) {
         usage(stdout);
         return PT_EXIT_OK;

@@ -1,13 +1,38 @@
-/* papertrader run: not built yet (placeholder until its issue lands). */
+/* papertrader run: a live paper session against an exchange stream through
+ * the same engine, options and outputs as backtest (app/session_live.c). */
 #include "commands.h"
-#include "pt_core.h"
+#include "session_live.h"
 
 #include <stdio.h>
 
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: papertrader run [--config FILE] [--exchange binance|bitvavo] [--ws-url URL]\n"
+            "                       [--rest-url URL] --symbols A,B [--interval 1m] [options]\n"
+            "  A live paper session: exchange WebSocket (+ REST gap fill) -> quality -> engine ->\n"
+            "  ledger, with the dashboard on http://127.0.0.1:8765/. Writes trades.csv,\n"
+            "  portfolio.csv, candles/<SYMBOL>.csv (every processed candle), report.json and\n"
+            "  session.json into --out; `papertrader backtest` on candles/ with the same options\n"
+            "  gives the same trades.csv. --ws-url/--rest-url are base URLs (scheme://host:port).\n"
+            "  Ctrl-C / SIGTERM stops cleanly (exit 0); a second one exits at once.\n");
+    sess_opts_usage(out, 0);
+}
+
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "papertrader run: not available in this build yet\n");
-    return PT_EXIT_FAILURE;
+    if (app_wants_help(argc, argv)) {
+        usage(stdout);
+        return PT_EXIT_OK;
+    }
+    sess_opts o;
+    int code = sess_opts_parse(&o, "run", 0, argc, argv);
+    if (!code) {
+        session_live_config sc = {.o = &o, .mode = "run"};
+        code = session_live_run(&sc);
+    } else if (code == PT_EXIT_USAGE) {
+        fprintf(stderr, "(papertrader run --help lists the options)\n");
+    }
+    sess_opts_free(&o);
+    return code;
 }

@@ -23,6 +23,9 @@
 PT_COMMAND_MAP(PT_CMD_DECL_)
 #undef PT_CMD_DECL_
 
+/* `backtest --serve`: app/cmd_serve.c (strips --serve itself). */
+int app_backtest_serve(int argc, char **argv);
+
 /* Shared by subcommands: true if argv has -h/--help (before any "--"). */
 int app_wants_help(int argc, char **argv);
 

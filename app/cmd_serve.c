@@ -1,0 +1,137 @@
+/* `papertrader backtest --serve [--speed X] FILE...` (called from
+ * cmd_backtest.c) and the replay half of `papertrader demo`: the built-in
+ * exchange simulator serves the FILEs on a free loopback port and a live
+ * session consumes them through the real feed path (WebSocket + REST), so
+ * the dashboard shows a recording as if it were live. The session stops by
+ * itself once every symbol's last candle was processed. */
+#include "commands.h"
+#include "feed.h"
+#include "session_live.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int app_backtest_serve(int argc, char **argv);
+int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed);
+
+/* The symbol a file is served under: its name when it already looks like an
+ * exchange symbol (BTCUSDT.csv, BTC-EUR.csv: what `run` records), else SYMn. */
+static void file_symbol(const char *path, int i, char *out, size_t cap)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strcspn(b, ".");
+    int ok = n > 0 && n < 24;
+    for (size_t k = 0; ok && k < n; k++)
+        ok = isupper((unsigned char)b[k]) || isdigit((unsigned char)b[k]) || b[k] == '-';
+    if (ok)
+        snprintf(out, cap, "%.*s", (int)n, b);
+    else
+        snprintf(out, cap, "SYM%d", i + 1);
+}
+
+/* Last open time of a file (the serve session ends there). */
+static int last_ts(const char *path, const char *symbol, int64_t *out)
+{
+    feed_csv *r = NULL;
+    feed_csv_opts co = {.symbol = symbol};
+    int rc = feed_csv_open(path, &co, &r);
+    pt_candle c;
+    *out = 0;
+    while (!rc && (rc = feed_csv_next(r, &c)) == PT_OK)
+        if (c.ts_ms > *out)
+            *out = c.ts_ms;
+    feed_csv_free(r);
+    return rc == PT_EOF ? PT_OK : rc;
+}
+
+int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed)
+{
+    static char names[SESS_MAX_SYMBOLS][PT_SYMBOL_MAX];
+    static const char *files[SESS_MAX_SYMBOLS];
+    static char sample[4096];
+    sess_opts o;
+    int code = sess_opts_parse(&o, mode, SESS_F_SIM | SESS_F_FILES, argc, argv);
+    if (code) {
+        if (code == PT_EXIT_USAGE)
+            fprintf(stderr, "(papertrader %s --help lists the options)\n", mode);
+        goto out;
+    }
+    int nf = o.n_rest;
+    if (nf > SESS_MAX_SYMBOLS) {
+        fprintf(stderr, "papertrader %s: at most %d files\n", mode, SESS_MAX_SYMBOLS);
+        code = PT_EXIT_USAGE;
+        goto out;
+    }
+    for (int i = 0; i < nf; i++)
+        files[i] = o.rest[i];
+    if (!nf && default_file) { /* the shipped sample, found from the source tree or the cwd */
+        snprintf(sample, sizeof sample, "%s/../%s", PT_WEB_DIR, default_file);
+        files[nf++] = access(sample, R_OK) == 0 ? sample : default_file;
+        if (!o.n_symbols)
+            o.symbols[o.n_symbols++] = "BTCUSDT";
+    }
+    if (!nf) {
+        fprintf(stderr, "papertrader %s: give one or more candle files\n", mode);
+        code = PT_EXIT_USAGE;
+        goto out;
+    }
+    if (o.n_symbols && o.n_symbols != nf) {
+        fprintf(stderr, "papertrader %s: --symbols needs one name per file (%d files)\n", mode, nf);
+        code = PT_EXIT_USAGE;
+        goto out;
+    }
+    if (!o.n_symbols)
+        for (int i = 0; i < nf; i++) {
+            file_symbol(files[i], i, names[i], sizeof names[i]);
+            o.symbols[o.n_symbols++] = names[i];
+        }
+    int64_t end = INT64_MAX, iv = 0;
+    for (int i = 0; i < nf; i++) {
+        int64_t t;
+        if (last_ts(files[i], o.symbols[i], &t)) {
+            code = PT_EXIT_INPUT;
+            goto out;
+        }
+        if (t < end)
+            end = t;
+    }
+    if (!feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbols[0]}, &iv) && iv > 0)
+        o.interval_ms = iv;
+    if (o.speed == 1 && default_speed > 0) /* sess_opts default: not given */
+        o.speed = default_speed;
+    feed_xsim_config xc = {
+        .protocol = o.exchange, .speed = o.speed, .symbols = o.symbols, .n_symbols = (size_t)o.n_symbols,
+        .files = files, .n_files = (size_t)nf, .interval_ms = o.interval_ms, .seed = (uint64_t)o.seed,
+        .faults = o.faults, .updates = o.updates,
+    };
+    o.ws_url = o.rest_url = NULL; /* the simulator's port replaces them */
+    session_live_config sc = {.o = &o, .mode = mode, .xsim = &xc, .end_ts_ms = end};
+    code = session_live_run(&sc);
+out:
+    sess_opts_free(&o);
+    return code;
+}
+
+int app_backtest_serve(int argc, char **argv)
+{
+    if (app_wants_help(argc, argv)) {
+        printf("usage: papertrader backtest --serve [--speed X] [options] FILE...\n"
+               "  Replays recorded candle files through the live path: the built-in exchange\n"
+               "  simulator serves them at --speed (default 60: one 1m candle per second), a live\n"
+               "  paper session trades them, and the dashboard shows it as if live. Stops at the\n"
+               "  end of the data. Outputs as `papertrader run`.\n");
+        sess_opts_usage(stdout, SESS_F_SIM | SESS_F_FILES);
+        return PT_EXIT_OK;
+    }
+    /* argv is backtest's: drop --serve so the shared parser sees only its flags */
+    char *av[256];
+    int ac = 0;
+    for (int i = 0; i < argc && ac < 255; i++)
+        if (strcmp(argv[i], "--serve"))
+            av[ac++] = argv[i];
+    av[ac] = NULL;
+    return app_live_replay("serve", ac, av, NULL, 60);
+}

@@ -1,0 +1,411 @@
+/* Dashboard glue of the live session: the wss callbacks (health,
+ * metrics_refresh, snapshot, control), the bounded rings behind the
+ * snapshot, and the events published from engine hooks and feed callbacks.
+ * Event shapes: docs/protocol.md. Loop thread only. */
+#include "session_internal.h"
+
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const char *sl_feed_state_name(const session *s) { return feed_conn_name(s->fstate); }
+
+static void num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+/* Publishes obj (consumed). Nothing is published while no server runs. */
+static void publish(session *s, wss_kind kind, const char *key, cJSON *obj)
+{
+    if (s->wss && obj) {
+        char *t = cJSON_PrintUnformatted(obj);
+        if (t)
+            wss_publish(s->wss, kind, key, t, strlen(t));
+        free(t);
+    }
+    cJSON_Delete(obj);
+}
+
+static cJSON *bar_json(const session *s, const pt_candle *c, int partial)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "symbol", c->symbol);
+    char iv[16] = "";
+    pt_interval_format(s->o->interval_ms, iv, sizeof iv);
+    cJSON_AddStringToObject(o, "interval", iv);
+    num(o, "t", (double)c->ts_ms);
+    num(o, "o", c->open);
+    num(o, "h", c->high);
+    num(o, "l", c->low);
+    num(o, "c", c->close);
+    num(o, "v", c->volume);
+    cJSON_AddBoolToObject(o, "closed", !partial);
+    if (partial)
+        cJSON_AddTrueToObject(o, "partial");
+    return o;
+}
+
+static void add_ind(const session *s, cJSON *bar, const double *v, int n)
+{
+    const sim_strategy_ops *st = s->o->eng.strategy;
+    cJSON *ind = cJSON_AddObjectToObject(bar, "ind");
+    for (int i = 0; i < n && i < st->n_indicators; i++)
+        num(ind, st->indicator_names[i], v[i]);
+}
+
+static cJSON *quality_json(const sl_sym *y)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "symbol", y->name);
+    num(o, "score", y->quality < 0 ? 100 : y->quality);
+    cJSON_AddStringToObject(o, "level", quality_level(y->quality < 0 ? 100 : y->quality));
+    cJSON_AddArrayToObject(o, "issues");
+    return o;
+}
+
+void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                    const sim_signal *sig)
+{
+    size_t slot = (y->head + y->count) % SL_CANDLES;
+    if (y->count == SL_CANDLES)
+        y->head = (y->head + 1) % SL_CANDLES;
+    else
+        y->count++;
+    y->ring[slot] = *c;
+    y->n_ind[slot] = sig ? sig->n_indicators : 0;
+    if (sig)
+        memcpy(y->ind[slot], sig->indicators, sizeof y->ind[slot]);
+    y->by_verdict[v]++;
+    double old = y->quality;
+    y->quality = score;
+    if (!s->wss)
+        return;
+    cJSON *bar = bar_json(s, c, 0);
+    if (bar && sig)
+        add_ind(s, bar, sig->indicators, sig->n_indicators);
+    publish(s, WSS_CANDLE, NULL, bar);
+    if (old != score || v != QUALITY_ACCEPT) {
+        cJSON *q = quality_json(y);
+        if (v != QUALITY_ACCEPT) {
+            cJSON *is = cJSON_GetObjectItem(q, "issues"), *one = cJSON_CreateObject();
+            cJSON_AddStringToObject(one, "kind", quality_verdict_name(v));
+            char msg[96];
+            snprintf(msg, sizeof msg, "candle %lld %s", (long long)c->ts_ms, quality_verdict_name(v));
+            cJSON_AddStringToObject(one, "msg", msg);
+            cJSON_AddItemToArray(is, one);
+        }
+        publish(s, WSS_QUALITY, y->name, q);
+    }
+}
+
+void sl_dash_partial(session *s, const pt_candle *c)
+{
+    if (s->wss)
+        publish(s, WSS_CANDLE_PARTIAL, c->symbol, bar_json(s, c, 1));
+}
+
+static const char *status_word(sim_order_status st)
+{
+    switch (st) {
+    case SIM_ORDER_NEW: return "new";
+    case SIM_ORDER_PARTIAL: return "open";
+    case SIM_ORDER_FILLED: return "filled";
+    case SIM_ORDER_REJECTED: return "rejected";
+    default: return "cancelled";
+    }
+}
+
+static cJSON *order_json(const sl_order *od, const char *status)
+{
+    cJSON *o = cJSON_CreateObject();
+    num(o, "id", (double)od->id);
+    cJSON_AddStringToObject(o, "symbol", od->symbol);
+    cJSON_AddStringToObject(o, "side", od->side > 0 ? "buy" : "sell");
+    cJSON_AddStringToObject(o, "type", od->type);
+    num(o, "qty", od->qty);
+    cJSON_AddStringToObject(o, "status", status);
+    num(o, "t", (double)od->ts);
+    return o;
+}
+
+void sl_dash_order(session *s, const sim_order_event *ev)
+{
+    sl_order od = {.id = ev->id, .ts = ev->ts_ms, .side = ev->side, .qty = ev->qty};
+    snprintf(od.symbol, sizeof od.symbol, "%s", ev->symbol ? ev->symbol : "");
+    snprintf(od.type, sizeof od.type, "%s", sim_order_type_name(ev->type));
+    int i;
+    for (i = 0; i < s->n_orders && s->orders[i].id != ev->id; i++)
+        ;
+    int open = ev->status == SIM_ORDER_NEW || ev->status == SIM_ORDER_PARTIAL;
+    if (open && i == s->n_orders && s->n_orders < SL_ORDERS)
+        s->orders[s->n_orders++] = od;
+    else if (open && i < s->n_orders)
+        s->orders[i] = od;
+    else if (!open && i < s->n_orders)
+        s->orders[i] = s->orders[--s->n_orders];
+    publish(s, WSS_ORDER, NULL, order_json(&od, status_word(ev->status)));
+}
+
+static cJSON *trade_json(const sl_trade *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    num(o, "id", (double)t->seq);
+    num(o, "order_id", (double)t->order_id);
+    cJSON_AddStringToObject(o, "symbol", t->symbol);
+    cJSON_AddStringToObject(o, "side", t->side == PF_BUY ? "buy" : "sell");
+    num(o, "qty", t->qty);
+    num(o, "price", t->price);
+    num(o, "fee", t->fee);
+    num(o, "pnl", t->pnl);
+    num(o, "t", (double)t->ts);
+    cJSON_AddStringToObject(o, "reason", t->reason);
+    return o;
+}
+
+void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
+{
+    sl_trade t = {.seq = r->seq, .order_id = f->order_id, .ts = f->ts_ms, .side = f->side, .qty = f->qty,
+                  .price = f->price, .fee = f->fee, .pnl = r->realized_pnl};
+    snprintf(t.symbol, sizeof t.symbol, "%s", f->symbol);
+    snprintf(t.reason, sizeof t.reason, "%s", f->reason ? f->reason : "");
+    s->trades[(s->tr_head + s->tr_count) % SL_TRADES] = t;
+    if (s->tr_count == SL_TRADES)
+        s->tr_head = (s->tr_head + 1) % SL_TRADES;
+    else
+        s->tr_count++;
+    s->cash = r->cash_after;
+    publish(s, WSS_TRADE, NULL, trade_json(&t));
+}
+
+static cJSON *positions_json(const session *s)
+{
+    const pf_portfolio *pf = sim_engine_portfolio(s->eng);
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < pf_symbol_count(pf); i++) {
+        pf_position p;
+        if (pf_position_at(pf, i, &p) || p.qty == 0)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "symbol", p.symbol);
+        num(o, "qty", p.qty);
+        num(o, "avg_price", p.avg_price);
+        num(o, "last", p.last_price);
+        num(o, "upnl", p.qty * (p.last_price - p.avg_price));
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+void sl_dash_row(session *s, const pf_snapshot *row)
+{
+    s->eq_now = row->equity;
+    s->dd_now = row->drawdown;
+    s->cash = row->cash;
+    /* bounded equity curve: keep every eq_every-th row; when full, halve */
+    if (s->eq_skip++ % s->eq_every == 0) {
+        if (s->eq_count == SL_EQUITY) {
+            for (size_t i = 0; i < SL_EQUITY / 2; i++)
+                s->equity[i] = s->equity[2 * i];
+            s->eq_count = SL_EQUITY / 2;
+            s->eq_every *= 2;
+        }
+        s->equity[s->eq_count++] = (sl_point){row->ts_ms, row->equity, row->drawdown};
+    }
+    if (!s->wss)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    num(o, "t", (double)row->ts_ms);
+    num(o, "equity", row->equity);
+    num(o, "cash", row->cash);
+    num(o, "drawdown", row->drawdown);
+    num(o, "realized_pnl", row->realized_pnl);
+    num(o, "unrealized_pnl", row->unrealized_pnl);
+    cJSON_AddItemToObject(o, "positions", positions_json(s));
+    publish(s, WSS_PORTFOLIO, "portfolio", o);
+}
+
+void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg)
+{
+    s->alerts++;
+    if (!s->wss)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "level", level);
+    cJSON_AddStringToObject(o, "msg", msg ? msg : "");
+    if (symbol)
+        cJSON_AddStringToObject(o, "symbol", symbol);
+    publish(s, WSS_ALERT, NULL, o);
+}
+
+/* ------------------------------------------------------------ callbacks */
+static int cb_health(void *ud, cJSON *obj)
+{
+    session *s = ud;
+    feed_live_stats fs;
+    sl_feed_stats(s, &fs);
+    int64_t now = pt_mono_ms();
+    const char *status = s->stopping ? "down" : fs.state == FEED_CONN_LIVE ? "ok" : "degraded";
+    cJSON_AddStringToObject(obj, "status", status);
+    cJSON_AddStringToObject(obj, "mode", s->cfg->mode);
+    num(obj, "session_uptime_s", (double)(now - s->t0_mono) / 1000.0);
+    cJSON_AddStringToObject(obj, "feed_state", feed_conn_name(fs.state));
+    cJSON *fe = cJSON_AddObjectToObject(obj, "feeds");
+    for (int i = 0; i < s->n_sym; i++) {
+        const sl_sym *y = &s->sym[i];
+        cJSON *o = cJSON_AddObjectToObject(fe, y->name);
+        cJSON_AddStringToObject(o, "state", feed_conn_name(fs.state));
+        if (y->last_candle_mono)
+            num(o, "last_candle_age_s", (double)(now - y->last_candle_mono) / 1000.0);
+        else
+            cJSON_AddNullToObject(o, "last_candle_age_s");
+        num(o, "quality", y->quality < 0 ? 100 : y->quality);
+        num(o, "reconnects", (double)fs.reconnects);
+        num(o, "candles", (double)(y->by_verdict[0] + y->by_verdict[1] + y->by_verdict[2]));
+    }
+    cJSON_AddStringToObject(obj, "circuit_breaker", feed_breaker_name(fs.breaker));
+    num(obj, "errors", (double)(fs.backfill_failures + fs.rest_http_err + fs.rest_net_err + (s->io_err != 0)));
+    num(obj, "candles", (double)s->closed);
+    num(obj, "equity", s->eq_now);
+    return PT_OK;
+}
+
+static int cb_metrics(void *ud, wss_metrics *reg)
+{
+    session *s = ud;
+    (void)reg;
+    feed_live_stats fs;
+    sl_feed_stats(s, &fs);
+    const pf_portfolio *pf = sim_engine_portfolio(s->eng);
+    for (int i = 0; i < s->n_sym; i++) {
+        const sl_sym *y = &s->sym[i];
+        for (int v = 0; v < 3; v++) {
+            const char *lv[2] = {y->name, quality_verdict_name((quality_verdict)v)};
+            wss_metric_set(s->m_candles, lv, (double)y->by_verdict[v]);
+        }
+        const char *l1[1] = {y->name};
+        wss_metric_set(s->m_quality, l1, y->quality < 0 ? 100 : y->quality);
+    }
+    wss_metric_set(s->m_equity, NULL, pf_equity(pf));
+    wss_metric_set(s->m_cash, NULL, pf_cash(pf));
+    wss_metric_set(s->m_open, NULL, pf_open_positions(pf));
+    wss_metric_set(s->m_trades, NULL, (double)pf_fill_count(pf));
+    wss_metric_set(s->m_reconn, NULL, (double)fs.reconnects);
+    wss_metric_set(s->m_backfills, NULL, (double)fs.backfills);
+    wss_metric_set(s->m_rest, NULL, (double)(fs.rest_ok + fs.rest_http_err + fs.rest_net_err));
+    wss_metric_set(s->m_ratew, NULL, (double)fs.rate_limit_waits);
+    wss_metric_set(s->m_lag, NULL, (double)s->lag_ms / 1000.0);
+    return PT_OK;
+}
+
+static int cb_snapshot(void *ud, cJSON *d)
+{
+    session *s = ud;
+    char iv[16] = "";
+    pt_interval_format(s->o->interval_ms, iv, sizeof iv);
+    cJSON *sy = cJSON_AddArrayToObject(d, "symbols");
+    cJSON_AddStringToObject(d, "interval", iv);
+    cJSON *cs = cJSON_AddObjectToObject(d, "candles"), *pa = cJSON_AddObjectToObject(d, "partial");
+    cJSON *qu = cJSON_AddObjectToObject(d, "quality");
+    for (int i = 0; i < s->n_sym; i++) {
+        const sl_sym *y = &s->sym[i];
+        cJSON_AddItemToArray(sy, cJSON_CreateString(y->name));
+        cJSON *a = cJSON_AddArrayToObject(cs, y->name);
+        for (size_t k = 0; k < y->count; k++) {
+            size_t at = (y->head + k) % SL_CANDLES;
+            cJSON *b = bar_json(s, &y->ring[at], 0);
+            add_ind(s, b, y->ind[at], y->n_ind[at]);
+            cJSON_AddItemToArray(a, b);
+        }
+        if (y->has_partial)
+            cJSON_AddItemToObject(pa, y->name, bar_json(s, &y->partial, 1));
+        cJSON_AddItemToObject(qu, y->name, quality_json(y));
+    }
+    cJSON_AddItemToObject(d, "positions", positions_json(s));
+    cJSON *od = cJSON_AddArrayToObject(d, "orders");
+    for (int i = 0; i < s->n_orders; i++)
+        cJSON_AddItemToArray(od, order_json(&s->orders[i], "open"));
+    cJSON *tr = cJSON_AddArrayToObject(d, "trades");
+    for (size_t k = 0; k < s->tr_count; k++)
+        cJSON_AddItemToArray(tr, trade_json(&s->trades[(s->tr_head + k) % SL_TRADES]));
+    cJSON *eq = cJSON_AddArrayToObject(d, "equity");
+    for (size_t k = 0; k < s->eq_count; k++) {
+        cJSON *p = cJSON_CreateObject();
+        num(p, "t", (double)s->equity[k].t);
+        num(p, "equity", s->equity[k].equity);
+        num(p, "drawdown", s->equity[k].drawdown);
+        cJSON_AddItemToArray(eq, p);
+    }
+    cJSON *pf = cJSON_AddObjectToObject(d, "portfolio");
+    num(pf, "equity", pf_equity(sim_engine_portfolio(s->eng)));
+    num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
+    cJSON_AddObjectToObject(d, "indicators");
+    return PT_OK;
+}
+
+/* The engine (sim.h) has no entry gate or manual-close API yet, so every
+ * control command is refused with the reason rather than half-done. */
+static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **why)
+{
+    (void)ud, (void)msg;
+    pt_info("control: '%s' refused (engine has no manual control API)", cmd);
+    *why = "not supported: the engine exposes no entry gate or manual close yet";
+    return PT_EUNSUPPORTED;
+}
+
+/* --port 0: ask the kernel for a free loopback port (wss treats 0 as 8765). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t n = sizeof a;
+    if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof a) && !getsockname(fd, (struct sockaddr *)&a, &n))
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+int sl_dash_start(session *s)
+{
+    const sess_opts *o = s->o;
+    if (o->port < 0)
+        return PT_OK;
+    wss_config wc = {.host = o->host, .port = o->port, .token = o->token && *o->token ? o->token : NULL};
+    const wss_callbacks cb = {cb_health, cb_metrics, cb_snapshot, cb_control};
+    int rc = PT_EIO;
+    for (int attempt = 0; attempt < 5 && rc; attempt++) { /* a free port can be taken meanwhile */
+        if (!o->port && (wc.port = free_port()) <= 0)
+            return PT_EIO;
+        rc = wss_new(s->cx, &wc, &cb, s, &s->wss);
+        if (o->port)
+            break;
+    }
+    if (rc)
+        return rc;
+    wss_metrics *r = wss_metrics_registry(s->wss);
+    s->m_candles = wss_metrics_counter(r, "pt_candles_total", "Closed candles by quality verdict.", "symbol,verdict");
+    s->m_quality = wss_metrics_gauge(r, "pt_quality_score", "Data-quality score 0-100.", "symbol");
+    s->m_equity = wss_metrics_gauge(r, "pt_equity", "Portfolio equity (quote).", NULL);
+    s->m_cash = wss_metrics_gauge(r, "pt_cash", "Cash (quote).", NULL);
+    s->m_open = wss_metrics_gauge(r, "pt_open_positions", "Open positions.", NULL);
+    s->m_trades = wss_metrics_counter(r, "pt_fills_total", "Fills booked.", NULL);
+    s->m_reconn = wss_metrics_counter(r, "pt_feed_reconnects_total", "Exchange reconnects.", NULL);
+    s->m_backfills = wss_metrics_counter(r, "pt_feed_backfills_total", "REST gap fills.", NULL);
+    s->m_rest = wss_metrics_counter(r, "pt_rest_calls_total", "REST requests.", NULL);
+    s->m_ratew = wss_metrics_counter(r, "pt_rest_rate_limit_waits_total", "Waits for a rate limit.", NULL);
+    s->m_lag = wss_metrics_gauge(r, "pt_event_loop_lag_seconds", "Lateness of the 150 ms poll timer.", NULL);
+    if (!s->m_candles || !s->m_quality || !s->m_equity || !s->m_cash || !s->m_open || !s->m_trades ||
+        !s->m_reconn || !s->m_backfills || !s->m_rest || !s->m_ratew || !s->m_lag)
+        return PT_ENOMEM;
+    return PT_OK;
+}

@@ -1,0 +1,104 @@
+/* Internals of app/session_live*.c: the session state shared by the loop
+ * (session_live.c) and the dashboard glue (session_dash.c). Loop thread only. */
+#ifndef PT_APP_SESSION_INTERNAL_H
+#define PT_APP_SESSION_INTERNAL_H
+
+#include "feed.h"
+#include "session_live.h"
+#include "sim.h"
+#include "wss.h"
+
+#include <libwebsockets.h>
+
+#define SL_CANDLES 500   /* closed candles kept per symbol for the snapshot */
+#define SL_TRADES 200    /* recent trades in the snapshot */
+#define SL_EQUITY 1000   /* equity points; decimated 2:1 when full */
+#define SL_ORDERS 256    /* open orders tracked for the snapshot */
+
+typedef struct sl_sym {
+    char name[PT_SYMBOL_MAX];
+    int rec_fd;                 /* candles/<name>.csv */
+    pt_candle ring[SL_CANDLES]; /* closed, oldest at head */
+    double ind[SL_CANDLES][SIM_MAX_INDICATORS];
+    int n_ind[SL_CANDLES];
+    size_t head, count;
+    pt_candle partial;
+    int has_partial;
+    int64_t last_closed_ts;     /* INT64_MIN: none */
+    int64_t last_candle_mono;   /* 0: none */
+    double quality;             /* last score; -1 none */
+    uint64_t by_verdict[3];
+    wss_metric *unused_;
+} sl_sym;
+
+typedef struct sl_trade {
+    uint64_t seq, order_id;
+    int64_t ts;
+    char symbol[PT_SYMBOL_MAX];
+    char reason[24];
+    int side;
+    double qty, price, fee, pnl;
+} sl_trade;
+
+typedef struct sl_order {
+    uint64_t id;
+    int64_t ts;
+    char symbol[PT_SYMBOL_MAX];
+    char type[16];
+    int side;
+    double qty;
+} sl_order;
+
+typedef struct sl_point {
+    int64_t t;
+    double equity, drawdown;
+} sl_point;
+
+typedef struct session {
+    const session_live_config *cfg;
+    const sess_opts *o;
+    char outdir[4096];
+    struct lws_context *cx;
+    feed_live *feed;
+    feed_xsim *xsim;
+    wss_server *wss;
+    sim_engine *eng;
+    pf_ledger *lg;     /* behind sl_ledger_* so a resume-aware ledger is one switch */
+    pf_metrics *m;
+    int io_err;        /* first output error: stops the session */
+    sl_sym sym[SESS_MAX_SYMBOLS];
+    int n_sym;
+    sl_trade trades[SL_TRADES];
+    size_t tr_head, tr_count;
+    sl_order orders[SL_ORDERS];
+    int n_orders;
+    sl_point equity[SL_EQUITY];
+    size_t eq_count, eq_every, eq_skip;
+    double cash, eq_now, dd_now;
+    lws_sorted_usec_list_t sul_poll, sul_hb;
+    int64_t t0_mono, poll_due_mono, lag_ms, lag_max_ms;
+    int stopping;      /* 1: intake stopped, shutting down */
+    const char *stop_why;
+    feed_conn_state fstate;
+    feed_live_stats fs_last;  /* feed stats kept after feed_live_free */
+    uint64_t closed, partials, alerts;
+    int64_t day, last_ts;         /* UTC day (event time) of the day-PnL base */
+    double day_equity;
+    wss_metric *m_candles, *m_quality, *m_equity, *m_cash, *m_open, *m_trades, *m_reconn,
+        *m_backfills, *m_rest, *m_ratew, *m_lag, *m_closed_sym;
+} session;
+
+/* session_dash.c */
+int sl_dash_start(session *s);  /* wss_new + metric families; PT_OK if the dashboard is off */
+void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                    const sim_signal *sig);
+void sl_dash_partial(session *s, const pt_candle *c);
+void sl_dash_order(session *s, const sim_order_event *ev);
+void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r);
+void sl_dash_row(session *s, const pf_snapshot *row);
+void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg);
+const char *sl_feed_state_name(const session *s);
+/* Feed stats now, or the last ones once the feed is closed. */
+void sl_feed_stats(const session *s, feed_live_stats *out);
+
+#endif

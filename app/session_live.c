@@ -1,0 +1,588 @@
+/* The live paper session: one lws context, one thread (notes/libwebsockets-
+ * 4.1.6.md sections 2-3). Candle flow: feed_live closed candle -> recorder
+ * (write(2) to candles/<SYMBOL>.csv) -> engine -> hooks -> ledger + dashboard.
+ * The recording comes first so `backtest` on it replays exactly what the
+ * engine saw (the parity guarantee, docs/session.md). Nothing here that
+ * reaches the ledger reads the wall clock: event time only. */
+#include "ops.h"
+#include "session_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SL_POLL_US (150 * LWS_US_PER_MS) /* signal poll period: bounds shutdown latency */
+#define SL_CLOSE_GRACE_MS 400            /* loop time for the 1001 close frames to leave */
+
+static const char REC_HEADER[] = "timestamp,open,high,low,close,volume\n";
+
+/* ------------------------------------------------------------ ledger
+ * One place to switch to the resume-aware ledger (app/session_ledger) later. */
+static int sl_ledger_open(session *s)
+{
+    pf_ledger_options lo = {s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0};
+    return pf_ledger_open(s->outdir, &lo, &s->lg);
+}
+static int sl_ledger_close(session *s)
+{
+    int rc = pf_ledger_close(s->lg);
+    s->lg = NULL;
+    return rc;
+}
+
+/* ------------------------------------------------------------ helpers */
+static int mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return PT_ERANGE;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char save = *p;
+            *p = 0;
+            if (mkdir(buf, 0755) && errno != EEXIST) {
+                pt_err_log("cannot create %s: %s", buf, strerror(errno));
+                return PT_EIO;
+            }
+            *p = save;
+            if (!save)
+                break;
+        }
+    }
+    return PT_OK;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void fail_output(session *s, int rc, const char *what)
+{
+    if (!s->io_err) {
+        s->io_err = rc ? rc : PT_EIO;
+        pt_err_log("session: %s failed (%s); stopping the session", what, pt_strerror(s->io_err));
+    }
+}
+
+static sl_sym *sym_find(session *s, const char *name)
+{
+    for (int i = 0; i < s->n_sym; i++)
+        if (!strcmp(s->sym[i].name, name))
+            return &s->sym[i];
+    return NULL;
+}
+
+/* The recorder file of a symbol: created with the header at start. */
+static int rec_open(session *s, sl_sym *y)
+{
+    char dir[4200], path[4400];
+    snprintf(dir, sizeof dir, "%s/candles", s->outdir);
+    if (mkdirs(dir))
+        return PT_EIO;
+    snprintf(path, sizeof path, "%s/%s.csv", dir, y->name);
+    y->rec_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (y->rec_fd < 0 || write_all(y->rec_fd, REC_HEADER, sizeof REC_HEADER - 1)) {
+        pt_err_log("%s: cannot write: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    return PT_OK;
+}
+
+/* One row, write(2)n whole before the engine sees the candle. */
+static int rec_append(sl_sym *y, const pt_candle *c)
+{
+    char line[256], f[5][32];
+    const double v[5] = {c->open, c->high, c->low, c->close, c->volume};
+    for (int i = 0; i < 5; i++)
+        pf_format_double(v[i], f[i], sizeof f[i]);
+    int n = snprintf(line, sizeof line, "%lld,%s,%s,%s,%s,%s\n", (long long)c->ts_ms, f[0], f[1], f[2],
+                     f[3], f[4]);
+    if (n <= 0 || n >= (int)sizeof line || write_all(y->rec_fd, line, (size_t)n)) {
+        pt_err_log("candles/%s.csv: write failed: %s", y->name, strerror(errno));
+        return PT_EIO;
+    }
+    return PT_OK;
+}
+
+/* ------------------------------------------------------------ engine hooks */
+static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score, const sim_signal *sig)
+{
+    session *s = ud;
+    sl_sym *y = sym_find(s, c->symbol);
+    if (v != QUALITY_REJECT)
+        pf_metrics_price(s->m, c->symbol, c->close);
+    if (y)
+        sl_dash_candle(s, y, c, v, score, sig);
+}
+
+static void h_order(void *ud, const sim_order_event *ev) { sl_dash_order(ud, ev); }
+
+static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
+{
+    session *s = ud;
+    pf_metrics_fill(s->m, f->fee, r);
+    int rc = s->io_err ? PT_OK : pf_ledger_fill(s->lg, f, r);
+    if (rc)
+        fail_output(s, rc, "trades.csv write");
+    pt_info("fill: %s %s %.8g @ %.8g fee %.6g (%s) cash %.2f", f->symbol, pf_side_name(f->side), f->qty,
+            f->price, f->fee, f->reason ? f->reason : "", r->cash_after);
+    sl_dash_fill(s, f, r);
+}
+
+static void h_row(void *ud, const pf_snapshot *row)
+{
+    session *s = ud;
+    pf_metrics_snapshot(s->m, row);
+    int rc = s->io_err ? PT_OK : pf_ledger_snapshot(s->lg, row);
+    if (rc)
+        fail_output(s, rc, "portfolio.csv write");
+    int64_t day = row->ts_ms / 86400000;
+    if (day != s->day) { /* day PnL on event time (UTC days), like the daily-loss rule */
+        s->day = day;
+        s->day_equity = s->day_equity > 0 && s->eq_now > 0 ? s->eq_now : row->equity;
+    }
+    sl_dash_row(s, row);
+}
+
+static void h_alert(void *ud, const sim_alert *a)
+{
+    session *s = ud;
+    pt_warn("alert %s%s%s: %s", a->kind, a->symbol ? " " : "", a->symbol ? a->symbol : "", a->message);
+    sl_dash_alert(s, "warn", a->symbol, a->message);
+}
+
+/* ------------------------------------------------------------ feed callbacks */
+static int all_reached(const session *s, int64_t ts)
+{
+    if (s->n_sym < s->o->n_symbols)
+        return 0;
+    for (int i = 0; i < s->n_sym; i++)
+        if (s->sym[i].last_closed_ts < ts)
+            return 0;
+    return 1;
+}
+
+static void on_feed_candle(void *ud, const pt_candle *c)
+{
+    session *s = ud;
+    if (s->stopping || s->io_err)
+        return; /* intake stopped: nothing more reaches the engine or the recording */
+    sl_sym *y = sym_find(s, c->symbol);
+    if (!y) {
+        pt_warn("session: candle for unknown symbol %s ignored", c->symbol);
+        return;
+    }
+    if (!c->closed) {
+        s->partials++;
+        y->partial = *c;
+        y->has_partial = 1;
+        sl_dash_partial(s, c);
+        return;
+    }
+    int rc = rec_append(y, c);
+    if (rc) {
+        fail_output(s, rc, "candle recording");
+        return;
+    }
+    y->last_closed_ts = c->ts_ms;
+    y->last_candle_mono = pt_mono_ms();
+    y->has_partial = 0;
+    s->closed++;
+    s->last_ts = c->ts_ms;
+    sim_engine_on_candle(s->eng, c);
+    /* every symbol has this time: its portfolio row is final now */
+    if (all_reached(s, c->ts_ms))
+        sim_engine_flush_row(s->eng);
+    if (s->cfg->end_ts_ms > 0 && all_reached(s, s->cfg->end_ts_ms) && !s->stopping) {
+        s->stop_why = "end of data";
+        s->stopping = 1;
+    }
+}
+
+void sl_feed_stats(const session *s, feed_live_stats *out)
+{
+    if (s->feed)
+        feed_live_get_stats(s->feed, out);
+    else
+        *out = s->fs_last;
+}
+
+static void on_feed_state(void *ud, feed_conn_state st, const char *reason)
+{
+    session *s = ud;
+    (void)reason; /* the feed logs its own transitions */
+    s->fstate = st;
+    if (st == FEED_CONN_STALE)
+        sl_dash_alert(s, "warn", NULL, "feed stale: reconnecting");
+}
+
+/* ------------------------------------------------------------ timers */
+static void heartbeat(session *s)
+{
+    feed_live_stats fs;
+    sl_feed_stats(s, &fs);
+    const pf_portfolio *pf = sim_engine_portfolio(s->eng);
+    double eq = pf_equity(pf), q = 100;
+    for (int i = 0; i < s->n_sym; i++)
+        if (s->sym[i].quality >= 0 && s->sym[i].quality < q)
+            q = s->sym[i].quality;
+    pt_info("heartbeat: up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
+            "day_pnl %.2f quality %.0f positions %d trades %llu lag %lldms",
+            (long long)((pt_mono_ms() - s->t0_mono) / 1000), (unsigned long long)s->closed,
+            feed_conn_name(fs.state), (unsigned long long)fs.reconnects, (unsigned long long)fs.backfills, eq,
+            s->day_equity > 0 ? eq - s->day_equity : 0.0, q, pf_open_positions(pf),
+            (unsigned long long)pf_fill_count(pf), (long long)s->lag_max_ms);
+    s->lag_max_ms = 0;
+}
+
+static void hb_cb(lws_sorted_usec_list_t *sul)
+{
+    session *s = lws_container_of(sul, session, sul_hb);
+    heartbeat(s);
+    lws_sul_schedule(s->cx, 0, &s->sul_hb, hb_cb, (lws_usec_t)s->o->heartbeat_s * LWS_US_PER_SEC);
+}
+
+static void poll_cb(lws_sorted_usec_list_t *sul)
+{
+    session *s = lws_container_of(sul, session, sul_poll);
+    int64_t now = pt_mono_ms();
+    s->lag_ms = now > s->poll_due_mono ? now - s->poll_due_mono : 0; /* event-loop lag */
+    if (s->lag_ms > s->lag_max_ms)
+        s->lag_max_ms = s->lag_ms;
+    if (ops_signal_take_reopen())
+        ops_log_reopen();
+    if (!s->stopping && ops_signal_stop_count()) {
+        s->stop_why = "signal";
+        s->stopping = 1;
+    }
+    if (!s->stopping && s->o->duration_s > 0 && now - s->t0_mono >= (int64_t)(s->o->duration_s * 1000)) {
+        s->stop_why = "duration reached";
+        s->stopping = 1;
+    }
+    if (!s->stopping && s->io_err) {
+        s->stop_why = "output error";
+        s->stopping = 1;
+    }
+    s->poll_due_mono = now + SL_POLL_US / LWS_US_PER_MS;
+    lws_sul_schedule(s->cx, 0, &s->sul_poll, poll_cb, SL_POLL_US);
+}
+
+/* ------------------------------------------------------------ report */
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static int write_json(const char *dir, const char *name, cJSON *j)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = j ? cJSON_Print(j) : NULL;
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && (fflush(f) || fdatasync(fileno(f))))
+        ok = 0;
+    if (f && fclose(f))
+        ok = 0;
+    if (!ok)
+        pt_err_log("cannot write %s: %s", path, text ? strerror(errno) : "out of memory");
+    free(text);
+    return ok ? PT_OK : PT_EIO;
+}
+
+static cJSON *report_json(session *s, const feed_live_stats *fs)
+{
+    pf_metrics_result mr;
+    pf_metrics_compute(s->m, &mr);
+    cJSON *rep = pf_metrics_to_json(&mr);
+    if (!rep)
+        return NULL;
+    const sim_engine_stats *st = sim_engine_get_stats(s->eng);
+    cJSON *en = cJSON_AddObjectToObject(rep, "engine");
+    cJSON_AddStringToObject(en, "strategy", s->o->eng.strategy->name);
+    add_num(en, "candles_in", (double)st->candles);
+    add_num(en, "candles_accepted", (double)st->accepted);
+    add_num(en, "candles_flagged", (double)st->flagged);
+    add_num(en, "rejected_candles", (double)st->rejected);
+    add_num(en, "quality_blocks", (double)st->quality_blocks);
+    add_num(en, "orders", (double)st->orders);
+    add_num(en, "strategy_failures", (double)st->strategy_failures);
+    cJSON_AddBoolToObject(en, "kill_switch", st->killed);
+    cJSON *rb = cJSON_AddObjectToObject(en, "risk_blocks");
+    for (int i = 0; i < SIM_BLOCK__COUNT; i++)
+        add_num(rb, sim_block_name((sim_block_reason)i), (double)st->blocks[i]);
+    cJSON *se = cJSON_AddObjectToObject(rep, "session");
+    cJSON_AddStringToObject(se, "mode", s->cfg->mode);
+    cJSON_AddStringToObject(se, "stop_reason", s->stop_why ? s->stop_why : "");
+    add_num(se, "uptime_s", (double)(pt_mono_ms() - s->t0_mono) / 1000.0);
+    add_num(se, "candles_recorded", (double)s->closed);
+    cJSON *fe = cJSON_AddObjectToObject(rep, "feed");
+    add_num(fe, "messages", (double)fs->msgs);
+    add_num(fe, "connects", (double)fs->connects);
+    add_num(fe, "reconnects", (double)fs->reconnects);
+    add_num(fe, "stale_events", (double)fs->stale_events);
+    add_num(fe, "duplicates", (double)fs->duplicates);
+    add_num(fe, "out_of_order", (double)fs->out_of_order);
+    add_num(fe, "gaps", (double)fs->gaps);
+    add_num(fe, "backfills", (double)fs->backfills);
+    add_num(fe, "backfilled_candles", (double)fs->backfilled_candles);
+    add_num(fe, "backfill_failures", (double)fs->backfill_failures);
+    add_num(fe, "rest_ok", (double)fs->rest_ok);
+    add_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
+    add_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
+    cJSON *dr = cJSON_AddObjectToObject(fe, "dropped");
+    for (int i = 0; i < FEED_DROP__COUNT; i++)
+        add_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);
+    return rep;
+}
+
+static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
+{
+    const sess_opts *o = s->o;
+    const sim_engine_config *c = &o->eng;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", s->cfg->mode);
+    cJSON_AddStringToObject(j, "version", PT_VERSION);
+    cJSON_AddStringToObject(j, "exchange", o->exchange);
+    cJSON_AddStringToObject(j, "ws_url", ws_url ? ws_url : "");
+    cJSON_AddStringToObject(j, "rest_url", rest_url ? rest_url : "");
+    cJSON *sy = cJSON_AddArrayToObject(j, "symbols");
+    for (int i = 0; i < o->n_symbols; i++)
+        cJSON_AddItemToArray(sy, cJSON_CreateString(o->symbols[i]));
+    add_num(j, "interval_ms", (double)o->interval_ms);
+    cJSON_AddStringToObject(j, "strategy", o->strategy);
+    cJSON *p = cJSON_AddObjectToObject(j, "params");
+    for (int i = 0; i < c->strategy->n_params; i++)
+        add_num(p, c->strategy->params[i].name, c->params[i]);
+    add_num(j, "cash", c->cash);
+    add_num(j, "taker_fee_bps", c->taker_fee_bps);
+    add_num(j, "maker_fee_bps", c->maker_fee_bps);
+    add_num(j, "slippage_bps", c->slippage_bps);
+    cJSON_AddStringToObject(j, "sizing", o->sizing_text);
+    add_num(j, "min_quality", c->min_quality);
+    add_num(j, "max_positions", c->max_positions);
+    add_num(j, "max_exposure_pct", c->max_exposure_pct);
+    add_num(j, "daily_loss_pct", c->daily_loss_pct);
+    add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
+    cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
+    return j;
+}
+
+/* ------------------------------------------------------------ run */
+static void default_outdir(session *s)
+{
+    if (s->o->out) {
+        snprintf(s->outdir, sizeof s->outdir, "%s", s->o->out);
+        return;
+    }
+    char now[32]; /* the wall clock names the folder only */
+    pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
+    now[19] = 0;
+    for (char *p = now; *p; p++)
+        if (*p == ':')
+            *p = '-';
+    snprintf(s->outdir, sizeof s->outdir, "logs/%s-%s", now, s->cfg->mode);
+}
+
+static int start_feed(session *s, const char *ws_url, const char *rest_url)
+{
+    const sess_opts *o = s->o;
+    feed_live_config fc = {
+        .exchange = o->exchange, .ws_url = ws_url, .rest_url = rest_url,
+        .symbols = o->symbols, .n_symbols = (size_t)o->n_symbols, .interval_ms = o->interval_ms,
+        .backoff_base_ms = o->backoff_base_ms, .backoff_cap_ms = o->backoff_cap_ms,
+        .stale_after_ms = o->stale_after_ms, .ca_file = o->ca_file, .backfill = 1,
+    };
+    const feed_live_callbacks cb = {on_feed_candle, on_feed_state};
+    return feed_live_new(s->cx, &fc, &cb, s, &s->feed);
+}
+
+static int exit_code_of(int rc)
+{
+    return rc == PT_EINVAL || rc == PT_EUNSUPPORTED ? PT_EXIT_USAGE
+           : rc == PT_ENOENT || rc == PT_EPARSE     ? PT_EXIT_INPUT
+                                                    : PT_EXIT_FAILURE;
+}
+
+int session_live_run(const session_live_config *cfg)
+{
+    const sess_opts *o = cfg->o;
+    if (o->n_symbols < 1) {
+        fprintf(stderr, "papertrader %s: give --symbols A,B (or [feed] symbols)\n", cfg->mode);
+        return PT_EXIT_USAGE;
+    }
+    for (int i = 0; i < o->n_symbols; i++)
+        if (strchr(o->symbols[i], '/') || o->symbols[i][0] == '.') {
+            fprintf(stderr, "papertrader %s: symbol '%s' cannot name a file\n", cfg->mode, o->symbols[i]);
+            return PT_EXIT_USAGE;
+        }
+    session *s = calloc(1, sizeof *s);
+    if (!s)
+        return PT_EXIT_FAILURE;
+    s->cfg = cfg;
+    s->o = o;
+    s->eq_every = 1;
+    s->fstate = FEED_CONN_IDLE;
+    int code = PT_EXIT_FAILURE, rc, logs_open = 0;
+    char ws_url[256] = "", rest_url[256] = "";
+    const char *wsu = o->ws_url, *restu = o->rest_url;
+    cJSON *rep = NULL, *ses = NULL;
+    feed_live_stats fs;
+    memset(&fs, 0, sizeof fs);
+    for (int i = 0; i < o->n_symbols; i++) {
+        sl_sym *y = &s->sym[s->n_sym++];
+        snprintf(y->name, sizeof y->name, "%s", o->symbols[i]);
+        y->rec_fd = -1;
+        y->last_closed_ts = INT64_MIN;
+        y->quality = -1;
+    }
+
+    default_outdir(s);
+    if (mkdirs(s->outdir))
+        goto done;
+    const char *ld = o->log_dir && strcmp(o->log_dir, "logs") ? o->log_dir : s->outdir;
+    ops_log_config lc = {.dir = ld, .level = PT_LOG_INFO};
+    if (ops_log_open(&lc))
+        goto done;
+    logs_open = 1;
+    if (o->quiet)
+        pt_log_set_stderr(0);
+    for (int i = 0; i < s->n_sym; i++)
+        if (rec_open(s, &s->sym[i]))
+            goto done;
+    if (sl_ledger_open(s))
+        goto done;
+    if (pf_metrics_new(o->interval_ms, o->eng.cash, &s->m))
+        goto done;
+    const sim_hooks hooks = {h_candle, h_order, h_fill, h_row, h_alert};
+    if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
+        goto done;
+    s->cash = o->eng.cash;
+    s->eq_now = o->eng.cash;
+
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    ci.port = CONTEXT_PORT_NO_LISTEN;
+    s->cx = lws_create_context(&ci);
+    if (!s->cx) {
+        pt_err_log("session: cannot create the lws context");
+        goto done;
+    }
+    if (cfg->xsim) {
+        rc = feed_xsim_new(s->cx, cfg->xsim, &s->xsim);
+        if (rc) {
+            code = exit_code_of(rc);
+            goto done;
+        }
+        int port = feed_xsim_port(s->xsim);
+        snprintf(ws_url, sizeof ws_url, "ws://127.0.0.1:%d", port);
+        snprintf(rest_url, sizeof rest_url, "http://127.0.0.1:%d", port);
+        wsu = ws_url, restu = rest_url;
+    }
+    if ((rc = sl_dash_start(s))) {
+        code = exit_code_of(rc);
+        goto done;
+    }
+    if ((rc = start_feed(s, wsu, restu))) {
+        code = exit_code_of(rc);
+        goto done;
+    }
+    /* the three lines a person needs first (stdout, flushed: scripts read them) */
+    if (s->wss)
+        printf("dashboard: http://%s:%d/\n", o->host ? o->host : "127.0.0.1", wss_port(s->wss));
+    else
+        printf("dashboard: off\n");
+    printf("output: %s\n", s->outdir);
+    printf("exchange: %s %s (rest %s)\n", o->exchange, wsu ? wsu : "(default)", restu ? restu : "(default)");
+    fflush(stdout);
+    pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", cfg->mode, o->n_symbols,
+            (long long)o->interval_ms, o->strategy, s->outdir);
+
+    ops_signal_install();
+    s->t0_mono = pt_mono_ms();
+    s->poll_due_mono = s->t0_mono + SL_POLL_US / LWS_US_PER_MS;
+    lws_sul_schedule(s->cx, 0, &s->sul_poll, poll_cb, SL_POLL_US);
+    if (o->heartbeat_s > 0)
+        lws_sul_schedule(s->cx, 0, &s->sul_hb, hb_cb, (lws_usec_t)o->heartbeat_s * LWS_US_PER_SEC);
+    while (!s->stopping)
+        if (lws_service(s->cx, 0) < 0)
+            break;
+
+    /* ---- shutdown (docs/session.md): intake off, engine done, ledger synced,
+     * report, dashboard closed with 1001, then the context. */
+    pt_info("session: stopping (%s)", s->stop_why ? s->stop_why : "loop ended");
+    s->stopping = 1;
+    feed_live_get_stats(s->feed, &s->fs_last);
+    fs = s->fs_last;
+    feed_live_free(s->feed); /* closes the exchange connection, joins the REST worker */
+    s->feed = NULL;
+    sim_engine_finish(s->eng);
+    rc = sl_ledger_close(s); /* flush + fdatasync trades.csv and portfolio.csv */
+    if (rc)
+        fail_output(s, rc, "ledger close");
+    for (int i = 0; i < s->n_sym; i++)
+        if (s->sym[i].rec_fd >= 0 && fdatasync(s->sym[i].rec_fd) && errno != EINVAL)
+            fail_output(s, PT_EIO, "candle recording sync");
+    heartbeat(s);
+    if (ops_signal_stop_count() < 2) { /* a second signal: exit now, the ledger is synced */
+        rep = report_json(s, &fs);
+        ses = session_json(s, wsu, restu);
+        if (write_json(s->outdir, "report.json", rep) || write_json(s->outdir, "session.json", ses))
+            fail_output(s, PT_EIO, "report");
+        if (s->wss) {
+            wss_close_all(s->wss, 1001);
+            int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
+            while (pt_mono_ms() < until && ops_signal_stop_count() < 2)
+                if (lws_service(s->cx, 0) < 0)
+                    break;
+        }
+    }
+    code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
+    if (!s->io_err)
+        printf("session ended (%s): %llu candles, %llu fills, output %s\n", s->stop_why ? s->stop_why : "",
+               (unsigned long long)s->closed, (unsigned long long)pf_fill_count(sim_engine_portfolio(s->eng)),
+               s->outdir);
+    fflush(stdout);
+done:
+    cJSON_Delete(rep);
+    cJSON_Delete(ses);
+    if (s->cx) {
+        lws_sul_cancel(&s->sul_poll);
+        lws_sul_cancel(&s->sul_hb);
+    }
+    feed_live_free(s->feed);
+    feed_xsim_free(s->xsim);
+    if (s->cx)
+        lws_context_destroy(s->cx);
+    wss_free(s->wss); /* after the context: lws calls into it while destroying */
+    sl_ledger_close(s);
+    for (int i = 0; i < s->n_sym; i++)
+        if (s->sym[i].rec_fd >= 0)
+            close(s->sym[i].rec_fd);
+    sim_engine_free(s->eng);
+    pf_metrics_free(s->m);
+    if (logs_open)
+        ops_log_close();
+    free(s);
+    return code;
+}

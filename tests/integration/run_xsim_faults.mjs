@@ -1,0 +1,84 @@
+// papertrader run against the built-in exchange simulator (a separate
+// `papertrader exchange-sim` process, seeded synthetic market of 1s candles
+// at real speed: the feed judges REST rows "still open" by the wall clock,
+// so the simulator clock must stay within one interval of it; see
+// docs/session.md "Known limits") with faults on:
+// abrupt drops, skipped closes (gaps only REST can fill), duplicates and
+// REST 429s. Checks: every candle recorded exactly once (vs the simulator's
+// candles fetched by REST with `papertrader fetch`), reconnect/backfill/duplicate/rate-limit counters > 0
+// where faults fired, /health and /metrics answer during the session, a
+// dashboard client gets close 1001 on SIGTERM, exit 0, trades.csv ends with
+// '\n', report.json written, and backtest on the recording gives the same
+// trades.csv bytes (parity).
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { BIN, dashboard, deadline, exactlyOnce, finish, get, loadRows, ok, parity, sleep, start, tmpdir } from './run_lib.mjs';
+
+deadline(60000);
+const dir = tmpdir('ptrun-');
+const env = { PAPERTRADER_FEED_BACKOFF_BASE_MS: '50', PAPERTRADER_FEED_BACKOFF_CAP_MS: '400', PAPERTRADER_FEED_STALE_AFTER_S: '2' };
+
+const xs = start(['exchange-sim', '--port', '0', '--speed', '1', '--symbols', 'XRPETH', '--seed', '7',
+  '--interval', '1s', '--start', String(Math.ceil(Date.now() / 1000) * 1000), // within 1 s of the wall clock: see above
+  '--faults', 'drop=2500ms,skip=0.25,dup=0.2,http429=0.3,retry=1']);
+const xport = Number((await xs.wait(/^listening port=(\d+)/))[1]);
+const engine = ['--fee-bps', '7', '--sizing', 'percent:50', '--strategy', 'donchian', '--param', 'entry=3', '--param', 'exit=2', '--min-quality', '0'];
+const run = start(['run', '--ws-url', `ws://127.0.0.1:${xport}`, '--rest-url', `http://127.0.0.1:${xport}`,
+  '--symbols', 'XRPETH', '--interval', '1s', '--port', '0', '--out', dir, '--heartbeat', '1', '--fsync', 'none',
+  '--quiet', ...engine], env);
+const dport = Number((await run.wait(/^dashboard: http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+ok((await run.wait(/^output: (.*)$/))[1] === dir, 'prints the output dir');
+ok(/ws:\/\/127\.0\.0\.1/.test((await run.wait(/^exchange: (.*)$/))[1]), 'prints the exchange URL');
+
+const dash = dashboard(dport);
+await dash.opened;
+await sleep(2500);
+const h = await get(dport, '/health');
+let hj = {};
+try { hj = JSON.parse(h.body); } catch { /* checked below */ }
+ok(h.status === 200 && hj.feeds && hj.feeds.XRPETH && typeof hj.feeds.XRPETH.quality === 'number',
+  '/health answers with per-symbol feed state', h.body.slice(0, 300));
+const m = await get(dport, '/metrics');
+ok(m.status === 200 && /pt_candles_total\{symbol="XRPETH",verdict="accept"\} [1-9]/.test(m.body) &&
+  /pt_equity /.test(m.body) && /pt_feed_reconnects_total /.test(m.body), '/metrics has the session families');
+await sleep(9000);
+const code = await run.stop('SIGTERM');
+await Promise.race([dash.closed, sleep(2000)]);
+ok(code === 0, `SIGTERM -> exit 0 (got ${code} ${run.signal || ''})`, run.err.slice(-500));
+ok(dash.closeCode === 1001, `dashboard client closed with 1001 (got ${dash.closeCode})`);
+ok(dash.msgs.length > 0 && dash.msgs[0].type === 'snapshot', 'dashboard got a snapshot first');
+ok(dash.msgs.some((x) => x.type === 'candle' && !x.data.partial), 'dashboard got closed candle events');
+const rec = loadRows(path.join(dir, 'candles', 'XRPETH.csv'));
+// the simulator's own candles over the recorded range, by REST (429s retried)
+const fetched = path.join(dir, 'fetched.csv');
+const fr = rec.length ? spawnSync(BIN, ['fetch', '--exchange', 'binance', '--rest-url', `http://127.0.0.1:${xport}`,
+  '--symbol', 'XRPETH', '--interval', '1s', '--since', String(rec[0].t), '--until', String(rec[rec.length - 1].t + 1000),
+  '-o', fetched], { encoding: 'utf8', timeout: 20000 }) : { status: -1, stderr: 'nothing recorded' };
+ok(fr.status === 0, 'fetched the simulator candles by REST', (fr.stderr || '').slice(-300));
+await xs.stop('SIGTERM');
+const xsum = (xs.err.match(/summary:.*/) || [''])[0];
+const fired = (k) => Number((xsum.match(new RegExp(`${k}=(\\d+)`)) || [0, 0])[1]);
+
+const trades = fs.readFileSync(path.join(dir, 'trades.csv'), 'utf8');
+ok(trades.endsWith('\n'), 'trades.csv ends with a newline');
+let rep = null;
+try { rep = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')); } catch { /* below */ }
+ok(rep && rep.feed && rep.engine, 'report.json written');
+const diff = fr.status === 0 ? exactlyOnce(rec, loadRows(fetched)) : 'no fetch';
+ok(diff === null && rec.length > 8, `every candle exactly once (${rec.length} recorded)`, diff || '');
+if (rep) {
+  const f = rep.feed;
+  ok(fired('drop') > 0 && f.reconnects > 0, `drops fired ${fired('drop')} -> reconnects ${f.reconnects}`);
+  ok(fired('skip') === 0 || (f.backfills > 0 && f.backfilled_candles > 0),
+    `skips fired ${fired('skip')} -> backfills ${f.backfills} (${f.backfilled_candles} candles)`);
+  ok(fired('dup') === 0 || f.duplicates > 0, `dups fired ${fired('dup')} -> duplicates dropped ${f.duplicates}`);
+  // the simulator counts 429s for every client: the session's and the test's own fetch
+  const fetch429 = ((fr.stderr || '').match(/HTTP 429/g) || []).length;
+  ok(f.rest_rate_limited + fetch429 === fired('http429'),
+    `429s fired ${fired('http429')} -> session rate limited ${f.rest_rate_limited} + fetch ${fetch429}`);
+  ok(rep.engine.candles_in === rec.length, `engine saw exactly the recorded candles (${rep.engine.candles_in})`);
+}
+const p = parity(dir, 'XRPETH', engine);
+ok(p === null, 'backtest on the recording gives byte-identical trades.csv', p || '');
+finish();
