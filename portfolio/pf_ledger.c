@@ -90,12 +90,8 @@ void pf_row_num(pf_row *r, double v)
 void pf_row_i64(pf_row *r, int64_t v)
 {
     char tmp[24];
-    int n = 0;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    int n = pf_utoa_rev(tmp + sizeof tmp, u);
     if (v < 0)
         tmp[sizeof tmp - 1 - n++] = '-';
     pf_row_put(r, tmp + sizeof tmp - n, (size_t)n);

@@ -71,6 +71,8 @@ struct quality_checker {
     uint64_t seq; /* slots written so far */
     int64_t pen_sum;
     int worst_armed;
+    int64_t score_pen_sum; /* the (pen_sum, win_n) counts.score was computed from */
+    int score_win_n;       /* -1: none yet */
 
     quality_rwin ret, range, vol;
     double prev_ret;
@@ -171,6 +173,7 @@ quality_checker *quality_new(const quality_config *cfg)
     qc->counts.interval_ms = cfg->interval_ms;
     qc->counts.score = 100.0;
     qc->counts.worst_score = 100.0;
+    qc->score_win_n = -1;
     return qc;
 fail:
     pt_err_log("quality: out of memory");
@@ -201,7 +204,13 @@ static double score_now(const quality_checker *qc)
 static void score_update(quality_checker *qc, int64_t ts)
 {
     quality_counts *k = &qc->counts;
-    k->score = score_now(qc);
+    /* The score is a pure function of (pen_sum, win_n), which mostly stay
+     * put once the window is full: skip the division then. */
+    if (qc->pen_sum != qc->score_pen_sum || qc->win_n != qc->score_win_n) {
+        k->score = score_now(qc);
+        qc->score_pen_sum = qc->pen_sum;
+        qc->score_win_n = qc->win_n;
+    }
     int need = qc->win_cap < QUALITY_WORST_MIN ? qc->win_cap : QUALITY_WORST_MIN;
     /* Before the window holds enough candles the "worst" is simply the
      * latest score, so a short stream still reports one ("or at the end"). */
@@ -401,8 +410,7 @@ static int judge_accepted(quality_checker *qc, const pt_candle *c, int64_t missi
         /* Returns across a gap span (missing + 1) intervals: scale by the
          * random-walk sqrt(time) so an overnight move is judged fairly. */
         double r = log(c->close / qc->last.close) / sqrt((double)(missing + 1));
-        double z = quality_rwin_z(&qc->ret, r, QUALITY_RET_FLOOR, min_n);
-        int sign = fabs(z) > cfg->outlier_k ? (z > 0 ? 1 : -1) : 0;
+        int sign = quality_rwin_beyond(&qc->ret, r, QUALITY_RET_FLOOR, min_n, cfg->outlier_k);
         if (sign && qc->prev_ret_sign == -sign &&
             fabs(r) >= QUALITY_SPIKE_REVERT * fabs(qc->prev_ret)) {
             /* Spike and revert: the spike bar already carries outlier_return;
@@ -427,7 +435,7 @@ static int judge_accepted(quality_checker *qc, const pt_candle *c, int64_t missi
     }
     if (traded) {
         double rg = log(c->high / c->low);
-        if (quality_rwin_z(&qc->range, rg, QUALITY_RANGE_FLOOR, min_n) > cfg->outlier_k) {
+        if (quality_rwin_beyond(&qc->range, rg, QUALITY_RANGE_FLOOR, min_n, cfg->outlier_k) > 0) {
             *flags |= QBIT(QI_OUTLIER_RANGE);
             if (!(*flags & QBIT(QI_OUTLIER_RETURN)))
                 pen += PEN_OUTLIER; /* one outlier penalty per bar */
@@ -435,7 +443,7 @@ static int judge_accepted(quality_checker *qc, const pt_candle *c, int64_t missi
         if (rg != 0.0) /* same reason: flat bars are no information on the spread */
             quality_rwin_push(&qc->range, rg);
         double lv = log(c->volume);
-        if (quality_rwin_z(&qc->vol, lv, QUALITY_VOL_FLOOR, min_n) > cfg->volume_k) {
+        if (quality_rwin_beyond(&qc->vol, lv, QUALITY_VOL_FLOOR, min_n, cfg->volume_k) > 0) {
             *flags |= QBIT(QI_OUTLIER_VOLUME);
             pen += PEN_OUTLIER_VOLUME;
         }
@@ -461,9 +469,9 @@ static int judge_accepted(quality_checker *qc, const pt_candle *c, int64_t missi
 
 static void count_flags(quality_checker *qc, uint32_t flags)
 {
-    for (int i = 0; i < QI__COUNT; i++)
-        if (flags & QBIT(i))
-            qc->counts.by_issue[i]++;
+    flags &= QBIT(QI__COUNT) - 1u;
+    for (; flags; flags &= flags - 1) /* set bits only: most candles have none */
+        qc->counts.by_issue[__builtin_ctz(flags)]++;
 }
 
 quality_verdict quality_check(quality_checker *qc, const pt_candle *c, int64_t now_ms,

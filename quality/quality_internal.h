@@ -3,9 +3,10 @@
  *
  * A quality_rwin holds the last `cap` samples twice: in arrival order (a
  * ring, to know which one leaves) and sorted (for the median and MAD).
- * Push is O(cap) memmove on a tiny array (cap <= QUALITY_OUTLIER_WINDOW_MAX),
- * median O(1), MAD O(cap/2) by merging the two sorted halves outward from
- * the median. Memory is allocated once by quality_rwin_init. */
+ * Push is one O(log cap) search plus one memmove on a tiny array (cap <=
+ * QUALITY_OUTLIER_WINDOW_MAX), median O(1), MAD O(log cap) by selecting the
+ * middle of the two sorted deviation runs either side of the median. Memory
+ * is allocated once by quality_rwin_init. */
 #ifndef PT_QUALITY_INTERNAL_H
 #define PT_QUALITY_INTERNAL_H
 
@@ -31,5 +32,10 @@ double quality_rwin_mad(const quality_rwin *w, double median); /* 0 when empty *
 /* Robust z of x: (x - median) / max(1.4826 * MAD, min_scale). 0 when the window
  * holds fewer than min_n samples; an empty window has median 0, scale min_scale. */
 double quality_rwin_z(const quality_rwin *w, double x, double min_scale, int min_n);
+
+/* Sign of z when |z| > k (k > 0), else 0: +1 iff quality_rwin_z(w, x, ...) > k,
+ * -1 iff it is < -k, exactly. Cheaper: skips the MAD when even the floor
+ * scale keeps |z| within k. */
+int quality_rwin_beyond(const quality_rwin *w, double x, double min_scale, int min_n, double k);
 
 #endif

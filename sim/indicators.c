@@ -20,19 +20,16 @@ void sim_ind_xsum_reset(sim_ind_xsum *s)
     s->n = 0;
 }
 
-/* Shewchuk's grow-expansion with zero elimination, as in CPython's
- * math.fsum (Modules/mathmodule.c): each step is an exact two-sum. Works on
- * a copy so that an overflow leaves *s unchanged. */
-int sim_ind_xsum_add(sim_ind_xsum *s, double x)
+/* One pass of Shewchuk's grow-expansion with zero elimination, as in
+ * CPython's math.fsum (Modules/mathmodule.c): each step an exact two-sum.
+ * Adds x to the n partials src, writes the non-zero low parts to dst (dst
+ * may be src: slot i <= j is written after src[j] is read) and returns how
+ * many; *top gets the final high word. */
+static int grow(const double *src, int n, double x, double *dst, double *top)
 {
-    double tmp[SIM_IND_XSUM_CAP];
     int i = 0;
-    if (!isfinite(x))
-        return PT_EINVAL;
-    if (x == 0.0)
-        return PT_OK;
-    for (int j = 0; j < s->n; j++) {
-        double y = s->p[j];
+    for (int j = 0; j < n; j++) {
+        double y = src[j];
         if (fabs(x) < fabs(y)) {
             double t = x;
             x = y;
@@ -41,15 +38,40 @@ int sim_ind_xsum_add(sim_ind_xsum *s, double x)
         double hi = x + y;
         double lo = y - (hi - x);
         if (lo != 0.0)
-            tmp[i++] = lo;
+            dst[i++] = lo;
         x = hi;
     }
+    *top = x;
+    return i;
+}
+
+/* Works on a copy so that an overflow leaves *s unchanged; in place (the
+ * same operations, so the same partials) when the add cannot fail: room for
+ * one more partial, and magnitudes (partials sum to < 2 |top|) far from
+ * overflow. */
+int sim_ind_xsum_add(sim_ind_xsum *s, double x)
+{
+    double top;
     if (!isfinite(x))
+        return PT_EINVAL;
+    if (x == 0.0)
+        return PT_OK;
+    if (s->n < SIM_IND_XSUM_CAP && fabs(x) <= 0x1p1020 &&
+        (s->n == 0 || fabs(s->p[s->n - 1]) <= 0x1p1020)) {
+        int i = grow(s->p, s->n, x, s->p, &top);
+        if (top != 0.0)
+            s->p[i++] = top;
+        s->n = i;
+        return PT_OK;
+    }
+    double tmp[SIM_IND_XSUM_CAP];
+    int i = grow(s->p, s->n, x, tmp, &top);
+    if (!isfinite(top))
         return PT_ERANGE;
-    if (x != 0.0) {
+    if (top != 0.0) {
         if (i >= SIM_IND_XSUM_CAP)
             return PT_ERANGE;
-        tmp[i++] = x;
+        tmp[i++] = top;
     }
     memcpy(s->p, tmp, (size_t)i * sizeof tmp[0]);
     s->n = i;
@@ -90,17 +112,46 @@ int sim_ind_xsum_sign(const sim_ind_xsum *s)
     return s->p[s->n - 1] > 0.0 ? 1 : -1;
 }
 
-/* sign(S - n*m) for m = q + h (h a power of two or 0), exactly: n*q is split
- * with fma into two doubles, n*h is exact because n < 2^53. 2 on overflow. */
-static int sign_minus_scaled(const sim_ind_xsum *s, double n, double q, double h)
-{
+/* The remainder S - n*q as an expansion: n*q is split with fma into two
+ * doubles (exactly), added negated to a copy of S. rc != 0 when an add
+ * failed (overflow, too many partials); rd is the remainder rounded once. */
+typedef struct xsum_rem {
     sim_ind_xsum t;
+    int rc;
+    double rd;
+} xsum_rem;
+
+static void rem_init(xsum_rem *r, const sim_ind_xsum *s, double n, double q)
+{
     double p = n * q, e = fma(n, q, -p);
-    t.n = s->n;
-    memcpy(t.p, s->p, (size_t)s->n * sizeof s->p[0]);
-    if (sim_ind_xsum_add(&t, -p) || sim_ind_xsum_add(&t, -e) || sim_ind_xsum_add(&t, -n * h))
+    r->t.n = s->n;
+    memcpy(r->t.p, s->p, (size_t)s->n * sizeof s->p[0]);
+    r->rc = sim_ind_xsum_add(&r->t, -p) || sim_ind_xsum_add(&r->t, -e);
+    r->rd = r->rc ? 0.0 : sim_ind_xsum_round(&r->t);
+}
+
+/* sign(S - n*m) for m = q + h (h a power of two or 0), exactly; 2 when the
+ * exact expansion overflows. The expansion is S - p - e - n*h, built one add
+ * at a time; the first two adds are shared through r (they only depend on
+ * q). Shortcut: round-to-nearest is monotone and nh = n*h is a double, so
+ * rd > nh implies S - n*q > nh and rd < nh the reverse; it is taken only
+ * where the last add could not fail (bounded magnitudes, room for one more
+ * partial), else (and on rd == nh) the add is done as before. */
+static int rem_sign(const xsum_rem *r, double n, double h)
+{
+    if (r->rc)
         return 2;
-    return sim_ind_xsum_sign(&t);
+    double nh = n * h;
+    int n_t = r->t.n;
+    if (n_t < SIM_IND_XSUM_CAP && fabs(nh) <= 0x1p1020 &&
+        (n_t == 0 || fabs(r->t.p[n_t - 1]) <= 0x1p1020) && r->rd != nh)
+        return r->rd > nh ? 1 : -1;
+    sim_ind_xsum u;
+    u.n = n_t;
+    memcpy(u.p, r->t.p, (size_t)n_t * sizeof u.p[0]);
+    if (sim_ind_xsum_add(&u, -n * h))
+        return 2;
+    return sim_ind_xsum_sign(&u);
 }
 
 static int mantissa_even(double v)
@@ -110,6 +161,23 @@ static int mantissa_even(double v)
     return (b & 1u) == 0;
 }
 
+/* nextafter(q, +-INFINITY) by the bits for finite normal q (the same
+ * doubles: one step of the magnitude, away from or towards zero). */
+static void neighbours(double q, double *up, double *dn)
+{
+    if (!(fabs(q) >= 0x1p-1021) || !isfinite(q)) {
+        *up = nextafter(q, INFINITY);
+        *dn = nextafter(q, -INFINITY);
+        return;
+    }
+    uint64_t b, bu, bd;
+    memcpy(&b, &q, sizeof b);
+    bu = q > 0.0 ? b + 1 : b - 1;
+    bd = q > 0.0 ? b - 1 : b + 1;
+    memcpy(up, &bu, sizeof bu);
+    memcpy(dn, &bd, sizeof bd);
+}
+
 double sim_ind_xsum_div(const sim_ind_xsum *s, double n)
 {
     double q = sim_ind_xsum_round(s);
@@ -117,8 +185,11 @@ double sim_ind_xsum_div(const sim_ind_xsum *s, double n)
         return q;
     q /= n; /* within an ulp or two of the exact quotient; fix it up below */
     for (int iter = 0; iter < 4; iter++) {
-        double up = nextafter(q, INFINITY), dn = nextafter(q, -INFINITY);
-        int c = sign_minus_scaled(s, n, q, (up - q) / 2); /* vs midpoint above */
+        double up, dn;
+        neighbours(q, &up, &dn);
+        xsum_rem r;
+        rem_init(&r, s, n, q);
+        int c = rem_sign(&r, n, (up - q) / 2); /* vs midpoint above */
         if (c == 2)
             return q;
         if (c > 0) {
@@ -127,7 +198,7 @@ double sim_ind_xsum_div(const sim_ind_xsum *s, double n)
         }
         if (c == 0)
             return mantissa_even(q) ? q : up;
-        c = sign_minus_scaled(s, n, q, -(q - dn) / 2); /* vs midpoint below */
+        c = rem_sign(&r, n, -(q - dn) / 2); /* vs midpoint below */
         if (c == 2)
             return q;
         if (c < 0) {
