@@ -80,21 +80,46 @@ void pf_row_put(pf_row *r, const char *s, size_t n)
     r->n += n;
 }
 
-void pf_row_num(pf_row *r, double v)
+/* pf_row_num / pf_row_i64 copy a fixed 32 or 24 bytes when the row has
+ * that much room (short numbers, a few wide moves instead of a memcpy call
+ * per field: perf); only the first n count, the rest is overwritten by the
+ * next field or never written out. Otherwise pf_row_put as before. */
+static inline void row_num(pf_row *r, double v)
 {
     char tmp[40];
     int n = pf_format_double(v, tmp, sizeof tmp);
+    if (!r->over && n >= 0 && n < 32 && r->n + 32 < r->cap) {
+        memcpy(r->p + r->n, tmp, 32);
+        r->n += (size_t)n;
+        return;
+    }
     pf_row_put(r, tmp, (size_t)n);
+}
+
+static inline void row_i64(pf_row *r, int64_t v)
+{
+    char tmp[64]; /* digits end at tmp + 32: a 24-byte read from the first stays inside */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = pf_utoa_rev(tmp + 32, u);
+    if (v < 0)
+        tmp[32 - 1 - n++] = '-';
+    const char *d = tmp + 32 - n;
+    if (!r->over && r->n + 24 < r->cap) { /* n <= 20 */
+        memcpy(r->p + r->n, d, 24);
+        r->n += (size_t)n;
+        return;
+    }
+    pf_row_put(r, d, (size_t)n);
+}
+
+void pf_row_num(pf_row *r, double v)
+{
+    row_num(r, v);
 }
 
 void pf_row_i64(pf_row *r, int64_t v)
 {
-    char tmp[24];
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    int n = pf_utoa_rev(tmp + sizeof tmp, u);
-    if (v < 0)
-        tmp[sizeof tmp - 1 - n++] = '-';
-    pf_row_put(r, tmp + sizeof tmp - n, (size_t)n);
+    row_i64(r, v);
 }
 
 /* RFC 4180 section 2.6/2.7: quote fields holding , " CR LF; double quotes. */
@@ -294,7 +319,7 @@ int pf_ledger_fill(pf_ledger *lg, const pf_fill *f, const pf_fill_result *r)
     }
     char buf[ROW_CAP];
     pf_row row = {buf, 0, sizeof buf, 0};
-    pf_row_i64(&row, f->ts_ms);
+    row_i64(&row, f->ts_ms);
     pf_row_put(&row, ",", 1);
     row_time(lg, &row, f->ts_ms);
     pf_row_put(&row, ",", 1);
@@ -304,10 +329,10 @@ int pf_ledger_fill(pf_ledger *lg, const pf_fill *f, const pf_fill_result *r)
     const double nums1[] = {f->qty, f->price, f->fee};
     for (size_t i = 0; i < 3; i++) {
         pf_row_put(&row, ",", 1);
-        pf_row_num(&row, nums1[i]);
+        row_num(&row, nums1[i]);
     }
     pf_row_put(&row, ",", 1);
-    pf_row_i64(&row, (int64_t)f->order_id);
+    row_i64(&row, (int64_t)f->order_id);
     pf_row_put(&row, ",", 1);
     pf_row_text(&row, ot);
     pf_row_put(&row, ",", 1);
@@ -315,10 +340,10 @@ int pf_ledger_fill(pf_ledger *lg, const pf_fill *f, const pf_fill_result *r)
     const double nums2[] = {r->realized_pnl, r->cash_after, f->quality};
     for (size_t i = 0; i < 3; i++) {
         pf_row_put(&row, ",", 1);
-        pf_row_num(&row, nums2[i]);
+        row_num(&row, nums2[i]);
     }
     pf_row_put(&row, ",", 1);
-    pf_row_i64(&row, (int64_t)r->seq);
+    row_i64(&row, (int64_t)r->seq);
     pf_row_put(&row, "\n", 1);
     if (row.over || f->order_id > (uint64_t)INT64_MAX) {
         pt_err_log("portfolio: ledger fill seq %llu: row does not fit", (unsigned long long)r->seq);
@@ -336,19 +361,19 @@ int pf_ledger_snapshot(pf_ledger *lg, const pf_snapshot *s)
         return lg->err;
     char buf[ROW_CAP];
     pf_row row = {buf, 0, sizeof buf, 0};
-    pf_row_i64(&row, s->ts_ms);
+    row_i64(&row, s->ts_ms);
     pf_row_put(&row, ",", 1);
     row_time(lg, &row, s->ts_ms);
     const double nums[] = {s->cash, s->positions_value, s->equity, s->realized_pnl,
                            s->unrealized_pnl, s->drawdown};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         pf_row_put(&row, ",", 1);
-        pf_row_num(&row, nums[i]);
+        row_num(&row, nums[i]);
     }
     pf_row_put(&row, ",", 1);
-    pf_row_i64(&row, s->open_positions);
+    row_i64(&row, s->open_positions);
     pf_row_put(&row, ",", 1);
-    pf_row_num(&row, s->quality);
+    row_num(&row, s->quality);
     pf_row_put(&row, "\n", 1);
     if (row.over)
         return PT_EINVAL;

@@ -178,9 +178,62 @@ static void neighbours(double q, double *up, double *dn)
     memcpy(dn, &bd, sizeof bd);
 }
 
+/* Sign of S - n*(q + h) when a double-double image of S settles it
+ * exactly, else 0 (undecided). S = t1 + t2 + rest with |rest| <= rb;
+ * n*q = p + e exactly (fma), n*h = nh exactly (h a power of two, n an
+ * integer < 2^53, all far from under/overflow: the caller checks). t1 - p
+ * is split exactly (two-sum); the remaining five-term sum has a rounding
+ * error below 4u * sum|terms| (Higham, recursive summation, u = 2^-53);
+ * 2^-49 of it plus rb is a safe margin. */
+static int div_sign_fast(double t1, double t2, double rb, double p, double e, double nh)
+{
+    double a = t1 - p, bp = a - t1;
+    double ae = (t1 - (a - bp)) + (-p - bp);
+    double d = (((a + t2) - e) - nh) + ae;
+    double bound = (fabs(a) + fabs(t2) + fabs(e) + fabs(nh) + fabs(ae)) * 0x1p-49 + rb;
+    return d > bound ? 1 : d < -bound ? -1 : 0;
+}
+
+/* The common case of sim_ind_xsum_div without building expansions (perf):
+ * 1 and *out = q when S/n lies certainly strictly between the midpoints
+ * around a candidate q, i.e. q = RN(S/n), the value the exact loop below
+ * converges to from any start within an ulp or two; 0 when undecided (ties,
+ * near-ties, extreme magnitudes, many partials): the caller then runs the
+ * exact loop, so the result is the same double either way. */
+static int div_fast(const sim_ind_xsum *s, double n, double *out)
+{
+    int k = s->n;
+    if (k < 1 || k > 8 || !(n > 1.0 && n < 0x1p53))
+        return 0;
+    double t1 = s->p[k - 1], t2 = k >= 2 ? s->p[k - 2] : 0.0, rb = 0.0;
+    if (!(fabs(t1) >= 0x1p-700 && fabs(t1) <= 0x1p700))
+        return 0;
+    for (int i = 0; i < k - 2; i++)
+        rb += fabs(s->p[i]);
+    rb *= 1.0 + 0x1p-48; /* k <= 8 terms: covers the rounding of the sum */
+    /* candidate: (t1 + t2) / n to about an ulp; t1 - n*q0 is exact (fma) */
+    double q0 = t1 / n;
+    double q = q0 + (fma(-n, q0, t1) + t2) / n;
+    double aq = fabs(q);
+    if (!(aq >= 0x1p-800 && aq <= 0x1p800))
+        return 0;
+    double up, dn;
+    neighbours(q, &up, &dn);
+    double p = n * q, e = fma(n, q, -p);
+    if (div_sign_fast(t1, t2, rb, p, e, n * ((up - q) / 2)) >= 0)
+        return 0; /* at or above the upper midpoint, or undecided */
+    if (div_sign_fast(t1, t2, rb, p, e, -n * ((q - dn) / 2)) <= 0)
+        return 0;
+    *out = q;
+    return 1;
+}
+
 double sim_ind_xsum_div(const sim_ind_xsum *s, double n)
 {
-    double q = sim_ind_xsum_round(s);
+    double q;
+    if (div_fast(s, n, &q))
+        return q;
+    q = sim_ind_xsum_round(s);
     if (n == 1.0 || !isfinite(q))
         return q;
     q /= n; /* within an ulp or two of the exact quotient; fix it up below */
