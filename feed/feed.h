@@ -178,6 +178,11 @@ typedef struct feed_live_config {
     int hangup_secs;         /* no pong this long -> hang up; 0 = 30 */
     int backfill;            /* 1 (default when set by caller) = REST gap fill; 0 = off */
     size_t max_buffered;     /* live closed candles held during a backfill; 0 = 4096 */
+    const int64_t *start_after_ts; /* NULL, or per symbol (n_symbols): the last closed open
+                                time already consumed (a resumed session); INT64_MIN = none.
+                                The series start there: the first connect backfills the
+                                bars after it; live bars up to it count as duplicates.
+                                Borrowed for the call. */
 } feed_live_config;
 #define FEED_LIVE_MAX_SYMBOLS 64
 
@@ -196,6 +201,12 @@ typedef struct feed_live_symbol_stats {
     uint64_t closed, updates, duplicates, out_of_order, gaps, gap_candles;
 } feed_live_symbol_stats;
 
+#define FEED_REST_LAT_BUCKETS 20
+/* A duration's bucket in rest_lat_*, and a representative duration of a
+ * bucket (its geometric middle), for percentiles downstream. */
+int feed_rest_lat_bucket(double ms);
+double feed_rest_lat_mid_ms(int bucket);
+
 typedef struct feed_live_stats {
     uint64_t msgs, bytes;
     uint64_t dropped[FEED_DROP__COUNT];
@@ -204,6 +215,9 @@ typedef struct feed_live_stats {
     uint64_t backfills, backfilled_candles, backfill_failures, buffer_overflows;
     uint64_t rest_ok, rest_http_err, rest_net_err, rest_rate_limited, rest_parse_err;
     uint64_t rate_limit_waits;
+    /* REST request durations (curl perform, per attempt) by outcome:
+     * bucket 0 < 1 ms, bucket i in [2^(i-1), 2^i) ms, the last one open. */
+    uint64_t rest_lat_ok[FEED_REST_LAT_BUCKETS], rest_lat_failed[FEED_REST_LAT_BUCKETS];
     feed_breaker_state breaker;
     feed_conn_state state;
     int backoff_attempt;

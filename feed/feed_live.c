@@ -38,11 +38,14 @@ struct feed_live {
     int attempt;
     uint64_t rng;
     int64_t connected_ms, last_msg_ms; /* mono */
+    int64_t exch_now_ms; /* latest exchange time seen (event time or bar time); 0 = none */
+    int64_t exch_seen_mono; /* when it was seen */
     char *rx;
     size_t rx_n, rx_cap;
     int rx_skip;            /* rest of an oversized/binary message is ignored */
     feed_rest_worker *rest;
     int inflight;
+    int resume_pending;     /* start_after_ts given: the first backfill waits for the exchange's clock */
     lws_retry_bo_t retry;
     feed_live_stats st;
 };
@@ -129,15 +132,21 @@ static feed_series *series_of(feed_live *f, const char *sym)
     return NULL;
 }
 
+/* to == 0 means "up to now" on the EXCHANGE's clock: the open of the bar in
+ * progress at the latest event seen, so REST never hands over that bar as
+ * final, however far the feed's time is from our wall clock (a simulator at
+ * --speed 600, a replay of last year). Before any event: the wall clock. */
 static void start_backfill(feed_live *f, feed_series *s, int64_t from, int64_t to)
 {
+    if (to == 0 && f->exch_now_ms > 0)
+        to = f->exch_now_ms - f->exch_now_ms % s->interval_ms;
     feed_series_begin_backfill(s);
     f->st.backfills++;
     if (!f->rest || feed_rest_worker_submit(f->rest, s->symbol, s->interval_ms, from, to)) {
         if (f->rest)
             pt_warn("feed: %s backfill queue full; gap left open", s->symbol);
         f->st.backfill_failures += f->rest != NULL;
-        feed_series_end_backfill(s, NULL, 0, 0, emit, f);
+        feed_series_end_backfill(s, NULL, 0, 0, 0, emit, f);
         return;
     }
     f->inflight++;
@@ -156,8 +165,10 @@ static void drain_rest(feed_live *f)
         if (s) {
             int refetch = s->overflowed;
             /* rows fetched before a failure are still closed and valid */
-            feed_series_end_backfill(s, r.rows, r.n, 1, emit, f);
-            if (refetch && s->last_ts != INT64_MIN)
+            if (feed_series_end_backfill(s, r.rows, r.n, 1, r.rc ? 0 : r.end_ms, emit, f)) {
+                f->st.gaps++;
+                start_backfill(f, s, s->gap_from, s->gap_to);
+            } else if (refetch && s->last_ts != INT64_MIN)
                 start_backfill(f, s, s->last_ts + s->interval_ms, 0);
         }
         free(r.rows);
@@ -177,6 +188,21 @@ static void on_closed_candle(feed_live *f, feed_series *s, const pt_candle *c)
                 (long long)((s->gap_to - s->gap_from) / s->interval_ms), (unsigned long long)f->st.msgs);
         s->backfilling = 0; /* start_backfill sets it again */
         start_backfill(f, s, s->gap_from, s->gap_to);
+    }
+}
+
+/* A resumed feed (start_after_ts): the bars after the last consumed one, up
+ * to the exchange's bar in progress, fetched once the first message tells
+ * the exchange's time: right also for a simulator far from our wall clock.
+ * A series whose first bar already opened a gap backfill is covered by it. */
+static void resume_backfill(feed_live *f)
+{
+    f->resume_pending = 0;
+    for (size_t i = 0; f->cfg.backfill && i < f->n_ser; i++) {
+        feed_series *s = &f->ser[i];
+        int64_t to = f->exch_now_ms - f->exch_now_ms % s->interval_ms;
+        if (s->last_ts != INT64_MIN && !s->backfilling && s->last_ts + s->interval_ms < to)
+            start_backfill(f, s, s->last_ts + s->interval_ms, to);
     }
 }
 
@@ -205,8 +231,14 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     default:
         return;
     }
+    if (po.event_ms > f->exch_now_ms)
+        f->exch_now_ms = po.event_ms, f->exch_seen_mono = now;
     for (size_t k = 0; k < po.n; k++) {
         pt_candle *c = &po.candles[k];
+        /* a closed bar proves its close time passed; an open one its open time */
+        int64_t seen = c->closed ? c->ts_ms + f->cfg.interval_ms : c->ts_ms;
+        if (seen > f->exch_now_ms)
+            f->exch_now_ms = seen, f->exch_seen_mono = now;
         feed_series *s = series_of(f, c->symbol);
         if (!s) {
             f->st.dropped[FEED_DROP_WRONG_SYMBOL]++;
@@ -226,6 +258,16 @@ static void on_message(feed_live *f, const char *msg, size_t len)
             emit(f, c);
         }
     }
+    if (f->resume_pending && f->exch_now_ms > 0)
+        resume_backfill(f);
+}
+
+/* The exchange's time now, extrapolated at real-time rate from the latest
+ * event: never ahead of a feed that runs faster (a simulator), so a bar is
+ * never closed early by our clock. Before any event: the wall clock. */
+static int64_t exchange_clock(const feed_live *f, int64_t mono_now)
+{
+    return f->exch_now_ms > 0 ? f->exch_now_ms + (mono_now - f->exch_seen_mono) : pt_wall_ms();
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
@@ -242,7 +284,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     if (!f->ad->has_closed_flag) {
         pt_candle c;
         for (size_t i = 0; i < f->n_ser; i++)
-            if (feed_series_close_due(&f->ser[i], pt_wall_ms(), f->cfg.close_grace_ms, &c))
+            if (feed_series_close_due(&f->ser[i], exchange_clock(f, now), f->cfg.close_grace_ms, &c))
                 on_closed_candle(f, &f->ser[i], &c);
     }
     if (!f->wsi && !f->connect_scheduled && !f->closing)
@@ -320,7 +362,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         /* reconnect: fetch what was missed since the last closed bar */
         for (size_t i = 0; f->cfg.backfill && i < f->n_ser; i++) {
             feed_series *s = &f->ser[i];
-            if (s->last_ts != INT64_MIN && !s->backfilling)
+            if (s->last_ts != INT64_MIN && !s->backfilling && !f->resume_pending)
                 start_backfill(f, s, s->last_ts + s->interval_ms, 0);
         }
         break;
@@ -440,8 +482,13 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
             pt_err_log("feed: bad symbol '%s'", c->symbols[i]);
             goto fail;
         }
+        if (c->start_after_ts && c->start_after_ts[i] != INT64_MIN) { /* resume: carry on from there */
+            f->ser[i].last_ts = f->ser[i].st.last_closed_ts = c->start_after_ts[i];
+            f->resume_pending = 1;
+        }
     }
     f->cfg.symbols = NULL; /* borrowed; the series keep copies */
+    f->cfg.start_after_ts = NULL;
     if (c->backfill) {
         feed_rest_config rcfg = {.ad = ad, .base_url = c->rest_url, .ca_file = c->ca_file,
                                  .backoff_base_ms = c->backoff_base_ms, .backoff_cap_ms = c->backoff_cap_ms};

@@ -166,10 +166,15 @@ feed_offer feed_series_offer(feed_series *s, const pt_candle *c, feed_emit_fn fn
 /* Marks a backfill as running (live closed candles get buffered). */
 void feed_series_begin_backfill(feed_series *s);
 /* Backfill result (ascending rows; ok = 0 when the fetch failed): emits
- * the rows newer than the cursor, then the buffer, counts what the REST
- * side could not close as a gap, and leaves backfill mode. */
-void feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, int ok, feed_emit_fn fn,
-                              void *ud);
+ * the rows newer than the cursor, then the buffer. covered_to (exclusive;
+ * 0 = unknown) is how far REST answered: a hole in the buffer inside that
+ * range is a bar the exchange does not have (no trades: Bitvavo omits them)
+ * and is counted as a gap; a hole at or past covered_to was never asked for
+ * (bars lost while this backfill ran, e.g. a reconnect), so the merge stops
+ * there, keeps the rest buffered, sets gap_from/gap_to and returns 1: the
+ * caller starts another backfill. Otherwise leaves backfill mode, returns 0. */
+int feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, int ok, int64_t covered_to,
+                             feed_emit_fn fn, void *ud);
 /* No-closed-flag exchanges: an in-progress update. If it starts a newer
  * bar, the previous bar is closed (returned in *closed, 1). */
 int feed_series_update_open(feed_series *s, const pt_candle *c, pt_candle *closed);
@@ -211,6 +216,7 @@ typedef struct feed_rest_worker feed_rest_worker;
 typedef struct feed_rest_result {
     char symbol[PT_SYMBOL_MAX];
     int64_t start_ms;
+    int64_t end_ms;  /* exclusive end the fetch covered when rc == PT_OK */
     pt_candle *rows; /* ascending; the poller frees it with free() */
     size_t n;
     int rc;          /* PT_OK or why the fetch stopped (rows so far kept) */

@@ -123,8 +123,8 @@ static void count_gap(feed_series *s, const pt_candle *c)
     }
 }
 
-void feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, int ok, feed_emit_fn fn,
-                              void *ud)
+int feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, int ok, int64_t covered_to,
+                             feed_emit_fn fn, void *ud)
 {
     feed_offer why;
     size_t b = 0;
@@ -148,14 +148,24 @@ void feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, i
         }
     }
     for (; b < s->buf_n; b++) {
-        if (in_order(s, &s->buf[b], &why)) {
-            count_gap(s, &s->buf[b]); /* REST had no row: no-trade bar or failed fetch */
-            emit(s, &s->buf[b], fn, ud);
+        if (!in_order(s, &s->buf[b], &why))
+            continue;
+        int64_t next = s->last_ts + s->interval_ms;
+        if (ok && covered_to > 0 && s->last_ts != INT64_MIN && s->buf[b].ts_ms > next && next >= covered_to) {
+            /* a hole nobody asked REST for: keep the rest, fetch it next */
+            memmove(s->buf, &s->buf[b], (s->buf_n - b) * sizeof *s->buf);
+            s->buf_n -= b;
+            s->gap_from = next;
+            s->gap_to = s->buf[0].ts_ms;
+            return 1;
         }
+        count_gap(s, &s->buf[b]); /* REST had no row: no-trade bar or failed fetch */
+        emit(s, &s->buf[b], fn, ud);
     }
     s->buf_n = 0;
     s->backfilling = 0;
     s->overflowed = 0;
+    return 0;
 }
 
 int feed_series_update_open(feed_series *s, const pt_candle *c, pt_candle *closed)

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,27 @@ static void failed(feed_rest *r, int attempt, int breaker)
 }
 
 /* One page with retries. Rows land in r->rows[0..*n). */
+int feed_rest_lat_bucket(double ms)
+{
+    int b = 0;
+    for (double edge = 1; b < FEED_REST_LAT_BUCKETS - 1 && ms >= edge; edge *= 2)
+        b++;
+    return b;
+}
+
+double feed_rest_lat_mid_ms(int bucket)
+{
+    return bucket <= 0 ? 0.5 : ldexp(1.0, bucket - 1) * 1.41421356;
+}
+
+static void timed(feed_rest *r, int64_t t0_ns, int ok)
+{
+    int b = feed_rest_lat_bucket((double)(pt_mono_ns() - t0_ns) / 1e6);
+    pthread_mutex_lock(&r->mu);
+    (ok ? r->st.rest_lat_ok : r->st.rest_lat_failed)[b]++;
+    pthread_mutex_unlock(&r->mu);
+}
+
 static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t *n)
 {
     int rc = PT_ENET;
@@ -182,9 +204,11 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
         r->body_n = 0;
         r->body[0] = '\0';
         curl_easy_setopt(r->h, CURLOPT_URL, url);
+        int64_t t0 = pt_mono_ns();
         CURLcode cc = curl_easy_perform(r->h);
         long status = 0;
         curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+        timed(r, t0, cc == CURLE_OK && status == 200); /* latency and error rate (health) */
         if (cc != CURLE_OK) {
             count(r, &r->st.rest_net_err);
             pt_warn("feed: REST %s attempt %d: %s", symbol, attempt + 1, curl_easy_strerror(cc));
@@ -245,6 +269,9 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
 {
     if (interval_ms <= 0)
         return PT_EINVAL;
+    /* [start, end) on the exchange's clock; a bar is final once its close
+     * time is at or before end (the caller knows the exchange's time: the
+     * live feed passes the open of the bar in progress). No end: now. */
     if (end_ms <= 0)
         end_ms = pt_wall_ms();
     /* align up: klines are identified by open time on interval boundaries */
@@ -265,13 +292,12 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
         size_t n = 0;
         if ((rc = fetch_page(r, url, symbol, &n)))
             return rc;
-        int64_t now = pt_wall_ms();
         for (size_t i = 0; i < n; i++) {
             const pt_candle *c = &r->rows[i];
             if (c->ts_ms < start_ms || c->ts_ms > win_end)
                 continue; /* outside what we asked for */
-            if (c->ts_ms + interval_ms > now)
-                return PT_OK; /* newest row is the still-open bar: not final */
+            if (c->ts_ms + interval_ms > end_ms)
+                return PT_OK; /* the still-open bar: not final */
             if ((rc = fn(ud, c)))
                 return rc;
         }
@@ -290,6 +316,10 @@ void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
     st->rest_rate_limited += r->st.rest_rate_limited;
     st->rest_parse_err += r->st.rest_parse_err;
     st->rate_limit_waits += r->st.rate_limit_waits;
+    for (int i = 0; i < FEED_REST_LAT_BUCKETS; i++) {
+        st->rest_lat_ok[i] += r->st.rest_lat_ok[i];
+        st->rest_lat_failed[i] += r->st.rest_lat_failed[i];
+    }
     for (int i = 0; i < FEED_DROP__COUNT; i++)
         st->dropped[i] += r->st.dropped[i];
     st->breaker = r->br.state;
@@ -318,7 +348,9 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
     int rc = feed_rest_new(&rc_cfg, &r);
     if (rc)
         return rc;
-    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, o->until_ms, fn, ud);
+    /* history: never past our clock, so the bar still open is left out */
+    int64_t now = pt_wall_ms(), until = o->until_ms > 0 && o->until_ms < now ? o->until_ms : now;
+    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, until, fn, ud);
     if (stats)
         feed_rest_stats(r, stats);
     feed_rest_free(r);
@@ -411,8 +443,9 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         collect k = {0};
-        int rc = feed_rest_fetch(w->r, job.symbol, job.interval_ms, job.start_ms, job.end_ms, collect_row, &k);
-        feed_rest_result res = {.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job.start_ms};
+        int64_t end = job.end_ms > 0 ? job.end_ms : pt_wall_ms();
+        int rc = feed_rest_fetch(w->r, job.symbol, job.interval_ms, job.start_ms, end, collect_row, &k);
+        feed_rest_result res = {.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job.start_ms, .end_ms = end};
         memcpy(res.symbol, job.symbol, sizeof res.symbol);
         pthread_mutex_lock(&w->mu);
         /* result slots == job slots and submit checks both, so this fits */

@@ -1,8 +1,8 @@
 // papertrader run against the built-in exchange simulator (a separate
 // `papertrader exchange-sim` process, seeded synthetic market of 1s candles
-// at real speed: the feed judges REST rows "still open" by the wall clock,
-// so the simulator clock must stay within one interval of it; see
-// docs/session.md "Known limits") with faults on:
+// at 8x speed on a clock two years behind the wall clock: the feed must judge
+// REST rows "still open" by the exchange's event time, never by ours) with
+// faults on:
 // abrupt drops, skipped closes (gaps only REST can fill), duplicates and
 // REST 429s. Checks: every candle recorded exactly once (vs the simulator's
 // candles fetched by REST with `papertrader fetch`), reconnect/backfill/duplicate/rate-limit counters > 0
@@ -19,8 +19,8 @@ deadline(60000);
 const dir = tmpdir('ptrun-');
 const env = { PAPERTRADER_FEED_BACKOFF_BASE_MS: '50', PAPERTRADER_FEED_BACKOFF_CAP_MS: '400', PAPERTRADER_FEED_STALE_AFTER_S: '2' };
 
-const xs = start(['exchange-sim', '--port', '0', '--speed', '1', '--symbols', 'XRPETH', '--seed', '7',
-  '--interval', '1s', '--start', String(Math.ceil(Date.now() / 1000) * 1000), // within 1 s of the wall clock: see above
+const xs = start(['exchange-sim', '--port', '0', '--speed', '8', '--symbols', 'XRPETH', '--seed', '7',
+  '--interval', '1s', '--start', '1704067200000', // 2024-01-01: far behind the wall clock, see above
   '--faults', 'drop=2500ms,skip=0.25,dup=0.2,http429=0.3,retry=1']);
 const xport = Number((await xs.wait(/^listening port=(\d+)/))[1]);
 const engine = ['--fee-bps', '7', '--sizing', 'percent:50', '--strategy', 'donchian', '--param', 'entry=3', '--param', 'exit=2', '--min-quality', '0'];
@@ -43,6 +43,12 @@ const m = await get(dport, '/metrics');
 ok(m.status === 200 && /pt_candles_total\{symbol="XRPETH",verdict="accept"\} [1-9]/.test(m.body) &&
   /pt_equity /.test(m.body) && /pt_feed_reconnects_total /.test(m.body), '/metrics has the session families');
 await sleep(9000);
+// REST latency and error rate reach /health (backfills and 429s happened by now)
+const h2 = await get(dport, '/health');
+let rest = null;
+try { const j = JSON.parse(h2.body); rest = j.rest || (j.health && j.health.rest) || null; } catch { /* below */ }
+ok(rest && rest.total > 0 && typeof rest.p50_ms === 'number' && rest.p99_ms >= rest.p50_ms && rest.error_rate > 0,
+  '/health has REST latency p50/p99 and a non-zero error rate (429s)', JSON.stringify(rest));
 const code = await run.stop('SIGTERM');
 await Promise.race([dash.closed, sleep(2000)]);
 ok(code === 0, `SIGTERM -> exit 0 (got ${code} ${run.signal || ''})`, run.err.slice(-500));

@@ -196,7 +196,7 @@ static void test_merge_gap_backfill(void **st)
     /* REST returns 1..5 (overlapping the buffered 5) plus an old row */
     pt_candle rows[6] = {bar(0), bar(1), bar(2), bar(3), bar(4), bar(5)};
     rows[5].close = 999; /* REST wins a tie */
-    feed_series_end_backfill(&s, rows, 6, 1, sink, NULL);
+    assert_int_equal(feed_series_end_backfill(&s, rows, 6, 1, bar(5).ts_ms, sink, NULL), 0);
     expect_series(0, 6);
     assert_int_equal(s.backfilling, 0);
     assert_int_equal(s.st.gaps, 0);
@@ -223,12 +223,60 @@ static void test_merge_backfill_fail_and_overflow(void **st)
     assert_int_equal(feed_series_offer(&s, &c, sink, NULL), FEED_OFFER_OVERFLOW);
     assert_int_equal(s.overflowed, 1);
     /* the fetch failed: buffered candles still go out once, the hole counted */
-    feed_series_end_backfill(&s, NULL, 0, 0, sink, NULL);
+    assert_int_equal(feed_series_end_backfill(&s, NULL, 0, 0, 0, sink, NULL), 0);
     assert_int_equal(n_got, 3);
     assert_true(got[1] == bar(2).ts_ms && got[2] == bar(3).ts_ms);
     assert_int_equal(s.st.gaps, 1);
     assert_int_equal(s.st.gap_candles, 1);
     feed_series_free(&s);
+}
+
+/* A reconnect while a gap backfill runs: bars lost on the stream after the
+ * range REST was asked for must be fetched too, not skipped as a gap. */
+static void test_merge_hole_past_coverage(void **st)
+{
+    (void)st;
+    feed_series s;
+    n_got = 0;
+    assert_int_equal(feed_series_init(&s, "BTCUSDT", 60000, 8), PT_OK);
+    pt_candle c = bar(0);
+    feed_series_offer(&s, &c, sink, NULL);
+    c = bar(3); /* 1..2 missed: backfill [1, 3) */
+    assert_int_equal(feed_series_offer(&s, &c, sink, NULL), FEED_OFFER_GAP);
+    c = bar(7); /* 4..6 lost in a reconnect while the fetch runs */
+    assert_int_equal(feed_series_offer(&s, &c, sink, NULL), FEED_OFFER_BUFFERED);
+    pt_candle rows[2] = {bar(1), bar(2)};
+    assert_int_equal(feed_series_end_backfill(&s, rows, 2, 1, bar(3).ts_ms, sink, NULL), 1);
+    expect_series(0, 3);
+    assert_true(s.gap_from == bar(4).ts_ms && s.gap_to == bar(7).ts_ms);
+    assert_int_equal(s.backfilling, 1);
+    assert_int_equal(s.buf_n, 1);
+    pt_candle more[3] = {bar(4), bar(5), bar(6)};
+    assert_int_equal(feed_series_end_backfill(&s, more, 3, 1, bar(7).ts_ms, sink, NULL), 0);
+    expect_series(0, 7);
+    assert_int_equal(s.st.gaps, 0);
+    /* a hole INSIDE the covered range is a bar the exchange lacks: counted, not refetched */
+    feed_series_begin_backfill(&s);
+    c = bar(10);
+    feed_series_offer(&s, &c, sink, NULL);
+    pt_candle some[1] = {bar(8)};
+    assert_int_equal(feed_series_end_backfill(&s, some, 1, 1, bar(10).ts_ms, sink, NULL), 0);
+    assert_int_equal(s.st.gaps, 1);
+    assert_int_equal(s.backfilling, 0);
+    feed_series_free(&s);
+}
+
+static void test_rest_latency_buckets(void **st)
+{
+    (void)st;
+    assert_int_equal(feed_rest_lat_bucket(0.2), 0);
+    assert_int_equal(feed_rest_lat_bucket(1.0), 1);
+    assert_int_equal(feed_rest_lat_bucket(1.9), 1);
+    assert_int_equal(feed_rest_lat_bucket(2.0), 2);
+    assert_int_equal(feed_rest_lat_bucket(150), 8); /* [128, 256) */
+    assert_int_equal(feed_rest_lat_bucket(1e12), FEED_REST_LAT_BUCKETS - 1);
+    for (int b = 1; b < FEED_REST_LAT_BUCKETS - 1; b++) /* the middle falls in its own bucket */
+        assert_int_equal(feed_rest_lat_bucket(feed_rest_lat_mid_ms(b)), b);
 }
 
 static void test_open_bar_close(void **st)
@@ -371,7 +419,9 @@ int main(void)
         cmocka_unit_test(test_backoff_bounds),       cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_token_bucket),         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_merge_dup_order),      cmocka_unit_test(test_merge_gap_backfill),
-        cmocka_unit_test(test_merge_backfill_fail_and_overflow), cmocka_unit_test(test_open_bar_close),
+        cmocka_unit_test(test_merge_backfill_fail_and_overflow),
+        cmocka_unit_test(test_merge_hole_past_coverage), cmocka_unit_test(test_rest_latency_buckets),
+        cmocka_unit_test(test_open_bar_close),
         cmocka_unit_test(test_live_reconnect_backfill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
