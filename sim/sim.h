@@ -83,7 +83,8 @@ int sim_sizing_parse(const char *text, sim_sizing *out);
     X(SIM_BLOCK_BREAKER, "circuit_breaker")               \
     X(SIM_BLOCK_NO_SHORT, "short_disabled")               \
     X(SIM_BLOCK_ORDER_LIMIT, "order_limit")               \
-    X(SIM_BLOCK_NO_CASH, "insufficient_cash")
+    X(SIM_BLOCK_NO_CASH, "insufficient_cash")              \
+    X(SIM_BLOCK_PAUSED, "paused")
 
 typedef enum sim_block_reason {
 #define SIM_BLOCK_ENUM_(name, text) name,
@@ -162,7 +163,8 @@ typedef struct sim_hooks {
                       const sim_signal *sig); /* sig NULL when the strategy did not run */
     void (*on_order)(void *ud, const sim_order_event *ev);
     /* a fill as booked in the engine's portfolio (reason: "signal",
-     * "stop_loss", "take_profit", "trailing_stop", "end_of_data", "kill_switch") */
+     * "stop_loss", "take_profit", "trailing_stop", "end_of_data", "kill_switch",
+     * "manual_close", "flatten") */
     void (*on_fill)(void *ud, const pf_fill *f, const pf_fill_result *r);
     /* once per closed candle time, after every symbol of that time was
      * marked (emitted when event time moves on, and by sim_engine_finish) */
@@ -206,6 +208,62 @@ const pf_portfolio *sim_engine_portfolio(const sim_engine *e);
 /* Emit the pending portfolio row now (a live session calls this when a
  * candle time is complete; the backtest relies on time moving on). */
 void sim_engine_flush_row(sim_engine *e);
+/* ------------------------------------------------------ operator controls
+ * Manual controls from the dashboard (docs/protocol.md), decided like a
+ * strategy decision at a candle close boundary so that the fill model's rule
+ * "a decision at the close of t fills no earlier than t+1" holds and a
+ * replay that applies the same controls at the same boundaries trades the
+ * same (sim/README.md "Operator controls"):
+ *   pause   new entries are blocked (counted as block reason "paused") and
+ *           waiting entry orders are cancelled; the strategy still runs and
+ *           exits, stop-losses, take-profits and trailing stops go on;
+ *   resume  entries allowed again;
+ *   close   one symbol: its orders are cancelled and a market exit (reason
+ *           "manual_close") fills at that symbol's next candle open;
+ *   flatten every symbol: all orders cancelled, market exits (reason
+ *           "flatten"). Flatten does not pause: pause first to stay flat.
+ * A control asked for now gets boundary T = the newest accepted candle time
+ * (INT64_MIN before the first candle) and is queued; it applies when T is
+ * complete: at sim_engine_flush_row() (a live session calls it once every
+ * symbol has T) or before the first candle with a time after T, whichever
+ * comes first, and at sim_engine_finish(). At most 16 wait (PT_EFULL). Each
+ * applied control raises an alert of kind "control". */
+typedef enum sim_control_action {
+    SIM_CTL_PAUSE = 0,
+    SIM_CTL_RESUME,
+    SIM_CTL_CLOSE,   /* "close_position": needs a symbol */
+    SIM_CTL_FLATTEN,
+    SIM_CTL__COUNT
+} sim_control_action;
+
+/* Wire/CSV names: "pause", "resume", "close_position", "flatten". */
+const char *sim_control_name(sim_control_action a);
+/* PT_OK and *out, or PT_EINVAL for an unknown name. */
+int sim_control_parse(const char *name, sim_control_action *out);
+
+/* Queue a control at the current boundary (*boundary_ts receives it; may be
+ * NULL). symbol: required for SIM_CTL_CLOSE (copied), ignored otherwise.
+ * Errors (nothing queued, a message for the operator in *why, static text,
+ * may be NULL): PT_EINVAL missing symbol or bad action, PT_ENOENT unknown
+ * symbol or nothing to close (flat, no orders), PT_ESTATE after
+ * sim_engine_finish, PT_EFULL queue full. */
+int sim_engine_control(sim_engine *e, sim_control_action a, const char *symbol,
+                       int64_t *boundary_ts, const char **why);
+/* Replay: queue a control recorded at boundary_ts (DIR/controls.csv); call it
+ * before pushing the first candle with a time after boundary_ts. Same
+ * errors, plus PT_EINVAL for a boundary before the current one or before a
+ * queued one (no validation of the symbol's position: the replay decides
+ * exactly what the live session decided). */
+int sim_engine_control_at(sim_engine *e, sim_control_action a, const char *symbol,
+                          int64_t boundary_ts, const char **why);
+/* 1 while entries are paused (after the pause applied, before a resume). */
+int sim_engine_paused(const sim_engine *e);
+/* Controls queued and not applied yet. */
+int sim_engine_controls_pending(const sim_engine *e);
+/* Newest accepted candle time (the boundary a control asked for now gets);
+ * INT64_MIN before the first candle. */
+int64_t sim_engine_event_ts(const sim_engine *e);
+
 /* Per-symbol quality checker (NULL if the symbol never appeared), for reports. */
 size_t sim_engine_symbol_count(const sim_engine *e);
 const char *sim_engine_symbol_at(const sim_engine *e, size_t i);

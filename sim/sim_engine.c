@@ -10,55 +10,13 @@
  *   -> mark to close -> risk bookkeeping -> strategy -> new orders.
  */
 #include "feed.h"
-#include "sim_internal.h"
+#include "sim_engine_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct sim_order {
-    uint64_t id;
-    sim_order_px px;
-    sim_intent intent;
-    double qty; /* 0 = size at fill time (entries) / whole position (exits) */
-    double stop_loss, take_profit, trailing_pct;
-    int tif_left; /* candles left; 0 = good till cancelled */
-    const char *reason;
-} sim_order;
-
-typedef struct sim_symbol {
-    char name[PT_SYMBOL_MAX];
-    quality_checker *qc;
-    void *strat;
-    sim_order *orders; /* [cfg.max_open_orders] */
-    int n_orders;
-    int pf_id;            /* symbol id in the portfolio */
-    double qty, avg_price; /* mirrors of the portfolio position after each fill */
-    double sl, tp, trail_pct, trail_extreme, trail_stop;
-    int protect_armed; /* protections bite from the candle after the entry fill */
-    double last_close;
-    int64_t last_ts;
-    sim_atr atr;
-    int consec_losses, cooldown_left;
-    int failures, breaker_left;
-} sim_symbol;
-
-struct sim_engine {
-    sim_engine_config cfg;
-    sim_hooks hooks;
-    void *ud;
-    sim_symbol *syms; /* [cfg.max_symbols] */
-    int n_syms, last_sym;
-    pf_portfolio *pf;
-    int64_t row_ts;
-    int row_pending;
-    uint64_t next_order_id;
-    sim_risk_state risk;
-    sim_engine_stats st;
-    int finished, full_logged;
-};
 
 static const char *const status_names[] = {"new",     "partial", "filled",
                                            "cancelled", "expired", "rejected"};
@@ -94,10 +52,8 @@ void sim_engine_config_default(sim_engine_config *cfg)
 
 /* ------------------------------------------------------------ events */
 
-static void alert(sim_engine *e, int64_t ts, const char *sym, const char *kind, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
-static void alert(sim_engine *e, int64_t ts, const char *sym, const char *kind, const char *fmt,
-                  ...)
+void sim_eng_alert(sim_engine *e, int64_t ts, const char *sym, const char *kind, const char *fmt,
+                   ...)
 {
     char msg[256];
     va_list ap;
@@ -131,7 +87,7 @@ static void block(sim_engine *e, const sim_symbol *s, int64_t ts, sim_block_reas
         e->st.quality_blocks++;
     /* Log the first few of each reason; the counters carry the rest. */
     if (e->st.blocks[r] <= 3)
-        alert(e, ts, s->name, "risk_block", "entry blocked: %s%s", sim_block_name(r),
+        sim_eng_alert(e, ts, s->name, "risk_block", "entry blocked: %s%s", sim_block_name(r),
               e->st.blocks[r] == 3 ? " (further blocks of this kind counted, not logged)" : "");
 }
 
@@ -146,8 +102,8 @@ static void remove_order(sim_symbol *s, int i)
     s->n_orders--;
 }
 
-static void cancel_orders(sim_engine *e, sim_symbol *s, int64_t ts, int entries_only,
-                          const char *why)
+void sim_eng_cancel_orders(sim_engine *e, sim_symbol *s, int64_t ts, int entries_only,
+                           const char *why)
 {
     for (int i = s->n_orders - 1; i >= 0; i--) {
         sim_order *o = &s->orders[i];
@@ -190,7 +146,7 @@ static void apply_fill(sim_engine *e, sim_symbol *s, uint64_t oid, sim_order_typ
         } else if (e->cfg.cooldown_losses > 0 && ++s->consec_losses >= e->cfg.cooldown_losses) {
             s->cooldown_left = e->cfg.cooldown_candles;
             s->consec_losses = 0;
-            alert(e, ts, s->name, "cooldown", "%d consecutive losses: no entries for %d candles",
+            sim_eng_alert(e, ts, s->name, "cooldown", "%d consecutive losses: no entries for %d candles",
                   e->cfg.cooldown_losses, e->cfg.cooldown_candles);
         }
     }
@@ -309,7 +265,7 @@ static void protect(sim_engine *e, sim_symbol *s, const pt_candle *c)
             int maker = !strcmp(why, "take_profit");
             apply_fill(e, s, 0, maker ? SIM_ORDER_LIMIT : SIM_ORDER_STOP, c->ts_ms, -s->qty,
                        price, maker, why);
-            cancel_orders(e, s, c->ts_ms, 0, "position_closed");
+            sim_eng_cancel_orders(e, s, c->ts_ms, 0, "position_closed");
             return;
         }
     }
@@ -327,6 +283,8 @@ static int entry_allowed(sim_engine *e, sim_symbol *s, int64_t ts, int adds_posi
     sim_block_reason r;
     if (e->risk.killed)
         r = SIM_BLOCK_DRAWDOWN;
+    else if (e->paused)
+        r = SIM_BLOCK_PAUSED;
     else if (e->risk.daily_blocked)
         r = SIM_BLOCK_DAILY_LOSS;
     else if (s->cooldown_left > 0)
@@ -349,7 +307,7 @@ static void submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_o
     int side;
     switch (rq->intent) {
     case SIM_INTENT_CANCEL_ALL:
-        cancel_orders(e, s, c->ts_ms, 0, rq->reason ? rq->reason : "strategy");
+        sim_eng_cancel_orders(e, s, c->ts_ms, 0, rq->reason ? rq->reason : "strategy");
         return;
     case SIM_INTENT_ENTER_SHORT:
         if (!e->cfg.allow_short) {
@@ -368,7 +326,7 @@ static void submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_o
     case SIM_INTENT_EXIT_SHORT:
         side = rq->intent == SIM_INTENT_EXIT_LONG ? -1 : 1;
         /* an exit also withdraws entries still waiting */
-        cancel_orders(e, s, c->ts_ms, 1, "exit_signal");
+        sim_eng_cancel_orders(e, s, c->ts_ms, 1, "exit_signal");
         if (s->qty == 0 || (s->qty > 0) == (side > 0))
             return;
         break;
@@ -422,7 +380,7 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
 {
     if (s->breaker_left > 0) {
         if (--s->breaker_left == 0)
-            alert(e, c->ts_ms, s->name, "circuit_breaker", "closed again after recovery");
+            sim_eng_alert(e, c->ts_ms, s->name, "circuit_breaker", "closed again after recovery");
         return 0;
     }
     sim_position_view view = {s->qty, s->avg_price, s->n_orders};
@@ -443,7 +401,7 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
         s->breaker_left = e->cfg.breaker_recovery;
         e->st.breaker_opens++;
         e->st.blocks[SIM_BLOCK_BREAKER]++;
-        alert(e, c->ts_ms, s->name, "circuit_breaker",
+        sim_eng_alert(e, c->ts_ms, s->name, "circuit_breaker",
               "opened after %d failures: strategy paused for %d candles", e->cfg.breaker_failures,
               e->cfg.breaker_recovery);
     }
@@ -520,6 +478,7 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
         return rc;
     }
     sim_risk_init(&e->risk, cfg->cash);
+    e->event_ts = INT64_MIN;
     *out = e;
     return PT_OK;
 }
@@ -539,32 +498,38 @@ void sim_engine_free(sim_engine *e)
     free(e);
 }
 
+void sim_eng_market_exit(sim_engine *e, sim_symbol *s, int64_t ts, const char *reason)
+{
+    sim_eng_cancel_orders(e, s, ts, 0, reason);
+    if (s->qty == 0)
+        return;
+    sim_order *o = &s->orders[s->n_orders++]; /* room: every order was just cancelled */
+    memset(o, 0, sizeof *o);
+    o->id = ++e->next_order_id;
+    o->px.type = SIM_ORDER_MARKET;
+    o->px.side = s->qty > 0 ? -1 : 1;
+    o->intent = s->qty > 0 ? SIM_INTENT_EXIT_LONG : SIM_INTENT_EXIT_SHORT;
+    o->reason = reason;
+    e->st.orders++;
+    order_event(e, s, o, ts, SIM_ORDER_NEW, NULL);
+}
+
 static void kill_switch(sim_engine *e, int64_t ts)
 {
-    alert(e, ts, NULL, "kill_switch",
+    sim_eng_alert(e, ts, NULL, "kill_switch",
           "drawdown reached %.2f%%: flattening all positions, no new entries",
           e->cfg.max_drawdown_pct);
     e->st.killed = 1;
     /* flatten: market exits on each symbol's next candle */
-    for (int i = 0; i < e->n_syms; i++) {
-        sim_symbol *s = &e->syms[i];
-        cancel_orders(e, s, ts, 0, "kill_switch");
-        if (s->qty == 0)
-            continue;
-        sim_order *o = &s->orders[s->n_orders++];
-        memset(o, 0, sizeof *o);
-        o->id = ++e->next_order_id;
-        o->px.type = SIM_ORDER_MARKET;
-        o->px.side = s->qty > 0 ? -1 : 1;
-        o->intent = s->qty > 0 ? SIM_INTENT_EXIT_LONG : SIM_INTENT_EXIT_SHORT;
-        o->reason = "kill_switch";
-        e->st.orders++;
-        order_event(e, s, o, ts, SIM_ORDER_NEW, NULL);
-    }
+    for (int i = 0; i < e->n_syms; i++)
+        sim_eng_market_exit(e, &e->syms[i], ts, "kill_switch");
 }
 
 void sim_engine_flush_row(sim_engine *e)
 {
+    /* event time T is complete: controls queued at boundary T apply now */
+    if (e->n_ctl && e->event_ts != INT64_MIN)
+        sim_ctl_apply_due(e, e->event_ts + 1);
     if (!e->row_pending)
         return;
     e->row_pending = 0;
@@ -587,7 +552,7 @@ static void mark(sim_engine *e, int64_t ts)
     int ev = sim_risk_mark(&e->risk, &e->cfg, ts, pf_equity(e->pf));
     if (ev & SIM_RISK_EV_DAILY) {
         e->st.blocks[SIM_BLOCK_DAILY_LOSS]++;
-        alert(e, ts, NULL, "daily_loss", "equity down %.2f%% today: no new entries until 00:00 UTC",
+        sim_eng_alert(e, ts, NULL, "daily_loss", "equity down %.2f%% today: no new entries until 00:00 UTC",
               e->cfg.daily_loss_pct);
     }
     if (ev & SIM_RISK_EV_KILL)
@@ -603,6 +568,10 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
     e->st.candles++;
     if (e->row_pending && c->ts_ms != e->row_ts)
         sim_engine_flush_row(e);
+    /* operator controls decided at an earlier boundary apply before this
+     * candle, like a strategy decision at that close (sim_control.c) */
+    if (e->n_ctl)
+        sim_ctl_apply_due(e, c->ts_ms);
     sim_symbol *s = symbol_get(e, c->symbol);
     if (!s)
         return PT_EFULL;
@@ -620,6 +589,8 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
     if (e->st.accepted == 1)
         e->st.first_ts_ms = c->ts_ms;
     e->st.last_ts_ms = c->ts_ms;
+    if (c->ts_ms > e->event_ts)
+        e->event_ts = c->ts_ms;
 
     fill_orders(e, s, c);
     protect(e, s, c);
@@ -655,9 +626,11 @@ int sim_engine_finish(sim_engine *e)
     if (e->finished)
         return PT_OK;
     e->finished = 1;
+    if (e->n_ctl) /* nothing fills after the end: apply the state (pause) and the cancels */
+        sim_ctl_apply_due(e, INT64_MAX);
     for (int i = 0; i < e->n_syms && e->cfg.close_at_end; i++) {
         sim_symbol *s = &e->syms[i];
-        cancel_orders(e, s, s->last_ts, 0, "end_of_data");
+        sim_eng_cancel_orders(e, s, s->last_ts, 0, "end_of_data");
         if (s->qty != 0) /* at the last close, no slippage: documented in README */
             apply_fill(e, s, 0, SIM_ORDER_MARKET, s->last_ts, -s->qty, s->last_close, 0,
                        "end_of_data");

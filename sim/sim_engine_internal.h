@@ -1,0 +1,79 @@
+/* sim engine internals shared by sim_engine.c (the per-candle pipeline) and
+ * sim_control.c (operator controls). Not part of the public API (sim.h);
+ * nothing outside sim/ includes this. Loop thread only, like the engine. */
+#ifndef PT_SIM_ENGINE_INTERNAL_H
+#define PT_SIM_ENGINE_INTERNAL_H
+
+#include "sim_internal.h"
+
+#define SIM_CTL_QUEUE 16 /* pending operator controls (bound: PT_EFULL past it) */
+
+typedef struct sim_order {
+    uint64_t id;
+    sim_order_px px;
+    sim_intent intent;
+    double qty; /* 0 = size at fill time (entries) / whole position (exits) */
+    double stop_loss, take_profit, trailing_pct;
+    int tif_left; /* candles left; 0 = good till cancelled */
+    const char *reason;
+} sim_order;
+
+typedef struct sim_symbol {
+    char name[PT_SYMBOL_MAX];
+    quality_checker *qc;
+    void *strat;
+    sim_order *orders; /* [cfg.max_open_orders] */
+    int n_orders;
+    int pf_id;            /* symbol id in the portfolio */
+    double qty, avg_price; /* mirrors of the portfolio position after each fill */
+    double sl, tp, trail_pct, trail_extreme, trail_stop;
+    int protect_armed; /* protections bite from the candle after the entry fill */
+    double last_close;
+    int64_t last_ts;
+    sim_atr atr;
+    int consec_losses, cooldown_left;
+    int failures, breaker_left;
+} sim_symbol;
+
+/* An operator control waiting for its candle boundary (sim_control.c). */
+typedef struct sim_ctl_pending {
+    sim_control_action action;
+    char symbol[PT_SYMBOL_MAX];
+    int64_t boundary; /* applies after every candle with ts <= boundary */
+} sim_ctl_pending;
+
+struct sim_engine {
+    sim_engine_config cfg;
+    sim_hooks hooks;
+    void *ud;
+    sim_symbol *syms; /* [cfg.max_symbols] */
+    int n_syms, last_sym;
+    pf_portfolio *pf;
+    int64_t row_ts;
+    int row_pending;
+    uint64_t next_order_id;
+    sim_risk_state risk;
+    sim_engine_stats st;
+    int finished, full_logged;
+    /* operator controls */
+    int64_t event_ts; /* newest accepted candle time; INT64_MIN before the first */
+    int paused;       /* entries blocked (SIM_BLOCK_PAUSED) */
+    sim_ctl_pending ctl[SIM_CTL_QUEUE];
+    int n_ctl;
+};
+
+/* sim_engine.c, for sim_control.c */
+void sim_eng_alert(sim_engine *e, int64_t ts, const char *sym, const char *kind, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
+/* Cancel the symbol's orders (entries only if entries_only), reason why. */
+void sim_eng_cancel_orders(sim_engine *e, sim_symbol *s, int64_t ts, int entries_only,
+                           const char *why);
+/* Cancel every order of s and, if a position is open, queue a market exit
+ * (fills at the symbol's next candle open, like a strategy exit). */
+void sim_eng_market_exit(sim_engine *e, sim_symbol *s, int64_t ts, const char *reason);
+
+/* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
+ * before `before` (event time), oldest first. */
+void sim_ctl_apply_due(sim_engine *e, int64_t before);
+
+#endif
