@@ -3,10 +3,13 @@
  * file only parses options and wires modules; every decision is in sim/.
  * Same inputs and options give byte-identical trades.csv, portfolio.csv and
  * report.json: nothing here that reaches those files reads the wall clock. */
+#include "backtest_config.h"
+#include "backtest_controls.h"
 #include "commands.h"
 #include "feed.h"
 #include "portfolio.h"
 #include "pt_core.h"
+#include "report_html.h"
 #include "session_ledger.h"
 #include "sim.h"
 
@@ -28,7 +31,7 @@
 #define BT_SESSION_MAX (1 << 20)  /* session.json size bound */
 
 typedef struct bt_opts {
-    const char *strategy, *symbol, *out, *resume;
+    const char *strategy, *symbol, *out, *resume, *controls;
     const char *params[BT_MAX_PARAMS];
     int n_params, json, quiet;
     sim_engine_config cfg;
@@ -41,7 +44,7 @@ typedef struct bt_opts {
     int rec_opt[BT_MAX_REC];
     const char *rec_arg[BT_MAX_REC];
     int n_rec;
-    char strategy_abs[PATH_MAX];
+    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX];
 } bt_opts;
 
 typedef struct bt_ctx {
@@ -59,7 +62,7 @@ static void usage(FILE *out)
             "usage: papertrader backtest [options] FILE...\n"
             "  Replays candle CSV files through the engine, in event-time order across files,\n"
             "  with one portfolio for all symbols. Writes trades.csv, portfolio.csv,\n"
-            "  report.json and session.json into --out, prints the metrics.\n"
+            "  report.json, session.json and report.html into --out, prints the metrics.\n"
             "options:\n"
             "  --strategy NAME|PATH.so   strategy (default sma_cross); --param K=V sets a parameter\n"
             "  --symbol S                symbol for a single file without a symbol column\n"
@@ -79,9 +82,11 @@ static void usage(FILE *out)
             "                            backtest is re-derivable; live sessions default to fill)\n"
             "  --serve [--speed X]       replay FILEs through the live path and the dashboard\n"
             "                            (papertrader backtest --serve --help)\n"
+            "  --controls FILE           replay a live session's operator controls (its controls.csv)\n"
             "  --resume DIR              carry on an interrupted backtest in DIR with the inputs\n"
             "                            and options kept in DIR/session.json (docs/durability.md)\n"
-            "  --config FILE             not supported yet\n"
+            "  --config FILE             INI config: [session] [strategy] [risk] [quality] keys\n"
+            "                            (defaults < file < PAPERTRADER_* env < flags; docs/config.md)\n"
             "exit: 0 ok, 1 output error, 2 bad options, 3 input file missing or not candles,\n"
             "      5 DIR's ledger is corrupt (refusing to resume), 6 DIR locked by another process\n");
 }
@@ -116,7 +121,7 @@ static int inum(const char *flag, const char *text, int lo, int hi, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS,
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +151,7 @@ static const struct option long_opts[] = {
     {"resume", required_argument, 0, O_RESUME},
     {"fsync", required_argument, 0, O_FSYNC},
     {"crash-after-fills", required_argument, 0, O_CRASH}, /* hidden: tests only */
+    {"controls", required_argument, 0, O_CONTROLS},
     {0, 0, 0, 0},
 };
 
@@ -153,7 +159,7 @@ static const struct option long_opts[] = {
 static int presentation_opt(int ch)
 {
     return ch == O_OUT || ch == O_JSON || ch == O_QUIET || ch == O_RESUME || ch == O_FSYNC ||
-           ch == O_CRASH;
+           ch == O_CRASH || ch == O_CONFIG;
 }
 
 /* A strategy given as a path is recorded absolute (resume may run elsewhere). */
@@ -208,9 +214,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_MINQ: bad = num("--min-quality", optarg, 0, 100, &c->min_quality); break;
         case O_OUT: o->out = optarg; break;
         case O_JSON: o->json = 1; break;
-        case O_CONFIG:
-            fprintf(stderr, "papertrader backtest: config files not supported yet\n");
-            return PT_EXIT_USAGE;
+        case O_CONFIG: break; /* read before parsing: backtest_config.h */
         case O_SYMBOL: o->symbol = optarg; break;
         case O_MAXPOS: bad = inum("--max-positions", optarg, 0, PF_MAX_SYMBOLS, &c->max_positions); break;
         case O_MAXEXP: bad = num("--max-exposure-pct", optarg, 0, 100, &c->max_exposure_pct); break;
@@ -236,6 +240,9 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_CLOSE: c->close_at_end = 1; break;
         case O_QUIET: o->quiet = 1; break;
         case O_RESUME: o->resume = optarg; break;
+        case O_CONTROLS: /* recorded absolute, like a strategy path */
+            o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
+            break;
         case O_FSYNC:
             if (!strcmp(optarg, "fill") || !strcmp(optarg, "none")) {
                 o->sync = optarg[0] == 'f' ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE;
@@ -601,12 +608,18 @@ int cmd_backtest(int argc, char **argv)
         usage(stdout);
         return PT_EXIT_OK;
     }
+    backtest_argv *ca = NULL;
+    int code = backtest_config_args(argc, argv, &ca);
+    if (code)
+        return code;
+    argc = ca->argc, argv = ca->argv; /* config keys first: the flags win */
     bt_opts o;
     opts_init(&o);
-    int code = parse_opts(argc, argv, &o);
+    code = parse_opts(argc, argv, &o);
     if (code) {
         if (code == PT_EXIT_USAGE)
             fprintf(stderr, "(papertrader backtest --help lists the options)\n");
+        backtest_config_free(ca);
         return code;
     }
     char **files = argv + optind;
@@ -614,6 +627,7 @@ int cmd_backtest(int argc, char **argv)
 
     void *dl = NULL;
     sim_engine *e = NULL;
+    backtest_controls *ctl = NULL;
     feed_source src = {0};
     bt_ctx x;
     memset(&x, 0, sizeof x);
@@ -717,12 +731,25 @@ int cmd_backtest(int argc, char **argv)
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     if (sim_engine_new(&o.cfg, &hooks, &x, &e))
         goto done;
+    if (o.controls && backtest_controls_load(o.controls, &ctl)) {
+        code = PT_EXIT_INPUT;
+        goto done;
+    }
     pt_candle c;
-    while (!x.io_err && (rc = src.ops->next(src.self, &c)) == PT_OK)
+    while (!x.io_err && (rc = src.ops->next(src.self, &c)) == PT_OK) {
+        if (backtest_controls_apply(ctl, e, c.ts_ms)) { /* recorded operator controls */
+            code = PT_EXIT_INPUT;
+            goto done;
+        }
         sim_engine_on_candle(e, &c); /* a ledger error stops trading at once */
+    }
     if (x.progress && x.last_draw_ms)
         fprintf(stderr, "\r%60s\r", "");
     if (!x.io_err && rc != PT_EOF) {
+        code = PT_EXIT_INPUT;
+        goto done;
+    }
+    if (!x.io_err && backtest_controls_apply(ctl, e, INT64_MAX)) {
         code = PT_EXIT_INPUT;
         goto done;
     }
@@ -757,6 +784,9 @@ int cmd_backtest(int argc, char **argv)
     add_engine_json(rep, e, &o);
     if (write_json(outdir, "report.json", rep))
         goto done;
+    if (app_report_html_write(outdir, NULL)) /* logged; the backtest itself is complete */
+        pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,
+                outdir);
     if (o.json) {
         char *t = cJSON_Print(rep);
         if (t)
@@ -777,5 +807,7 @@ done:
     session_unlock(lock_fd);
     free(rargv);
     cJSON_Delete(sdoc);
+    backtest_config_free(ca);
+    backtest_controls_free(ctl);
     return code;
 }

@@ -17,7 +17,8 @@
     X("demo", cmd_demo, "built-in exchange simulator + live session + dashboard")      \
     X("exchange-sim", cmd_exchange_sim, "serve a simulated exchange on loopback")      \
     X("fetch", cmd_fetch, "download historical candles to CSV")                        \
-    X("config", cmd_config, "validate a config file and print the effective config")
+    X("config", cmd_config, "validate a config file and print the effective config")  \
+    X("report", cmd_report, "write report.html for a backtest output folder")
 
 #define PT_CMD_DECL_(cli, fn, help) int fn(int argc, char **argv);
 PT_COMMAND_MAP(PT_CMD_DECL_)

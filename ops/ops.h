@@ -62,6 +62,9 @@ int ops_config_apply_env(ops_config *cfg, char **envp);
 int ops_config_set(ops_config *cfg, const char *section, const char *key, const char *value,
                    const char *origin);
 const char *ops_config_get(const ops_config *cfg, const char *section, const char *key);
+/* Where the value came from: "default", "file.ini:12", "env PAPERTRADER_X",
+ * "flag --x"; NULL if unset. Valid until the next set or free. */
+const char *ops_config_origin(const ops_config *cfg, const char *section, const char *key);
 double ops_config_get_num(const ops_config *cfg, const char *section, const char *key, double def);
 int ops_config_get_bool(const ops_config *cfg, const char *section, const char *key);
 /* "K=V" strings for the [strategy] parameters; returns the count */

@@ -69,7 +69,7 @@ static const cfg_key schema[] = {
     NUM("quality", "min_quality", 0, 100, "60", "score below which new entries are blocked (0 = off)"),
     INT("quality", "window", 10, 100000, "500", "candles in the score window"),
     STR("server", "host", "127.0.0.1", "listen address (non-loopback needs a token)"),
-    INT("server", "port", 0, 65535, "8765", "dashboard port (0 = off)"),
+    INT("server", "port", 0, 65535, "8765", "dashboard port (0 = a free port)"),
     SECRET("server", "token", "access token (prefer token_file or the environment)"),
     STR("server", "token_file", NULL, "file holding the access token (mode 0600)"),
     {"server", "allowed_origins", T_LIST, 0, 0, NULL, NULL, 0, "extra allowed Origin values"},
@@ -423,6 +423,12 @@ const char *ops_config_get(const ops_config *cfg, const char *section, const cha
 {
     const cfg_value *v = lookup(cfg, section, key);
     return v ? v->value : NULL;
+}
+
+const char *ops_config_origin(const ops_config *cfg, const char *section, const char *key)
+{
+    const cfg_value *v = lookup(cfg, section, key);
+    return v && v->value ? v->origin : NULL;
 }
 
 double ops_config_get_num(const ops_config *cfg, const char *section, const char *key, double def)
