@@ -360,22 +360,6 @@ static int mkdirs(const char *path)
 
 /* Replaced atomically (temp, fsync, rename, fsync dir): a crash leaves the
  * old file or the new one, never a half. */
-static int write_json(const char *dir, const char *name, cJSON *j)
-{
-    char *text = cJSON_Print(j);
-    size_t n = text ? strlen(text) : 0;
-    char *line = text ? realloc(text, n + 2) : NULL;
-    if (!line) {
-        free(text);
-        pt_err_log("cannot write %s/%s: out of memory", dir, name);
-        return PT_ENOMEM;
-    }
-    memcpy(line + n, "\n", 2);
-    int rc = session_write_atomic(dir, name, line);
-    free(line);
-    return rc;
-}
-
 static void add_num(cJSON *o, const char *k, double v)
 {
     if (isfinite(v))
@@ -588,7 +572,7 @@ static int write_session(const char *dir, const bt_opts *o, char **files, int nf
     for (int i = 0; i < nfiles; i++)
         names[i] = abs[i] ? abs[i] : files[i];
     cJSON *ses = session_json(o, names, nfiles);
-    int rc = ses ? write_json(dir, "session.json", ses) : PT_ENOMEM;
+    int rc = ses ? session_write_json(dir, "session.json", ses) : PT_ENOMEM;
     cJSON_Delete(ses);
     for (int i = 0; i < nfiles; i++)
         free(abs[i]);
@@ -782,7 +766,7 @@ int cmd_backtest(int argc, char **argv)
     if (!rep)
         goto done;
     add_engine_json(rep, e, &o);
-    if (write_json(outdir, "report.json", rep))
+    if (session_write_json(outdir, "report.json", rep))
         goto done;
     if (app_report_html_write(outdir, NULL)) /* logged; the backtest itself is complete */
         pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,

@@ -67,8 +67,9 @@ int app_live_replay(const char *mode, int argc, char **argv, const char *default
     }
     for (int i = 0; i < nf; i++)
         files[i] = o.rest[i];
-    if (!nf && default_file) { /* the shipped sample, found from the source tree or the cwd */
-        snprintf(sample, sizeof sample, "%s/../%s", PT_WEB_DIR, default_file);
+    if (!nf && default_file) { /* the shipped sample: installed share/, the source tree, the cwd */
+        if (!*pt_shared_file(default_file, "", sample, sizeof sample))
+            snprintf(sample, sizeof sample, "%s/../%s", PT_WEB_DIR, default_file);
         files[nf++] = access(sample, R_OK) == 0 ? sample : default_file;
         if (!o.n_symbols)
             o.symbols[o.n_symbols++] = "BTCUSDT";

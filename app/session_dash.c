@@ -4,6 +4,8 @@
  * Event shapes: docs/protocol.md. Loop thread only. */
 #include "session_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -230,6 +232,7 @@ void sl_dash_row(session *s, const pf_snapshot *row)
     num(o, "drawdown", row->drawdown);
     num(o, "realized_pnl", row->realized_pnl);
     num(o, "unrealized_pnl", row->unrealized_pnl);
+    cJSON_AddBoolToObject(o, "paused", sim_engine_paused(s->eng));
     cJSON_AddItemToObject(o, "positions", positions_json(s));
     publish(s, WSS_PORTFOLIO, "portfolio", o);
 }
@@ -276,6 +279,9 @@ static int cb_health(void *ud, cJSON *obj)
     num(obj, "errors", (double)(fs.backfill_failures + fs.rest_http_err + fs.rest_net_err + (s->io_err != 0)));
     num(obj, "candles", (double)s->closed);
     num(obj, "equity", s->eq_now);
+    cJSON_AddBoolToObject(obj, "entries_paused", sim_engine_paused(s->eng));
+    num(obj, "controls_pending", sim_engine_controls_pending(s->eng));
+    sl_ops_health(s, obj); /* score, level, components, rest, process, recent_errors, notifier */
     return PT_OK;
 }
 
@@ -304,6 +310,7 @@ static int cb_metrics(void *ud, wss_metrics *reg)
     wss_metric_set(s->m_rest, NULL, (double)(fs.rest_ok + fs.rest_http_err + fs.rest_net_err));
     wss_metric_set(s->m_ratew, NULL, (double)fs.rate_limit_waits);
     wss_metric_set(s->m_lag, NULL, (double)s->lag_ms / 1000.0);
+    sl_ops_metrics(s);
     return PT_OK;
 }
 
@@ -348,18 +355,114 @@ static int cb_snapshot(void *ud, cJSON *d)
     cJSON *pf = cJSON_AddObjectToObject(d, "portfolio");
     num(pf, "equity", pf_equity(sim_engine_portfolio(s->eng)));
     num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
+    cJSON_AddBoolToObject(d, "paused", sim_engine_paused(s->eng));
+    num(d, "controls_pending", sim_engine_controls_pending(s->eng));
     cJSON_AddObjectToObject(d, "indicators");
     return PT_OK;
 }
 
-/* The engine (sim.h) has no entry gate or manual-close API yet, so every
- * control command is refused with the reason rather than half-done. */
+/* ------------------------------------------------------------ control
+ * Operator controls (docs/protocol.md "Control"). The engine queues each at
+ * the candle boundary it was decided at (sim.h "operator controls");
+ * DIR/controls.csv records that boundary so the session's manual fills can
+ * be explained and replayed (sim/README.md "Operator controls"). */
+
+
+/* One row per accepted control. Controls are rare: open, append, fdatasync,
+ * close each time (no state kept in the session). */
+static int record_control(session *s, sim_control_action a, const char *sym, int64_t b)
+{
+    char path[sizeof s->outdir + 16], line[192], ts[24] = "", when[32] = "";
+    snprintf(path, sizeof path, "%s/controls.csv", s->outdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), rc = PT_OK;
+    if (fd < 0) {
+        pt_err_log("session: %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    if (b != INT64_MIN) { /* empty: before the first candle */
+        snprintf(ts, sizeof ts, "%lld", (long long)b);
+        pt_format_iso_ms(b, when, sizeof when);
+    }
+    off_t end = lseek(fd, 0, SEEK_END);
+    int n = snprintf(line, sizeof line, "%s%s,%s,%s,%s\n",
+                     end == 0 ? "boundary_ts,boundary_time,action,symbol\n" : "", ts, when,
+                     sim_control_name(a), sym ? sym : "");
+    for (int off = 0; off < n && rc == PT_OK;) {
+        ssize_t w = write(fd, line + off, (size_t)(n - off));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = errno == ENOSPC ? PT_ENOSPC : PT_EIO;
+        else
+            off += (int)w;
+    }
+    if (rc == PT_OK && fdatasync(fd))
+        rc = PT_EIO;
+    if (rc)
+        pt_err_log("session: %s: write failed: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* Only an authenticated client gets here (wss checks the token). */
 static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **why)
 {
-    (void)ud, (void)msg;
-    pt_info("control: '%s' refused (engine has no manual control API)", cmd);
-    *why = "not supported: the engine exposes no entry gate or manual close yet";
-    return PT_EUNSUPPORTED;
+    session *s = ud;
+    sim_control_action a;
+    const char *sym = NULL;
+    if (sim_control_parse(cmd, &a)) {
+        *why = "unknown cmd: want pause, resume, close_position or flatten";
+        return PT_EINVAL;
+    }
+    if (s->stopping || s->io_err) {
+        *why = "the session is stopping";
+        return PT_ESTATE;
+    }
+    if (a == SIM_CTL_CLOSE) {
+        const cJSON *j = cJSON_GetObjectItemCaseSensitive(msg, "symbol");
+        if (!cJSON_IsString(j) || !*j->valuestring) {
+            *why = "close_position needs a \"symbol\"";
+            return PT_EINVAL;
+        }
+        sym = j->valuestring;
+    }
+    int64_t b;
+    int rc = sim_engine_control(s->eng, a, sym, &b, why);
+    if (rc)
+        return rc;
+    /* The control is queued: without its record a replay cannot explain the
+     * fills, so a failed record stops the session like any output error. */
+    if ((rc = record_control(s, a, sym, b))) {
+        if (!s->io_err)
+            s->io_err = rc;
+        pt_err_log("session: controls.csv write failed (%s); stopping the session", pt_strerror(rc));
+    }
+    if (sl_time_complete(s, b))
+        sim_engine_flush_row(s->eng); /* applies the queued control now */
+    char when[48] = "before the first candle", text[192];
+    if (b != INT64_MIN) {
+        memcpy(when, "after the candle at ", 21);
+        pt_format_iso_ms(b, when + 20, sizeof when - 20);
+    }
+    int pending = sim_engine_controls_pending(s->eng);
+    snprintf(text, sizeof text, "control %s%s%s accepted: %s %s", cmd, sym ? " " : "", sym ? sym : "",
+             pending ? "applies" : "applied", when);
+    pt_info("%s", text);
+    s->alerts++;
+    if (s->wss) { /* the result every dashboard sees, and the new state */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "level", "info");
+        cJSON_AddStringToObject(o, "msg", text);
+        if (sym)
+            cJSON_AddStringToObject(o, "symbol", sym);
+        cJSON *c = cJSON_AddObjectToObject(o, "control");
+        cJSON_AddStringToObject(c, "cmd", cmd);
+        num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
+        cJSON_AddBoolToObject(c, "paused", sim_engine_paused(s->eng));
+        num(c, "pending", pending);
+        publish(s, WSS_ALERT, NULL, o);
+    }
+    return PT_OK;
 }
 
 /* --port 0: ask the kernel for a free loopback port (wss treats 0 as 8765). */
@@ -381,6 +484,15 @@ int sl_dash_start(session *s)
     if (o->port < 0)
         return PT_OK;
     wss_config wc = {.host = o->host, .port = o->port, .token = o->token && *o->token ? o->token : NULL};
+    /* [server] allowed_origins = a,b (docs/config.md): copied by wss_new */
+    char obuf[1024] = "";
+    const char *origins[16];
+    const char *ol = ops_config_get(o->cfg, "server", "allowed_origins");
+    snprintf(obuf, sizeof obuf, "%s", ol ? ol : "");
+    for (char *save = NULL, *t = strtok_r(obuf, ", ", &save); t && wc.n_origins < 16; t = strtok_r(NULL, ", ", &save))
+        origins[wc.n_origins++] = t;
+    wc.origins = origins;
+    wc.max_clients = (int)ops_config_get_num(o->cfg, "server", "max_clients", 0);
     const wss_callbacks cb = {cb_health, cb_metrics, cb_snapshot, cb_control};
     int rc = PT_EIO;
     for (int attempt = 0; attempt < 5 && rc; attempt++) { /* a free port can be taken meanwhile */
@@ -407,5 +519,5 @@ int sl_dash_start(session *s)
     if (!s->m_candles || !s->m_quality || !s->m_equity || !s->m_cash || !s->m_open || !s->m_trades ||
         !s->m_reconn || !s->m_backfills || !s->m_rest || !s->m_ratew || !s->m_lag)
         return PT_ENOMEM;
-    return PT_OK;
+    return sl_ops_metrics_init(s, r); /* the health families of docs/health.md */
 }

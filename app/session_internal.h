@@ -63,7 +63,11 @@ typedef struct session {
     feed_xsim *xsim;
     wss_server *wss;
     sim_engine *eng;
-    pf_ledger *lg;     /* behind sl_ledger_* so a resume-aware ledger is one switch */
+    struct session_ledger *lg; /* app/session_ledger: resume-aware trades.csv + portfolio.csv */
+    int lock_fd, order_fd;     /* session_resume.c: DIR/.lock, candles/.order; -1 = none */
+    int replaying;             /* 1 while sl_resume_replay feeds recorded candles */
+    int rec_dirty;             /* recording written since its last fdatasync */
+    uint64_t replayed;         /* candles replayed at resume */
     pf_metrics *m;
     int io_err;        /* first output error: stops the session */
     sl_sym sym[SESS_MAX_SYMBOLS];
@@ -86,7 +90,11 @@ typedef struct session {
     double day_equity;
     wss_metric *m_candles, *m_quality, *m_equity, *m_cash, *m_open, *m_trades, *m_reconn,
         *m_backfills, *m_rest, *m_ratew, *m_lag, *m_closed_sym;
+    struct sl_ops *ops; /* session_ops.c: health registry + notifier; NULL before sl_ops_start */
 } session;
+
+/* session_live.c */
+int sl_time_complete(const session *s, int64_t ts);
 
 /* session_dash.c */
 int sl_dash_start(session *s);  /* wss_new + metric families; PT_OK if the dashboard is off */
@@ -100,5 +108,23 @@ void sl_dash_alert(session *s, const char *level, const char *symbol, const char
 const char *sl_feed_state_name(const session *s);
 /* Feed stats now, or the last ones once the feed is closed. */
 void sl_feed_stats(const session *s, feed_live_stats *out);
+
+/* session_ops.c: ops/ glue (docs/health.md, docs/notifications.md). Every
+ * call skips its ops part while s->ops is NULL. sl_ops_start before sl_dash_start
+ * (the dashboard registers the health families); sl_ops_stop posts "stop"
+ * and logs the final report; sl_ops_free flushes the notifier (bounded). */
+int sl_ops_start(session *s);
+void sl_ops_poll(session *s, int64_t now_mono); /* from the 150 ms poll; works once a second */
+void sl_ops_engine_candle(session *s, const pt_candle *c); /* sim_engine_on_candle, timed */
+void sl_ops_candle(session *s, const pt_candle *c, quality_verdict v, double score);
+void sl_ops_fill(session *s, const pf_fill *f, const pf_fill_result *r);
+void sl_ops_alert(session *s, const sim_alert *a);
+void sl_ops_feed_state(session *s, feed_conn_state st, const char *reason);
+void sl_ops_heartbeat(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sl_ops_metrics_init(session *s, wss_metrics *reg);
+void sl_ops_metrics(session *s);
+void sl_ops_health(session *s, cJSON *obj);
+void sl_ops_stop(session *s);
+void sl_ops_free(session *s);
 
 #endif

@@ -199,6 +199,8 @@ fail:
     return rc;
 }
 
+int session_move_tail(const char *path, off_t at, const char *suffix) { return move_tail(path, at, suffix); }
+
 /* ------------------------------------------------------------ open */
 
 typedef struct count_ctx {
@@ -480,6 +482,37 @@ int session_ledger_caught_up(const session_ledger *sl)
     return sl->t.seen >= sl->t.recorded && sl->p.seen >= sl->p.recorded;
 }
 
+/* ------------------------------------------------------------ live resume */
+
+int session_ledger_end_replay(session_ledger *sl)
+{
+    if (sl->err)
+        return sl->err;
+    if (sl->t.seen < sl->t.recorded) {
+        sl->trades_mismatch = 1;
+        pt_err_log("%s:%llu: recorded fill %llu was not reproduced by the replay of the recorded "
+                   "candles (corrupt journal, or candles/ changed)", sl->t.path,
+                   (unsigned long long)sl->t.rd.line + 1, (unsigned long long)sl->t.seen + 1);
+        return set_err(sl, PT_ECORRUPT, "%s:%llu: recorded fill not reproduced by the replay",
+                       sl->t.path, (unsigned long long)sl->t.rd.line + 1);
+    }
+    sl_stream *p = &sl->p;
+    if (p->seen < p->recorded) {
+        /* rows the last run wrote at its shutdown (no new candle behind them) */
+        off_t at = p->rd.buf_off + (off_t)p->rd.pos;
+        pt_warn("%s:%llu: %llu rows past the end of the replay; moved to %s.stale", p->path,
+                (unsigned long long)p->rd.line + 1, (unsigned long long)(p->recorded - p->seen), p->path);
+        int rc = pf_ledger_flush(sl->lg);
+        if (!rc)
+            rc = move_tail(p->path, at, ".stale");
+        if (rc)
+            return set_err(sl, rc, "cannot rebuild %s: %s", p->path, pt_strerror(rc));
+        p->recorded = p->seen;
+        rd_close(&p->rd);
+    }
+    return PT_OK;
+}
+
 /* ------------------------------------------------------------ close */
 
 /* After a write error (disk full, EIO) the last row may be half written:
@@ -642,4 +675,20 @@ int session_write_atomic(const char *dir, const char *name, const char *text)
         return fail_code(e);
     }
     return fsync_dir(dir);
+}
+
+int session_write_json(const char *dir, const char *name, const cJSON *j)
+{
+    char *text = j ? cJSON_Print(j) : NULL; /* temp + fsync + rename: old or new, never half */
+    size_t n = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, n + 2) : NULL;
+    if (!line) {
+        free(text);
+        pt_err_log("cannot write %s/%s: out of memory", dir, name);
+        return PT_ENOMEM;
+    }
+    memcpy(line + n, "\n", 2);
+    int rc = session_write_atomic(dir, name, line);
+    free(line);
+    return rc;
 }

@@ -23,7 +23,9 @@
 
 #include "portfolio.h"
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct session_ledger session_ledger;
 
@@ -55,6 +57,13 @@ const char *session_ledger_error_text(const session_ledger *sl);
 uint64_t session_ledger_recovered_fills(const session_ledger *sl);
 /* 1 once every recorded fill and row has been replayed and verified. */
 int session_ledger_caught_up(const session_ledger *sl);
+/* A live resume (`run --resume`): the recorded input is replayed, then the
+ * session goes on with new input. Call once the replay of the recorded
+ * candles is done: a recorded fill it did not reproduce is PT_ECORRUPT
+ * (logged with DIR/trades.csv:LINE); surplus portfolio rows (the previous
+ * run's shutdown rows) move to portfolio.csv.stale; from here on every row
+ * is appended. Returns the sticky error. */
+int session_ledger_end_replay(session_ledger *sl);
 /* End of the session. complete = 1 when the replay reached the end of its
  * input: recorded fills never reproduced are then PT_ECORRUPT, surplus
  * portfolio rows are moved aside. After a trades.csv mismatch, portfolio.csv
@@ -68,8 +77,15 @@ int session_ledger_close(session_ledger *sl, int complete);
 int session_lock(const char *dir, int *fd_out, long *holder);
 void session_unlock(int fd); /* < 0: no-op */
 
+/* The bytes [at, EOF) of path move to path+suffix (replacing it; synced
+ * first), then path is cut at `at`. PT_EIO / PT_ENOSPC, logged. */
+int session_move_tail(const char *path, off_t at, const char *suffix);
+
 /* DIR/name <- text, crash-safe: DIR/.name.tmp, fsync, rename, fsync DIR.
  * PT_EIO / PT_ENOSPC, logged with the path and strerror. */
 int session_write_atomic(const char *dir, const char *name, const char *text);
+/* The same for a JSON document (pretty-printed, newline-terminated); j NULL
+ * is PT_ENOMEM (a failed build upstream). j stays the caller's. */
+int session_write_json(const char *dir, const char *name, const cJSON *j);
 
 #endif

@@ -6,6 +6,8 @@
  * reaches the ledger reads the wall clock: event time only. */
 #include "ops.h"
 #include "session_internal.h"
+#include "session_ledger.h"
+#include "session_resume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,18 +21,22 @@
 #define SL_POLL_US (150 * LWS_US_PER_MS) /* signal poll period: bounds shutdown latency */
 #define SL_CLOSE_GRACE_MS 400            /* loop time for the 1001 close frames to leave */
 
-static const char REC_HEADER[] = "timestamp,open,high,low,close,volume\n";
-
 /* ------------------------------------------------------------ ledger
- * One place to switch to the resume-aware ledger (app/session_ledger) later. */
+ * app/session_ledger: with --resume it verifies the recorded rows while the
+ * recorded candles are replayed, then appends (docs/durability.md). */
 static int sl_ledger_open(session *s)
 {
-    pf_ledger_options lo = {s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0};
-    return pf_ledger_open(s->outdir, &lo, &s->lg);
+    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0};
+    const char *env = getenv("PT_CRASH_AFTER_FILLS"); /* test hook, as backtest's */
+    int64_t v;
+    const char *why;
+    if (env && !pt_parse_int64(env, strlen(env), &v, &why) && v > 0)
+        lo.crash_after_fills = (uint64_t)v;
+    return session_ledger_open(s->outdir, &lo, &s->lg);
 }
-static int sl_ledger_close(session *s)
+static int sl_ledger_close(session *s, int complete)
 {
-    int rc = pf_ledger_close(s->lg);
+    int rc = session_ledger_close(s->lg, complete);
     s->lg = NULL;
     return rc;
 }
@@ -57,19 +63,6 @@ static int mkdirs(const char *path)
     return PT_OK;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void fail_output(session *s, int rc, const char *what)
 {
     if (!s->io_err) {
@@ -86,38 +79,6 @@ static sl_sym *sym_find(session *s, const char *name)
     return NULL;
 }
 
-/* The recorder file of a symbol: created with the header at start. */
-static int rec_open(session *s, sl_sym *y)
-{
-    char dir[4200], path[4400];
-    snprintf(dir, sizeof dir, "%s/candles", s->outdir);
-    if (mkdirs(dir))
-        return PT_EIO;
-    snprintf(path, sizeof path, "%s/%s.csv", dir, y->name);
-    y->rec_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (y->rec_fd < 0 || write_all(y->rec_fd, REC_HEADER, sizeof REC_HEADER - 1)) {
-        pt_err_log("%s: cannot write: %s", path, strerror(errno));
-        return PT_EIO;
-    }
-    return PT_OK;
-}
-
-/* One row, write(2)n whole before the engine sees the candle. */
-static int rec_append(sl_sym *y, const pt_candle *c)
-{
-    char line[256], f[5][32];
-    const double v[5] = {c->open, c->high, c->low, c->close, c->volume};
-    for (int i = 0; i < 5; i++)
-        pf_format_double(v[i], f[i], sizeof f[i]);
-    int n = snprintf(line, sizeof line, "%lld,%s,%s,%s,%s,%s\n", (long long)c->ts_ms, f[0], f[1], f[2],
-                     f[3], f[4]);
-    if (n <= 0 || n >= (int)sizeof line || write_all(y->rec_fd, line, (size_t)n)) {
-        pt_err_log("candles/%s.csv: write failed: %s", y->name, strerror(errno));
-        return PT_EIO;
-    }
-    return PT_OK;
-}
-
 /* ------------------------------------------------------------ engine hooks */
 static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score, const sim_signal *sig)
 {
@@ -127,6 +88,7 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
         pf_metrics_price(s->m, c->symbol, c->close);
     if (y)
         sl_dash_candle(s, y, c, v, score, sig);
+    sl_ops_candle(s, c, v, score);
 }
 
 static void h_order(void *ud, const sim_order_event *ev) { sl_dash_order(ud, ev); }
@@ -134,20 +96,26 @@ static void h_order(void *ud, const sim_order_event *ev) { sl_dash_order(ud, ev)
 static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
 {
     session *s = ud;
-    pf_metrics_fill(s->m, f->fee, r);
-    int rc = s->io_err ? PT_OK : pf_ledger_fill(s->lg, f, r);
+    /* the recording, then the ledger: nothing learns of a fill before it is
+     * durable, and a durable fill always has the candles that explain it */
+    int rc = s->io_err ? PT_OK : sl_rec_sync(s);
+    if (!rc && !s->io_err)
+        rc = session_ledger_fill(s->lg, f, r);
     if (rc)
-        fail_output(s, rc, "trades.csv write");
-    pt_info("fill: %s %s %.8g @ %.8g fee %.6g (%s) cash %.2f", f->symbol, pf_side_name(f->side), f->qty,
-            f->price, f->fee, f->reason ? f->reason : "", r->cash_after);
+        fail_output(s, rc, rc == PT_ECORRUPT ? "trades.csv verification" : "trades.csv write");
+    pf_metrics_fill(s->m, f->fee, r);
+    if (!s->replaying)
+        pt_info("fill: %s %s %.8g @ %.8g fee %.6g (%s) cash %.2f", f->symbol, pf_side_name(f->side), f->qty,
+                f->price, f->fee, f->reason ? f->reason : "", r->cash_after);
     sl_dash_fill(s, f, r);
+    sl_ops_fill(s, f, r);
 }
 
 static void h_row(void *ud, const pf_snapshot *row)
 {
     session *s = ud;
     pf_metrics_snapshot(s->m, row);
-    int rc = s->io_err ? PT_OK : pf_ledger_snapshot(s->lg, row);
+    int rc = s->io_err ? PT_OK : session_ledger_row(s->lg, row);
     if (rc)
         fail_output(s, rc, "portfolio.csv write");
     int64_t day = row->ts_ms / 86400000;
@@ -163,10 +131,13 @@ static void h_alert(void *ud, const sim_alert *a)
     session *s = ud;
     pt_warn("alert %s%s%s: %s", a->kind, a->symbol ? " " : "", a->symbol ? a->symbol : "", a->message);
     sl_dash_alert(s, "warn", a->symbol, a->message);
+    sl_ops_alert(s, a);
 }
 
 /* ------------------------------------------------------------ feed callbacks */
-static int all_reached(const session *s, int64_t ts)
+/* True when every subscribed symbol has its candle at ts (that time is
+ * complete: its portfolio row may go out, a control queued at ts applies). */
+int sl_time_complete(const session *s, int64_t ts)
 {
     if (s->n_sym < s->o->n_symbols)
         return 0;
@@ -175,6 +146,8 @@ static int all_reached(const session *s, int64_t ts)
             return 0;
     return 1;
 }
+
+static void process_closed(session *s, sl_sym *y, const pt_candle *c);
 
 static void on_feed_candle(void *ud, const pt_candle *c)
 {
@@ -193,21 +166,28 @@ static void on_feed_candle(void *ud, const pt_candle *c)
         sl_dash_partial(s, c);
         return;
     }
-    int rc = rec_append(y, c);
+    int rc = sl_rec_append(s, y, c);
     if (rc) {
         fail_output(s, rc, "candle recording");
         return;
     }
+    process_closed(s, y, c);
+}
+
+/* A closed candle that is on disk: the engine, then the row flush. The
+ * resume replay (session_resume.c) comes through here too. */
+static void process_closed(session *s, sl_sym *y, const pt_candle *c)
+{
     y->last_closed_ts = c->ts_ms;
     y->last_candle_mono = pt_mono_ms();
     y->has_partial = 0;
     s->closed++;
     s->last_ts = c->ts_ms;
-    sim_engine_on_candle(s->eng, c);
+    sl_ops_engine_candle(s, c); /* sim_engine_on_candle, timed for the health registry */
     /* every symbol has this time: its portfolio row is final now */
-    if (all_reached(s, c->ts_ms))
+    if (sl_time_complete(s, c->ts_ms))
         sim_engine_flush_row(s->eng);
-    if (s->cfg->end_ts_ms > 0 && all_reached(s, s->cfg->end_ts_ms) && !s->stopping) {
+    if (s->cfg->end_ts_ms > 0 && sl_time_complete(s, s->cfg->end_ts_ms) && !s->stopping) {
         s->stop_why = "end of data";
         s->stopping = 1;
     }
@@ -226,6 +206,7 @@ static void on_feed_state(void *ud, feed_conn_state st, const char *reason)
     session *s = ud;
     (void)reason; /* the feed logs its own transitions */
     s->fstate = st;
+    sl_ops_feed_state(s, st, reason);
     if (st == FEED_CONN_STALE)
         sl_dash_alert(s, "warn", NULL, "feed stale: reconnecting");
 }
@@ -240,7 +221,7 @@ static void heartbeat(session *s)
     for (int i = 0; i < s->n_sym; i++)
         if (s->sym[i].quality >= 0 && s->sym[i].quality < q)
             q = s->sym[i].quality;
-    pt_info("heartbeat: up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
+    sl_ops_heartbeat(s, "up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
             "day_pnl %.2f quality %.0f positions %d trades %llu lag %lldms",
             (long long)((pt_mono_ms() - s->t0_mono) / 1000), (unsigned long long)s->closed,
             feed_conn_name(fs.state), (unsigned long long)fs.reconnects, (unsigned long long)fs.backfills, eq,
@@ -263,6 +244,7 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
     s->lag_ms = now > s->poll_due_mono ? now - s->poll_due_mono : 0; /* event-loop lag */
     if (s->lag_ms > s->lag_max_ms)
         s->lag_max_ms = s->lag_ms;
+    sl_ops_poll(s, now);
     if (ops_signal_take_reopen())
         ops_log_reopen();
     if (!s->stopping && ops_signal_stop_count()) {
@@ -288,23 +270,6 @@ static void add_num(cJSON *o, const char *k, double v)
         cJSON_AddNumberToObject(o, k, v);
     else
         cJSON_AddNullToObject(o, k);
-}
-
-static int write_json(const char *dir, const char *name, cJSON *j)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = j ? cJSON_Print(j) : NULL;
-    FILE *f = text ? fopen(path, "w") : NULL;
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && (fflush(f) || fdatasync(fileno(f))))
-        ok = 0;
-    if (f && fclose(f))
-        ok = 0;
-    if (!ok)
-        pt_err_log("cannot write %s: %s", path, text ? strerror(errno) : "out of memory");
-    free(text);
-    return ok ? PT_OK : PT_EIO;
 }
 
 static cJSON *report_json(session *s, const feed_live_stats *fs)
@@ -405,8 +370,11 @@ static void default_outdir(session *s)
 static int start_feed(session *s, const char *ws_url, const char *rest_url)
 {
     const sess_opts *o = s->o;
+    int64_t after[SESS_MAX_SYMBOLS]; /* resume: each series carries on after its last recorded bar */
+    for (int i = 0; i < s->n_sym; i++)
+        after[i] = s->sym[i].last_closed_ts;
     feed_live_config fc = {
-        .exchange = o->exchange, .ws_url = ws_url, .rest_url = rest_url,
+        .exchange = o->exchange, .ws_url = ws_url, .rest_url = rest_url, .start_after_ts = after,
         .symbols = o->symbols, .n_symbols = (size_t)o->n_symbols, .interval_ms = o->interval_ms,
         .backoff_base_ms = o->backoff_base_ms, .backoff_cap_ms = o->backoff_cap_ms,
         .stale_after_ms = o->stale_after_ms, .ca_file = o->ca_file, .backfill = 1,
@@ -441,6 +409,7 @@ int session_live_run(const session_live_config *cfg)
     s->o = o;
     s->eq_every = 1;
     s->fstate = FEED_CONN_IDLE;
+    s->lock_fd = s->order_fd = -1;
     int code = PT_EXIT_FAILURE, rc, logs_open = 0;
     char ws_url[256] = "", rest_url[256] = "";
     const char *wsu = o->ws_url, *restu = o->rest_url;
@@ -458,6 +427,9 @@ int session_live_run(const session_live_config *cfg)
     default_outdir(s);
     if (mkdirs(s->outdir))
         goto done;
+    if ((code = sl_state_lock(s))) /* one process per folder, before anything in it changes */
+        goto done;
+    code = PT_EXIT_FAILURE;
     const char *ld = o->log_dir && strcmp(o->log_dir, "logs") ? o->log_dir : s->outdir;
     ops_log_config lc = {.dir = ld, .level = PT_LOG_INFO};
     if (ops_log_open(&lc))
@@ -465,18 +437,27 @@ int session_live_run(const session_live_config *cfg)
     logs_open = 1;
     if (o->quiet)
         pt_log_set_stderr(0);
-    for (int i = 0; i < s->n_sym; i++)
-        if (rec_open(s, &s->sym[i]))
-            goto done;
-    if (sl_ledger_open(s))
+    if ((rc = sl_ops_start(s))) { /* before sl_dash_start: it registers the health families */
+        code = exit_code_of(rc);
         goto done;
+    }
+    if (o->resuming && sl_resume_repair(s))
+        goto done;
+    if ((rc = sl_ledger_open(s)))
+        goto refuse;
     if (pf_metrics_new(o->interval_ms, o->eng.cash, &s->m))
         goto done;
     const sim_hooks hooks = {h_candle, h_order, h_fill, h_row, h_alert};
     if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
         goto done;
-    s->cash = o->eng.cash;
+    s->cash = o->eng.cash; /* dashboard values; the replay moves them on */
     s->eq_now = o->eng.cash;
+    /* resume = replay: the engine's whole state comes back from the recorded
+     * candles, the ledger verifies the recorded fills (docs/durability.md) */
+    if (o->resuming && (rc = sl_resume_replay(s, process_closed)))
+        goto refuse;
+    if (sl_rec_open(s))
+        goto done;
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info ci;
@@ -499,6 +480,13 @@ int session_live_run(const session_live_config *cfg)
         snprintf(rest_url, sizeof rest_url, "http://127.0.0.1:%d", port);
         wsu = ws_url, restu = rest_url;
     }
+    if (!o->resuming) { /* the session's inputs are durable before its first candle */
+        ses = session_json(s, wsu, restu);
+        if (sl_state_write_session(s, ses))
+            goto done;
+        cJSON_Delete(ses);
+        ses = NULL;
+    }
     if ((rc = sl_dash_start(s))) {
         code = exit_code_of(rc);
         goto done;
@@ -513,6 +501,9 @@ int session_live_run(const session_live_config *cfg)
     else
         printf("dashboard: off\n");
     printf("output: %s\n", s->outdir);
+    if (o->resuming)
+        printf("resumed: %llu candles replayed, %llu fills verified\n", (unsigned long long)s->replayed,
+               (unsigned long long)session_ledger_recovered_fills(s->lg));
     printf("exchange: %s %s (rest %s)\n", o->exchange, wsu ? wsu : "(default)", restu ? restu : "(default)");
     fflush(stdout);
     pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", cfg->mode, o->n_symbols,
@@ -537,17 +528,16 @@ int session_live_run(const session_live_config *cfg)
     feed_live_free(s->feed); /* closes the exchange connection, joins the REST worker */
     s->feed = NULL;
     sim_engine_finish(s->eng);
-    rc = sl_ledger_close(s); /* flush + fdatasync trades.csv and portfolio.csv */
+    rc = sl_ledger_close(s, 0); /* flush + fdatasync trades.csv and portfolio.csv */
     if (rc)
         fail_output(s, rc, "ledger close");
-    for (int i = 0; i < s->n_sym; i++)
-        if (s->sym[i].rec_fd >= 0 && fdatasync(s->sym[i].rec_fd) && errno != EINVAL)
-            fail_output(s, PT_EIO, "candle recording sync");
+    if (sl_state_close(s))
+        fail_output(s, PT_EIO, "candle recording sync");
     heartbeat(s);
+    sl_ops_stop(s); /* "stop" notification + final health report */
     if (ops_signal_stop_count() < 2) { /* a second signal: exit now, the ledger is synced */
         rep = report_json(s, &fs);
-        ses = session_json(s, wsu, restu);
-        if (write_json(s->outdir, "report.json", rep) || write_json(s->outdir, "session.json", ses))
+        if (session_write_json(s->outdir, "report.json", rep))
             fail_output(s, PT_EIO, "report");
         if (s->wss) {
             wss_close_all(s->wss, 1001);
@@ -563,6 +553,13 @@ int session_live_run(const session_live_config *cfg)
                (unsigned long long)s->closed, (unsigned long long)pf_fill_count(sim_engine_portfolio(s->eng)),
                s->outdir);
     fflush(stdout);
+    goto done;
+refuse: /* resume found a ledger or recording that does not add up: files left as found */
+    code = rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE;
+    if (rc == PT_ECORRUPT)
+        fprintf(stderr, "papertrader %s: refusing to resume %s: its recorded state is corrupt or does not match "
+                        "session.json (file:line in the log above); files left as they are\n", cfg->mode,
+                s->outdir);
 done:
     cJSON_Delete(rep);
     cJSON_Delete(ses);
@@ -575,12 +572,12 @@ done:
     if (s->cx)
         lws_context_destroy(s->cx);
     wss_free(s->wss); /* after the context: lws calls into it while destroying */
-    sl_ledger_close(s);
-    for (int i = 0; i < s->n_sym; i++)
-        if (s->sym[i].rec_fd >= 0)
-            close(s->sym[i].rec_fd);
+    sl_ledger_close(s, 0);
+    sl_state_close(s);
+    session_unlock(s->lock_fd); /* last: the folder is ours until everything is closed */
     sim_engine_free(s->eng);
     pf_metrics_free(s->m);
+    sl_ops_free(s); /* flushes the notifier (bounded) while the log is still open */
     if (logs_open)
         ops_log_close();
     free(s);

@@ -4,11 +4,16 @@
  * config validates ranges once); the rest go straight to the engine config. */
 #include "session_opts.h"
 
+#include "portfolio.h"
+
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -40,8 +45,26 @@ static const flag_key cfg_flags[] = {
 
 enum {
     F_CONFIG = 1, F_PARAM, F_ATRP, F_ATRM, F_PART, F_COOL, F_QUIET, F_DURATION, F_NODASH,
-    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_CFG0 = 100,
+    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_CFG0 = 100,
 };
+
+#define SESS_JSON_MAX (1 << 20) /* session.json size bound */
+#define SESS_MAX_ARGS 256       /* recorded args + command-line overrides */
+
+/* Options that do not shape the result: the only ones `--resume DIR` takes
+ * besides what DIR/session.json records (docs/durability.md). */
+static const char *const override_flags[] = {
+    "config", "host", "port", "token-file", "log-dir", "heartbeat", "quiet", "duration",
+    "no-dashboard", "fsync", "resume", "state-dir",
+};
+
+static int is_override(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof override_flags / sizeof override_flags[0]; i++)
+        if (strlen(override_flags[i]) == n && !strncmp(override_flags[i], name, n))
+            return 1;
+    return 0;
+}
 
 void sess_opts_usage(FILE *out, int flags)
 {
@@ -61,7 +84,16 @@ void sess_opts_usage(FILE *out, int flags)
             "  --duration S              stop after S seconds (default: until Ctrl-C)\n"
             "  --fsync every|none        ledger durability (default every)\n"
             "  --log-dir DIR             papertrader.log + errors.log (default: the --out folder)\n"
-            "  --quiet                   no log lines on stderr\n");
+            "  --quiet                   no log lines on stderr\n"
+            "  --set SECTION.KEY=VALUE   any config key, as a flag (papertrader config check)\n");
+    if (flags & SESS_F_RESUME)
+        fprintf(out, "resume (docs/durability.md):\n"
+                     "  --resume DIR              carry on the session in DIR with the options kept in\n"
+                     "                            DIR/session.json; only --config --host --port --token-file\n"
+                     "                            --log-dir --heartbeat --quiet --duration --no-dashboard\n"
+                     "                            --fsync may be added\n"
+                     "  --state-dir DIR           resume DIR if it holds a session, else start one there\n"
+                     "                            with the given options (for services)\n");
     if (flags & SESS_F_SIM)
         fprintf(out, "simulator options:\n"
                      "  --speed X                 simulated ms per wall ms\n"
@@ -168,9 +200,10 @@ static int load_strategy(sess_opts *o, void **dl)
 
 static void *g_dl; /* one strategy library per process; released by sess_opts_free */
 
-int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
+#define N_LONGOPTS (N_CFG_FLAGS + 20)
+
+static void build_longopts(struct option *lo, int flags)
 {
-    struct option lo[N_CFG_FLAGS + 16];
     size_t n = 0;
     for (size_t i = 0; i < N_CFG_FLAGS; i++)
         lo[n++] = (struct option){cfg_flags[i].flag, cfg_flags[i].has_arg ? required_argument : no_argument,
@@ -190,8 +223,35 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
         lo[n++] = (struct option){"updates", required_argument, NULL, F_UPDATES};
         lo[n++] = (struct option){"seed", required_argument, NULL, F_SEED};
     }
+    lo[n++] = (struct option){"set", required_argument, NULL, F_SET};
+    if (flags & SESS_F_RESUME) {
+        lo[n++] = (struct option){"resume", required_argument, NULL, F_RESUME};
+        lo[n++] = (struct option){"state-dir", required_argument, NULL, F_STATEDIR};
+    }
     lo[n] = (struct option){NULL, 0, NULL, 0};
+}
 
+/* --set SECTION.KEY=VALUE into the flag layer. */
+static int set_flag(sess_opts *o, const char *arg)
+{
+    char sec[64], key[64];
+    const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+    if (!dot || !eq || dot > eq || (size_t)(dot - arg) >= sizeof sec || (size_t)(eq - dot - 1) >= sizeof key) {
+        fprintf(stderr, "papertrader %s: --set wants SECTION.KEY=VALUE, not '%s'\n", o->cmd, arg);
+        return -1;
+    }
+    snprintf(sec, sizeof sec, "%.*s", (int)(dot - arg), arg);
+    snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
+    return ops_config_set(o->cfg, sec, key, eq + 1, "flag --set") != PT_OK ? -1 : 0;
+}
+
+/* One parse of argv into o (cleared first). *engine_given: an option that is
+ * not in override_flags was seen. */
+static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char **argv, int *engine_given)
+{
+    struct option lo[N_LONGOPTS];
+    build_longopts(lo, flags);
+    *engine_given = 0;
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     o->speed = 1;
@@ -210,9 +270,13 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
     const char *flag_params[SESS_MAX_PARAMS];
     int n_flag_params = 0;
     int ch, bad = 0;
-    optind = 1;
+    optind = 0; /* full getopt reset: the second pass of a resume parses another vector */
     opterr = 0;
-    while (!bad && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    int li = -1;
+    while (!bad && (ch = getopt_long(argc, argv, "", lo, &li)) != -1) {
+        if (ch != '?' && li >= 0 && !is_override(lo[li].name, strlen(lo[li].name)))
+            *engine_given = 1;
+        li = -1;
         if (ch >= F_CFG0 && ch < F_CFG0 + (int)N_CFG_FLAGS) {
             const flag_key *k = &cfg_flags[ch - F_CFG0];
             char origin[64];
@@ -252,6 +316,16 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
             break;
         }
         case F_QUIET: o->quiet = 1; break;
+        case F_SET: bad = set_flag(o, optarg); break;
+        case F_RESUME:
+        case F_STATEDIR:
+            if (o->resume_dir) {
+                fprintf(stderr, "papertrader %s: give one --resume or --state-dir\n", cmd);
+                bad = 1;
+            }
+            o->resume_dir = optarg;
+            o->state_dir = ch == F_STATEDIR;
+            break;
         case F_NODASH: nodash = 1; break;
         case F_DURATION: bad = num_flag(cmd, "duration", optarg, 0.1, 86400.0 * 365, &o->duration_s); break;
         case F_SPEED: bad = num_flag(cmd, "speed", optarg, 1e-3, 1e6, &o->speed); break;
@@ -319,12 +393,259 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
     return 0;
 }
 
+/* DIR/session.json, parsed (bounded). NULL after printing why. */
+static cJSON *load_session_json(const char *cmd, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "papertrader %s: cannot read %s: %s\n", cmd, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(SESS_JSON_MAX + 1);
+    size_t n = buf ? fread(buf, 1, SESS_JSON_MAX + 1, f) : 0;
+    fclose(f);
+    cJSON *doc = NULL;
+    if (buf && n <= SESS_JSON_MAX) {
+        buf[n] = 0;
+        doc = cJSON_ParseWithOpts(buf, NULL, 1);
+    }
+    free(buf);
+    if (!doc)
+        fprintf(stderr, "papertrader %s: %s: not valid JSON (or over %d bytes)\n", cmd, path, SESS_JSON_MAX);
+    return doc;
+}
+
+/* Command-line options a resume keeps (override_flags, without --resume and
+ * --state-dir), appended to av. Returns the new count or -1 if too many. */
+static int keep_overrides(int flags, int argc, char **argv, char **av, int k)
+{
+    struct option lo[N_LONGOPTS];
+    build_longopts(lo, flags);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2))
+            continue;
+        size_t n = strcspn(a + 2, "=");
+        int has_arg = 0;
+        for (const struct option *p = lo; p->name; p++)
+            if (strlen(p->name) == n && !strncmp(p->name, a + 2, n))
+                has_arg = p->has_arg == required_argument && !a[2 + n];
+        int keep = is_override(a + 2, n) && strncmp(a + 2, "resume", n) && strncmp(a + 2, "state-dir", n);
+        for (int j = 0; j <= has_arg && i + j < argc; j++) {
+            if (keep && k >= SESS_MAX_ARGS)
+                return -1;
+            if (keep)
+                av[k++] = argv[i + j];
+        }
+        i += has_arg;
+    }
+    av[k] = NULL;
+    return k;
+}
+
+/* Second pass of a resume: the recorded args, then the allowed overrides. */
+static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
+{
+    const char *dir = o->resume_dir;
+    int state_dir = o->state_dir, code = PT_EXIT_CORRUPT, eng;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/session.json", dir) >= (int)sizeof path) {
+        fprintf(stderr, "papertrader %s: %s: path too long\n", cmd, dir);
+        return PT_EXIT_USAGE;
+    }
+    cJSON *doc = load_session_json(cmd, path);
+    char **av = calloc(SESS_MAX_ARGS + 2, sizeof *av);
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(doc, "command");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(doc, "args"), *it;
+    int k = 0;
+    if (!doc || !av)
+        goto fail;
+    if (!cJSON_IsString(cm) || strcmp(cm->valuestring, cmd) || !cJSON_IsArray(args) ||
+        cJSON_GetArraySize(args) > SESS_MAX_ARGS / 2) {
+        fprintf(stderr, "papertrader %s: %s: not a resumable `%s` session (want \"command\": \"%s\" "
+                        "and \"args\")\n", cmd, path, cmd, cmd);
+        goto fail;
+    }
+    av[k++] = (char *)cmd;
+    cJSON_ArrayForEach(it, args) {
+        if (!cJSON_IsString(it)) {
+            fprintf(stderr, "papertrader %s: %s: \"args\" must hold strings\n", cmd, path);
+            goto fail;
+        }
+        av[k++] = it->valuestring;
+    }
+    if ((k = keep_overrides(flags, argc, argv, av, k)) < 0) {
+        fprintf(stderr, "papertrader %s: too many options\n", cmd);
+        code = PT_EXIT_USAGE;
+        goto fail;
+    }
+    ops_config_free(o->cfg); /* the first pass's; parse_pass starts afresh */
+    sim_strategy_unload(g_dl);
+    g_dl = NULL;
+    if ((code = parse_pass(o, cmd, flags & ~SESS_F_RESUME, k, av, &eng))) {
+        fprintf(stderr, "papertrader %s: %s: its \"args\" do not parse (above)\n", cmd, path);
+        code = code == PT_EXIT_USAGE ? PT_EXIT_CORRUPT : code;
+        o->resume_doc = doc, o->resume_argv = av; /* freed by sess_opts_free */
+        return code;
+    }
+    o->resume_dir = dir;
+    o->state_dir = state_dir;
+    o->resuming = 1;
+    o->out = dir;
+    o->resume_doc = doc;
+    o->resume_argv = av;
+    return 0;
+fail:
+    cJSON_Delete(doc);
+    free(av);
+    return code;
+}
+
+int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
+{
+    int eng = 0, code = parse_pass(o, cmd, flags, argc, argv, &eng);
+    if (code || !o->resume_dir)
+        return code;
+    if (o->out && strcmp(o->out, o->resume_dir)) {
+        fprintf(stderr, "papertrader %s: --out and --%s name different folders\n", cmd,
+                o->state_dir ? "state-dir" : "resume");
+        return PT_EXIT_USAGE;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/session.json", o->resume_dir);
+    if (access(path, F_OK)) { /* nothing to resume */
+        if (o->state_dir) {
+            o->out = o->resume_dir; /* a new session in the state dir */
+            return 0;
+        }
+        fprintf(stderr, "papertrader %s: --resume %s: no session.json there (%s; not a session folder? "
+                        "`--state-dir DIR` starts a new session when there is none)\n", cmd, o->resume_dir,
+                strerror(errno));
+        return PT_EXIT_USAGE;
+    }
+    if (eng && !o->state_dir) {
+        fprintf(stderr, "papertrader %s: --resume DIR takes its engine and feed options from "
+                        "DIR/session.json (only --config --host --port --token-file --log-dir --heartbeat "
+                        "--quiet --duration --no-dashboard --fsync may be added)\n", cmd);
+        return PT_EXIT_USAGE;
+    }
+    if (eng)
+        fprintf(stderr, "papertrader %s: resuming %s: its session.json options apply; engine and feed "
+                        "options on the command line are ignored\n", cmd, o->resume_dir);
+    return parse_resumed(o, cmd, flags, argc, argv);
+}
+
 void sess_opts_free(sess_opts *o)
 {
     if (!o)
         return;
     ops_config_free(o->cfg);
     o->cfg = NULL;
+    cJSON_Delete(o->resume_doc);
+    o->resume_doc = NULL;
+    free(o->resume_argv);
+    o->resume_argv = NULL;
     sim_strategy_unload(g_dl);
     g_dl = NULL;
+}
+
+/* ------------------------------------------------------------ recording */
+static int add_arg(cJSON *a, const char *flag, const char *val)
+{
+    cJSON *f = cJSON_CreateString(flag), *v = val ? cJSON_CreateString(val) : NULL;
+    if (!f || (val && !v)) {
+        cJSON_Delete(f);
+        cJSON_Delete(v);
+        return -1;
+    }
+    cJSON_AddItemToArray(a, f);
+    if (v)
+        cJSON_AddItemToArray(a, v);
+    return 0;
+}
+
+static int add_num_arg(cJSON *a, const char *flag, double v)
+{
+    char buf[64];
+    return pf_format_double(v, buf, sizeof buf) <= 0 ? -1 : add_arg(a, flag, buf); /* returns the length */
+}
+
+static int add_set(cJSON *a, const ops_config *c, const char *sec, const char *key)
+{
+    const char *v = ops_config_get(c, sec, key);
+    char buf[256];
+    if (!v)
+        return 0;
+    snprintf(buf, sizeof buf, "%s.%s=%s", sec, key, v);
+    return add_arg(a, "--set", buf);
+}
+
+/* Effective values, not the layers they came from: a resume must not depend
+ * on the config file or the environment of the day. Flags keep backtest's
+ * names so a person can read (and re-run) them. */
+cJSON *sess_opts_args_json(const sess_opts *o)
+{
+    const sim_engine_config *e = &o->eng;
+    cJSON *a = cJSON_CreateArray();
+    char buf[4096], absp[PATH_MAX];
+    int bad = !a;
+    if (!bad && o->exchange)
+        bad |= add_arg(a, "--exchange", o->exchange);
+    if (!bad && o->ws_url && *o->ws_url)
+        bad |= add_arg(a, "--ws-url", o->ws_url);
+    if (!bad && o->rest_url && *o->rest_url)
+        bad |= add_arg(a, "--rest-url", o->rest_url);
+    if (!bad && o->ca_file && *o->ca_file)
+        bad |= add_arg(a, "--ca-file", realpath(o->ca_file, absp) ? absp : o->ca_file);
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < o->n_symbols && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? "," : "", o->symbols[i]);
+    if (!bad && o->n_symbols)
+        bad |= add_arg(a, "--symbols", buf);
+    if (!bad && pt_interval_format(o->interval_ms, buf, sizeof buf) > 0) /* returns the length */
+        bad |= add_arg(a, "--interval", buf);
+    const char *st = o->strategy;
+    if ((strchr(st, '/') || (strlen(st) > 3 && !strcmp(st + strlen(st) - 3, ".so"))) && realpath(st, absp))
+        st = absp; /* a plugin path: absolute, a resume may start elsewhere */
+    if (!bad)
+        bad |= add_arg(a, "--strategy", st);
+    for (int i = 0; !bad && i < e->strategy->n_params; i++) {
+        char v[64];
+        bad |= pf_format_double(e->params[i], v, sizeof v) <= 0;
+        snprintf(buf, sizeof buf, "%s=%s", e->strategy->params[i].name, v);
+        bad |= add_arg(a, "--param", buf);
+    }
+    if (!bad)
+        bad |= add_num_arg(a, "--cash", e->cash) || add_num_arg(a, "--fee-bps", e->taker_fee_bps) ||
+               add_num_arg(a, "--maker-fee-bps", e->maker_fee_bps) ||
+               add_num_arg(a, "--slippage-bps", e->slippage_bps) || add_arg(a, "--sizing", o->sizing_text) ||
+               add_num_arg(a, "--atr-period", e->atr_period) || add_num_arg(a, "--atr-mult", e->atr_mult) ||
+               add_num_arg(a, "--max-participation-pct", e->max_participation_pct) ||
+               add_num_arg(a, "--min-quality", e->min_quality) ||
+               add_num_arg(a, "--daily-loss-pct", e->daily_loss_pct) ||
+               add_num_arg(a, "--max-drawdown-pct", e->max_drawdown_pct);
+    if (!bad && e->max_positions > 0)
+        bad |= add_num_arg(a, "--max-positions", e->max_positions);
+    if (!bad && e->max_exposure_pct > 0)
+        bad |= add_num_arg(a, "--max-exposure-pct", e->max_exposure_pct);
+    if (!bad && e->cooldown_losses > 0) {
+        snprintf(buf, sizeof buf, "%d:%d", e->cooldown_losses, e->cooldown_candles);
+        bad |= add_arg(a, "--cooldown-losses", buf);
+    }
+    if (!bad && e->allow_short)
+        bad |= add_arg(a, "--allow-short", NULL);
+    if (!bad && e->close_at_end)
+        bad |= add_arg(a, "--close-at-end", NULL);
+    static const char *const keys[][2] = {
+        {"quality", "window"}, {"feed", "backoff_base_ms"}, {"feed", "backoff_cap_ms"},
+        {"feed", "stale_after_s"}, {"feed", "max_msg_bytes"},
+    };
+    for (size_t i = 0; !bad && i < sizeof keys / sizeof keys[0]; i++)
+        bad |= add_set(a, o->cfg, keys[i][0], keys[i][1]);
+    if (bad) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
 }

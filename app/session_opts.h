@@ -3,13 +3,20 @@
  * `papertrader backtest`, feed and server flags, and the config layering
  * defaults < --config FILE < environment < flags (ops/ops.h, docs/config.md).
  *
+ * Resume (`run --resume DIR`, `run --state-dir DIR`, docs/durability.md): the
+ * engine and feed options come from DIR/session.json ("args", written by
+ * sess_opts_args_json at the first start), not from the command line.
+ *
  * Ownership: sess_opts_parse() fills a caller-owned sess_opts; strings in it
- * point into argv or into o->cfg and stay valid until sess_opts_free(). */
+ * point into argv, o->cfg or the loaded session.json and stay valid until
+ * sess_opts_free(). */
 #ifndef PT_APP_SESSION_OPTS_H
 #define PT_APP_SESSION_OPTS_H
 
 #include "ops.h"
 #include "sim.h"
+
+#include <cjson/cJSON.h>
 
 #define SESS_MAX_PARAMS 32
 #define SESS_MAX_SYMBOLS 64
@@ -39,17 +46,29 @@ typedef struct sess_opts {
     int updates;
     int64_t seed;
     int64_t backoff_base_ms, backoff_cap_ms, stale_after_ms;
+    /* resume: --resume DIR (must hold session.json) or --state-dir DIR (resume if it
+       does, else start a new session there) */
+    const char *resume_dir;
+    int state_dir;             /* 1: given as --state-dir */
+    int resuming;              /* 1: options were loaded from resume_dir/session.json */
+    cJSON *resume_doc;         /* owned: the loaded session.json */
+    char **resume_argv;        /* owned array; strings in resume_doc or argv */
     /* positional arguments (serve: FILEs) */
     char **rest;
     int n_rest;
 } sess_opts;
 
 /* What a command accepts besides the shared engine/feed/server flags. */
-enum { SESS_F_SIM = 1, SESS_F_FILES = 2 };
+enum { SESS_F_SIM = 1, SESS_F_FILES = 2, SESS_F_RESUME = 4 };
 
-/* Returns 0, or an exit code (PT_EXIT_USAGE after printing why). */
+/* Returns 0, or an exit code (PT_EXIT_USAGE after printing why; with
+ * SESS_F_RESUME also PT_EXIT_CORRUPT for a session.json that does not parse). */
 int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **argv);
 void sess_opts_free(sess_opts *o);
+/* The "args" of session.json: every engine and feed option as effective
+ * values (flags and --set), enough to rebuild the same sess_opts without the
+ * config file or the environment. NULL when out of memory. Caller frees. */
+cJSON *sess_opts_args_json(const sess_opts *o);
 /* The shared part of the --help text. */
 void sess_opts_usage(FILE *out, int flags);
 

@@ -117,11 +117,8 @@
     $('equity').textContent = fmt(p.equity);
     $('cash').textContent = fmt(p.cash);
     $('drawdown').textContent = fmt((p.drawdown || 0) * 100) + ' %';
-    if (Array.isArray(p.positions)) {
-      const tb = $('positions').tBodies[0];
-      tb.replaceChildren(...p.positions.map((x) => row([x.symbol, fmt(x.qty, 6), fmt(x.avg_price),
-        fmt(x.last), { t: fmt(x.upnl), cls: signCls(x.upnl) }])));
-    }
+    if (Array.isArray(p.positions)) { st.positions = p.positions; renderPositions(); }
+    if (typeof p.paused === 'boolean') setControlState(p.paused);
     if (typeof p.t === 'number') addEquityPoint({ t: p.t, equity: p.equity, drawdown: p.drawdown });
   }
 
@@ -166,8 +163,24 @@
       ['msgs/s', h.msgs_per_s], ['breaker', h.circuit_breaker]];
     for (const [sym, f] of Object.entries(h.feeds || {}))
       items.push([sym, `${f.state} · age ${fmt(f.last_candle_age_s, 1)} s · reconnects ${f.reconnects}`]);
+    renderHealthScore(h, items);
     dl.replaceChildren();
     for (const [k, v] of items) { dl.appendChild(el('dt', k)); dl.appendChild(el('dd', v === undefined ? '–' : v)); }
+  }
+
+  // Overall health score and level (docs/health.md), plus the components
+  // that are down or stale; text only (textContent), never markup.
+  const HEALTH_LEVELS = ['excellent', 'good', 'fair', 'poor', 'critical'];
+  function renderHealthScore(h, items) {
+    const hs = $('health-score');
+    if (!hs) return;
+    const lvl = HEALTH_LEVELS.includes(h.level) ? h.level : 'unknown';
+    hs.textContent = typeof h.score === 'number' ? `${fmt(h.score, 0)} · ${lvl}` : '–';
+    hs.className = 'health-score hlevel-' + lvl;
+    if (Array.isArray(h.components)) {
+      const bad = h.components.filter((c) => !c.up || c.stale).map((c) => `${c.name} (${c.stale ? 'stale' : c.state})`);
+      items.push(['components', bad.length ? bad.join(', ') : `${h.components.length} up`]);
+    }
   }
 
   function addAlert(a) {
@@ -184,6 +197,95 @@
   $('notify').addEventListener('click', () => {
     if ('Notification' in window) Notification.requestPermission().then((p) => { $('notify').textContent = 'Notify: ' + p; });
   });
+
+  /* -------------------------------------------------------- controls
+   * Read-only by default (issue 4). With the access token (typed in, kept in
+   * sessionStorage for this tab only, sent with the "auth" message) the bar
+   * sends control messages; results come back as control_ack (docs/protocol.md
+   * "Control"). Everything rendered with textContent. */
+  const TOKEN_KEY = 'pt_token';
+  const ctl = { enabled: false, authed: false, paused: false, pending: 0, n: 0, sent: new Map() };
+  st.ctl = ctl;
+  const storedToken = () => { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; } };
+  const storeToken = (t) => { try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ } };
+  const wsSend = (o) => { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(o)); return true; } return false; };
+
+  function ctlResult(text, bad) {
+    const r = $('ctl-result');
+    r.textContent = text;
+    r.className = 'ctl-result' + (bad ? ' neg' : '');
+  }
+  function renderControls() {
+    $('paused').hidden = !ctl.paused && !ctl.pending;
+    $('paused').textContent = ctl.paused ? 'entries paused' : 'control pending';
+    $('ctl').hidden = !ctl.enabled;
+    $('ctl-auth').hidden = ctl.authed;
+    $('ctl-bar').hidden = !ctl.authed;
+    $('ctl-pause').disabled = ctl.paused;
+    $('ctl-resume').disabled = !ctl.paused;
+    renderPositions();
+  }
+  function setControlState(paused, pending) {
+    if (typeof paused === 'boolean') ctl.paused = paused;
+    if (typeof pending === 'number') ctl.pending = pending;
+    renderControls();
+  }
+  function authenticate() {
+    const t = storedToken();
+    if (ctl.enabled && !ctl.authed && t) wsSend({ type: 'auth', token: t, id: 'auth' });
+  }
+  function sendControl(cmd, symbol) {
+    const id = 'ctl-' + (++ctl.n), label = symbol ? `${cmd} ${symbol}` : cmd;
+    const msg = { type: 'control', cmd, id };
+    if (symbol) msg.symbol = symbol;
+    if (!wsSend(msg)) { ctlResult(`${label}: not connected`, true); return; }
+    ctl.sent.set(id, label);
+    if (ctl.sent.size > 50) ctl.sent.delete(ctl.sent.keys().next().value); /* bounded */
+    ctlResult(`${label}: sent…`);
+  }
+  function onReply(m) {
+    if (m.type === 'auth_ok') { ctl.authed = true; ctlResult('control unlocked'); renderControls(); }
+    else if (m.type === 'auth_invalid') {
+      storeToken(''); /* never resend a wrong token on reconnect */
+      ctl.authed = false; ctlResult('invalid token', true); renderControls();
+    } else if (m.type === 'control_ack') {
+      const label = ctl.sent.get(m.id) || 'control';
+      ctl.sent.delete(m.id);
+      ctlResult(m.error ? `${label}: refused — ${m.error}` : `${label}: accepted`, !!m.error);
+    }
+  }
+  function renderPositions() {
+    const tb = $('positions').tBodies[0];
+    tb.replaceChildren(...(st.positions || []).map((x) => {
+      const tr = row([x.symbol, fmt(x.qty, 6), fmt(x.avg_price), fmt(x.last), { t: fmt(x.upnl), cls: signCls(x.upnl) }]);
+      const td = el('td');
+      if (ctl.authed) {
+        const b = el('button', 'Close', 'ctl-close');
+        b.type = 'button';
+        b.addEventListener('click', () => {
+          if (window.confirm(`Close the ${x.symbol} position at the next candle open?`)) sendControl('close_position', String(x.symbol));
+        });
+        td.appendChild(b);
+      }
+      tr.appendChild(td);
+      return tr;
+    }));
+  }
+  $('ctl-auth').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const t = $('ctl-token').value.trim();
+    $('ctl-token').value = '';
+    if (!t) return;
+    storeToken(t);
+    authenticate();
+  });
+  $('ctl-pause').addEventListener('click', () => sendControl('pause'));
+  $('ctl-resume').addEventListener('click', () => sendControl('resume'));
+  $('ctl-flatten').addEventListener('click', () => {
+    if (window.confirm('Flatten: cancel open orders and close every position at the next candle open? (Entries stay allowed: pause first to stay flat.)'))
+      sendControl('flatten');
+  });
+  $('ctl-lock').addEventListener('click', () => { storeToken(''); ctlResult('token forgotten; reconnecting read-only'); if (ws) ws.close(); });
 
   /* ------------------------------------------------------- protocol */
   function onSnapshot(m) {
@@ -210,6 +312,9 @@
     showSymbol(st.symbols.includes(st.cur) ? st.cur : st.symbols[0]);
     if (d.portfolio) renderPortfolio(Object.assign({ positions: d.positions }, d.portfolio, { t: undefined }));
     if (d.health) renderHealth(d.health);
+    ctl.enabled = d.control_enabled === true; ctl.authed = d.authed === true;
+    setControlState(d.paused === true, Number(d.controls_pending) || 0);
+    authenticate();
   }
 
   function onEvent(m) {
@@ -224,8 +329,8 @@
         renderOrders(); break;
       case 'portfolio': renderPortfolio(d); break;
       case 'quality': st.quality[d.symbol] = d; if (d.symbol === st.cur) renderQuality(); break;
-      case 'health': renderHealth(d); break;
-      case 'alert': addAlert(d); break;
+      case 'health': renderHealth(d); setControlState(d.entries_paused, d.controls_pending); break;
+      case 'alert': addAlert(d); if (d.control) setControlState(d.control.paused, d.control.pending); break;
       default: break; /* unknown types are ignored: forward compatible */
     }
   }
@@ -250,7 +355,9 @@
       try { m = JSON.parse(ev.data); } catch (e) { return; }
       if (!m || m.v !== 1) return;
       try {
-        if (m.type === 'snapshot') { onSnapshot(m); setConn('live'); } else onEvent(m);
+        if (m.type === 'snapshot') { onSnapshot(m); setConn('live'); }
+        else if (m.type === 'auth_ok' || m.type === 'auth_invalid' || m.type === 'control_ack') onReply(m);
+        else onEvent(m);
       } catch (e) {
         st.loading = false;
         console.warn('dashboard: could not apply', m.type, e); /* keep the stream going */

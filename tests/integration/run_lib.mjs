@@ -105,11 +105,12 @@ export function exactlyOnce(rec, src) {
 }
 
 // backtest on DIR/candles/<SYM>.csv with the same engine options.
-export function parity(dir, sym, engineArgs = []) {
+// src: the session folder when dir is only where the replay goes.
+export function parity(dir, sym, engineArgs = [], src = dir) {
   const bt = path.join(dir, 'bt');
-  const r = spawnSync(BIN, ['backtest', '--quiet', '--out', bt, ...engineArgs, path.join(dir, 'candles', `${sym}.csv`)],
+  const r = spawnSync(BIN, ['backtest', '--quiet', '--out', bt, ...engineArgs, path.join(src, 'candles', `${sym}.csv`)],
     { encoding: 'utf8' });
   if (r.status !== 0) return `backtest exit ${r.status}: ${r.stderr.slice(-400)}`;
-  const a = fs.readFileSync(path.join(dir, 'trades.csv')), b = fs.readFileSync(path.join(bt, 'trades.csv'));
+  const a = fs.readFileSync(path.join(src, 'trades.csv')), b = fs.readFileSync(path.join(bt, 'trades.csv'));
   return a.equals(b) ? null : `trades.csv differs (${a.length} vs ${b.length} bytes)`;
 }
