@@ -168,6 +168,11 @@ int64_t pt_wall_ms(void);
 long pt_rss_peak_kb(void);
 long pt_rss_now_kb(void);
 
+/* A shipped file: <dir of this executable>/../share/papertrader/<rel> when
+ * that exists (an installed layout, `cmake --install`), else fallback (the
+ * source tree, compiled in). Writes into buf; returns buf. */
+const char *pt_shared_file(const char *rel, const char *fallback, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <stdio.h>
 
 int64_t pt_mono_ns(void)
 {
@@ -41,3 +43,21 @@ static long status_field_kb(const char *key)
 
 long pt_rss_peak_kb(void) { return status_field_kb("VmHWM"); }
 long pt_rss_now_kb(void) { return status_field_kb("VmRSS"); }
+
+const char *pt_shared_file(const char *rel, const char *fallback, char *buf, size_t cap)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            int w = snprintf(buf, cap, "%s/../share/papertrader/%s", exe, rel);
+            if (w > 0 && (size_t)w < cap && access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    snprintf(buf, cap, "%s", fallback);
+    return buf;
+}

@@ -3,6 +3,7 @@
 #ifndef WSS_INTERNAL_H
 #define WSS_INTERNAL_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,23 @@ int wss_origin_allowed(const char *origin, int port, const char *const *extra, s
 /* Constant-time compare of a presented token with the configured one; 0 if
  * either is NULL or empty. Time depends only on the configured length. */
 int wss_token_equal(const char *configured, const char *presented);
+
+/* ------------------------------------------------------ inbound messages
+ * A client's text message (docs/protocol.md "Client messages"), parsed
+ * apart from lws so it can be fuzzed (tests/fuzz/fuzz_wss_inbound.c).
+ * kind BAD: not a JSON object with a string "type". Strings and id point
+ * into out->msg (owned: cJSON_Delete it, also for BAD). */
+typedef enum wss_inbound_kind {
+    WSS_IN_BAD = 0, WSS_IN_AUTH, WSS_IN_CONTROL, WSS_IN_PING, WSS_IN_UNKNOWN
+} wss_inbound_kind;
+typedef struct wss_inbound {
+    wss_inbound_kind kind;
+    cJSON *msg;
+    const cJSON *id;    /* echoed in the reply; NULL if absent */
+    const char *token;  /* AUTH: NULL if not a string */
+    const char *cmd;    /* CONTROL: NULL if not a string */
+} wss_inbound;
+void wss_inbound_parse(const char *text, size_t len, wss_inbound *out);
 
 /* ------------------------------------------------------- shared messages
  * One encoded event, shared by every client queue that holds it. */

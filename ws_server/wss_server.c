@@ -79,8 +79,20 @@ const char *wss_kind_name(wss_kind k)
     return (unsigned)k < WSS_KIND_COUNT ? kind_names[k] : "?";
 }
 
-const char *wss_default_web_dir(void) { return WSS_DEFAULT_WEB_DIR; }
-const char *wss_default_vendor_js(void) { return WSS_DEFAULT_VENDOR_JS; }
+/* Installed layout first (share/papertrader/web, with the chart library in
+ * web/vendor/ by the install rules), else the source tree. Loop thread. */
+const char *wss_default_web_dir(void)
+{
+    static char buf[4096];
+    return buf[0] ? buf : pt_shared_file("web", WSS_DEFAULT_WEB_DIR, buf, sizeof buf);
+}
+const char *wss_default_vendor_js(void)
+{
+    static char buf[4096];
+    return buf[0] ? buf
+                  : pt_shared_file("web/vendor/lightweight-charts.standalone.production.js",
+                                   WSS_DEFAULT_VENDOR_JS, buf, sizeof buf);
+}
 
 /* ------------------------------------------------------------ documents */
 static int health_doc(wss_server *srv, cJSON *o)
@@ -223,48 +235,47 @@ fail:
 
 static void handle_message(wss_server *srv, wss_pss *c, struct lws *wsi)
 {
-    cJSON *msg = cJSON_ParseWithLengthOpts(c->rx.p ? c->rx.p : "", c->rx.len + 1, NULL, 1);
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    if (!cJSON_IsObject(msg) || !cJSON_IsString(type)) {
+    wss_inbound in;
+    wss_inbound_parse(c->rx.p ? c->rx.p : "", c->rx.len, &in);
+    switch (in.kind) {
+    case WSS_IN_BAD:
         pt_warn("ws_server: client message is not a JSON object with a string \"type\"");
         reply_simple(srv, c, wsi, "error", "bad message: expected {\"type\": ...}", NULL);
-        goto done;
-    }
-    const char *t = type->valuestring;
-    if (!strcmp(t, "auth")) {
-        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(msg, "token");
-        if (cJSON_IsString(tok) && wss_token_equal(srv->token, tok->valuestring)) {
+        break;
+    case WSS_IN_AUTH:
+        if (in.token && wss_token_equal(srv->token, in.token)) {
             c->authed = 1;
-            reply_simple(srv, c, wsi, "auth_ok", NULL, id);
+            reply_simple(srv, c, wsi, "auth_ok", NULL, in.id);
         } else {
             srv->rej[REJ_AUTH]++;
             pt_warn("ws_server: client sent an invalid token"); /* never the token itself */
-            reply_simple(srv, c, wsi, "auth_invalid", "invalid token", id);
+            reply_simple(srv, c, wsi, "auth_invalid", "invalid token", in.id);
             c->close_after_flush = LWS_CLOSE_STATUS_POLICY_VIOLATION;
         }
-    } else if (!strcmp(t, "control")) {
-        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
+        break;
+    case WSS_IN_CONTROL: {
         const char *why = NULL;
         if (!c->authed) {
             srv->rej[REJ_AUTH]++;
-            reply_simple(srv, c, wsi, "control_ack", "unauthorized: control needs the access token", id);
-        } else if (!cJSON_IsString(cmd)) {
-            reply_simple(srv, c, wsi, "control_ack", "missing \"cmd\"", id);
+            reply_simple(srv, c, wsi, "control_ack", "unauthorized: control needs the access token", in.id);
+        } else if (!in.cmd) {
+            reply_simple(srv, c, wsi, "control_ack", "missing \"cmd\"", in.id);
         } else if (!srv->cb.control) {
-            reply_simple(srv, c, wsi, "control_ack", "control not available in this session", id);
+            reply_simple(srv, c, wsi, "control_ack", "control not available in this session", in.id);
         } else {
-            int rc = srv->cb.control(srv->ud, cmd->valuestring, msg, &why);
-            pt_info("ws_server: control '%.32s' -> %s", cmd->valuestring, pt_strerror(rc));
-            reply_simple(srv, c, wsi, "control_ack", rc ? (why ? why : pt_strerror(rc)) : NULL, id);
+            int rc = srv->cb.control(srv->ud, in.cmd, in.msg, &why);
+            pt_info("ws_server: control '%.32s' -> %s", in.cmd, pt_strerror(rc));
+            reply_simple(srv, c, wsi, "control_ack", rc ? (why ? why : pt_strerror(rc)) : NULL, in.id);
         }
-    } else if (!strcmp(t, "ping")) {
-        reply_simple(srv, c, wsi, "pong", NULL, id);
-    } else {
-        reply_simple(srv, c, wsi, "error", "unknown message type", id);
+        break;
     }
-done:
-    cJSON_Delete(msg);
+    case WSS_IN_PING:
+        reply_simple(srv, c, wsi, "pong", NULL, in.id);
+        break;
+    default:
+        reply_simple(srv, c, wsi, "error", "unknown message type", in.id);
+    }
+    cJSON_Delete(in.msg);
 }
 
 static int ws_writeable(wss_server *srv, wss_pss *c, struct lws *wsi)

@@ -402,3 +402,34 @@ const wss_file *wss_files_find(const wss_files *f, const char *path)
             return &f->v[i];
     return NULL;
 }
+
+void wss_inbound_parse(const char *text, size_t len, wss_inbound *out)
+{
+    memset(out, 0, sizeof *out);
+    /* length-bounded (the text need not be NUL-terminated); one JSON value
+     * and nothing but whitespace after it */
+    const char *end = NULL;
+    out->msg = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    while (out->msg && end && end < text + len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (out->msg && (!end || end != text + len)) {
+        cJSON_Delete(out->msg);
+        out->msg = NULL;
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(out->msg, "type");
+    if (!cJSON_IsObject(out->msg) || !cJSON_IsString(type))
+        return; /* WSS_IN_BAD */
+    out->id = cJSON_GetObjectItemCaseSensitive(out->msg, "id");
+    const char *t = type->valuestring;
+    if (!strcmp(t, "auth")) {
+        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(out->msg, "token");
+        out->kind = WSS_IN_AUTH;
+        out->token = cJSON_IsString(tok) ? tok->valuestring : NULL;
+    } else if (!strcmp(t, "control")) {
+        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(out->msg, "cmd");
+        out->kind = WSS_IN_CONTROL;
+        out->cmd = cJSON_IsString(cmd) ? cmd->valuestring : NULL;
+    } else {
+        out->kind = !strcmp(t, "ping") ? WSS_IN_PING : WSS_IN_UNKNOWN;
+    }
+}

@@ -15,13 +15,7 @@
 
 #include "fuzz_util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_logs();
-    return 0;
-}
+FUZZ_QUIET_INITIALIZE /* log lines off: findings are crashes and FUZZ_CHECKs */
 
 static void check_decimal(const char *s, size_t len)
 {

@@ -31,13 +31,7 @@ static void on_reject(const feed_reject *r, void *ud)
     }
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_logs();
-    return 0;
-}
+FUZZ_QUIET_INITIALIZE /* log lines off: findings are crashes and FUZZ_CHECKs */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

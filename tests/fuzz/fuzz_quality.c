@@ -18,13 +18,7 @@
 #define REC 12
 #define MAX_CANDLES 4096 /* keeps each input well under a second */
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_logs();
-    return 0;
-}
+FUZZ_QUIET_INITIALIZE /* log lines off: findings are crashes and FUZZ_CHECKs */
 
 static double value_of(uint16_t code)
 {

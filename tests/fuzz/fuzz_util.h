@@ -76,4 +76,14 @@ static inline void fuzz_check_candle(const pt_candle *c)
         FUZZ_CHECK(*p > 0x20 && *p < 0x7f); /* printable ASCII, no space (pt_core.h) */
 }
 
+/* The usual LLVMFuzzerInitialize of a target: nothing but quiet logs. */
+#define FUZZ_QUIET_INITIALIZE                                                                      \
+    int LLVMFuzzerInitialize(int *argc, char ***argv)                                              \
+    {                                                                                              \
+        (void)argc;                                                                                \
+        (void)argv;                                                                                \
+        fuzz_quiet_logs();                                                                         \
+        return 0;                                                                                  \
+    }
+
 #endif

@@ -3,8 +3,7 @@
  * Origin check against CSWSH, the token compare, and the HTTP path lookup
  * of the served files (notes/robustness.md S2, S3, S5, S10).
  *
- * The inbound WebSocket message handler (wss_server.c handle_message) is
- * static and tied to lws, so it is not fuzzed here; see docs/hardening.md.
+ * The inbound WebSocket messages have their own target: fuzz_wss_inbound.c.
  *
  * Input: the text up to the first '\n' is the header value / path; the
  * rest (if any) is a second string (a configured extra origin, or a token).

@@ -26,7 +26,10 @@ const ctx = await chromium.launchPersistentContext(profile, {
 const consoleErrors = [];
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  // A refused or reset WebSocket while the server restarts is expected (and
+  // retried by the page); anything else (CSP, script errors) counts.
+  const expected = /WebSocket connection to .* failed|ERR_CONNECTION_(RESET|REFUSED)/;
+  page.on('console', (m) => { if (m.type() === 'error' && !expected.test(m.text())) consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load', timeout: 15000 });
   const st = () => page.evaluate(() => {
