@@ -101,6 +101,9 @@ typedef struct sim_engine_config {
     double maker_fee_bps;   /* limit fills; default 10 */
     double slippage_bps;    /* taker orders only; default 0 */
     double max_participation_pct; /* fill at most this % of a candle's volume; 0 = off */
+    double min_notional;    /* smallest entry (quote); below: blocked as insufficient_cash.
+                               0 (default) = 0.01 % of cash: all-in on the last
+                               crumbs of cash must not book 1e-24-unit dust fills */
     sim_sizing sizing;      /* default all-in */
     int atr_period;         /* risk sizing, default 14 */
     double atr_mult;        /* risk sizing stop distance in ATRs, default 2 */

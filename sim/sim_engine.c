@@ -178,6 +178,9 @@ static double entry_qty(sim_engine *e, sim_symbol *s, const sim_order *o, double
             *why = SIM_BLOCK_MAX_EXPOSURE;
         }
     }
+    double floor = e->cfg.min_notional > 0 ? e->cfg.min_notional : e->cfg.cash * 1e-4;
+    if (q * price < floor)
+        return 0; /* dust: the caller counts *why */
     return q > 0 ? q : 0;
 }
 
@@ -458,7 +461,7 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
     if (!cfg->strategy || !cfg->strategy->on_candle || !cfg->strategy->create ||
         !(cfg->cash > 0) || !isfinite(cfg->cash) || cfg->max_symbols < 1 ||
         cfg->max_symbols > PF_MAX_SYMBOLS || cfg->max_open_orders < 1 ||
-        cfg->taker_fee_bps < 0 || cfg->maker_fee_bps < 0 || cfg->slippage_bps < 0 || cfg->breaker_failures < 1 || cfg->breaker_recovery < 0) {
+        cfg->taker_fee_bps < 0 || cfg->maker_fee_bps < 0 || cfg->slippage_bps < 0 || cfg->breaker_failures < 1 || cfg->breaker_recovery < 0 || !(cfg->min_notional >= 0)) {
         pt_err_log("engine: invalid configuration (strategy, cash > 0, limits >= 1, fees >= 0)");
         return PT_EINVAL;
     }

@@ -378,6 +378,27 @@ static void test_engine_next_open(void **st)
     sim_engine_free(e);
 }
 
+/* All-in on a second symbol with the crumbs the first left: blocked as
+ * insufficient cash (min_notional), never a dust fill. */
+static void test_engine_no_dust(void **st)
+{
+    (void)st;
+    sim_engine_config cfg;
+    cfg0(&cfg);
+    cfg.taker_fee_bps = 10;
+    rec r;
+    const script_step steps[] = {ENTER("AAA", 1), ENTER("BBB", 1)};
+    sim_engine *e = engine(&cfg, &r, steps, 2);
+    push(e, "AAA", 0, 10, 10, 10, 10);
+    push(e, "BBB", 0, 10, 10, 10, 10);
+    push(e, "AAA", 1, 20, 21, 19, 20); /* all-in: cash left is a few ulps */
+    push(e, "BBB", 1, 20, 21, 19, 20);
+    assert_int_equal(r.fills, 1);
+    assert_true(pf_cash(sim_engine_portfolio(e)) < 0.1);
+    assert_true(sim_engine_get_stats(e)->blocks[SIM_BLOCK_NO_CASH] >= 1);
+    sim_engine_free(e);
+}
+
 static void test_engine_fees_slippage(void **st)
 {
     (void)st;
@@ -601,7 +622,7 @@ int main(void)
         cmocka_unit_test(test_atr),
         cmocka_unit_test(test_risk_limits),
         cmocka_unit_test(test_engine_next_open),
-        cmocka_unit_test(test_engine_fees_slippage),
+        cmocka_unit_test(test_engine_fees_slippage), cmocka_unit_test(test_engine_no_dust),
         cmocka_unit_test(test_engine_stop_loss_and_close_at_end),
         cmocka_unit_test(test_engine_tif_and_limit),
         cmocka_unit_test(test_engine_breaker_isolates),
