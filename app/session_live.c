@@ -462,7 +462,11 @@ int session_live_run(const session_live_config *cfg)
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info ci;
     memset(&ci, 0, sizeof ci);
-    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* VALIDATE_UTF8 is read from the context, not the vhost (lws 4.1.6):
+     * invalid UTF-8 text closes with 1007 (RFC 6455 8.1) instead of
+     * reaching handle_message. Exchange frames get the same check. */
+    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                 LWS_SERVER_OPTION_VALIDATE_UTF8;
     ci.port = CONTEXT_PORT_NO_LISTEN;
     s->cx = lws_create_context(&ci);
     if (!s->cx) {
