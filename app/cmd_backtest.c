@@ -31,7 +31,7 @@
 #define BT_SESSION_MAX (1 << 20)  /* session.json size bound */
 
 typedef struct bt_opts {
-    const char *strategy, *symbol, *out, *resume, *controls;
+    const char *strategy, *symbol, *out, *resume, *controls, *order;
     const char *params[BT_MAX_PARAMS];
     int n_params, json, quiet;
     sim_engine_config cfg;
@@ -44,7 +44,7 @@ typedef struct bt_opts {
     int rec_opt[BT_MAX_REC];
     const char *rec_arg[BT_MAX_REC];
     int n_rec;
-    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX];
+    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX];
 } bt_opts;
 
 typedef struct bt_ctx {
@@ -83,6 +83,7 @@ static void usage(FILE *out)
             "  --serve [--speed X]       replay FILEs through the live path and the dashboard\n"
             "                            (papertrader backtest --serve --help)\n"
             "  --controls FILE           replay a live session's operator controls (its controls.csv)\n"
+            "  --order FILE              replay a live session's candles in its order (candles/.order)\n"
             "  --resume DIR              carry on an interrupted backtest in DIR with the inputs\n"
             "                            and options kept in DIR/session.json (docs/durability.md)\n"
             "  --config FILE             INI config: [session] [strategy] [risk] [quality] keys\n"
@@ -121,7 +122,7 @@ static int inum(const char *flag, const char *text, int lo, int hi, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER,
 };
 
 static const struct option long_opts[] = {
@@ -152,6 +153,7 @@ static const struct option long_opts[] = {
     {"fsync", required_argument, 0, O_FSYNC},
     {"crash-after-fills", required_argument, 0, O_CRASH}, /* hidden: tests only */
     {"controls", required_argument, 0, O_CONTROLS},
+    {"order", required_argument, 0, O_ORDER},
     {0, 0, 0, 0},
 };
 
@@ -242,6 +244,9 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_RESUME: o->resume = optarg; break;
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
+            break;
+        case O_ORDER:
+            o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
         case O_FSYNC:
             if (!strcmp(optarg, "fill") || !strcmp(optarg, "none")) {
@@ -463,7 +468,9 @@ static void print_table(const pf_metrics_result *mr, const sim_engine *e)
 
 /* ------------------------------------------------------------ main */
 
-static int open_sources(char **files, int n, const char *symbol, feed_source *out)
+/* order: a live session's candles/.order (its processing order), or NULL
+ * for the k-way merge by event time. */
+static int open_sources(char **files, int n, const char *symbol, const char *order, feed_source *out)
 {
     feed_source srcs[BT_MAX_FILES];
     feed_csv_opts co;
@@ -477,15 +484,13 @@ static int open_sources(char **files, int n, const char *symbol, feed_source *ou
             return rc;
         }
     }
+    if (order) /* takes the sources, also on failure */
+        return feed_source_ordered(srcs, (size_t)n, order, out);
     if (n == 1) {
         *out = srcs[0];
         return PT_OK;
     }
-    int rc = feed_source_merge(srcs, (size_t)n, out);
-    if (rc)
-        for (int k = 0; k < n; k++)
-            feed_source_free(&srcs[k]);
-    return rc;
+    return feed_source_merge(srcs, (size_t)n, out); /* takes the sources, also on failure */
 }
 
 static void opts_init(bt_opts *o)
@@ -669,7 +674,7 @@ int cmd_backtest(int argc, char **argv)
         }
         o.cfg.strategy->free(probe);
     }
-    int rc = open_sources(files, nfiles, o.symbol, &src);
+    int rc = open_sources(files, nfiles, o.symbol, o.order, &src);
     if (rc) {
         code = PT_EXIT_INPUT; /* the reader logged path and reason */
         goto done;

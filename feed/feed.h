@@ -111,6 +111,13 @@ int feed_source_csv(const char *path, const feed_csv_opts *opts, feed_source *ou
  * together in event time. Takes ownership of the n sources (copied), also
  * when it fails (they are freed then). A source's own row order is kept. */
 int feed_source_merge(const feed_source *srcs, size_t n, feed_source *out);
+/* A live session's recording replayed in the order its engine saw it:
+ * each line of order_path (DIR/candles/.order) names the symbol whose
+ * source gives the next candle. Takes ownership of the n sources (also on
+ * failure). PT_EOF at the end of the order (rows past it were recorded but
+ * never processed) or when a named symbol has no row left (logged);
+ * PT_EPARSE for a name no source has (file:line logged). */
+int feed_source_ordered(const feed_source *srcs, size_t n, const char *order_path, feed_source *out);
 void feed_source_free(feed_source *src); /* NULL or empty: no-op */
 
 /* ======================================================= live feed (live)

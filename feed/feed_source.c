@@ -8,6 +8,8 @@
  */
 #include "feed.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,4 +171,120 @@ fail:
     }
     merge_free(m);
     return PT_ENOMEM;
+}
+
+/* ------------------------------------------------------------- ordered
+ * A live session's recording in the order the engine processed it: the
+ * per-symbol files advance as candles/.order names them, one symbol per
+ * line (app/session_resume.c writes it). A plain time merge would break
+ * ties and lags across symbols its own way; this reproduces the session. */
+
+typedef struct ordered {
+    feed_source *src;
+    pt_candle *head;
+    int *has_head; /* 1: head[i] read and not yet given out; -1: source at EOF */
+    char (*names)[PT_SYMBOL_MAX]; /* each source's symbol, from its first row */
+    size_t n;
+    FILE *order;
+    char path[512];
+    uint64_t line;
+} ordered;
+
+static void ordered_free(void *self)
+{
+    ordered *o = self;
+    if (!o)
+        return;
+    for (size_t i = 0; o->src && i < o->n; i++)
+        feed_source_free(&o->src[i]);
+    if (o->order)
+        fclose(o->order);
+    free(o->src);
+    free(o->head);
+    free(o->has_head);
+    free(o->names);
+    free(o);
+}
+
+/* Primes every head once so the sources can be matched by symbol. */
+static int ordered_prime(ordered *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        if (o->has_head[i])
+            continue;
+        int rc = o->src[i].ops->next(o->src[i].self, &o->head[i]);
+        if (rc && rc != PT_EOF)
+            return rc;
+        o->has_head[i] = rc == PT_EOF ? -1 : 1;
+        if (rc == PT_OK && !o->names[i][0])
+            memcpy(o->names[i], o->head[i].symbol, sizeof o->names[i]);
+    }
+    return PT_OK;
+}
+
+static int ordered_next(void *self, pt_candle *out)
+{
+    ordered *o = self;
+    char name[PT_SYMBOL_MAX + 2];
+    int rc = ordered_prime(o);
+    if (rc)
+        return rc;
+    if (!fgets(name, sizeof name, o->order))
+        return PT_EOF; /* rows past the last .order line were never processed */
+    o->line++;
+    size_t len = strcspn(name, "\r\n");
+    if (name[len] != '\n') {
+        pt_warn("%s:%llu: torn last line ignored", o->path, (unsigned long long)o->line);
+        return PT_EOF;
+    }
+    name[len] = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (strcmp(o->names[i], name))
+            continue;
+        if (o->has_head[i] < 0) {
+            pt_warn("%s:%llu: %s has no recorded candle left; stopping there", o->path,
+                    (unsigned long long)o->line, name);
+            return PT_EOF;
+        }
+        *out = o->head[i];
+        o->has_head[i] = 0;
+        return PT_OK;
+    }
+    pt_err_log("%s:%llu: '%s' is not the symbol of any given file", o->path, (unsigned long long)o->line, name);
+    return PT_EPARSE;
+}
+
+static const feed_source_ops ordered_ops = {"ordered", ordered_next, ordered_free};
+
+int feed_source_ordered(const feed_source *srcs, size_t n, const char *order_path, feed_source *out)
+{
+    int rc = PT_ENOMEM;
+    if (!out || !srcs || !n || !order_path || n > MERGE_MAX_SOURCES)
+        return PT_EINVAL;
+    memset(out, 0, sizeof *out);
+    ordered *o = calloc(1, sizeof *o);
+    if (!o || !(o->src = calloc(n, sizeof *o->src)) || !(o->head = calloc(n, sizeof *o->head)) ||
+        !(o->has_head = calloc(n, sizeof *o->has_head)) || !(o->names = calloc(n, sizeof *o->names)))
+        goto fail;
+    memcpy(o->src, srcs, n * sizeof *srcs);
+    o->n = n;
+    snprintf(o->path, sizeof o->path, "%s", order_path);
+    if (!(o->order = fopen(order_path, "r"))) {
+        pt_err_log("%s: cannot read: %s", order_path, strerror(errno));
+        rc = PT_ENOENT;
+        ordered_free(o);
+        return rc;
+    }
+    out->ops = &ordered_ops;
+    out->self = o;
+    return PT_OK;
+fail: /* before the copy: ownership was taken, so the sources go too */
+    for (size_t i = 0; i < n; i++) {
+        feed_source tmp = srcs[i];
+        feed_source_free(&tmp);
+    }
+    if (o)
+        o->n = 0;
+    ordered_free(o);
+    return rc;
 }

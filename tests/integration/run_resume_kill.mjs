@@ -142,6 +142,13 @@ for (const sym of ['XRPETH', 'BTCUSDT']) {
   ok(r2.length > 10 && d2 === null && ord2.filter((s) => s === sym).length === r2.length,
     `two symbols: ${sym} recorded exactly once, as often as .order names it (${r2.length})`, d2 || '');
 }
+// multi-symbol parity: backtest in the recorded order (--order) with the controls
+const bt2 = path.join(dir2, 'bt');
+const br = spawnSync(BIN, ['backtest', '--quiet', '--out', bt2, ...engine2, '--order', path.join(dir2, 'candles', '.order'),
+  '--controls', path.join(dir2, 'controls.csv'), path.join(dir2, 'candles', 'XRPETH.csv'), path.join(dir2, 'candles', 'BTCUSDT.csv')],
+{ encoding: 'utf8', timeout: 30000 });
+ok(br.status === 0 && fs.readFileSync(path.join(bt2, 'trades.csv')).equals(fs.readFileSync(path.join(dir2, 'trades.csv'))),
+  'two symbols: backtest --order --controls on the recording gives byte-identical trades.csv', (br.stderr || '').slice(-400));
 const trades2 = fs.readFileSync(path.join(dir2, 'trades.csv'));
 const fills2 = trades2.toString().split('\n').length - 2;
 const last = spawnSync(BIN, ['run', '--resume', dir2, '--duration', '0.3', ...quiet], { encoding: 'utf8', timeout: 15000, env: { ...process.env, ...env } });
