@@ -23,9 +23,12 @@ run: build
 	@scripts/run-default.sh $(BUILD)
 
 # The whole suite, twice: the normal build, then the same tests under
-# AddressSanitizer + UBSan (issue 6: CI runs both through this target).
+# AddressSanitizer + UBSan; then every libFuzzer target for a short time
+# (issue 6: CI runs all three through this target).
+FUZZ_CI_SECONDS ?= 10
 test: test-fast
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 
 # The normal build only (the quick loop while developing).
 test-fast: build
