@@ -378,6 +378,9 @@ static int start_feed(session *s, const char *ws_url, const char *rest_url)
         .symbols = o->symbols, .n_symbols = (size_t)o->n_symbols, .interval_ms = o->interval_ms,
         .backoff_base_ms = o->backoff_base_ms, .backoff_cap_ms = o->backoff_cap_ms,
         .stale_after_ms = o->stale_after_ms, .ca_file = o->ca_file, .backfill = 1,
+        /* the built-in simulator runs --speed times faster: so may its REST calls
+         * (gaps in a replayed file each cost one), else they pace the session */
+        .rest_per_sec = s->xsim ? fmin(1000.0, 5.0 * fmax(1.0, o->speed)) : 0,
     };
     const feed_live_callbacks cb = {on_feed_candle, on_feed_state};
     return feed_live_new(s->cx, &fc, &cb, s, &s->feed);

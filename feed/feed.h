@@ -185,6 +185,8 @@ typedef struct feed_live_config {
     int hangup_secs;         /* no pong this long -> hang up; 0 = 30 */
     int backfill;            /* 1 (default when set by caller) = REST gap fill; 0 = off */
     size_t max_buffered;     /* live closed candles held during a backfill; 0 = 4096 */
+    double rest_per_sec;     /* REST token bucket refill; 0 = 5/s (Binance's weight budget). A
+                                simulator at --speed X compresses time: its caller scales this */
     const int64_t *start_after_ts; /* NULL, or per symbol (n_symbols): the last closed open
                                 time already consumed (a resumed session); INT64_MIN = none.
                                 The series start there: the first connect backfills the

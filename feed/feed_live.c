@@ -491,7 +491,9 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     f->cfg.start_after_ts = NULL;
     if (c->backfill) {
         feed_rest_config rcfg = {.ad = ad, .base_url = c->rest_url, .ca_file = c->ca_file,
-                                 .backoff_base_ms = c->backoff_base_ms, .backoff_cap_ms = c->backoff_cap_ms};
+                                 .backoff_base_ms = c->backoff_base_ms, .backoff_cap_ms = c->backoff_cap_ms,
+                                 .bucket_per_sec = c->rest_per_sec,
+                                 .bucket_capacity = c->rest_per_sec > 5 ? 2 * c->rest_per_sec : 0};
         if ((rc = feed_rest_worker_new(&rcfg, wake, f, &f->rest)))
             goto fail;
     }
