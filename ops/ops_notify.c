@@ -652,12 +652,14 @@ fail:
     return rc;
 }
 
-void ops_notifier_free(ops_notifier *n)
+void ops_notifier_free(ops_notifier *n) { ops_notifier_free_within(n, n ? n->cfg.flush_deadline_ms : 0); }
+
+void ops_notifier_free_within(ops_notifier *n, long flush_ms)
 {
     if (!n)
         return;
     pthread_mutex_lock(&n->mu);
-    atomic_store(&n->deadline_ms, pt_mono_ms() + n->cfg.flush_deadline_ms);
+    atomic_store(&n->deadline_ms, pt_mono_ms() + (flush_ms > 0 ? flush_ms : 0));
     atomic_store(&n->stopping, 1);
     pthread_cond_signal(&n->cv);
     pthread_mutex_unlock(&n->mu);

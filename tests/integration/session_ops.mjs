@@ -156,4 +156,33 @@ try {
   d.p.kill('SIGKILL');
 }
 peer.close();
+
+// ---- a webhook that accepts and never answers: the first SIGTERM waits for
+// the notifier's flush (bounded), a second one exits at once
+const sinks = [];
+const hole = http.createServer((rq) => { sinks.push(rq); }); // never answers
+await new Promise((r) => hole.listen(0, '127.0.0.1', r));
+const ini2 = path.join(dir, 'hole.ini');
+fs.writeFileSync(ini2, `[notify]\nwebhook_url = http://127.0.0.1:${hole.address().port}/hook\ntimeout_s = 30\n`);
+const d2 = start(['demo', '--config', ini2, '--port', '0', '--out', path.join(dir, 'out2'), '--duration', '40', '--quiet',
+  '--strategy', 'ema_cross', '--param', 'fast=3', '--param', 'slow=9']);
+try {
+  await d2.wait(/^dashboard: http:\/\/127\.0\.0\.1:(\d+)\//);
+  ok(await until(() => sinks.length > 0, 10000), 'the unanswering webhook got the start request');
+  d2.p.kill('SIGTERM');
+  await sleep(300);
+  const t0 = Date.now();
+  d2.p.kill('SIGTERM');
+  const code2 = await Promise.race([d2.exited, sleep(4000).then(() => 'late')]);
+  ok(code2 !== 'late' && Date.now() - t0 < 3000, `a second SIGTERM exits at once despite a hung webhook (${Date.now() - t0} ms, exit ${code2})`,
+    d2.err.slice(-300));
+  if (code2 === 'late') d2.p.kill('SIGKILL');
+  const tr2 = path.join(dir, 'out2', 'trades.csv');
+  ok(!fs.existsSync(tr2) || fs.readFileSync(tr2, 'utf8').endsWith('\n'), 'the ledger is whole after the fast exit');
+} catch (e) {
+  ok(false, 'hung webhook run', String(e && e.stack || e));
+  d2.p.kill('SIGKILL');
+}
+for (const rq of sinks) rq.socket.destroy();
+hole.close();
 finish();
