@@ -26,7 +26,7 @@
 typedef struct bar { int64_t t; double o, h, l, c, v, fast, slow; } bar;
 
 typedef struct sym {
-    char name[16];
+    char name[64];
     bar hist[HIST];
     int nhist, hhead;
     bar cur;
@@ -403,7 +403,9 @@ int main(int argc, char **argv)
     if (argc < 2 || !arg(argc, argv, "--port", NULL)) {
         fprintf(stderr, "usage: wss_fanout --port N [--host H] [--rate N] [--symbols N] [--candle-ms N]\n"
                         "  [--duration-ms N] [--trade-every N] [--token T] [--web DIR] [--vendor FILE]\n"
-                        "  [--max-clients N] [--queue-msgs N] [--queue-bytes N] [--pad N] [--heartbeat-ms N]\n");
+                        "  [--max-clients N] [--queue-msgs N] [--queue-bytes N] [--pad N] [--heartbeat-ms N]\n"
+                        "  [--name0 S]   (the first symbol's name: tests publish hostile strings with it;\n"
+                        "                 no '\"' or '\\': the driver formats JSON by hand)\n");
         return PT_EXIT_USAGE;
     }
     pt_log_set_level(getenv("WSS_DEBUG") ? PT_LOG_DEBUG : PT_LOG_WARN);
@@ -423,8 +425,13 @@ int main(int argc, char **argv)
         memset(A.padbuf, 'x', (size_t)A.pad);
         A.padbuf[A.pad] = '\0';
     }
+    const char *name0 = arg(argc, argv, "--name0", NULL);
+    if (name0 && (strpbrk(name0, "\"\\") || strlen(name0) >= sizeof A.s[0].name)) {
+        fprintf(stderr, "wss_fanout: --name0 must be < 64 bytes without '\"' or '\\'\n");
+        return PT_EXIT_USAGE;
+    }
     for (int k = 0; k < A.nsym; k++) {
-        snprintf(A.s[k].name, sizeof A.s[k].name, "%s", names[k]);
+        snprintf(A.s[k].name, sizeof A.s[k].name, "%s", k == 0 && name0 ? name0 : names[k]);
         A.s[k].cur = (bar){.t = A.bar_t, .o = px[k], .h = px[k], .l = px[k], .c = px[k]};
         A.s[k].score = 100;
     }
