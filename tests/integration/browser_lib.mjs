@@ -9,12 +9,12 @@ export const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--d
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // Resolves to {ctx, page, close}; null when chromium is not installed.
-export async function launchBrowser({ timeout = 20000, args = [] } = {}) {
+export async function launchBrowser({ timeout = 20000, args = [], viewport = { width: 1280, height: 1000 } } = {}) {
   if (!fs.existsSync(CHROMIUM)) return null;
   const { chromium } = await import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, timeout, args: [...BROWSER_ARGS, ...args],
+    executablePath: CHROMIUM, headless: true, timeout, viewport, args: [...BROWSER_ARGS, ...args],
   });
   const page = ctx.pages()[0] || await ctx.newPage();
   const close = async () => {

@@ -4,13 +4,12 @@
 // paused", Resume clears it, Close on a position row exits with reason
 // manual_close, Flatten asks for confirmation. SKIPs only without chromium.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DATA, deadline, finish, ok, sleep, start, tmpdir } from './run_lib.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, launchBrowser } from './browser_lib.mjs';
+
 if (!fs.existsSync(CHROMIUM)) { console.log('SKIP: web_control needs ' + CHROMIUM + ' (not installed)'); process.exit(0); }
-const { chromium } = await import('playwright-core');
 
 deadline(60000);
 const TOKEN = 'web-ctl-' + process.pid + '-c0ffee';
@@ -23,15 +22,10 @@ const d = start(['demo', '--port', '0', '--out', path.join(dir, 'out'), '--speed
 { PAPERTRADER_SERVER_TOKEN: TOKEN });
 const port = Number((await d.wait(/^dashboard: http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 1000 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 const errors = [];
 try {
-  const page = ctx.pages()[0] || await ctx.newPage();
+  const page = browser.page;
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   const dialogs = [];
@@ -89,8 +83,7 @@ try {
 } catch (e) {
   ok(false, 'web control scenario', String(e && e.stack || e));
 } finally {
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await browser.close();
   await d.stop('SIGTERM', 5000);
 }
 finish();

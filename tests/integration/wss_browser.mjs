@@ -3,13 +3,12 @@
 // update equity and the quality gauge, and recover after a server restart.
 // Saves $PT_BUILD_DIR/test-artifacts/dashboard.png. SKIPs only without chromium.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BUILD, freePort, startDriver, stopDriver, makeChecker, sleep } from './wss_lib.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, launchBrowser } from './browser_lib.mjs';
+
 if (!fs.existsSync(CHROMIUM)) { console.log('SKIP: wss_browser needs ' + CHROMIUM + ' (not installed)'); process.exit(0); }
-const { chromium } = await import('playwright-core');
 
 const check = makeChecker('wss_browser');
 const hardStop = setTimeout(() => { console.log('not ok - test timed out'); process.exit(1); }, 120000);
@@ -17,15 +16,10 @@ const ARGS = ['--rate', '40', '--candle-ms', '250', '--trade-every', '2', '--hea
 
 const port = await freePort();
 let drv = await startDriver(port, ARGS);
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 1000 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 const consoleErrors = [];
 try {
-  const page = ctx.pages()[0] || await ctx.newPage();
+  const page = browser.page;
   // A refused or reset WebSocket while the server restarts is expected (and
   // retried by the page); anything else (CSP, script errors) counts.
   const expected = /WebSocket connection to .* failed|ERR_CONNECTION_(RESET|REFUSED)/;
@@ -89,9 +83,8 @@ try {
   console.log('screenshot: ' + path.join(out, 'dashboard.png'));
   check(consoleErrors.length === 0, 'no console errors (CSP, script)', consoleErrors.slice(0, 5));
 } finally {
-  await ctx.close().catch(() => {});
+  await browser.close();
   await stopDriver(drv);
-  fs.rmSync(profile, { recursive: true, force: true });
 }
 clearTimeout(hardStop);
 process.exit(check.done());
