@@ -61,7 +61,12 @@ static void set_state(feed_live *f, feed_conn_state s, const char *why)
     if (f->state == s)
         return;
     f->state = s;
-    pt_info("feed: %s %s (%s)", f->ad->name, feed_conn_name(s), why);
+    /* live <-> backfilling flips once per data gap: a replay of a gappy file
+     * would flood the log; the first 20 are logged, then every 100th
+     * (counted in backfills/gaps either way) */
+    int flip = s == FEED_CONN_BACKFILLING || (s == FEED_CONN_LIVE && !strcmp(why, "backfill done"));
+    if (!flip || f->st.backfills <= 20 || f->st.backfills % 100 == 0)
+        pt_info("feed: %s %s (%s)", f->ad->name, feed_conn_name(s), why);
     if (f->cb.on_state)
         f->cb.on_state(f->ud, s, why);
 }
@@ -184,8 +189,10 @@ static void on_closed_candle(feed_live *f, feed_series *s, const pt_candle *c)
         f->st.buffer_overflows++;
     else if (o == FEED_OFFER_GAP) {
         f->st.gaps++;
-        pt_warn("feed: %s gap of %lld bars before message %llu; backfilling", s->symbol,
-                (long long)((s->gap_to - s->gap_from) / s->interval_ms), (unsigned long long)f->st.msgs);
+        if (f->st.gaps <= 20 || f->st.gaps % 100 == 0) /* counted either way */
+            pt_warn("feed: %s gap of %lld bars before message %llu; backfilling (gap %llu)", s->symbol,
+                    (long long)((s->gap_to - s->gap_from) / s->interval_ms), (unsigned long long)f->st.msgs,
+                    (unsigned long long)f->st.gaps);
         s->backfilling = 0; /* start_backfill sets it again */
         start_backfill(f, s, s->gap_from, s->gap_to);
     }
