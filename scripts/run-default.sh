@@ -3,7 +3,8 @@
 # sample data/freqtrade_UNITTEST-BTC_1m.csv (13,681 one-minute candles) at
 # 7200x through the live path (WebSocket + REST backfill) into a paper
 # session with the dashboard; it ends by itself after about two minutes
-# (Ctrl-C stops it earlier, cleanly). The dashboard URL is the first line.
+# (Ctrl-C stops it earlier, cleanly). stdout gets the dashboard URL, the output
+# folder and the exchange address first; log lines go to stderr.
 set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
