@@ -18,7 +18,7 @@
 
 #define OPS_TICK_MS 1000          /* beats, process sample, stale check, feed diffs */
 #define OPS_BEAT_PERIOD_MS 2000   /* loop-driven components: stale after 3 x 2 s without a tick */
-#define OPS_REPORT_MS 3600000     /* the hourly health report (docs/health.md) */
+#define OPS_REPORT_S_DEF 3600     /* [log] report_interval_s default: hourly (docs/health.md) */
 #define OPS_RPM_WINDOW_MS 60000   /* REST calls per minute: calls in the last full minute */
 #define OPS_ERRTEXT 160
 
@@ -29,6 +29,7 @@ struct sl_ops {
     int announced;                 /* start posted (on the first poll, once the loop runs) */
     int stopped;                   /* stop posted */
     int64_t next_tick, next_report, rpm_mark_mono;
+    int64_t report_ms;             /* [log] report_interval_s, in ms */
     uint64_t rpm_mark_calls;       /* REST calls at rpm_mark_mono */
     feed_live_stats prev;          /* feed stats of the previous tick, for deltas */
     int64_t feed_bad_since;        /* mono ms the feed left live; 0 while live */
@@ -57,6 +58,10 @@ int sl_ops_start(session *s)
     if (!p)
         return PT_ENOMEM;
     s->ops = p;
+    /* the schema bounds it (1..86400 s); the default covers a config without it */
+    p->report_ms = (int64_t)ops_config_get_num(s->o->cfg, "log", "report_interval_s", OPS_REPORT_S_DEF) * 1000;
+    if (p->report_ms <= 0)
+        p->report_ms = OPS_REPORT_S_DEF * 1000;
     ops_notify_config nc;
     memset(&nc, 0, sizeof nc);
     int rc = ops_health_new(NULL, &p->h);
@@ -355,7 +360,7 @@ void sl_ops_poll(session *s, int64_t now)
     if (!p->announced) {
         p->announced = 1;
         p->rpm_mark_mono = now;
-        p->next_report = now + OPS_REPORT_MS;
+        p->next_report = now + p->report_ms;
         char iv[16] = "";
         pt_interval_format(s->o->interval_ms, iv, sizeof iv);
         post(s, OPS_EV_START, "%s: %d symbol(s) from %s (first %s), %s candles, strategy %s, cash %.2f",
@@ -369,7 +374,7 @@ void sl_ops_poll(session *s, int64_t now)
     ops_health_sample(p->h, now);
     ops_health_check(p->h, now); /* logs and notifies a component turning stale */
     if (now >= p->next_report) {
-        p->next_report = now + OPS_REPORT_MS;
+        p->next_report = now + p->report_ms;
         ops_health_log_report(p->h);
     }
 }

@@ -232,11 +232,18 @@ static int ordered_next(void *self, pt_candle *out)
     if (!fgets(name, sizeof name, o->order))
         return PT_EOF; /* rows past the last .order line were never processed */
     o->line++;
-    size_t len = strcspn(name, "\r\n");
+    size_t len = strcspn(name, "\n");
     if (name[len] != '\n') {
-        pt_warn("%s:%llu: torn last line ignored", o->path, (unsigned long long)o->line);
-        return PT_EOF;
+        if (len < sizeof name - 1 || feof(o->order)) { /* the file ends mid-line */
+            pt_warn("%s:%llu: torn last line ignored", o->path, (unsigned long long)o->line);
+            return PT_EOF;
+        }
+        pt_err_log("%s:%llu: line longer than a symbol (%zu bytes at most)", o->path, (unsigned long long)o->line,
+                   sizeof name - 2);
+        return PT_EPARSE;
     }
+    if (len && name[len - 1] == '\r') /* CRLF, e.g. after an editor */
+        len--;
     name[len] = 0;
     for (size_t i = 0; i < o->n; i++) {
         if (strcmp(o->names[i], name))

@@ -91,6 +91,7 @@ static const cfg_key schema[] = {
     INT("log", "max_size_mb", 1, 1024, "10", "rotate a log file past this size"),
     INT("log", "max_files", 1, 100, "5", "rotated generations kept"),
     INT("log", "heartbeat_s", 0, 86400, "60", "heartbeat log line period (0 = off)"),
+    INT("log", "report_interval_s", 1, 86400, "3600", "health report period (docs/health.md)"),
 };
 #define N_SCHEMA (sizeof schema / sizeof schema[0])
 #define MAX_EXTRA 32 /* [strategy] parameters: free keys, numeric */

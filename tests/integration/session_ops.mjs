@@ -5,7 +5,8 @@
 // notification, trade notifications once fills happen, /health with score,
 // level, components and heartbeats and no secret, /metrics with the health
 // families in valid text format, and on SIGTERM a stop notification before
-// the exit and the final health report in --log-dir/papertrader.log.
+// the exit and the final health report in --log-dir/papertrader.log, with a
+// periodic one logged before any shutdown ([log] report_interval_s = 2).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -78,6 +79,8 @@ fs.writeFileSync(ini, [
   'telegram_chat_id = 4242',
   `telegram_api_url = http://127.0.0.1:${hookPort}/tg`,
   'trades_per_hour = 1000',
+  '[log]',
+  'report_interval_s = 2',
   '',
 ].join('\n'));
 const d = start(['demo', '--config', ini, '--port', '0', '--out', path.join(dir, 'out'), '--log-dir', logDir,
@@ -136,6 +139,12 @@ try {
     ok(pm.families.has(f), `/metrics has ${f}`);
   ok(!m.body.includes(TOKEN), '/metrics holds no secret');
 
+  // ---- the periodic health report ([log] report_interval_s = 2), before any shutdown
+  const logFile = path.join(logDir, 'papertrader.log');
+  const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
+  ok(await until(() => /health report: score \d+/.test(readLog()), 6000), 'a periodic health report is logged while running');
+  ok(!/final health report/.test(readLog()), '... and not as the final one (no shutdown yet)');
+
   // ---- SIGTERM: stop notification before exit, final report in the log
   const code = await d.stop('SIGTERM', 15000);
   const exitAt = Date.now();
@@ -143,9 +152,8 @@ try {
   const stop = generic('papertrader stopped');
   ok(stop.length === 1 && stop[0].t <= exitAt && /signal/.test(stop[0].json.text), 'a stop notification arrives before the exit',
     JSON.stringify(stop.map((s) => s.json)));
-  const logFile = path.join(logDir, 'papertrader.log');
-  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
-  ok(/final health report/.test(log) && /health report: score \d+ \((excellent|good|fair|poor|critical)\)/.test(log),
+  const log = readLog();
+  ok(/final health report:[\s\S]*health report: score \d+ \((excellent|good|fair|poor|critical)\)/.test(log),
     `${logFile} holds the final health report`);
   ok(/heartbeat: health \d+ \(\w+\), .* up \d+s candles \d+/.test(log), 'one merged heartbeat line (health + session figures)');
   ok(!/^.*INFO  heartbeat: up /m.test(log), 'no second, unmerged heartbeat line');
