@@ -6,6 +6,7 @@
 // real listening socket (R-S3).
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { freePort, startDriver, stopDriver, request, makeChecker, sleep } from './wss_lib.mjs';
 
 const check = makeChecker('wss_protocol');
@@ -239,6 +240,17 @@ async function main() {
     check(met.headers['cache-control'] === 'no-store', '/metrics no-store');
     const { errors, families } = parseExposition(met.body);
     check(errors.length === 0, 'metrics exposition is valid', errors.slice(0, 5));
+    // the same text through an independent parser (npm parse-prometheus-text-format,
+    // a port of Prometheus' own): same families, types and sample counts
+    let real = [];
+    try { real = parsePrometheus(met.body); } catch (e) { real = String(e); }
+    const agree = Array.isArray(real) && real.length === families.size && real.every((f) => {
+      const mine = families.get(f.name);
+      return mine && f.type.toLowerCase() === mine.type &&
+        (mine.type === 'summary' || mine.type === 'histogram' || f.metrics.length === mine.samples.length);
+    });
+    check(agree, `an independent Prometheus parser reads the same ${families.size} families`,
+      Array.isArray(real) ? real.map((f) => `${f.name}:${f.type}:${f.metrics.length}`).slice(0, 8) : real);
     for (const f of ['wss_clients', 'wss_clients_dropped_total', 'wss_event_loop_lag_seconds', 'pt_candles_total', 'pt_quality_score',
       'pt_equity', 'pt_cash', 'pt_open_positions', 'pt_trades_total', 'pt_feed_reconnects_total', 'pt_feed_backfills_total',
       'pt_rest_calls_total', 'pt_rest_rate_limit_waits_total', 'wss_rejected_total'])
