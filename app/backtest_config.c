@@ -34,6 +34,7 @@ static const struct {
     {"max-exposure-pct", "risk", "max_exposure_pct", 0},
     {"daily-loss-pct", "risk", "daily_loss_pct", 0},
     {"max-drawdown-pct", "risk", "max_drawdown_pct", 0},
+    {"min-notional", "risk", "min_notional", 0},
 };
 
 struct bc_store {

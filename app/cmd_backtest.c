@@ -74,6 +74,7 @@ static void usage(FILE *out)
             "  --min-quality N           quality gate for new entries, 0 = off (default 60)\n"
             "  --max-positions N  --max-exposure-pct P  --daily-loss-pct P\n"
             "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
+            "  --min-notional N          smallest entry in quote (default 0.01 %% of --cash)\n"
             "  --allow-short  --close-at-end\n"
             "  --out DIR                 output folder (default logs/<UTC time>-backtest)\n"
             "  --json                    print report.json instead of the table\n"
@@ -122,7 +123,7 @@ static int inum(const char *flag, const char *text, int lo, int hi, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT,
 };
 
 static const struct option long_opts[] = {
@@ -142,6 +143,7 @@ static const struct option long_opts[] = {
     {"max-exposure-pct", required_argument, 0, O_MAXEXP},
     {"daily-loss-pct", required_argument, 0, O_DAILY},
     {"max-drawdown-pct", required_argument, 0, O_MAXDD},
+    {"min-notional", required_argument, 0, O_MINNOT},
     {"cooldown-losses", required_argument, 0, O_COOL},
     {"max-participation-pct", required_argument, 0, O_PART},
     {"allow-short", no_argument, 0, O_SHORT},
@@ -222,6 +224,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_MAXEXP: bad = num("--max-exposure-pct", optarg, 0, 100, &c->max_exposure_pct); break;
         case O_DAILY: bad = num("--daily-loss-pct", optarg, 0, 100, &c->daily_loss_pct); break;
         case O_MAXDD: bad = num("--max-drawdown-pct", optarg, 0, 100, &c->max_drawdown_pct); break;
+        case O_MINNOT: bad = num("--min-notional", optarg, 0, 1e15, &c->min_notional); break;
         case O_PART: bad = num("--max-participation-pct", optarg, 0, 100, &c->max_participation_pct); break;
         case O_ATRP: bad = inum("--atr-period", optarg, 1, 10000, &c->atr_period); break;
         case O_ATRM: bad = num("--atr-mult", optarg, 1e-6, 1000, &c->atr_mult); break;
@@ -441,6 +444,7 @@ static cJSON *session_json(const bt_opts *o, char **files, int nfiles)
     add_num(j, "max_exposure_pct", c->max_exposure_pct);
     add_num(j, "daily_loss_pct", c->daily_loss_pct);
     add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    add_num(j, "min_notional", c->min_notional);
     add_num(j, "cooldown_losses", c->cooldown_losses);
     add_num(j, "cooldown_candles", c->cooldown_candles);
     add_num(j, "max_participation_pct", c->max_participation_pct);

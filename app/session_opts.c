@@ -37,6 +37,7 @@ static const flag_key cfg_flags[] = {
     {"max-exposure-pct", "risk", "max_exposure_pct", 1},
     {"daily-loss-pct", "risk", "daily_loss_pct", 1},
     {"max-drawdown-pct", "risk", "max_drawdown_pct", 1},
+    {"min-notional", "risk", "min_notional", 1},
     {"host", "server", "host", 1},           {"port", "server", "port", 1},
     {"token-file", "server", "token_file", 1}, {"log-dir", "log", "dir", 1},
     {"heartbeat", "log", "heartbeat_s", 1},
@@ -76,6 +77,7 @@ void sess_opts_usage(FILE *out, int flags)
             "  --sizing all-in|quote:N|percent:P|risk:P  --atr-period N --atr-mult K\n"
             "  --min-quality N  --max-positions N  --max-exposure-pct P  --daily-loss-pct P\n"
             "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
+            "  --min-notional N          smallest entry in quote (default 0.01 %% of --cash)\n"
             "  --allow-short  --close-at-end\n"
             "  --out DIR                 outputs (default logs/<UTC time>-<mode>)\n"
             "  --host H --port N         dashboard (default 127.0.0.1:8765; --port 0 = a free port)\n"
@@ -171,6 +173,7 @@ static int to_engine(sess_opts *o, int fee_flag, int maker_flag, int exposure_fl
         e->max_exposure_pct = 0;
     e->daily_loss_pct = ops_config_get_num(c, "risk", "daily_loss_pct", 0);
     e->max_drawdown_pct = ops_config_get_num(c, "risk", "max_drawdown_pct", 0);
+    e->min_notional = ops_config_get_num(c, "risk", "min_notional", 0);
     e->cooldown_losses = (int)ops_config_get_num(c, "risk", "cooldown_losses", 0);
     e->cooldown_candles = (int)ops_config_get_num(c, "risk", "cooldown_candles", 0);
     return 0;
@@ -624,7 +627,8 @@ cJSON *sess_opts_args_json(const sess_opts *o)
                add_num_arg(a, "--max-participation-pct", e->max_participation_pct) ||
                add_num_arg(a, "--min-quality", e->min_quality) ||
                add_num_arg(a, "--daily-loss-pct", e->daily_loss_pct) ||
-               add_num_arg(a, "--max-drawdown-pct", e->max_drawdown_pct);
+               add_num_arg(a, "--max-drawdown-pct", e->max_drawdown_pct) ||
+               add_num_arg(a, "--min-notional", e->min_notional);
     if (!bad && e->max_positions > 0)
         bad |= add_num_arg(a, "--max-positions", e->max_positions);
     if (!bad && e->max_exposure_pct > 0)

@@ -64,6 +64,7 @@ static const cfg_key schema[] = {
     NUM("risk", "max_exposure_pct", 0.01, 100, "100", "most equity in one symbol"),
     NUM("risk", "daily_loss_pct", 0, 100, "0", "stop entries for the UTC day past this loss (0 = off)"),
     NUM("risk", "max_drawdown_pct", 0, 100, "0", "kill switch: flatten past this drawdown (0 = off)"),
+    NUM("risk", "min_notional", 0, 1e15, "0", "smallest entry in quote (0 = 0.01 % of the starting cash)"),
     INT("risk", "cooldown_losses", 0, 1000, "0", "consecutive losses that start a cooldown (0 = off)"),
     INT("risk", "cooldown_candles", 0, 1000000, "0", "cooldown length in candles"),
     NUM("quality", "min_quality", 0, 100, "60", "score below which new entries are blocked (0 = off)"),
