@@ -54,6 +54,8 @@ typedef struct bt_ctx {
     uint64_t candles;
     int progress;
     int64_t t0_ms, last_draw_ms;
+    app_report_run *report; /* report.html fed during the run; NULL: read back at the end */
+    uint64_t reader_rejects; /* CSV rows the reader dropped (counted by feed_csv) */
 } bt_ctx;
 
 static void usage(FILE *out)
@@ -311,6 +313,7 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     bt_ctx *x = ud;
     if (v != QUALITY_REJECT)
         pf_metrics_price(x->m, c->symbol, c->close);
+    app_report_run_candle(x->report, c);
     /* progress: only on a terminal, only for long runs, at most 5 per second */
     if (x->progress && (++x->candles & 0xffff) == 0) {
         int64_t now = pt_mono_ms();
@@ -339,8 +342,10 @@ static void h_row(void *ud, const pf_snapshot *s)
     bt_ctx *x = ud;
     if (!x->io_err)
         x->io_err = session_ledger_row(x->sl, s);
-    if (!x->io_err)
+    if (!x->io_err) {
         pf_metrics_snapshot(x->m, s);
+        app_report_run_row(x->report, s->ts_ms, s->equity, s->drawdown);
+    }
 }
 
 /* ------------------------------------------------------------ outputs */
@@ -474,12 +479,14 @@ static void print_table(const pf_metrics_result *mr, const sim_engine *e)
 
 /* order: a live session's candles/.order (its processing order), or NULL
  * for the k-way merge by event time. */
-static int open_sources(char **files, int n, const char *symbol, const char *order, feed_source *out)
+static int open_sources(char **files, int n, const char *symbol, const char *order, uint64_t *rejects,
+                        feed_source *out)
 {
     feed_source srcs[BT_MAX_FILES];
     feed_csv_opts co;
     memset(&co, 0, sizeof co);
     co.symbol = symbol;
+    co.rejects_out = rejects; /* for report.html: rows the reader dropped */
     for (int i = 0; i < n; i++) {
         int rc = feed_source_csv(files[i], &co, &srcs[i]);
         if (rc) {
@@ -678,7 +685,7 @@ int cmd_backtest(int argc, char **argv)
         }
         o.cfg.strategy->free(probe);
     }
-    int rc = open_sources(files, nfiles, o.symbol, o.order, &src);
+    int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &src);
     if (rc) {
         code = PT_EXIT_INPUT; /* the reader logged path and reason */
         goto done;
@@ -721,6 +728,8 @@ int cmd_backtest(int argc, char **argv)
         goto done;
     x.progress = isatty(2) && !o.quiet;
     x.t0_ms = pt_mono_ms();
+    if (app_report_run_new(&x.report))
+        x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     if (sim_engine_new(&o.cfg, &hooks, &x, &e))
         goto done;
@@ -777,7 +786,8 @@ int cmd_backtest(int argc, char **argv)
     add_engine_json(rep, e, &o);
     if (session_write_json(outdir, "report.json", rep))
         goto done;
-    if (app_report_html_write(outdir, NULL)) /* logged; the backtest itself is complete */
+    app_report_run_rejected(x.report, x.reader_rejects);
+    if (app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest itself is complete */
         pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,
                 outdir);
     if (o.json) {
@@ -802,5 +812,6 @@ done:
     cJSON_Delete(sdoc);
     backtest_config_free(ca);
     backtest_controls_free(ctl);
+    app_report_run_free(x.report);
     return code;
 }

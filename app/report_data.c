@@ -232,14 +232,8 @@ static void eq_push(rh_eq *e)
     e->in_bucket = 0;
 }
 
-enum { PF_TS, PF_EQ, PF_DD };
-static int eq_row(rh_csv *c, void *ud)
+void app_report_eq_add(rh_eq *e, int64_t t, double eq, double dd)
 {
-    rh_eq *e = ud;
-    int64_t t;
-    double eq, dd;
-    if (fint(c, PF_TS, &t) || fnum(c, PF_EQ, &eq) || fnum(c, PF_DD, &dd))
-        return 1;
     if (!e->in_bucket)
         e->acc = (rh_pt){t, eq, dd};
     e->acc.t = t;
@@ -249,6 +243,16 @@ static int eq_row(rh_csv *c, void *ud)
     e->rows++;
     if (++e->in_bucket >= e->stride)
         eq_push(e);
+}
+
+enum { PF_TS, PF_EQ, PF_DD };
+static int eq_row(rh_csv *c, void *ud)
+{
+    int64_t t;
+    double eq, dd;
+    if (fint(c, PF_TS, &t) || fnum(c, PF_EQ, &eq) || fnum(c, PF_DD, &dd))
+        return 1;
+    app_report_eq_add(ud, t, eq, dd);
     return 0;
 }
 
@@ -288,7 +292,7 @@ static void count_reject(const feed_reject *r, void *ud)
     ((rh_candles *)ud)->rejected++; /* the backtest already reported them */
 }
 
-static int candle_add(rh_candles *cs, const pt_candle *c)
+int app_report_candle_add(rh_candles *cs, const pt_candle *c)
 {
     rh_series *s = NULL;
     for (size_t i = 0; i < cs->ns && !s; i++)
@@ -344,7 +348,7 @@ static int read_candles(const cJSON *ses, rh_candles *cs)
         int rc = feed_source_csv(f->valuestring, &co, &src);
         pt_candle c;
         while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK)
-            rc = candle_add(cs, &c);
+            rc = app_report_candle_add(cs, &c);
         feed_source_free(&src);
         if (rc == PT_ENOMEM)
             return rc;
@@ -354,8 +358,13 @@ static int read_candles(const cJSON *ses, rh_candles *cs)
     return PT_OK;
 }
 
+static int series_by_symbol(const void *a, const void *b)
+{
+    return strcmp(((const rh_series *)a)->sym, ((const rh_series *)b)->sym);
+}
+
 /* ------------------------------------------------------------ all */
-static int read_ledgers(rh_data *d)
+static int read_ledgers(rh_data *d, int collected)
 {
     static const char *const pf_cols[] = {"ts", "equity", "drawdown"};
     static const char *const tr_cols[] = {"ts",  "symbol",     "side",  "qty",         "price",
@@ -365,13 +374,16 @@ static int read_ledgers(rh_data *d)
     rh_csv *c = calloc(1, sizeof *c);
     if (!c)
         return PT_ENOMEM;
-    *c = (rh_csv){.path = path, .want = pf_cols, .nwant = 3, .on_row = eq_row, .ud = d->eq};
-    int rc = csv_stream(c);
-    if (rc == PT_ENOENT)
-        pt_warn("report: %s is missing (no equity curve)", path);
+    int rc;
+    if (!collected) { /* a run fed the curve row by row: no need to read it back */
+        *c = (rh_csv){.path = path, .want = pf_cols, .nwant = 3, .on_row = eq_row, .ud = d->eq};
+        rc = csv_stream(c);
+        if (rc == PT_ENOENT)
+            pt_warn("report: %s is missing (no equity curve)", path);
+        d->eq_bad = c->bad;
+    }
     if (d->eq->in_bucket)
         eq_push(d->eq);
-    d->eq_bad = c->bad;
 
     snprintf(path, sizeof path, "%s/trades.csv", d->dir);
     *c = (rh_csv){.path = path, .want = tr_cols, .nwant = 9, .on_row = trade_row, .ud = &d->tr};
@@ -384,10 +396,8 @@ static int read_ledgers(rh_data *d)
     return PT_OK; /* bad or missing ledgers are shown as such, not fatal */
 }
 
-int app_report_read(rh_data *d)
+int app_report_alloc(rh_data *d)
 {
-    char path[4096];
-    int rc = PT_ENOMEM;
     d->eq = calloc(1, sizeof *d->eq);
     d->tr.v = malloc(REPORT_TRADES * sizeof *d->tr.v);
     d->cs.errors = cJSON_CreateArray();
@@ -396,15 +406,29 @@ int app_report_read(rh_data *d)
         return PT_ENOMEM;
     }
     d->eq->stride = 1;
+    return PT_OK;
+}
+
+int app_report_read(rh_data *d)
+{
+    char path[4096];
+    int rc = d->eq ? PT_OK : app_report_alloc(d);
+    if (rc)
+        return rc;
     snprintf(path, sizeof path, "%s/report.json", d->dir);
     if (!(d->report = read_json(path, 1, &rc)))
         return rc;
     snprintf(path, sizeof path, "%s/session.json", d->dir);
     if (!(d->session = read_json(path, 0, &rc)) && !(d->session = cJSON_CreateObject()))
         return PT_ENOMEM;
-    if ((rc = read_ledgers(d)))
+    if ((rc = read_ledgers(d, d->collected)))
         return rc;
-    return read_candles(d->session, &d->cs);
+    if (!d->collected && (rc = read_candles(d->session, &d->cs)))
+        return rc;
+    /* one order whichever way the candles came (file by file, or as a run
+     * met the symbols): by name */
+    qsort(d->cs.s, d->cs.ns, sizeof d->cs.s[0], series_by_symbol);
+    return PT_OK;
 }
 
 void app_report_data_free(rh_data *d)

@@ -272,3 +272,58 @@ int app_report_html_write(const char *out_dir, const char *vendor_js_path)
     app_report_data_free(&d);
     return rc;
 }
+
+/* ------------------------------------------------------------ during a run */
+struct app_report_run {
+    rh_data d;
+    int oom;
+};
+
+int app_report_run_new(app_report_run **out)
+{
+    app_report_run *r = calloc(1, sizeof *r);
+    if (!r || app_report_alloc(&r->d)) {
+        app_report_run_free(r);
+        return PT_ENOMEM;
+    }
+    r->d.collected = 1;
+    *out = r;
+    return PT_OK;
+}
+
+void app_report_run_candle(app_report_run *r, const pt_candle *c)
+{
+    if (r && !r->oom && app_report_candle_add(&r->d.cs, c))
+        r->oom = 1;
+}
+
+void app_report_run_row(app_report_run *r, int64_t ts, double equity, double drawdown)
+{
+    if (r)
+        app_report_eq_add(r->d.eq, ts, equity, drawdown);
+}
+
+void app_report_run_rejected(app_report_run *r, uint64_t rows)
+{
+    if (r)
+        r->d.cs.rejected = rows;
+}
+
+int app_report_run_write(app_report_run *r, const char *out_dir, const char *vendor_js_path)
+{
+    if (!r || r->oom)
+        return app_report_html_write(out_dir, vendor_js_path);
+    r->d.dir = out_dir;
+    int rc = app_report_read(&r->d);
+    if (!rc)
+        rc = write_atomic(&r->d, vendor_js_path ? vendor_js_path : wss_default_vendor_js());
+    return rc;
+}
+
+void app_report_run_free(app_report_run *r)
+{
+    if (!r)
+        return;
+    app_report_data_free(&r->d);
+    free(r);
+}

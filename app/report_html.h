@@ -22,6 +22,10 @@
 #ifndef PT_APP_REPORT_HTML_H
 #define PT_APP_REPORT_HTML_H
 
+#include "pt_core.h"
+
+#include <stdint.h>
+
 #define REPORT_EQ_POINTS 4000
 #define REPORT_CANDLES 20000
 #define REPORT_SYMBOLS 8
@@ -36,5 +40,21 @@
  * tag), PT_ENOSPC, PT_ENOMEM; logged once with the path. Missing or bad candle files and bad
  * CSV rows are warnings: the page still gets written and says so. */
 int app_report_html_write(const char *out_dir, const char *vendor_js_path);
+
+/* The same page for a run in progress: the backtest feeds every candle and
+ * portfolio row as the engine sees them (a bounded ring copy and a
+ * decimation step each), so portfolio.csv and the input files are not read
+ * back at the end (they were ~40 % of a backtest's time). report.json,
+ * session.json and trades.csv are still read from out_dir by _write.
+ * Ownership: _new allocates; _free (NULL: no-op) frees; a failed candle
+ * copy (out of memory) makes _write fall back to reading the folder. */
+typedef struct app_report_run app_report_run;
+int app_report_run_new(app_report_run **out);
+void app_report_run_candle(app_report_run *r, const pt_candle *c);
+void app_report_run_row(app_report_run *r, int64_t ts, double equity, double drawdown);
+/* Input rows the run's reader rejected (the page notes them). */
+void app_report_run_rejected(app_report_run *r, uint64_t rows);
+int app_report_run_write(app_report_run *r, const char *out_dir, const char *vendor_js_path);
+void app_report_run_free(app_report_run *r);
 
 #endif

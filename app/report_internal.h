@@ -57,7 +57,15 @@ typedef struct rh_data {
     rh_trades tr;
     rh_candles cs;
     uint64_t tr_rows, tr_bad, eq_bad;
+    int collected;           /* 1: eq and cs were fed during the run (app_report_collect_*) */
 } rh_data;
+
+/* Buffers of an empty rh_data (app_report_read does it when needed). */
+int app_report_alloc(rh_data *d);
+/* One portfolio row into the decimated curve; one candle into its symbol's
+ * ring (PT_ENOMEM possible). Used by the folder reader and by a run. */
+void app_report_eq_add(rh_eq *e, int64_t t, double eq, double dd);
+int app_report_candle_add(rh_candles *cs, const pt_candle *c);
 
 /* Whole file into a NUL-terminated malloc'd buffer (caller frees) of at most
  * max bytes. PT_ENOENT for a missing file (logged unless optional),

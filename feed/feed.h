@@ -58,6 +58,8 @@ typedef struct feed_csv_opts {
     feed_reject_fn on_reject; /* NULL = log the first 20 with pt_warn, count all */
     void *ud;
     size_t max_line;         /* bytes; 0 = 4096 */
+    uint64_t *rejects_out;   /* NULL, or incremented per rejected row (on top of the above);
+                                shared by every reader given the same opts */
 } feed_csv_opts;
 
 typedef struct feed_csv_stats {

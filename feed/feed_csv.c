@@ -121,6 +121,8 @@ static void report(feed_csv *r, uint64_t line, const char *field, feed_reject_ki
     r->stats.rows_rejected++;
     r->stats.by_kind[kind]++;
     feed_reject rej = {r->path, line, field, kind, reason, text};
+    if (r->opts.rejects_out)
+        ++*r->opts.rejects_out;
     if (r->opts.on_reject)
         r->opts.on_reject(&rej, r->opts.ud);
     else if (r->stats.rows_rejected <= LOG_FIRST)

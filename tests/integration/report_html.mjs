@@ -36,10 +36,13 @@ try {
   let r = run(['backtest', '--quiet', '--out', dir, INPUT]);
   check(r.status === 0, 'backtest exits 0', { status: r.status, stderr: (r.stderr || '').slice(-400) });
   const html = path.join(dir, 'report.html');
+  const fromRun = fs.existsSync(html) ? fs.readFileSync(html) : Buffer.alloc(0);
   fs.rmSync(html, { force: true }); // prove `report` (re)writes it
   r = run(['report', dir]);
   check(r.status === 0 && fs.existsSync(html), 'report DIR exits 0 and writes report.html',
     { status: r.status, stderr: (r.stderr || '').slice(-400) });
+  // the backtest builds its page from what the run fed it; `report` reads the folder back
+  check(fromRun.length > 0 && fromRun.equals(fs.readFileSync(html)), 'the page built during the run equals the one read back');
   check((r.stdout || '').trim() === `${dir}/report.html`, 'report prints the page path', r.stdout);
   check(!fs.readdirSync(dir).some((f) => f.includes('.tmp')), 'no temp file left behind', fs.readdirSync(dir));
   const text = fs.readFileSync(html, 'utf8');
