@@ -350,27 +350,6 @@ static void h_row(void *ud, const pf_snapshot *s)
 
 /* ------------------------------------------------------------ outputs */
 
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return PT_ERANGE;
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char save = *p;
-            *p = 0;
-            if (mkdir(buf, 0755) && errno != EEXIST) {
-                pt_err_log("cannot create %s: %s", buf, strerror(errno));
-                return PT_EIO;
-            }
-            *p = save;
-            if (!save)
-                break;
-        }
-    }
-    return PT_OK;
-}
-
 /* Replaced atomically (temp, fsync, rename, fsync dir): a crash leaves the
  * old file or the new one, never a half. */
 static void add_num(cJSON *o, const char *k, double v)
@@ -705,7 +684,7 @@ int cmd_backtest(int argc, char **argv)
     }
     code = PT_EXIT_FAILURE;
     if (!o.resume) { /* the session's inputs are durable before its first fill */
-        if (mkdirs(outdir) || (code = lock_dir(outdir, &lock_fd)))
+        if (pt_mkdirs(outdir) || (code = lock_dir(outdir, &lock_fd)))
             goto done;
         code = PT_EXIT_FAILURE;
         if (write_session(outdir, &o, files, nfiles))

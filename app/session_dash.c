@@ -387,15 +387,8 @@ static int record_control(session *s, sim_control_action a, const char *sym, int
     int n = snprintf(line, sizeof line, "%s%s,%s,%s,%s\n",
                      end == 0 ? "boundary_ts,boundary_time,action,symbol\n" : "", ts, when,
                      sim_control_name(a), sym ? sym : "");
-    for (int off = 0; off < n && rc == PT_OK;) {
-        ssize_t w = write(fd, line + off, (size_t)(n - off));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = errno == ENOSPC ? PT_ENOSPC : PT_EIO;
-        else
-            off += (int)w;
-    }
+    if (n <= 0 || n >= (int)sizeof line || pt_write_all(fd, line, (size_t)n))
+        rc = errno == ENOSPC ? PT_ENOSPC : PT_EIO;
     if (rc == PT_OK && fdatasync(fd))
         rc = PT_EIO;
     if (rc)

@@ -74,23 +74,6 @@ static int set_err(session_ledger *sl, int rc, const char *fmt, ...)
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int fsync_dir(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -180,7 +163,7 @@ static int move_tail(const char *path, off_t at, const char *suffix)
         ssize_t k = read(fd, buf, sizeof buf);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k < 0 || (k > 0 && write_all(afd, buf, (size_t)k)))
+        if (k < 0 || (k > 0 && pt_write_all(afd, buf, (size_t)k)))
             goto fail;
         if (k == 0)
             break;
@@ -660,7 +643,7 @@ int session_write_atomic(const char *dir, const char *name, const char *text)
         snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
         return PT_EINVAL;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, text, strlen(text)) || fsync(fd)) {
+    if (fd < 0 || pt_write_all(fd, text, strlen(text)) || fsync(fd)) {
         int e = errno;
         pt_err_log("cannot write %s: %s", tmp, strerror(e));
         if (fd >= 0)

@@ -42,27 +42,6 @@ static int sl_ledger_close(session *s, int complete)
 }
 
 /* ------------------------------------------------------------ helpers */
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return PT_ERANGE;
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char save = *p;
-            *p = 0;
-            if (mkdir(buf, 0755) && errno != EEXIST) {
-                pt_err_log("cannot create %s: %s", buf, strerror(errno));
-                return PT_EIO;
-            }
-            *p = save;
-            if (!save)
-                break;
-        }
-    }
-    return PT_OK;
-}
-
 static void fail_output(session *s, int rc, const char *what)
 {
     if (!s->io_err) {
@@ -428,7 +407,7 @@ int session_live_run(const session_live_config *cfg)
     }
 
     default_outdir(s);
-    if (mkdirs(s->outdir))
+    if (pt_mkdirs(s->outdir))
         goto done;
     if ((code = sl_state_lock(s))) /* one process per folder, before anything in it changes */
         goto done;

@@ -33,19 +33,6 @@ static void rec_path(const session *s, const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s/candles/%s", s->outdir, name);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------ lock, session.json */
 int sl_state_lock(session *s)
 {
@@ -97,7 +84,7 @@ int sl_rec_open(session *s)
         y->rec_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | fresh, 0644);
         struct stat st;
         if (y->rec_fd < 0 || fstat(y->rec_fd, &st) ||
-            (st.st_size == 0 && write_all(y->rec_fd, REC_HEADER, sizeof REC_HEADER - 1))) {
+            (st.st_size == 0 && pt_write_all(y->rec_fd, REC_HEADER, sizeof REC_HEADER - 1))) {
             pt_err_log("%s: cannot write: %s", path, strerror(errno));
             return PT_EIO;
         }
@@ -131,12 +118,12 @@ int sl_rec_append(session *s, sl_sym *y, const pt_candle *c)
         pf_format_double(v[i], f[i], sizeof f[i]);
     int n = snprintf(line, sizeof line, "%lld,%s,%s,%s,%s,%s\n", (long long)c->ts_ms, f[0], f[1], f[2],
                      f[3], f[4]);
-    if (n <= 0 || n >= (int)sizeof line || write_all(y->rec_fd, line, (size_t)n)) {
+    if (n <= 0 || n >= (int)sizeof line || pt_write_all(y->rec_fd, line, (size_t)n)) {
         pt_err_log("candles/%s.csv: write failed: %s", y->name, strerror(errno));
         return PT_EIO;
     }
     int k = snprintf(ord, sizeof ord, "%s\n", y->name);
-    if (write_all(s->order_fd, ord, (size_t)k)) {
+    if (pt_write_all(s->order_fd, ord, (size_t)k)) {
         pt_err_log("candles/.order: write failed: %s", strerror(errno));
         return PT_EIO;
     }

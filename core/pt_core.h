@@ -168,6 +168,13 @@ int64_t pt_wall_ms(void);
 long pt_rss_peak_kb(void);
 long pt_rss_now_kb(void);
 
+/* write(2) until all n bytes are out, retrying EINTR. 0, or -1 with errno
+ * (EIO for a write that returns 0). Logs nothing: callers name the file. */
+int pt_write_all(int fd, const void *p, size_t n);
+/* mkdir -p (mode 0755). PT_OK, PT_ERANGE (path too long), PT_EIO (logged
+ * with the folder and strerror). */
+int pt_mkdirs(const char *path);
+
 /* A shipped file: <dir of this executable>/../share/papertrader/<rel> when
  * that exists (an installed layout, `cmake --install`), else fallback (the
  * source tree, compiled in). Writes into buf; returns buf. */

@@ -1,7 +1,9 @@
 /* Clocks and process figures. */
 #include "pt_core.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,4 +62,43 @@ const char *pt_shared_file(const char *rel, const char *fallback, char *buf, siz
     }
     snprintf(buf, cap, "%s", fallback);
     return buf;
+}
+
+int pt_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int pt_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return PT_ERANGE;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char save = *p;
+            *p = 0;
+            if (mkdir(buf, 0755) && errno != EEXIST) {
+                pt_err_log("cannot create %s: %s", buf, strerror(errno));
+                return PT_EIO;
+            }
+            *p = save;
+            if (!save)
+                break;
+        }
+    }
+    return PT_OK;
 }

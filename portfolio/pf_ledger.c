@@ -44,19 +44,11 @@ int pf_errno_code(int e)
 
 int pf_write_all(int fd, const char *p, size_t n, const char *path)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : EIO;
-            pt_err_log("portfolio: write %s: %s", path, strerror(e));
-            return pf_errno_code(e);
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return PT_OK;
+    if (pt_write_all(fd, p, n) == 0)
+        return PT_OK;
+    int e = errno;
+    pt_err_log("portfolio: write %s: %s", path, strerror(e));
+    return pf_errno_code(e);
 }
 
 static int sync_fd(int fd, const char *path)
