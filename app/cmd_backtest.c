@@ -361,37 +361,6 @@ static void add_num(cJSON *o, const char *k, double v)
 }
 
 /* The engine's own counts next to portfolio's metrics. */
-static void add_engine_json(cJSON *rep, const sim_engine *e, const bt_opts *o)
-{
-    const sim_engine_stats *s = sim_engine_get_stats(e);
-    cJSON *en = cJSON_AddObjectToObject(rep, "engine");
-    cJSON_AddStringToObject(en, "strategy", o->cfg.strategy->name);
-    add_num(en, "candles_in", (double)s->candles);
-    add_num(en, "candles_accepted", (double)s->accepted);
-    add_num(en, "candles_flagged", (double)s->flagged);
-    add_num(en, "rejected_candles", (double)s->rejected);
-    add_num(en, "quality_blocks", (double)s->quality_blocks);
-    add_num(en, "orders", (double)s->orders);
-    add_num(en, "cancelled", (double)s->cancels);
-    add_num(en, "expired", (double)s->expired);
-    add_num(en, "rejected_orders", (double)s->rejected_orders);
-    add_num(en, "strategy_failures", (double)s->strategy_failures);
-    add_num(en, "breaker_opens", (double)s->breaker_opens);
-    cJSON_AddBoolToObject(en, "kill_switch", s->killed);
-    cJSON *rb = cJSON_AddObjectToObject(en, "risk_blocks");
-    for (int i = 0; i < SIM_BLOCK__COUNT; i++)
-        add_num(rb, sim_block_name((sim_block_reason)i), (double)s->blocks[i]);
-    cJSON *q = cJSON_AddObjectToObject(en, "quality");
-    for (size_t i = 0; i < sim_engine_symbol_count(e); i++) {
-        const quality_counts *qc = quality_get_counts(sim_engine_quality_at(e, i));
-        cJSON *sq = cJSON_AddObjectToObject(q, sim_engine_symbol_at(e, i));
-        add_num(sq, "score", qc->score);
-        add_num(sq, "worst_score", qc->worst_score);
-        add_num(sq, "rejected", (double)qc->by_verdict[QUALITY_REJECT]);
-        add_num(sq, "gaps", (double)qc->gaps);
-    }
-}
-
 /* Everything --resume needs: "args" (every result-shaping option as given,
  * paths absolute) and "files" (absolute) are what it re-parses; the other
  * keys describe the effective configuration for people and tools. */
@@ -762,7 +731,7 @@ int cmd_backtest(int argc, char **argv)
     rep = pf_metrics_to_json(&mr);
     if (!rep)
         goto done;
-    add_engine_json(rep, e, &o);
+    sim_engine_stats_to_json(e, cJSON_AddObjectToObject(rep, "engine"));
     if (session_write_json(outdir, "report.json", rep))
         goto done;
     app_report_run_rejected(x.report, x.reader_rejects);

@@ -7,6 +7,7 @@
 #include "feed_xsim.h"
 #include "ops.h"
 #include "pt_core.h"
+#include "wss.h"
 
 #include <getopt.h>
 #include <libwebsockets.h>
@@ -184,20 +185,9 @@ int cmd_exchange_sim(int argc, char **argv)
         return PT_EXIT_USAGE;
     }
 
-    lws_set_log_level(LLL_ERR, NULL);
-    struct lws_context_creation_info ci;
-    memset(&ci, 0, sizeof ci);
-    /* VALIDATE_UTF8 is read from the context, not the vhost (lws 4.1.6):
-     * invalid UTF-8 text closes with 1007 (RFC 6455 8.1) instead of
-     * reaching handle_message. Exchange frames get the same check. */
-    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-                 LWS_SERVER_OPTION_VALIDATE_UTF8;
-    ci.port = CONTEXT_PORT_NO_LISTEN;
-    struct lws_context *cx = lws_create_context(&ci);
-    if (!cx) {
-        fprintf(stderr, "papertrader exchange-sim: cannot create the lws context\n");
+    struct lws_context *cx = wss_context_new(); /* logs a failure */
+    if (!cx)
         return PT_EXIT_FAILURE;
-    }
     feed_xsim *x = NULL;
     int rc = feed_xsim_new(cx, &cfg, &x);
     if (rc) {

@@ -258,20 +258,7 @@ static cJSON *report_json(session *s, const feed_live_stats *fs)
     cJSON *rep = pf_metrics_to_json(&mr);
     if (!rep)
         return NULL;
-    const sim_engine_stats *st = sim_engine_get_stats(s->eng);
-    cJSON *en = cJSON_AddObjectToObject(rep, "engine");
-    cJSON_AddStringToObject(en, "strategy", s->o->eng.strategy->name);
-    add_num(en, "candles_in", (double)st->candles);
-    add_num(en, "candles_accepted", (double)st->accepted);
-    add_num(en, "candles_flagged", (double)st->flagged);
-    add_num(en, "rejected_candles", (double)st->rejected);
-    add_num(en, "quality_blocks", (double)st->quality_blocks);
-    add_num(en, "orders", (double)st->orders);
-    add_num(en, "strategy_failures", (double)st->strategy_failures);
-    cJSON_AddBoolToObject(en, "kill_switch", st->killed);
-    cJSON *rb = cJSON_AddObjectToObject(en, "risk_blocks");
-    for (int i = 0; i < SIM_BLOCK__COUNT; i++)
-        add_num(rb, sim_block_name((sim_block_reason)i), (double)st->blocks[i]);
+    sim_engine_stats_to_json(s->eng, cJSON_AddObjectToObject(rep, "engine"));
     cJSON *se = cJSON_AddObjectToObject(rep, "session");
     cJSON_AddStringToObject(se, "mode", s->cfg->mode);
     cJSON_AddStringToObject(se, "stop_reason", s->stop_why ? s->stop_why : "");
@@ -441,20 +428,8 @@ int session_live_run(const session_live_config *cfg)
     if (sl_rec_open(s))
         goto done;
 
-    lws_set_log_level(LLL_ERR, NULL);
-    struct lws_context_creation_info ci;
-    memset(&ci, 0, sizeof ci);
-    /* VALIDATE_UTF8 is read from the context, not the vhost (lws 4.1.6):
-     * invalid UTF-8 text closes with 1007 (RFC 6455 8.1) instead of
-     * reaching handle_message. Exchange frames get the same check. */
-    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-                 LWS_SERVER_OPTION_VALIDATE_UTF8;
-    ci.port = CONTEXT_PORT_NO_LISTEN;
-    s->cx = lws_create_context(&ci);
-    if (!s->cx) {
-        pt_err_log("session: cannot create the lws context");
+    if (!(s->cx = wss_context_new())) /* logged */
         goto done;
-    }
     if (cfg->xsim) {
         rc = feed_xsim_new(s->cx, cfg->xsim, &s->xsim);
         if (rc) {

@@ -437,20 +437,9 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    lws_set_log_level(LLL_ERR, NULL);
 
-    struct lws_context_creation_info ci;
-    memset(&ci, 0, sizeof ci);
-    /* VALIDATE_UTF8 is read from the context, not the vhost (lws 4.1.6):
-     * invalid UTF-8 text closes with 1007 (RFC 6455 8.1) instead of
-     * reaching handle_message. Exchange frames get the same check. */
-    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-                 LWS_SERVER_OPTION_VALIDATE_UTF8;
-    ci.port = CONTEXT_PORT_NO_LISTEN;
-    if (!(A.cx = lws_create_context(&ci))) {
-        fprintf(stderr, "wss_fanout: lws_create_context failed\n");
+    if (!(A.cx = wss_context_new())) /* logged */
         return PT_EXIT_FAILURE;
-    }
     wss_config cfg = {
         .host = arg(argc, argv, "--host", NULL),
         .port = (int)num(argc, argv, "--port", 8765),

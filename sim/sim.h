@@ -205,6 +205,10 @@ int sim_engine_run_source(sim_engine *e, struct feed_source *src);
 int sim_engine_finish(sim_engine *e);
 
 const sim_engine_stats *sim_engine_get_stats(const sim_engine *e);
+/* The counters above, per-reason blocks and per-symbol quality added to en
+ * (a cJSON object, the caller's): report.json's "engine". PT_ENOMEM. */
+struct cJSON;
+int sim_engine_stats_to_json(const sim_engine *e, struct cJSON *en);
 /* The engine's book (cash, positions, marks): read only, valid until
  * sim_engine_free. */
 const pf_portfolio *sim_engine_portfolio(const sim_engine *e);

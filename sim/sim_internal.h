@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 
+/* Writes a parameter/plugin error into err (cap bytes, may be NULL);
+ * returns PT_EINVAL so callers can `return sim_errf(...)`. */
+int sim_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ------------------------------------------------------------ fill model */
 
 /* A resting order as the fill model sees it. side: +1 buy, -1 sell. */

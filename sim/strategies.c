@@ -8,6 +8,7 @@
  * State is per symbol, allocated in create and released in free. */
 #include "indicators.h"
 #include "sim.h"
+#include "sim_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,17 +17,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static int errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int errf(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return PT_EINVAL;
-}
 
 static int candle_finite(const pt_candle *c)
 {
@@ -92,7 +82,7 @@ static int xover_create(const double *v, void **state, char *err, size_t cap, in
     int fast = (int)v[0], slow = (int)v[1], rc;
     *state = NULL;
     if (fast >= slow)
-        return errf(err, cap, "fast (%d) must be < slow (%d)", fast, slow);
+        return sim_errf(err, cap, "fast (%d) must be < slow (%d)", fast, slow);
     xover_state *s = calloc(1, sizeof *s);
     if (!s)
         return PT_ENOMEM;
@@ -103,7 +93,7 @@ static int xover_create(const double *v, void **state, char *err, size_t cap, in
         rc = sim_ind_sma_init(&s->ss, slow, 0);
     if (rc) {
         xover_free(s);
-        return rc == PT_ENOMEM ? rc : errf(err, cap, "invalid periods %d/%d", fast, slow);
+        return rc == PT_ENOMEM ? rc : sim_errf(err, cap, "invalid periods %d/%d", fast, slow);
     }
     *state = s;
     return PT_OK;
@@ -202,13 +192,13 @@ static int rsi_create(const double *v, void **state, char *err, size_t cap)
 {
     *state = NULL;
     if (v[1] >= v[2])
-        return errf(err, cap, "buy_below (%g) must be < sell_above (%g)", v[1], v[2]);
+        return sim_errf(err, cap, "buy_below (%g) must be < sell_above (%g)", v[1], v[2]);
     rsi_state *s = calloc(1, sizeof *s);
     if (!s)
         return PT_ENOMEM;
     if (sim_ind_rsi_init(&s->rsi, (int)v[0])) {
         free(s);
-        return errf(err, cap, "invalid period %g", v[0]);
+        return sim_errf(err, cap, "invalid period %g", v[0]);
     }
     s->buy_below = v[1];
     s->sell_above = v[2];
@@ -280,7 +270,7 @@ static int boll_create(const double *v, void **state, char *err, size_t cap)
     int rc = sim_ind_sma_init(&s->sma, (int)v[0], 1);
     if (rc) {
         boll_free(s);
-        return rc == PT_ENOMEM ? rc : errf(err, cap, "invalid period %g", v[0]);
+        return rc == PT_ENOMEM ? rc : sim_errf(err, cap, "invalid period %g", v[0]);
     }
     s->k = v[1];
     *state = s;
@@ -352,7 +342,7 @@ static int donch_create(const double *v, void **state, char *err, size_t cap)
         rc = sim_ind_extreme_init(&s->lo, (int)v[1], 1);
     if (rc) {
         donch_free(s);
-        return rc == PT_ENOMEM ? rc : errf(err, cap, "invalid periods %g/%g", v[0], v[1]);
+        return rc == PT_ENOMEM ? rc : sim_errf(err, cap, "invalid periods %g/%g", v[0], v[1]);
     }
     *state = s;
     return PT_OK;
@@ -408,13 +398,13 @@ static int macd_create(const double *v, void **state, char *err, size_t cap)
 {
     *state = NULL;
     if (v[0] >= v[1])
-        return errf(err, cap, "fast (%g) must be < slow (%g)", v[0], v[1]);
+        return sim_errf(err, cap, "fast (%g) must be < slow (%g)", v[0], v[1]);
     macd_state *s = calloc(1, sizeof *s);
     if (!s)
         return PT_ENOMEM;
     if (sim_ind_macd_init(&s->m, (int)v[0], (int)v[1], (int)v[2])) {
         free(s);
-        return errf(err, cap, "invalid periods %g/%g/%g", v[0], v[1], v[2]);
+        return sim_errf(err, cap, "invalid periods %g/%g/%g", v[0], v[1], v[2]);
     }
     *state = s;
     return PT_OK;

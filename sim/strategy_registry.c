@@ -1,6 +1,7 @@
 /* Strategy registry: built-ins by name, plugins via dlopen, parameters. */
 #include "indicators.h"
 #include "sim.h"
+#include "sim_internal.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -26,8 +27,7 @@ const sim_strategy_ops *sim_strategy_builtin_at(size_t i)
     return i < sim_builtin_strategy_count ? sim_builtin_strategies[i] : NULL;
 }
 
-static int errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int errf(char *err, size_t cap, const char *fmt, ...)
+int sim_errf(char *err, size_t cap, const char *fmt, ...)
 {
     if (err && cap) {
         va_list ap;
@@ -42,34 +42,34 @@ int sim_strategy_validate(const sim_strategy_ops *ops, const char *origin, char 
                           size_t errcap)
 {
     if (!ops)
-        return errf(err, errcap, "%s: entry point returned NULL", origin);
+        return sim_errf(err, errcap, "%s: entry point returned NULL", origin);
     if (ops->abi != SIM_STRATEGY_ABI)
-        return errf(err, errcap, "%s: strategy ABI %d, this papertrader needs %d (rebuild it against sim_strategy.h)",
+        return sim_errf(err, errcap, "%s: strategy ABI %d, this papertrader needs %d (rebuild it against sim_strategy.h)",
                     origin, ops->abi, SIM_STRATEGY_ABI);
     if (!ops->name || !ops->name[0])
-        return errf(err, errcap, "%s: strategy has no name", origin);
+        return sim_errf(err, errcap, "%s: strategy has no name", origin);
     if (!ops->create || !ops->on_candle || !ops->free)
-        return errf(err, errcap, "%s: strategy '%s' lacks create, on_candle or free", origin,
+        return sim_errf(err, errcap, "%s: strategy '%s' lacks create, on_candle or free", origin,
                     ops->name);
     if (ops->n_params < 0 || ops->n_params > SIM_MAX_PARAMS || (ops->n_params && !ops->params))
-        return errf(err, errcap, "%s: strategy '%s' declares %d parameters (0..%d, table required)",
+        return sim_errf(err, errcap, "%s: strategy '%s' declares %d parameters (0..%d, table required)",
                     origin, ops->name, ops->n_params, SIM_MAX_PARAMS);
     if (ops->n_indicators < 0 || ops->n_indicators > SIM_MAX_INDICATORS ||
         (ops->n_indicators && !ops->indicator_names))
-        return errf(err, errcap, "%s: strategy '%s' declares %d indicators (0..%d, names required)",
+        return sim_errf(err, errcap, "%s: strategy '%s' declares %d indicators (0..%d, names required)",
                     origin, ops->name, ops->n_indicators, SIM_MAX_INDICATORS);
     for (int i = 0; i < ops->n_indicators; i++)
         if (!ops->indicator_names[i])
-            return errf(err, errcap, "%s: strategy '%s' indicator %d has no name", origin,
+            return sim_errf(err, errcap, "%s: strategy '%s' indicator %d has no name", origin,
                         ops->name, i);
     for (int i = 0; i < ops->n_params; i++) {
         const sim_param_spec *p = &ops->params[i];
         if (!p->name || !p->name[0] || strchr(p->name, '='))
-            return errf(err, errcap, "%s: strategy '%s' parameter %d has no valid name", origin,
+            return sim_errf(err, errcap, "%s: strategy '%s' parameter %d has no valid name", origin,
                         ops->name, i);
         if (!isfinite(p->min) || !isfinite(p->max) || !isfinite(p->def) || p->min > p->def ||
             p->def > p->max || (p->integer && p->def != floor(p->def)))
-            return errf(err, errcap, "%s: strategy '%s' parameter '%s': default %g not in [%g, %g]",
+            return sim_errf(err, errcap, "%s: strategy '%s' parameter '%s': default %g not in [%g, %g]",
                         origin, ops->name, p->name, p->def, p->min, p->max);
     }
     return PT_OK;
@@ -164,7 +164,7 @@ int sim_strategy_params(const sim_strategy_ops *ops, const char *const *kv, int 
     for (int j = 0; j < n_kv; j++) {
         const char *s = kv[j], *eq = s ? strchr(s, '=') : NULL;
         if (!eq || eq == s)
-            return errf(err, errcap, "strategy '%s': parameter '%s' is not KEY=VALUE", ops->name,
+            return sim_errf(err, errcap, "strategy '%s': parameter '%s' is not KEY=VALUE", ops->name,
                         s ? s : "(null)");
         int idx = -1;
         size_t klen = (size_t)(eq - s);
@@ -174,19 +174,19 @@ int sim_strategy_params(const sim_strategy_ops *ops, const char *const *kv, int 
             for (int i = 0; i < ops->n_params; i++)
                 snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
                          ops->params[i].name);
-            return errf(err, errcap, "strategy '%s': unknown parameter '%.*s' (known: %s)",
+            return sim_errf(err, errcap, "strategy '%s': unknown parameter '%.*s' (known: %s)",
                         ops->name, (int)klen, s, ops->n_params ? known : "none");
         }
         const char *why = NULL;
         double v;
         if (pt_parse_decimal(eq + 1, strlen(eq + 1), &v, &why))
-            return errf(err, errcap, "strategy '%s': parameter '%s' = '%s': %s (expected a number in [%g, %g])",
+            return sim_errf(err, errcap, "strategy '%s': parameter '%s' = '%s': %s (expected a number in [%g, %g])",
                         ops->name, p->name, eq + 1, why ? why : "not a number", p->min, p->max);
         if (v < p->min || v > p->max)
-            return errf(err, errcap, "strategy '%s': parameter '%s' = %g out of range [%g, %g]",
+            return sim_errf(err, errcap, "strategy '%s': parameter '%s' = %g out of range [%g, %g]",
                         ops->name, p->name, v, p->min, p->max);
         if (p->integer && v != floor(v))
-            return errf(err, errcap, "strategy '%s': parameter '%s' = %g must be a whole number in [%g, %g]",
+            return sim_errf(err, errcap, "strategy '%s': parameter '%s' = %g must be a whole number in [%g, %g]",
                         ops->name, p->name, v, p->min, p->max);
         values[idx] = v;
     }

@@ -86,6 +86,20 @@ const char *wss_default_web_dir(void)
     static char buf[4096];
     return buf[0] ? buf : pt_shared_file("web", WSS_DEFAULT_WEB_DIR, buf, sizeof buf);
 }
+struct lws_context *wss_context_new(void)
+{
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                 LWS_SERVER_OPTION_VALIDATE_UTF8;
+    ci.port = CONTEXT_PORT_NO_LISTEN;
+    struct lws_context *cx = lws_create_context(&ci);
+    if (!cx)
+        pt_err_log("ws_server: cannot create the lws context");
+    return cx;
+}
+
 const char *wss_default_vendor_js(void)
 {
     static char buf[4096];
