@@ -127,12 +127,7 @@ void sl_ops_free(session *s)
     if (!p)
         return;
     ops_health_attach_notifier(p->h, NULL);
-    /* flushes what is queued, bounded by flush_deadline_ms; after a second
-     * signal not at all: "a second signal exits at once" */
-    if (ops_signal_stop_count() >= 2)
-        ops_notifier_free_within(p->n, 0);
-    else
-        ops_notifier_free(p->n);
+    ops_notifier_free(p->n); /* flushes, bounded by flush_deadline_ms or a second signal */
     ops_health_free(p->h);
     free(p);
     s->ops = NULL;

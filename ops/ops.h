@@ -157,10 +157,7 @@ int ops_notify_config_from(const ops_config *c, ops_notify_config *cfg);
 int ops_notifier_new(const ops_notify_config *cfg, ops_notifier **out);
 /* Flushes queued messages and pending summaries until flush_deadline_ms,
  * aborts a request still running after it, joins the worker. NULL: no-op. */
-void ops_notifier_free(ops_notifier *n);
-/* The same with another flush bound (0: abort what is in flight and drop
- * the queue at once: a second Ctrl-C must not wait for a webhook). */
-void ops_notifier_free_within(ops_notifier *n, long flush_ms);
+void ops_notifier_free(ops_notifier *n); /* a second SIGINT/SIGTERM cuts the flush short */
 /* PT_OK queued or aggregated; PT_ERATELIMIT; PT_EFULL (dropped);
  * PT_ESTATE after shutdown began. title <= 127 bytes, text <= 1023 (cut). */
 int ops_notify_post(ops_notifier *n, ops_notify_category cat, ops_notify_priority prio, const char *title,

@@ -344,12 +344,18 @@ static size_t discard_body(char *p, size_t sz, size_t nm, void *ud)
     return sz * nm;
 }
 
-/* Aborts a request still running past the flush deadline at shutdown. */
+/* Shutdown flush is over: its deadline passed, or a second SIGINT/SIGTERM
+ * came ("a second signal exits at once": docs/health.md, ops_signal). */
+static int flush_over(ops_notifier *n, int64_t now)
+{
+    return atomic_load(&n->stopping) && (now >= atomic_load(&n->deadline_ms) || ops_signal_stop_count() >= 2);
+}
+
+/* Aborts a request still running when the flush is over. */
 static int xfer_check(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     (void)a, (void)b, (void)c, (void)d;
-    ops_notifier *n = ud;
-    return atomic_load(&n->stopping) && pt_mono_ms() >= atomic_load(&n->deadline_ms);
+    return flush_over(ud, pt_mono_ms());
 }
 
 static char *build_body(const ops_notify_target *t, const notify_msg *m)
@@ -518,15 +524,14 @@ static void *worker(void *arg)
         int64_t now = pt_mono_ms();
         int stopping = atomic_load(&n->stopping);
         int64_t agg_next = flush_aggregates(n, now, stopping);
-        int64_t deadline = atomic_load(&n->deadline_ms);
-        if (stopping && (n->qn == 0 || now >= deadline))
+        if (stopping && (n->qn == 0 || flush_over(n, now)))
             break;
         int64_t next_at = INT64_MAX;
         int idx = c ? pick_ready(n, now, &next_at) : -1;
         if (idx < 0) {
             int64_t at = next_at < agg_next ? next_at : agg_next;
-            if (stopping && deadline < at)
-                at = deadline;
+            if (stopping && now + 100 < at) /* re-check flush_over: a signal wakes no one */
+                at = now + 100;
             if (!c && !stopping)
                 at = INT64_MAX;
             wait_until(n, at);
@@ -652,14 +657,12 @@ fail:
     return rc;
 }
 
-void ops_notifier_free(ops_notifier *n) { ops_notifier_free_within(n, n ? n->cfg.flush_deadline_ms : 0); }
-
-void ops_notifier_free_within(ops_notifier *n, long flush_ms)
+void ops_notifier_free(ops_notifier *n)
 {
     if (!n)
         return;
     pthread_mutex_lock(&n->mu);
-    atomic_store(&n->deadline_ms, pt_mono_ms() + (flush_ms > 0 ? flush_ms : 0));
+    atomic_store(&n->deadline_ms, pt_mono_ms() + n->cfg.flush_deadline_ms);
     atomic_store(&n->stopping, 1);
     pthread_cond_signal(&n->cv);
     pthread_mutex_unlock(&n->mu);

@@ -178,7 +178,7 @@ try {
   await d2.wait(/^dashboard: http:\/\/127\.0\.0\.1:(\d+)\//);
   ok(await until(() => sinks.length > 0, 10000), 'the unanswering webhook got the start request');
   d2.p.kill('SIGTERM');
-  await sleep(300);
+  await sleep(1500); // by now the notifier's bounded flush waits on the hung webhook
   const t0 = Date.now();
   d2.p.kill('SIGTERM');
   const code2 = await Promise.race([d2.exited, sleep(4000).then(() => 'late')]);
