@@ -43,6 +43,7 @@ struct feed_live {
     char *rx;
     size_t rx_n, rx_cap;
     int rx_skip;            /* rest of an oversized/binary message is ignored */
+    uint16_t close_status;  /* nonzero: close with it from the next WRITEABLE */
     feed_rest_worker *rest;
     int inflight;
     int resume_pending;     /* start_after_ts given: the first backfill waits for the exchange's clock */
@@ -299,11 +300,45 @@ static void tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(f->cx, 0, &f->sul_tick, tick, 1000 * LWS_US_PER_MS);
 }
 
-static int on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len)
+/* Ask for a close with `status` from the writeable callback. lws 4.1.6's
+ * client parser (lib/roles/ws/client-parser-ws.c, lws_ws_client_rx_sm) does
+ * not reset its rx buffer head when CLIENT_RECEIVE returns nonzero; the rest
+ * of a frame longer than rx_buffer_size is then written past that buffer
+ * (heap overflow, issue 11). So RECEIVE always returns 0: the rest of the
+ * message is skipped and the close goes out from WRITEABLE, at which point
+ * lws parses whatever still arrives with a sane buffer and no callback. */
+static void request_close(feed_live *f, struct lws *wsi, uint16_t status)
+{
+    f->rx_skip = 1;
+    if (!f->close_status) {
+        f->close_status = status;
+        lws_callback_on_writable(wsi);
+    }
+}
+
+static int rx_append(feed_live *f, const char *in, size_t len)
+{
+    if (f->rx_n + len + 1 > f->rx_cap) {
+        size_t nc = f->rx_cap ? f->rx_cap : 16384;
+        while (nc < f->rx_n + len + 1)
+            nc *= 2;
+        char *p = realloc(f->rx, nc);
+        if (!p)
+            return PT_ENOMEM;
+        f->rx = p;
+        f->rx_cap = nc;
+    }
+    memcpy(f->rx + f->rx_n, in, len);
+    f->rx_n += len;
+    f->rx[f->rx_n] = '\0';
+    return PT_OK;
+}
+
+static void on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len)
 {
     if (lws_is_first_fragment(wsi)) {
         f->rx_n = 0;
-        f->rx_skip = 0;
+        f->rx_skip = f->close_status != 0;
         if (lws_frame_is_binary(wsi)) {
             f->st.dropped[FEED_DROP_BINARY]++;
             f->rx_skip = 1;
@@ -315,22 +350,11 @@ static int on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len)
             f->st.oversized++;
             f->st.dropped[FEED_DROP_TOO_BIG]++;
             pt_warn("feed: %s message over %zu bytes; closing 1009", f->ad->name, f->cfg.max_msg_bytes);
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too big", 7);
-            return -1;
+            request_close(f, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        } else if (rx_append(f, in, len)) {
+            pt_err_log("feed: %s out of memory for a %zu byte message; closing", f->ad->name, f->rx_n + len);
+            request_close(f, wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
         }
-        if (f->rx_n + len + 1 > f->rx_cap) {
-            size_t nc = f->rx_cap ? f->rx_cap : 16384;
-            while (nc < f->rx_n + len + 1)
-                nc *= 2;
-            char *p = realloc(f->rx, nc);
-            if (!p)
-                return -1;
-            f->rx = p;
-            f->rx_cap = nc;
-        }
-        memcpy(f->rx + f->rx_n, in, len);
-        f->rx_n += len;
-        f->rx[f->rx_n] = '\0';
     }
     if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
         if (!f->rx_skip)
@@ -338,7 +362,6 @@ static int on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len)
         f->rx_n = 0;
         f->rx_skip = 0;
     }
-    return 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -361,6 +384,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             f->st.reconnects++;
         f->connected_ms = f->last_msg_ms = pt_mono_ms();
         f->rx_n = 0;
+        f->rx_skip = 0;
+        f->close_status = 0;
         set_state(f, FEED_CONN_LIVE, "established");
         if (f->sub_len) {
             f->sub_pending = 1;
@@ -374,6 +399,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (f->close_status) {
+            static const char why[] = "message too big";
+            lws_close_reason(wsi, (enum lws_close_status)f->close_status, (unsigned char *)why,
+                             f->close_status == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? sizeof why - 1 : 0);
+            return -1;
+        }
         if (f->sub_pending) {
             unsigned char buf[LWS_PRE + sizeof f->sub];
             memcpy(buf + LWS_PRE, f->sub, f->sub_len);
@@ -383,7 +414,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        return on_receive(f, wsi, in, len);
+        on_receive(f, wsi, in, len);
+        break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP: /* handshake never answered: notes section 6 */

@@ -4,7 +4,7 @@
 // REST rows "still open" by the exchange's event time, never by ours) with
 // faults on:
 // abrupt drops, skipped closes (gaps only REST can fill), duplicates and
-// REST 429s. Checks: every candle recorded exactly once (vs the simulator's
+// REST 429s, 2 MiB frames past the feed's 1 MiB cap (close 1009, reconnect). Checks: every candle recorded exactly once (vs the simulator's
 // candles fetched by REST with `papertrader fetch`), reconnect/backfill/duplicate/rate-limit counters > 0
 // where faults fired, /health and /metrics answer during the session, a
 // dashboard client gets close 1001 on SIGTERM, exit 0, trades.csv ends with
@@ -21,7 +21,7 @@ const env = { PAPERTRADER_FEED_BACKOFF_BASE_MS: '50', PAPERTRADER_FEED_BACKOFF_C
 
 const xs = start(['exchange-sim', '--port', '0', '--speed', '8', '--symbols', 'XRPETH', '--seed', '7',
   '--interval', '1s', '--start', '1704067200000', // 2024-01-01: far behind the wall clock, see above
-  '--faults', 'drop=2500ms,skip=0.25,dup=0.2,http429=0.3,retry=1']);
+  '--faults', 'drop=2500ms,skip=0.25,dup=0.2,http429=0.3,retry=1,oversize=0.006']);
 const xport = Number((await xs.wait(/^listening port=(\d+)/))[1]);
 const engine = ['--fee-bps', '7', '--sizing', 'percent:50', '--strategy', 'donchian', '--param', 'entry=3', '--param', 'exit=2', '--min-quality', '0'];
 const run = start(['run', '--ws-url', `ws://127.0.0.1:${xport}`, '--rest-url', `http://127.0.0.1:${xport}`,
@@ -78,6 +78,8 @@ if (rep) {
   ok(fired('drop') > 0 && f.reconnects > 0, `drops fired ${fired('drop')} -> reconnects ${f.reconnects}`);
   ok(fired('skip') === 0 || (f.backfills > 0 && f.backfilled_candles > 0),
     `skips fired ${fired('skip')} -> backfills ${f.backfills} (${f.backfilled_candles} candles)`);
+  ok(fired('oversize') > 0 && f.dropped.too_big > 0 && f.dropped.too_big <= fired('oversize'),
+    `oversize fired ${fired('oversize')} -> ${f.dropped.too_big} closed 1009, no crash`);
   ok(fired('dup') === 0 || f.duplicates > 0, `dups fired ${fired('dup')} -> duplicates dropped ${f.duplicates}`);
   // the simulator counts 429s for every client: the session's and the test's own fetch
   const fetch429 = ((fr.stderr || '').match(/HTTP 429/g) || []).length;
