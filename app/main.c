@@ -31,7 +31,8 @@ static void usage(FILE *out)
             "  3  input missing, unreadable, or not candle data\n"
             "  4  data quality below --min-quality\n"
             "  5  durable state corrupt; refusing to start\n"
-            "  6  state directory locked by another process\n");
+            "  6  state directory locked by another process\n"
+            "  7  restart loop: the session's last starts failed; refusing to start again\n");
 }
 
 int app_wants_help(int argc, char **argv)

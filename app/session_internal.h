@@ -91,6 +91,7 @@ typedef struct session {
     wss_metric *m_candles, *m_quality, *m_equity, *m_cash, *m_open, *m_trades, *m_reconn,
         *m_backfills, *m_rest, *m_ratew, *m_lag, *m_closed_sym;
     struct sl_ops *ops; /* session_ops.c: health registry + notifier; NULL before sl_ops_start */
+    int restart_armed;  /* session_restarts.c: this start is counted in DIR/.restarts */
 } session;
 
 /* session_live.c */
@@ -125,6 +126,16 @@ int sl_ops_metrics_init(session *s, wss_metrics *reg);
 void sl_ops_metrics(session *s);
 void sl_ops_health(session *s, cJSON *obj);
 void sl_ops_stop(session *s);
+/* An error notification (and nothing else): for refusals before the loop runs. */
+void sl_ops_post_error(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* session_restarts.c: the restart-loop guard (docs/durability.md). enter()
+ * after sl_ops_start: PT_EBUSY = refuse (logged, notified), PT_EIO = the
+ * count could not be written; healthy() on a clean stop; poll() from the
+ * 150 ms poll resets the count once the uptime is healthy. */
+int sl_restart_enter(session *s);
+void sl_restart_healthy(session *s);
+void sl_restart_poll(session *s, int64_t now_mono);
 void sl_ops_free(session *s);
 
 #endif

@@ -224,6 +224,7 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
     if (s->lag_ms > s->lag_max_ms)
         s->lag_max_ms = s->lag_ms;
     sl_ops_poll(s, now);
+    sl_restart_poll(s, now);
     if (ops_signal_take_reopen())
         ops_log_reopen();
     if (!s->stopping && ops_signal_stop_count()) {
@@ -410,6 +411,10 @@ int session_live_run(const session_live_config *cfg)
         code = exit_code_of(rc);
         goto done;
     }
+    if (!strcmp(cfg->mode, "run") && (rc = sl_restart_enter(s))) { /* only `run` resumes its folder */
+        code = rc == PT_EBUSY ? PT_EXIT_RESTART_LOOP : PT_EXIT_FAILURE;
+        goto done;
+    }
     if (o->resuming && sl_resume_repair(s))
         goto done;
     if ((rc = sl_ledger_open(s)))
@@ -456,6 +461,8 @@ int session_live_run(const session_live_config *cfg)
         code = exit_code_of(rc);
         goto done;
     }
+    /* before the lines below: a script may signal as soon as it reads them */
+    ops_signal_install();
     /* the three lines a person needs first (stdout, flushed: scripts read them) */
     if (s->wss)
         printf("dashboard: http://%s:%d/\n", o->host ? o->host : "127.0.0.1", wss_port(s->wss));
@@ -470,7 +477,6 @@ int session_live_run(const session_live_config *cfg)
     pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", cfg->mode, o->n_symbols,
             (long long)o->interval_ms, o->strategy, s->outdir);
 
-    ops_signal_install();
     s->t0_mono = pt_mono_ms();
     s->poll_due_mono = s->t0_mono + SL_POLL_US / LWS_US_PER_MS;
     lws_sul_schedule(s->cx, 0, &s->sul_poll, poll_cb, SL_POLL_US);
@@ -509,6 +515,8 @@ int session_live_run(const session_live_config *cfg)
         }
     }
     code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
+    if (code == PT_EXIT_OK)
+        sl_restart_healthy(s);
     if (!s->io_err)
         printf("session ended (%s): %llu candles, %llu fills, output %s\n", s->stop_why ? s->stop_why : "",
                (unsigned long long)s->closed, (unsigned long long)pf_fill_count(sim_engine_portfolio(s->eng)),

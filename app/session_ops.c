@@ -104,6 +104,17 @@ static void post(session *s, ops_notify_event ev, const char *fmt, ...)
     ops_notify_event_post(s->ops->n, ev, text); /* refusals are counted (and logged) by the notifier */
 }
 
+void sl_ops_post_error(session *s, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (s->ops)
+        ops_notify_event_post(s->ops->n, OPS_EV_ERROR, text);
+}
+
 void sl_ops_stop(session *s)
 {
     struct sl_ops *p = s->ops;

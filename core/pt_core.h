@@ -65,6 +65,7 @@ enum pt_exit {
     PT_EXIT_QUALITY = 4, /* data read but its quality is below --min-quality */
     PT_EXIT_CORRUPT = 5, /* durable state is corrupt in the middle; refusing to start */
     PT_EXIT_LOCKED = 6,  /* state dir locked by another process */
+    PT_EXIT_RESTART_LOOP = 7, /* the session failed on its last starts; a human must look */
 };
 
 /* ------------------------------------------------------------------ candle */

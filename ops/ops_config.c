@@ -49,6 +49,8 @@ static const cfg_key schema[] = {
     BOOL("session", "allow_short", "false", "allow short positions"),
     BOOL("session", "close_at_end", "false", "close open positions when the data ends"),
     ENUM("session", "fsync", "every|none", "every", "ledger durability: fdatasync every fill, or never"),
+    INT("session", "restart_limit", 0, 1000, "5", "refuse to start after this many failed starts in a row (0 = off)"),
+    INT("session", "restart_healthy_s", 1, 86400, "600", "uptime after which a start counts as healthy"),
     ENUM("feed", "exchange", "binance|bitvavo", "binance", "exchange protocol"),
     STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)"),
     STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)"),
