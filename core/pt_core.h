@@ -120,6 +120,13 @@ int pt_parse_int64(const char *s, size_t len, int64_t *out, const char **why);
  * by every CSV and JSON writer so numbers round-trip. */
 int pt_format_double(double v, char *buf, size_t cap);
 
+/* Incremental UTF-8 validation (RFC 3629 section 4: no overlong forms, no
+ * surrogates, nothing past U+10FFFF) over the fragments of one message:
+ * *state starts at 0 and carries an unfinished sequence from one call to the
+ * next; the message is valid when every call returned PT_OK and *state is 0
+ * after the last one. PT_EPARSE at the first byte that cannot be valid. */
+int pt_utf8_check(uint32_t *state, const void *p, size_t n);
+
 /* ------------------------------------------------------------------ time */
 typedef enum pt_time_kind {
     PT_TIME_UNKNOWN = 0,

@@ -423,3 +423,33 @@ int pt_format_double(double v, char *buf, size_t cap)
     }
     return snprintf(buf, cap, "%.17g", v);
 }
+
+/* state: bits 0-7 continuation bytes still owed, 8-15 / 16-23 the range the
+ * next one must fall in (RFC 3629 section 4's table narrows only the first). */
+int pt_utf8_check(uint32_t *state, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint32_t need = *state & 0xff, lo = (*state >> 8) & 0xff, hi = (*state >> 16) & 0xff;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = b[i];
+        if (need) {
+            if (c < lo || c > hi)
+                return PT_EPARSE;
+            need--, lo = 0x80, hi = 0xbf;
+            continue;
+        }
+        if (c < 0x80)
+            continue;
+        lo = 0x80, hi = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf)
+            need = 1;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        else if (c >= 0xf0 && c <= 0xf4)
+            need = 3, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        else
+            return PT_EPARSE;
+    }
+    *state = need ? need | lo << 8 | hi << 16 : 0;
+    return PT_OK;
+}

@@ -142,7 +142,8 @@ struct lws_context;
     X(FEED_DROP_WRONG_INTERVAL, "wrong_interval")                              \
     X(FEED_DROP_BINARY, "binary")             /* binary frame */               \
     X(FEED_DROP_TOO_BIG, "too_big")           /* over max_msg_bytes */         \
-    X(FEED_DROP_EXCHANGE_ERROR, "exchange_error") /* error frame */
+    X(FEED_DROP_EXCHANGE_ERROR, "exchange_error") /* error frame */             \
+    X(FEED_DROP_BAD_UTF8, "bad_utf8")         /* text not UTF-8: close 1007 */
 
 typedef enum feed_drop_reason {
 #define FEED_DROP_ENUM_(name, text) name,

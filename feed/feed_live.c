@@ -44,6 +44,7 @@ struct feed_live {
     size_t rx_n, rx_cap;
     int rx_skip;            /* rest of an oversized/binary message is ignored */
     uint16_t close_status;  /* nonzero: close with it from the next WRITEABLE */
+    uint32_t utf8;          /* pt_utf8_check state across the message's fragments */
     feed_rest_worker *rest;
     int inflight;
     int resume_pending;     /* start_after_ts given: the first backfill waits for the exchange's clock */
@@ -336,8 +337,10 @@ static int rx_append(feed_live *f, const char *in, size_t len)
 
 static void on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len)
 {
+    int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
     if (lws_is_first_fragment(wsi)) {
         f->rx_n = 0;
+        f->utf8 = 0;
         f->rx_skip = f->close_status != 0;
         if (lws_frame_is_binary(wsi)) {
             f->st.dropped[FEED_DROP_BINARY]++;
@@ -351,12 +354,17 @@ static void on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len
             f->st.dropped[FEED_DROP_TOO_BIG]++;
             pt_warn("feed: %s message over %zu bytes; closing 1009", f->ad->name, f->cfg.max_msg_bytes);
             request_close(f, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        } else if (pt_utf8_check(&f->utf8, in, len) || (final && f->utf8)) {
+            /* RFC 6455 8.1; ours, not lws's: see wss_context_new */
+            f->st.dropped[FEED_DROP_BAD_UTF8]++;
+            pt_warn("feed: %s message is not UTF-8; closing 1007", f->ad->name);
+            request_close(f, wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD);
         } else if (rx_append(f, in, len)) {
             pt_err_log("feed: %s out of memory for a %zu byte message; closing", f->ad->name, f->rx_n + len);
             request_close(f, wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
         }
     }
-    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+    if (final) {
         if (!f->rx_skip)
             on_message(f, f->rx, f->rx_n);
         f->rx_n = 0;
@@ -400,9 +408,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         if (f->close_status) {
-            static const char why[] = "message too big";
-            lws_close_reason(wsi, (enum lws_close_status)f->close_status, (unsigned char *)why,
-                             f->close_status == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? sizeof why - 1 : 0);
+            const char *why = f->close_status == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? "message too big"
+                              : f->close_status == LWS_CLOSE_STATUS_INVALID_PAYLOAD ? "invalid UTF-8"
+                                                                                     : "out of memory";
+            lws_close_reason(wsi, (enum lws_close_status)f->close_status, (unsigned char *)why, strlen(why));
             return -1;
         }
         if (f->sub_pending) {

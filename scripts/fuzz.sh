@@ -34,7 +34,7 @@ dict_for() {
     fuzz_adapter_msg|fuzz_rest_klines) echo tests/fuzz/json.dict ;;
     fuzz_config) echo tests/fuzz/config.dict ;;
     fuzz_wss_http) echo tests/fuzz/http.dict ;;
-    fuzz_wss_inbound) echo tests/fuzz/json.dict ;;
+    fuzz_wss_inbound|fuzz_feed_socket) echo tests/fuzz/json.dict ;;
   esac
 }
 

@@ -125,10 +125,10 @@ const char *wss_default_web_dir(void);
 const char *wss_default_vendor_js(void);
 
 /* The process's one lws context, fit for wss_new and for feed clients:
- * explicit vhosts, TLS initialised (wss:// feeds), and UTF-8 validation,
- * which lws 4.1.6 reads from the context only, never from a vhost: without
- * it invalid UTF-8 text is not closed with 1007 (RFC 6455 8.1). lws logs
- * errors only. NULL on failure (logged). The caller lws_context_destroy()s. */
+ * explicit vhosts, TLS initialised (wss:// feeds). UTF-8 validation is NOT
+ * lws's (it overruns its rx buffer when it fails mid-frame, see
+ * wss_server.c): the server and the feed do it themselves. lws logs errors
+ * only. NULL on failure (logged). The caller lws_context_destroy()s. */
 struct lws_context *wss_context_new(void);
 
 /* Creates the listening vhost on cx (context made with EXPLICIT_VHOSTS).

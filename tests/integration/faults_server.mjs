@@ -106,6 +106,13 @@ async function framesGroup(d) {
   const t = (s) => Buffer.from(s);
   const cases = [
     ['invalid UTF-8 text -> 1007', [frame(OP.TEXT, Buffer.from([0x7b, 0xc3, 0x28, 0x7d]))], [1007]],
+    // lws 4.1.6 returned from its parser mid-frame on bad UTF-8 without
+    // resetting its rx buffer: the rest of a frame past rx_buffer_size was
+    // written beyond it (issue 11). The check is ours now: these must close too.
+    ['200 KiB text, invalid UTF-8 at byte 1 -> 1007', [frame(OP.TEXT, Buffer.concat([Buffer.from([0x22, 0xff]), Buffer.alloc(204800, 0x61)]))], [1007, 'tcp']],
+    ['invalid UTF-8 split across fragments -> 1007', [frame(OP.TEXT, Buffer.from([0x22, 0xe2, 0x82]), { fin: false }), frame(OP.CONT, Buffer.from([0x28, 0x22]))], [1007]],
+    ['truncated UTF-8 at the end of a message -> 1007', [frame(OP.TEXT, Buffer.from([0x22, 0x22, 0xe2, 0x82]))], [1007]],
+    ['overlong and surrogate encodings -> 1007', [frame(OP.TEXT, Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]))], [1007]],
     ['reserved opcode 3 -> 1002', [frame(3, t('x'))], [1002]],
     ['RSV1 without extension -> 1002', [frame(OP.TEXT, t('{}'), { rsv: 4 })], [1002]],
     ['fragmented ping -> 1002', [frame(OP.PING, t('a'), { fin: false }), frame(OP.CONT, t('b'))], [1002]],

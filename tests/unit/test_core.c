@@ -152,6 +152,67 @@ static void test_format(void **st)
     assert_string_equal(pt_errname(PT_ENOENT), "PT_ENOENT");
 }
 
+/* Reference for pt_utf8_check, written the long way: decode each sequence to
+ * its code point, then apply RFC 3629's rules (shortest form, no surrogates,
+ * at most U+10FFFF). 1 = valid. */
+static int utf8_reference(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = b[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || i + len > n)
+            return 0;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; k < len; k++) {
+            if ((b[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (b[i + k] & 0x3f);
+        }
+        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static int utf8_split(const unsigned char *b, size_t n, size_t cut)
+{
+    uint32_t st = 0;
+    if (pt_utf8_check(&st, b, cut) || pt_utf8_check(&st, b + cut, n - cut))
+        return 0;
+    return st == 0;
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    static const struct { const char *s; int ok; } v[] = {
+        {"plain ascii", 1}, {"\xc3\xa9t\xc3\xa9", 1}, {"\xe2\x82\xac", 1}, {"\xf0\x9f\x98\x80", 1},
+        {"\xf4\x8f\xbf\xbf", 1}, {"\xed\x9f\xbf", 1}, {"\xee\x80\x80", 1},
+        {"\xc3\x28", 0}, {"\xc0\xaf", 0}, {"\xe0\x80\xaf", 0}, {"\xed\xa0\x80", 0},
+        {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0}, {"\xff", 0}, {"\x80", 0}, {"\xe2\x82", 0},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = strlen(v[i].s);
+        assert_int_equal(utf8_reference((const unsigned char *)v[i].s, n), v[i].ok);
+        for (size_t cut = 0; cut <= n; cut++) /* every split point, as fragments arrive */
+            assert_int_equal(utf8_split((const unsigned char *)v[i].s, n, cut), v[i].ok);
+    }
+    uint64_t x = 88172645463325252ull;
+    unsigned char b[12];
+    for (int t = 0; t < 200000; t++) { /* random strings biased to lead and continuation bytes */
+        size_t n = (size_t)(t % 12);
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            static const unsigned char pick[] = {0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf,
+                                                 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf3, 0xf4, 0xf5, 0xff};
+            b[k] = x & 0x100 ? (unsigned char)x : pick[(x >> 9) % sizeof pick];
+        }
+        assert_int_equal(utf8_split(b, n, (size_t)(x >> 40) % (n + 1)), utf8_reference(b, n));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_time_units_and_iso),
         cmocka_unit_test(test_time_rejects),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
