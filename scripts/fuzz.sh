@@ -25,6 +25,8 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 command -v clang >/dev/null || { echo "fuzz: clang not found (PT_WITH_FUZZ=1 scripts/install-deps.sh)" >&2; exit 2; }
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   CC=clang cmake -S . -B "$BUILD" -DPT_FUZZ=ON -DPT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+elif [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+  cmake -S . -B "$BUILD" >/dev/null # a new tests/fuzz/fuzz_*.c becomes a target only at configure time
 fi
 targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')}
 
@@ -34,7 +36,8 @@ dict_for() {
     fuzz_adapter_msg|fuzz_rest_klines) echo tests/fuzz/json.dict ;;
     fuzz_config) echo tests/fuzz/config.dict ;;
     fuzz_wss_http) echo tests/fuzz/http.dict ;;
-    fuzz_wss_inbound|fuzz_feed_socket) echo tests/fuzz/json.dict ;;
+    fuzz_wss_inbound|fuzz_feed_socket|fuzz_xsim_socket) echo tests/fuzz/json.dict ;;
+    fuzz_journal) echo tests/fuzz/csv.dict ;;
   esac
 }
 
