@@ -3,6 +3,7 @@
 # Not run by ctest: `make soak` or tests/soak/soak.sh BUILD_DIR.
 #   SOAK_SECONDS  run time (default 1800)       SOAK_WARMUP  seconds ignored for the slope
 #   SOAK_OUT      output folder (default BUILD_DIR/soak-<time>)   SOAK_MODE  demo|driver (default: auto)
+#   SOAK_FAULTS   the demo's --faults spec (default: every kind the simulator has, oversize included)
 # Runs `papertrader demo` (exchange simulator with faults + live session + dashboard) when
 # the binary has it, else bench/wss_fanout at a steady rate; 5 dashboard clients churn and
 # one never reads (tests/soak/soak_clients.mjs). Samples RSS and fd count every 10 s into
@@ -45,9 +46,10 @@ if [ "$MODE" = demo ]; then
   SPEED=$(( 13681 * 60 / (SECS + 60) )); [ "$SPEED" -lt 1 ] && SPEED=1
   SYMS="" FILES=()
   for i in $(seq "$NSYM"); do SYMS="$SYMS${SYMS:+,}SOAK$i"; FILES+=("$CSV_IN"); done
-  # Feed faults rotate through the run (R3: F1 drop, F4 duplicates/out-of-order, F9 stall).
+  # Every kind of feed fault the simulator has (docs/exchange-sim.md), all through the run.
+  FAULTS=${SOAK_FAULTS:-drop=30s,shutdown=100s,stall=5s@45s,dup=0.02,ooo=0.01,skip=0.01,malformed=0.005,oversize=0.0003,http429=0.02,http418=0.002,retry=1,nohandshake=0.05}
   "$PT_BIN" demo --port "$PORT" --out "$OUT/session" --speed "$SPEED" --duration $((SECS + 30)) \
-    --symbols "$SYMS" --updates 8 --faults "drop=30s,dup=0.02,ooo=0.01,stall=5s@45s" \
+    --symbols "$SYMS" --updates 8 --faults "$FAULTS" \
     --heartbeat 0 --fsync none "${FILES[@]}" >"$OUT/server.out" 2>"$OUT/server.err" &
   PID=$!
   for _ in $(seq 100); do grep -q "^dashboard: http://127.0.0.1:$PORT/" "$OUT/server.out" && break; sleep 0.1; done
@@ -122,6 +124,16 @@ verdict "$([ "$CLIRC" -eq 0 ] && echo 1 || echo 0)" "dashboard clients kept conn
 verdict "$(grep -q '"status"' <<<"$health" && echo 1 || echo 0)" "/health answers at the end"
 verdict "$([ "$SRVRC" -eq 0 ] && echo 1 || echo 0)" "server exited cleanly on SIGTERM (rc $SRVRC)"
 verdict "$(grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$OUT/server.err" && echo 0 || echo 1)" "no sanitizer report"
+if [ "$MODE" = demo ]; then
+  # The recording replays in the order the engine saw it to the same trades.csv bytes.
+  S=$OUT/session
+  # (the demo above runs the default engine options, so the backtest takes none)
+  CTL=(); [ -f "$S/controls.csv" ] && CTL=(--controls "$S/controls.csv")
+  "$PT_BIN" backtest --quiet --order "$S/candles/.order" "${CTL[@]}" --out "$OUT/replay" "$S"/candles/*.csv \
+    >"$OUT/replay.out" 2>&1
+  verdict "$(cmp -s "$S/trades.csv" "$OUT/replay/trades.csv" && echo 1 || echo 0)" \
+    "the recording replays to byte-identical trades.csv ($(grep -c . "$S/trades.csv") rows; faults: $(grep -o 'faults:.*' "$OUT/server.err" | tail -1))"
+fi
 echo "samples: $CSV"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
