@@ -267,11 +267,16 @@ static int cb_health(void *ud, cJSON *obj)
         const sl_sym *y = &s->sym[i];
         cJSON *o = cJSON_AddObjectToObject(fe, y->name);
         cJSON_AddStringToObject(o, "state", feed_conn_name(fs.state));
+        cJSON_AddStringToObject(o, "status", feed_sym_status_name(y->status)); /* docs/health.md */
+        cJSON_AddStringToObject(o, "reason", y->status_why);
         if (y->last_candle_mono)
             num(o, "last_candle_age_s", (double)(now - y->last_candle_mono) / 1000.0);
         else
             cJSON_AddNullToObject(o, "last_candle_age_s");
-        num(o, "quality", y->quality < 0 ? 100 : y->quality);
+        if (y->quality < 0) /* no candle scored yet: unknown, not "excellent" */
+            cJSON_AddNullToObject(o, "quality");
+        else
+            num(o, "quality", y->quality);
         num(o, "reconnects", (double)fs.reconnects);
         num(o, "candles", (double)(y->by_verdict[0] + y->by_verdict[1] + y->by_verdict[2]));
     }

@@ -29,6 +29,8 @@ typedef struct sl_sym {
     double quality;             /* last score; -1 none */
     uint64_t by_verdict[3];
     wss_metric *unused_;
+    feed_sym_status status;     /* session_ops.c, once a second: what /health and the page say */
+    char status_why[128];       /* its reason ("" = none) */
 } sl_sym;
 
 typedef struct sl_trade {

@@ -515,6 +515,13 @@ int session_live_run(const session_live_config *cfg)
         }
     }
     code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
+    if (!s->closed && !s->replayed && !s->io_err) { /* no data at all: a failure, and why */
+        const char *why = fs.last_error[0] ? fs.last_error : "the exchange sent no closed candle";
+        fprintf(stderr, "papertrader %s: session ended with 0 candles: feed %s (%s)\n", cfg->mode,
+                feed_sym_status_name(s->sym[0].status), why);
+        pt_err_log("session: ended with 0 candles: feed %s (%s)", feed_sym_status_name(s->sym[0].status), why);
+        code = PT_EXIT_FAILURE;
+    }
     if (code == PT_EXIT_OK)
         sl_restart_healthy(s);
     if (!s->io_err)

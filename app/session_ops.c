@@ -33,7 +33,7 @@ struct sl_ops {
     uint64_t rpm_mark_calls;       /* REST calls at rpm_mark_mono */
     feed_live_stats prev;          /* feed stats of the previous tick, for deltas */
     int64_t feed_bad_since;        /* mono ms the feed left live; 0 while live */
-    int feed_down_posted, breaker_open, io_err_seen;
+    int feed_down_posted, breaker_open, io_err_seen, stale_degraded;
     uint64_t strat_fail_prev, fills, wins, losses;
     double realized, proc_ms_sum, proc_ms_max;
     uint64_t proc_n;
@@ -64,7 +64,9 @@ int sl_ops_start(session *s)
         p->report_ms = OPS_REPORT_S_DEF * 1000;
     ops_notify_config nc;
     memset(&nc, 0, sizeof nc);
-    int rc = ops_health_new(NULL, &p->h);
+    ops_health_config hc = {
+        .fault_window_ms = (int64_t)ops_config_get_num(s->o->cfg, "log", "health_window_s", 600) * 1000};
+    int rc = ops_health_new(&hc, &p->h);
     if (!rc)
         rc = ops_notify_config_from(s->o->cfg, &nc); /* logs a half-configured Telegram */
     if (!rc)
@@ -236,6 +238,50 @@ void sl_ops_feed_state(session *s, feed_conn_state st, const char *reason)
         p->feed_bad_since = pt_mono_ms();
 }
 
+static uint64_t dropped_msgs(const feed_live_stats *f)
+{
+    uint64_t n = 0;
+    for (int r = 0; r < FEED_DROP__COUNT; r++)
+        n += f->dropped[r];
+    return n;
+}
+
+/* Each symbol's status (feed_sym_status_of), logged and shown when it
+ * changes; a stale symbol degrades the feed component. */
+static void status_tick(session *s, const feed_live_stats *fs)
+{
+    struct sl_ops *p = s->ops;
+    int64_t down_after = s->o->stale_after_ms > 0 ? s->o->stale_after_ms : 30000;
+    int stale = 0;
+    for (int i = 0; i < s->n_sym; i++) {
+        sl_sym *y = &s->sym[i];
+        feed_sym_status st = feed_sym_status_of(fs, (size_t)i, s->o->interval_ms, down_after);
+        char why[128] = "";
+        if (st == FEED_SYM_STALE)
+            snprintf(why, sizeof why, "no closed candle for more than 2 intervals");
+        else if (st != FEED_SYM_LIVE)
+            snprintf(why, sizeof why, "%s", fs->last_error);
+        stale += st == FEED_SYM_STALE;
+        if (st == y->status && !strcmp(why, y->status_why))
+            continue;
+        int bad = st != FEED_SYM_LIVE && st != FEED_SYM_CONNECTING;
+        pt_log(bad ? PT_LOG_WARN : PT_LOG_INFO, "feed: %s %s%s%s", y->name, feed_sym_status_name(st),
+               why[0] ? ": " : "", why);
+        if (st != y->status && (bad || y->status != FEED_SYM_CONNECTING)) {
+            char msg[192];
+            snprintf(msg, sizeof msg, "feed %s%s%s", feed_sym_status_name(st), why[0] ? ": " : "", why);
+            sl_dash_alert(s, bad ? "warn" : "info", y->name, msg);
+        }
+        y->status = st;
+        snprintf(y->status_why, sizeof y->status_why, "%s", why);
+    }
+    int up = fs->state == FEED_CONN_LIVE || fs->state == FEED_CONN_BACKFILLING;
+    if (up && (stale > 0) != p->stale_degraded) /* the connection's own changes: sl_ops_feed_state */
+        ops_health_set_state(p->h, p->c_feed, stale ? OPS_HS_DEGRADED : OPS_HS_UP,
+                             stale ? "a symbol has no recent closed candle" : "live");
+    p->stale_degraded = up && stale > 0;
+}
+
 /* Feed and REST figures from the stats deltas since the previous tick. */
 static void feed_tick(session *s, int64_t now)
 {
@@ -243,6 +289,8 @@ static void feed_tick(session *s, int64_t now)
     feed_live_stats fs;
     sl_feed_stats(s, &fs);
     const feed_live_stats *o = &p->prev;
+    ops_health_feed_faults(p->h, now, fs.reconnects - o->reconnects, dropped_msgs(&fs) - dropped_msgs(o));
+    status_tick(s, &fs);
     if (fs.msgs != o->msgs)
         ops_health_beat(p->h, p->c_feed, now);
     ops_health_gauge_set(p->h, p->c_feed, "messages", (double)fs.msgs);

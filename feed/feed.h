@@ -234,11 +234,40 @@ typedef struct feed_live_stats {
     feed_conn_state state;
     int backoff_attempt;
     int64_t last_msg_age_ms; /* -1 = never */
+    int64_t not_live_ms;     /* how long the stream has been away from live; 0 while live */
+    int64_t exchange_now_ms; /* the exchange's clock now (from its event times); 0 = unknown yet */
+    int64_t close_grace_ms;  /* how late a bar may close: 0 where the venue flags closed bars */
+    char last_error[128];    /* why the last connection failed or closed, or the last exchange
+                                error text; "" = none yet */
     size_t n_symbols;
     feed_live_symbol_stats sym[FEED_LIVE_MAX_SYMBOLS];
 } feed_live_stats;
 
 typedef struct feed_live feed_live;
+
+/* What a person should be told about one symbol's data (issue 15): a pure
+ * function of the stats, so /health, the dashboard and the log agree.
+ *   connecting    never had data yet (or connected, no closed candle yet)
+ *   live          connected and this symbol's last closed candle is recent
+ *   stale         connected but no closed candle within 2 intervals on the
+ *                 exchange's clock (plus the stats' close_grace_ms)
+ *   reconnecting  had data, the stream is away from live for less than down_after_ms
+ *   down          away from live for down_after_ms or more (or never up by then)
+ * The reason is stats->last_error when there is one. */
+#define FEED_SYM_STATUS_MAP(X)                                                 \
+    X(FEED_SYM_CONNECTING, "connecting")                                       \
+    X(FEED_SYM_LIVE, "live")                                                   \
+    X(FEED_SYM_STALE, "stale")                                                 \
+    X(FEED_SYM_RECONNECTING, "reconnecting")                                   \
+    X(FEED_SYM_DOWN, "down")
+typedef enum feed_sym_status {
+#define FEED_SYM_ENUM_(name, text) name,
+    FEED_SYM_STATUS_MAP(FEED_SYM_ENUM_)
+#undef FEED_SYM_ENUM_
+} feed_sym_status;
+const char *feed_sym_status_name(feed_sym_status s);
+feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_t interval_ms,
+                                   int64_t down_after_ms);
 
 /* Exchange protocol adapters (const tables, defined in
  * feed_live_internal.h): "binance" | "bitvavo"; NULL if unknown. */

@@ -38,6 +38,7 @@ struct feed_live {
     int attempt;
     uint64_t rng;
     int64_t connected_ms, last_msg_ms; /* mono */
+    int64_t not_live_since;   /* mono ms the stream left live (or started); 0 while live */
     int64_t exch_now_ms; /* latest exchange time seen (event time or bar time); 0 = none */
     int64_t exch_seen_mono; /* when it was seen */
     char *rx;
@@ -63,6 +64,10 @@ static void set_state(feed_live *f, feed_conn_state s, const char *why)
     if (f->state == s)
         return;
     f->state = s;
+    if (s == FEED_CONN_LIVE || s == FEED_CONN_BACKFILLING)
+        f->not_live_since = 0;
+    else if (!f->not_live_since)
+        f->not_live_since = pt_mono_ms();
     /* live <-> backfilling flips once per data gap: a replay of a gappy file
      * would flood the log; the first 20 are logged, then every 100th
      * (counted in backfills/gaps either way) */
@@ -80,6 +85,7 @@ static void schedule_retry(feed_live *f, const char *why)
     f->wsi = NULL;
     if (f->closing || f->connect_scheduled)
         return;
+    snprintf(f->st.last_error, sizeof f->st.last_error, "%s", why);
     int64_t d;
     if (f->planned_close) {
         d = 0; /* serverShutdown / 24 h rotation is routine, not a failure (F2) */
@@ -118,8 +124,11 @@ static void do_connect(lws_sorted_usec_list_t *sul)
     i.opaque_user_data = f;
     i.pwsi = &f->wsi;
     set_state(f, FEED_CONN_CONNECTING, "connecting");
-    if (!lws_client_connect_via_info(&i))
-        schedule_retry(f, "connect failed at once");
+    if (!lws_client_connect_via_info(&i)) { /* lws resolves the name right here */
+        char why[160];
+        snprintf(why, sizeof why, "DNS lookup or connect failed for %s:%d", f->host, f->port);
+        schedule_retry(f, why);
+    }
 }
 
 static void emit(void *ud, const pt_candle *c)
@@ -225,6 +234,8 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     switch (po.kind) {
     case FEED_MSG_DROP:
         f->st.dropped[po.reason]++;
+        if (po.reason == FEED_DROP_EXCHANGE_ERROR) /* the venue's own words, for the status */
+            snprintf(f->st.last_error, sizeof f->st.last_error, "%s", po.detail);
         if (f->st.dropped[po.reason] <= 20)
             pt_warn("feed: %s message %llu dropped (%s): %s", f->ad->name, (unsigned long long)f->st.msgs,
                     feed_drop_name(po.reason), po.detail);
@@ -372,6 +383,27 @@ static void on_receive(feed_live *f, struct lws *wsi, const char *in, size_t len
     }
 }
 
+/* What a person is told about a lost or failed connection (issue 15: DNS,
+ * refused, handshake timeout, HTTP status); lws's texts are in
+ * lib/core-net/client/ and lib/roles/http/client/ of 4.1.6. */
+static const char *close_reason(feed_live *f, struct lws *wsi, enum lws_callback_reasons reason, void *in)
+{
+    static char buf[160];
+    const char *t = in ? (const char *)in : "";
+    if (reason == LWS_CALLBACK_CLIENT_CLOSED)
+        return "closed by the exchange";
+    if (reason == LWS_CALLBACK_CLOSED_CLIENT_HTTP)
+        return "handshake timeout: the exchange accepted the connection but never answered";
+    unsigned status = lws_http_client_http_response(wsi);
+    if (status && status != 101)
+        snprintf(buf, sizeof buf, "HTTP %u on the WebSocket upgrade from %s:%d", status, f->host, f->port);
+    else if (!strcmp(t, "Unable to connect"))
+        snprintf(buf, sizeof buf, "connection refused or unreachable: %s:%d", f->host, f->port);
+    else
+        snprintf(buf, sizeof buf, "%s", t[0] ? t : "connection error");
+    return buf;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     (void)user;
@@ -431,10 +463,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (wsi != f->wsi && f->wsi)
             break;
         lws_set_opaque_user_data(wsi, NULL);
-        schedule_retry(f, reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR
-                              ? (in ? (const char *)in : "connection error")
-                          : reason == LWS_CALLBACK_CLIENT_CLOSED ? "closed"
-                                                                 : "handshake not answered");
+        schedule_retry(f, close_reason(f, wsi, reason, in));
         break;
     default:
         break;
@@ -582,7 +611,11 @@ void feed_live_get_stats(const feed_live *f, feed_live_stats *out)
     *out = f->st;
     out->state = f->state;
     out->backoff_attempt = f->attempt;
-    out->last_msg_age_ms = f->last_msg_ms ? pt_mono_ms() - f->last_msg_ms : -1;
+    int64_t now = pt_mono_ms();
+    out->last_msg_age_ms = f->last_msg_ms ? now - f->last_msg_ms : -1;
+    out->not_live_ms = f->not_live_since ? now - f->not_live_since : 0;
+    out->exchange_now_ms = f->exch_now_ms ? exchange_clock(f, now) : 0;
+    out->close_grace_ms = f->ad->has_closed_flag ? 0 : f->cfg.close_grace_ms;
     out->n_symbols = f->n_ser;
     out->duplicates = out->out_of_order = 0;
     for (size_t i = 0; i < f->n_ser; i++) {
@@ -617,4 +650,32 @@ void feed_live_free(feed_live *f)
     free(f->ser);
     free(f->rx);
     free(f);
+}
+
+static const char *const sym_status_names[] = {
+#define FEED_SYM_NAME_(name, text) text,
+    FEED_SYM_STATUS_MAP(FEED_SYM_NAME_)
+#undef FEED_SYM_NAME_
+};
+const char *feed_sym_status_name(feed_sym_status s)
+{
+    return (unsigned)s < sizeof sym_status_names / sizeof sym_status_names[0] ? sym_status_names[s] : "unknown";
+}
+
+feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_t interval_ms,
+                                   int64_t down_after_ms)
+{
+    const feed_live_symbol_stats *y = sym < st->n_symbols ? &st->sym[sym] : NULL;
+    int up = st->state == FEED_CONN_LIVE || st->state == FEED_CONN_BACKFILLING;
+    if (!up) {
+        if (st->not_live_ms >= down_after_ms)
+            return FEED_SYM_DOWN;
+        return st->connects ? FEED_SYM_RECONNECTING : FEED_SYM_CONNECTING;
+    }
+    if (!y || y->last_closed_ts == INT64_MIN)
+        return FEED_SYM_CONNECTING;
+    int64_t closed_at = y->last_closed_ts + interval_ms; /* its close time on the exchange's clock */
+    if (st->exchange_now_ms && st->exchange_now_ms - closed_at > 2 * interval_ms + st->close_grace_ms)
+        return FEED_SYM_STALE;
+    return FEED_SYM_LIVE;
 }

@@ -26,10 +26,17 @@ int64_t feed_xsim_sim_now(const feed_xsim *x)
 int64_t feed_xsim_now(const feed_xsim *x) { return x ? feed_xsim_sim_now(x) : 0; }
 int feed_xsim_port(const feed_xsim *x) { return x && x->vh ? lws_get_vhost_listen_port(x->vh) : -1; }
 
+/* `until=DUR`: the faults end DUR (wall time) after the simulator started,
+ * so a test can watch a session recover. */
+static int faults_over(const feed_xsim *x)
+{
+    return x->faults.until_ms && (pt_mono_ns() - x->start_mono_ns) / 1000000 >= x->faults.until_ms;
+}
+
 int feed_xsim_roll(const feed_xsim *x, feed_xsim_fault f, uint64_t a, uint64_t b)
 {
     double p = x->faults.p[f];
-    return p > 0 && feed_xsim_u01(x->seed, 0xfa000 + (uint64_t)f, a, b) < p;
+    return p > 0 && !faults_over(x) && feed_xsim_u01(x->seed, 0xfa000 + (uint64_t)f, a, b) < p;
 }
 
 void feed_xsim_count_fault(feed_xsim *x, feed_xsim_fault f, const char *fmt, ...)
@@ -269,7 +276,7 @@ static void queue_clear(xs_client *c)
 static int client_stalled(feed_xsim *x, xs_client *c)
 {
     const feed_xsim_faults *f = &x->faults;
-    if (!f->stall_ms)
+    if (!f->stall_ms || faults_over(x))
         return 0;
     int64_t el = pt_mono_ms() - c->connected_ms, cyc = f->stall_every_ms + f->stall_ms;
     if (el % cyc < f->stall_every_ms)
@@ -415,6 +422,8 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 static void on_drop(lws_sorted_usec_list_t *sul)
 {
     xs_client *c = lws_container_of(sul, xs_client, sul_drop);
+    if (faults_over(c->x))
+        return;
     feed_xsim_count_fault(c->x, FEED_XSIM_F_DROP, "client %llu cut", (unsigned long long)c->id);
     client_kill(c->x, c, "drop fault");
 }
@@ -423,6 +432,8 @@ static void on_shutdown(lws_sorted_usec_list_t *sul)
 {
     xs_client *c = lws_container_of(sul, xs_client, sul_shutdown);
     feed_xsim *x = c->x;
+    if (faults_over(x))
+        return;
     char buf[256];
     int n = x->proto->shutdown_notice ? x->proto->shutdown_notice(x, c->combined, buf, sizeof buf) : 0;
     feed_xsim_count_fault(x, FEED_XSIM_F_SHUTDOWN, "client %llu: planned close", (unsigned long long)c->id);

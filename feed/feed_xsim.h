@@ -57,6 +57,7 @@ typedef struct feed_xsim_faults {
     int64_t shutdown_ms;            /* 0 = off */
     int64_t stall_ms, stall_every_ms; /* stall_ms 0 = off; every default 60 s */
     int64_t retry_after_s;          /* Retry-After on 429/418; default 1 */
+    int64_t until_ms;               /* every fault stops this long after the start; 0 = never */
 } feed_xsim_faults;
 
 /* Parses "drop=30s,stall=5s@60s,dup=0.05,...,retry=2" (grammar in

@@ -248,6 +248,8 @@ int feed_xsim_faults_parse(const char *spec, feed_xsim_faults *out, char *why, s
             int64_t ms;
             rc = parse_duration(v, vl, &ms);
             out->retry_after_s = (ms + 999) / 1000;
+        } else if (kl == 5 && !memcmp(p, "until", 5)) {
+            rc = parse_duration(v, vl, &out->until_ms);
         } else if (f == FEED_XSIM_F_DROP || f == FEED_XSIM_F_SHUTDOWN) {
             rc = parse_duration(v, vl, f == FEED_XSIM_F_DROP ? &out->drop_ms : &out->shutdown_ms);
         } else if (f == FEED_XSIM_F_STALL) {

@@ -224,6 +224,8 @@ typedef struct ops_health_inputs {
     int has_feed;           /* a component named "feed" is registered */
     ops_health_state feed_state;
     long rss_kb, rss_limit_kb;
+    int feed_disconnects;   /* connections lost within fault_window_ms */
+    int feed_bad_msgs;      /* feed messages dropped as malformed within fault_window_ms */
 } ops_health_inputs;
 int ops_health_score_calc(const ops_health_inputs *in);
 ops_health_level ops_health_level_of(int score);
@@ -235,6 +237,7 @@ typedef struct ops_health_config {
     int stale_periods;  /* [3] */
     long rss_limit_kb;  /* memory budget for the score [1048576 = 1 GiB] */
     int latency_ring;   /* REST latency samples kept [1024] */
+    int64_t fault_window_ms; /* feed faults count in the score this long [600000] */
     int64_t (*clock_ms)(void); /* the clock of every now_ms [pt_mono_ms]; used by the log calls */
 } ops_health_config;
 
@@ -266,6 +269,9 @@ void ops_health_counter_add(ops_health *h, int comp, const char *name, double de
 void ops_health_gauge_set(ops_health *h, int comp, const char *name, double value);
 /* One REST call's latency and outcome. */
 void ops_health_rest(ops_health *h, double ms, int ok);
+/* Feed faults seen since the previous call (the session calls it once a
+ * second): they lower the score for fault_window_ms, then age out. */
+void ops_health_feed_faults(ops_health *h, int64_t now_ms, uint64_t disconnects, uint64_t bad_msgs);
 /* Samples RSS and CPU time; CPU % is over the time since the previous sample. */
 void ops_health_sample(ops_health *h, int64_t now_ms);
 /* Checks heartbeats: logs (and notifies, if a notifier is attached) each

@@ -95,6 +95,7 @@ static const cfg_key schema[] = {
     INT("log", "max_files", 1, 100, "5", "rotated generations kept"),
     INT("log", "heartbeat_s", 0, 86400, "60", "heartbeat log line period (0 = off)"),
     INT("log", "report_interval_s", 1, 86400, "3600", "health report period (docs/health.md)"),
+    INT("log", "health_window_s", 5, 3600, "600", "feed faults lower the health score this long"),
 };
 #define N_SCHEMA (sizeof schema / sizeof schema[0])
 #define MAX_EXTRA 32 /* [strategy] parameters: free keys, numeric */

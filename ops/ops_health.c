@@ -155,6 +155,8 @@ int ops_health_score_calc(const ops_health_inputs *in)
         p += feed_penalty[in->feed_state];
     if (in->rss_limit_kb > 0 && in->rss_kb > 0)
         p += clampd(40.0 * ((double)in->rss_kb / (double)in->rss_limit_kb - 0.5), 0, 20);
+    p += fmin(20.0, 4.0 * (in->feed_disconnects > 0 ? in->feed_disconnects : 0));
+    p += fmin(20.0, 0.5 * (in->feed_bad_msgs > 0 ? in->feed_bad_msgs : 0));
     long s = lround(100.0 - p);
     return (int)(s < 0 ? 0 : s > 100 ? 100 : s);
 }
@@ -180,8 +182,16 @@ typedef struct component {
     int n_ctr;
 } component;
 
+#define FAULT_RING 4096 /* one entry per second with faults: an hour of window */
+typedef struct fault_rec {
+    int64_t ts_ms;
+    uint32_t disconnects, bad_msgs;
+} fault_rec;
+
 struct ops_health {
     pthread_mutex_t mu;
+    fault_rec faults[FAULT_RING];
+    int fault_n, fault_head;
     ops_health_config cfg;
     component comp[OPS_HEALTH_MAX_COMPONENTS];
     int n_comp;
@@ -226,6 +236,10 @@ int ops_health_new(const ops_health_config *cfg, ops_health **out)
         h->cfg.rss_limit_kb = 1048576;
     if (h->cfg.latency_ring <= 0)
         h->cfg.latency_ring = 1024;
+    if (h->cfg.fault_window_ms <= 0)
+        h->cfg.fault_window_ms = 600000;
+    if (h->cfg.fault_window_ms > 3600000)
+        h->cfg.fault_window_ms = 3600000;
     if (!h->cfg.clock_ms)
         h->cfg.clock_ms = pt_mono_ms;
     h->ring = calloc((size_t)h->cfg.error_ring, sizeof *h->ring);
@@ -477,6 +491,21 @@ uint64_t ops_health_errors_total(ops_health *h, int comp)
     return v;
 }
 
+void ops_health_feed_faults(ops_health *h, int64_t now_ms, uint64_t disconnects, uint64_t bad_msgs)
+{
+    if (!h || (!disconnects && !bad_msgs))
+        return;
+    pthread_mutex_lock(&h->mu);
+    fault_rec *f = &h->faults[h->fault_head];
+    f->ts_ms = now_ms;
+    f->disconnects = disconnects > 100000 ? 100000 : (uint32_t)disconnects; /* the part saturates long before */
+    f->bad_msgs = bad_msgs > 100000 ? 100000 : (uint32_t)bad_msgs;
+    h->fault_head = (h->fault_head + 1) % FAULT_RING;
+    if (h->fault_n < FAULT_RING)
+        h->fault_n++;
+    pthread_mutex_unlock(&h->mu);
+}
+
 void ops_health_attach_notifier(ops_health *h, ops_notifier *n)
 {
     if (!h)
@@ -504,6 +533,11 @@ static int score_locked(ops_health *h, int64_t now, ops_health_inputs *in)
     }
     for (int i = 0; i < h->ring_n; i++)
         in->recent_errors += now - h->ring[i].ts_ms <= RECENT_WINDOW_MS;
+    for (int i = 0; i < h->fault_n; i++) {
+        const fault_rec *f = &h->faults[i];
+        if (now - f->ts_ms <= h->cfg.fault_window_ms)
+            in->feed_disconnects += (int)f->disconnects, in->feed_bad_msgs += (int)f->bad_msgs;
+    }
     in->rest_error_rate = ops_latency_error_rate(h->rest);
     in->rss_kb = h->rss_kb;
     in->rss_limit_kb = h->cfg.rss_limit_kb;
@@ -544,6 +578,10 @@ int ops_health_to_json(ops_health *h, int64_t now_ms, cJSON *obj)
     ok &= cJSON_AddNumberToObject(obj, "score", score) != NULL;
     ok &= cJSON_AddStringToObject(obj, "level", level_names[ops_health_level_of(score)]) != NULL;
     ok &= cJSON_AddNumberToObject(obj, "uptime_s", (double)((now_ms - h->started_ms) / 1000)) != NULL;
+    cJSON *ff = cJSON_AddObjectToObject(obj, "feed_faults"); /* what the score's feed-fault part saw */
+    ok &= ff && cJSON_AddNumberToObject(ff, "window_s", (double)(h->cfg.fault_window_ms / 1000)) &&
+          cJSON_AddNumberToObject(ff, "disconnects", in.feed_disconnects) &&
+          cJSON_AddNumberToObject(ff, "bad_messages", in.feed_bad_msgs);
     cJSON *arr = cJSON_AddArrayToObject(obj, "components");
     ok &= arr != NULL;
     for (int i = 0; arr && i < h->n_comp; i++) {

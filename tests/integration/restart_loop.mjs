@@ -56,6 +56,10 @@ await crash();
 ok(count() === '1', `counting starts again from 1 (${count()})`);
 const r6 = start(args);
 await r6.wait(/^output: /, 20000 * slow);
+const rec = path.join(dir, 'candles', 'BTCUSDT.csv');
+const n0 = fs.readFileSync(rec, 'utf8').split('\n').length;
+const t6 = Date.now(); /* a clean stop is one with data: a session that got none exits 1 */
+while (Date.now() - t6 < 10000 * slow && fs.readFileSync(rec, 'utf8').split('\n').length <= n0) await sleep(100);
 const code6 = await r6.stop('SIGTERM');
 ok(code6 === 0 && count() === 'none', `a clean stop resets the count (exit ${code6}, ${count()})`, r6.err.slice(-300));
 await xs.stop('SIGTERM');

@@ -412,6 +412,35 @@ static void test_live_reconnect_backfill(void **st)
     assert_true(x.n_states >= 4);
 }
 
+/* feed_sym_status_of: what /health and the page call each state (feed.h). */
+static void test_symbol_status(void **st)
+{
+    (void)st;
+    feed_live_stats s;
+    memset(&s, 0, sizeof s);
+    s.n_symbols = 1;
+    s.sym[0].last_closed_ts = INT64_MIN;
+    const int64_t iv = 60000, down = 30000;
+    s.state = FEED_CONN_CONNECTING, s.not_live_ms = 29999;
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_CONNECTING);
+    s.not_live_ms = 30000; /* never up within the limit */
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_DOWN);
+    s.state = FEED_CONN_LIVE, s.not_live_ms = 0, s.connects = 1; /* connected, no candle yet */
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_CONNECTING);
+    s.sym[0].last_closed_ts = 0, s.exchange_now_ms = iv + 2 * iv; /* closed at 60 s; now 180 s: edge */
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_LIVE);
+    s.exchange_now_ms++;
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_STALE);
+    s.close_grace_ms = 5000; /* a venue without a closed flag closes bars late */
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_LIVE);
+    s.state = FEED_CONN_WAITING, s.not_live_ms = 100;
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_RECONNECTING);
+    s.not_live_ms = down;
+    assert_int_equal(feed_sym_status_of(&s, 0, iv, down), FEED_SYM_DOWN);
+    assert_string_equal(feed_sym_status_name(FEED_SYM_RECONNECTING), "reconnecting");
+    assert_int_equal(feed_sym_status_of(&s, 5, iv, down), FEED_SYM_DOWN); /* out of range: not live */
+}
+
 int main(void)
 {
     pt_log_set_stderr(getenv("PT_TEST_LOG") != NULL);
@@ -423,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_merge_hole_past_coverage), cmocka_unit_test(test_rest_latency_buckets),
         cmocka_unit_test(test_open_bar_close),
         cmocka_unit_test(test_live_reconnect_backfill),
+        cmocka_unit_test(test_symbol_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,12 @@ static void test_score_formula(void **st)
     f.has_feed = 1;
     f.feed_state = OPS_HS_UNKNOWN;
     assert_int_equal(ops_health_score_calc(&f), 90);
+    /* feed faults in the window: 4 per lost connection (max 20), 0.5 per bad message (max 20) */
+    ops_health_inputs ff = {.has_feed = 1, .feed_state = OPS_HS_UP, .feed_disconnects = 2, .feed_bad_msgs = 10};
+    assert_int_equal(ops_health_score_calc(&ff), 87);
+    ff.feed_disconnects = 6, ff.feed_bad_msgs = 248; /* issue 15: 248 malformed, drops: not "excellent" */
+    assert_int_equal(ops_health_score_calc(&ff), 60);
+    assert_int_equal(ops_health_level_of(60), OPS_LEVEL_FAIR);
     /* rounding: 10.5 penalty -> 89.5 rounds to 90 */
     ops_health_inputs r = {.rest_error_rate = 0.2625};
     assert_int_equal(ops_health_score_calc(&r), 90);
@@ -316,11 +322,40 @@ static void test_registry_bounds(void **st)
     ops_health_free(h);
 }
 
+static void test_feed_faults_window(void **st)
+{
+    (void)st;
+    ops_health *h = NULL;
+    ops_health_config c = {.fault_window_ms = 10000, .clock_ms = fake_clock};
+    fake_now = 1000;
+    assert_int_equal(ops_health_new(&c, &h), PT_OK);
+    int feed = ops_health_register(h, "feed", 0);
+    ops_health_set_state(h, feed, OPS_HS_UP, "live");
+    assert_int_equal(ops_health_score(h, fake_now, NULL), 100);
+    ops_health_feed_faults(h, fake_now, 3, 40); /* 12 + 20 */
+    ops_health_feed_faults(h, fake_now, 0, 0);  /* nothing new: no entry */
+    ops_health_inputs in;
+    assert_int_equal(ops_health_score(h, fake_now, &in), 68);
+    assert_int_equal(in.feed_disconnects, 3);
+    assert_int_equal(in.feed_bad_msgs, 40);
+    fake_now += 10000; /* still inside the window at its edge */
+    assert_int_equal(ops_health_score(h, fake_now, NULL), 68);
+    fake_now += 1; /* aged out: recovered */
+    assert_int_equal(ops_health_score(h, fake_now, &in), 100);
+    assert_int_equal(in.feed_disconnects + in.feed_bad_msgs, 0);
+    for (int i = 0; i < 5000; i++) /* past the ring: bounded, the newest kept */
+        ops_health_feed_faults(h, fake_now + i, 1, 0);
+    assert_int_equal(ops_health_score(h, fake_now + 4999, &in), 80);
+    assert_true(in.feed_disconnects > 0 && in.feed_disconnects <= 4096);
+    ops_health_free(h);
+}
+
 int main(void)
 {
     pt_log_set_stderr(getenv("PT_TEST_VERBOSE") != NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_score_formula, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_faults_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_alarm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_ring_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_latency_quantiles, setup, teardown),
