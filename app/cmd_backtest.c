@@ -426,9 +426,10 @@ static void print_table(const pf_metrics_result *mr, const sim_engine *e)
 /* ------------------------------------------------------------ main */
 
 /* order: a live session's candles/.order (its processing order), or NULL
- * for the k-way merge by event time. */
+ * for the k-way merge by event time. *bar_ms: the first file's interval,
+ * from its reader's look-ahead (each input is read once: FIFOs work). */
 static int open_sources(char **files, int n, const char *symbol, const char *order, uint64_t *rejects,
-                        feed_source *out)
+                        int64_t *bar_ms, feed_source *out)
 {
     feed_source srcs[BT_MAX_FILES];
     feed_csv_opts co;
@@ -436,6 +437,7 @@ static int open_sources(char **files, int n, const char *symbol, const char *ord
     co.symbol = symbol;
     co.rejects_out = rejects; /* for report.html: rows the reader dropped */
     for (int i = 0; i < n; i++) {
+        co.interval_out = i == 0 ? bar_ms : NULL;
         int rc = feed_source_csv(files[i], &co, &srcs[i]);
         if (rc) {
             for (int k = 0; k < i; k++)
@@ -633,7 +635,8 @@ int cmd_backtest(int argc, char **argv)
         }
         o.cfg.strategy->free(probe);
     }
-    int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &src);
+    int64_t bar_ms = 0;
+    int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &bar_ms, &src);
     if (rc) {
         code = PT_EXIT_INPUT; /* the reader logged path and reason */
         goto done;
@@ -668,9 +671,7 @@ int cmd_backtest(int argc, char **argv)
                             "(file:line above); files left as they are\n", outdir);
         goto done;
     }
-    int64_t bar_ms = 0;
-    if (feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbol}, &bar_ms) ||
-        bar_ms <= 0)
+    if (bar_ms <= 0)
         bar_ms = 60000;
     if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
         goto done;

@@ -8,8 +8,16 @@
  * row and the ready queue stays tiny. A record longer than max_line is cut
  * off before libcsv sees more of it: its field buffer, our only growing
  * allocation, stays below max_line.
+ *
+ * Interval look-ahead (feed_csv_opts.interval_out): one pass over the input,
+ * so a FIFO or a pipe works. While the header is read, every byte read() is
+ * also kept in a look-ahead buffer; a quiet probe reader then parses that
+ * buffer and reads on from the same descriptor (appending) up to PROBE_ROWS
+ * rows or FEED_PROBE_BYTES; this reader then takes its next bytes from the buffer
+ * before the descriptor, so it sees exactly the bytes a plain read would.
  */
 #include "feed.h"
+#include "feed_csv_internal.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -91,6 +99,13 @@ struct feed_csv {
     unsigned qhead, qcount;
 
     feed_csv_stats stats;
+
+    /* look-ahead (see the top): ahead[ahead_pos..ahead_len) not read yet */
+    unsigned char *ahead;
+    size_t ahead_len, ahead_cap, ahead_pos;
+    int capture;   /* keep what read() returns in ahead (header, then the probe) */
+    feed_csv *tee; /* set in a probe: reads tee's look-ahead, then tee's fd */
+    size_t tee_pos;
 };
 
 const char *feed_reject_name(feed_reject_kind k)
@@ -454,12 +469,66 @@ static int never_space(unsigned char c)
     return 0;
 }
 
-static int read_chunk(feed_csv *r)
+/* Appends up to CHUNK bytes of r's descriptor to its look-ahead: the
+ * count, 0 at the end of the input or past FEED_PROBE_BYTES, -1 with errno. */
+static ssize_t ahead_grow(feed_csv *r)
 {
+    if (r->ahead_len >= FEED_PROBE_BYTES)
+        return 0;
+    if (r->ahead_cap - r->ahead_len < CHUNK) {
+        size_t cap = r->ahead_cap ? 2 * r->ahead_cap : 2 * CHUNK;
+        unsigned char *b = realloc(r->ahead, cap);
+        if (!b) {
+            errno = ENOMEM;
+            return -1;
+        }
+        r->ahead = b;
+        r->ahead_cap = cap;
+    }
     ssize_t n;
     do
-        n = read(r->fd, r->buf, CHUNK);
+        n = read(r->fd, r->ahead + r->ahead_len, CHUNK);
     while (n < 0 && errno == EINTR);
+    if (n > 0)
+        r->ahead_len += (size_t)n;
+    return n;
+}
+
+/* The next bytes into r->buf: look-ahead first, then the descriptor. A
+ * probe reads its tee's look-ahead and grows it; a capturing reader grows
+ * its own (past FEED_PROBE_BYTES it stops capturing: no probe then). */
+static ssize_t src_read(feed_csv *r)
+{
+    feed_csv *t = r->tee ? r->tee : r;
+    size_t *pos = r->tee ? &r->tee_pos : &r->ahead_pos;
+    if (!r->tee && !r->capture && r->ahead && r->ahead_pos == r->ahead_len) {
+        free(r->ahead); /* all given out: back to constant memory */
+        r->ahead = NULL;
+        r->ahead_len = r->ahead_cap = r->ahead_pos = 0;
+    }
+    if (*pos == t->ahead_len && (r->tee || r->capture)) {
+        ssize_t n = ahead_grow(t);
+        if (n < 0 || (n == 0 && (r->tee || t->ahead_len < FEED_PROBE_BYTES)))
+            return n;
+        if (n == 0)
+            r->capture = 0;
+    }
+    if (*pos == t->ahead_len) {
+        ssize_t n;
+        do
+            n = read(r->fd, r->buf, CHUNK);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    size_t n = t->ahead_len - *pos < CHUNK ? t->ahead_len - *pos : CHUNK;
+    memcpy(r->buf, t->ahead + *pos, n);
+    *pos += n;
+    return (ssize_t)n;
+}
+
+static int read_chunk(feed_csv *r)
+{
+    ssize_t n = src_read(r);
     if (n < 0) {
         pt_err_log("%s: read error at byte %llu: %s", r->path, (unsigned long long)r->stats.bytes,
                    strerror(errno));
@@ -581,13 +650,12 @@ static int open_file(feed_csv *r)
     return PT_OK;
 }
 
-int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
+/* A reader with its options and buffers, nothing read yet. */
+static int reader_new(const char *path, const feed_csv_opts *opts, feed_csv **out)
 {
-    if (!path || !out)
-        return PT_EINVAL;
-    *out = NULL;
     int rc = PT_ENOMEM;
     feed_csv *r = calloc(1, sizeof *r);
+    *out = r;
     if (!r)
         return PT_ENOMEM;
     r->fd = -1;
@@ -623,13 +691,58 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
         derive_symbol(path, r->default_symbol);
     }
     r->opts.symbol = NULL;
+    rc = PT_OK;
+fail:
+    return rc;
+}
+
+/* The interval from a quiet probe over r's look-ahead (see the top). */
+static int probe_interval(feed_csv *r, int64_t *interval_ms)
+{
+    feed_csv_opts o = r->opts;
+    o.symbol = r->default_symbol;
+    o.tz = &r->tz;
+    o.time_kind = r->opts.time_kind;
+    o.on_reject = feed_csv_probe_quiet;
+    o.rejects_out = NULL;
+    o.interval_out = NULL;
+    feed_csv *p = NULL;
+    int rc = reader_new(r->path, &o, &p);
+    if (rc == PT_OK) {
+        p->tee = r;
+        p->is_reg = 0;
+        rc = fill(p);
+    }
+    if (rc == PT_OK && p->header_done)
+        rc = feed_csv_interval_of(p, interval_ms);
+    feed_csv_free(p); /* its fd is -1: it read r's */
+    return rc == PT_ERANGE ? PT_OK : rc;
+}
+
+int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
+{
+    if (!path || !out)
+        return PT_EINVAL;
+    *out = NULL;
+    feed_csv *r = NULL;
+    int64_t *interval_out = opts ? opts->interval_out : NULL;
+    int rc = reader_new(path, opts, &r);
+    if (rc != PT_OK)
+        goto fail;
+    r->opts.interval_out = NULL; /* the caller's storage: used here only */
+    if (interval_out)
+        *interval_out = 0;
     if ((rc = open_file(r)) != PT_OK)
         goto fail;
+    r->capture = interval_out != NULL;
     rc = fill(r);
     if (rc == PT_OK && !r->header_done) {
         pt_err_log("%s: empty file: no header", path);
         rc = PT_EPARSE;
     }
+    if (rc == PT_OK && r->capture)
+        rc = probe_interval(r, interval_out);
+    r->capture = 0;
     if (rc != PT_OK)
         goto fail;
     *out = r;
@@ -666,88 +779,9 @@ void feed_csv_free(feed_csv *r)
     if (r->fd >= 0)
         close(r->fd);
     csv_free(&r->p);
+    free(r->ahead);
     free(r->buf);
     free(r->path);
     free(r);
 }
 
-/* ------------------------------------------------------------- interval */
-
-#define PROBE_ROWS 2000
-#define PROBE_SYMBOLS 64 /* per-symbol last stamps kept; later symbols ignored */
-
-static void probe_quiet(const feed_reject *rej, void *ud)
-{
-    (void)rej;
-    (void)ud;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-int feed_csv_detect_interval(const char *path, const feed_csv_opts *opts, int64_t *interval_ms)
-{
-    if (!path || !interval_ms)
-        return PT_EINVAL;
-    feed_csv_opts o = {0};
-    if (opts)
-        o = *opts;
-    o.on_reject = probe_quiet;
-    feed_csv *r = NULL;
-    int64_t *steps = NULL;
-    struct {
-        char sym[PT_SYMBOL_MAX];
-        int64_t last;
-    } *last = NULL;
-    size_t nsteps = 0, nsyms = 0;
-    int rc = feed_csv_open(path, &o, &r);
-    if (rc)
-        goto fail;
-    rc = PT_ENOMEM;
-    if (!(steps = malloc(PROBE_ROWS * sizeof *steps)) ||
-        !(last = calloc(PROBE_SYMBOLS, sizeof *last)))
-        goto fail;
-    pt_candle c;
-    for (int i = 0; i < PROBE_ROWS && (rc = feed_csv_next(r, &c)) == PT_OK; i++) {
-        size_t k = 0;
-        while (k < nsyms && strcmp(last[k].sym, c.symbol) != 0)
-            k++;
-        if (k == nsyms) {
-            if (nsyms == PROBE_SYMBOLS)
-                continue;
-            memcpy(last[nsyms].sym, c.symbol, sizeof c.symbol);
-            last[nsyms++].last = c.ts_ms;
-            continue;
-        }
-        if (c.ts_ms > last[k].last)
-            steps[nsteps++] = c.ts_ms - last[k].last;
-        last[k].last = c.ts_ms;
-    }
-    if (rc != PT_OK && rc != PT_EOF)
-        goto fail;
-    if (nsteps == 0) {
-        rc = PT_ERANGE;
-        goto fail;
-    }
-    /* the most common step; ties go to the smaller one */
-    qsort(steps, nsteps, sizeof *steps, cmp_i64);
-    size_t best = 0, best_n = 0;
-    for (size_t i = 0, j; i < nsteps; i = j) {
-        for (j = i; j < nsteps && steps[j] == steps[i]; j++)
-            ;
-        if (j - i > best_n) {
-            best_n = j - i;
-            best = i;
-        }
-    }
-    *interval_ms = steps[best];
-    rc = PT_OK;
-fail:
-    free(steps);
-    free(last);
-    feed_csv_free(r);
-    return rc;
-}
