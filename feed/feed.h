@@ -91,6 +91,9 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out);
 int feed_csv_next(feed_csv *r, pt_candle *out);
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r);
 const char *feed_csv_path(const feed_csv *r);
+/* The symbol rows get when the file has no symbol column: opts.symbol, else
+ * the file's stem ("data/BTCUSDT.csv" -> "BTCUSDT"). Valid until free. */
+const char *feed_csv_default_symbol(const feed_csv *r);
 void feed_csv_free(feed_csv *r);
 
 /* Opens path with interval_out (above), closes it and returns the most
