@@ -29,7 +29,7 @@
 
 #define CHUNK (64 * 1024)
 #define QCAP 4         /* one line gives at most one row; fill stops at one */
-#define MAX_COLS 256   /* columns past this are ignored */
+#define MAX_COLS 256   /* columns read; a known column past this is a header error */
 #define LOG_FIRST 20   /* default reject handler logs this many, then counts */
 #define CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
 #define REJ_TEXT_MAX 40
@@ -93,6 +93,11 @@ struct feed_csv {
     uint8_t role_prio[R__N];
     char role_name[R__N][32];
     uint8_t roles[MAX_COLS];
+    unsigned n_cols;     /* fields in the header (all of them, past MAX_COLS too) */
+    const char *hdr_err; /* first header problem (static text), logged at its end */
+    char hdr_name[32];
+    unsigned hdr_col, hdr_col2;
+    char extra_reason[64]; /* "more fields than the header" with the counts */
 
     /* ready rows; the tail slot is written in place by the callbacks */
     pt_candle q[QCAP];
@@ -204,16 +209,36 @@ static size_t norm_name(const char *s, size_t len, char *out, size_t cap)
     return n;
 }
 
+static void header_problem(feed_csv *r, const char *what, const char *name, unsigned col,
+                           unsigned col2)
+{
+    if (r->hdr_err)
+        return;
+    r->hdr_err = what;
+    snprintf(r->hdr_name, sizeof r->hdr_name, "%s", name);
+    r->hdr_col = col + 1;
+    r->hdr_col2 = col2 + 1;
+}
+
 static void header_field(feed_csv *r, const char *s, size_t len)
 {
     unsigned col = r->field_idx++;
     char name[32];
-    if (col >= MAX_COLS || !norm_name(s, len, name, sizeof name))
+    if (!norm_name(s, len, name, sizeof name))
         return;
     for (size_t i = 0; i < sizeof header_names / sizeof header_names[0]; i++) {
         if (strcmp(name, header_names[i].name) != 0)
             continue;
         unsigned role = header_names[i].role;
+        if (col >= MAX_COLS) { /* would read as missing: say why */
+            header_problem(r, "past the column cap", name, col, col);
+            return;
+        }
+        /* the same name twice: which one holds the data is a guess */
+        if (r->role_col[role] >= 0 && header_names[i].prio == r->role_prio[role]) {
+            header_problem(r, "twice", name, (unsigned)r->role_col[role], col);
+            return;
+        }
         if (r->role_col[role] < 0 || header_names[i].prio > r->role_prio[role]) {
             r->role_col[role] = (int)col;
             r->role_prio[role] = header_names[i].prio;
@@ -227,6 +252,19 @@ static void header_end(feed_csv *r)
 {
     char missing[128] = "";
     size_t mlen = 0;
+    r->n_cols = r->field_idx;
+    if (r->hdr_err && r->hdr_col == r->hdr_col2) {
+        pt_err_log("%s:%llu: header: column '%s' is column %u; at most %d columns are read",
+                   r->path, (unsigned long long)r->row_line, r->hdr_name, r->hdr_col, MAX_COLS);
+        r->err = PT_EPARSE;
+        return;
+    }
+    if (r->hdr_err) {
+        pt_err_log("%s:%llu: header: column '%s' appears twice (columns %u and %u)", r->path,
+                   (unsigned long long)r->row_line, r->hdr_name, r->hdr_col, r->hdr_col2);
+        r->err = PT_EPARSE;
+        return;
+    }
     for (unsigned role = 0; role < R_SYMBOL; role++)
         if (r->role_col[role] < 0)
             mlen += (size_t)snprintf(missing + mlen, sizeof missing - mlen, "%s'%s'",
@@ -318,6 +356,11 @@ static void on_row(int term, void *ud)
         header_end(r);
         reset_row(r);
         return;
+    }
+    if (!r->row_err && r->field_idx > r->n_cols) { /* a shifted or merged row */
+        snprintf(r->extra_reason, sizeof r->extra_reason, "%u fields, the header has %u",
+                 r->field_idx, r->n_cols);
+        row_error(r, FEED_REJ_BAD_CSV, "row", r->extra_reason, "", 0);
     }
     if (!r->row_err && (r->seen & r->required) != r->required) {
         unsigned role = 0;
