@@ -7,6 +7,7 @@
 #include "backtest_controls.h"
 #include "commands.h"
 #include "feed.h"
+#include "ops.h"
 #include "portfolio.h"
 #include "pt_core.h"
 #include "report_html.h"
@@ -198,7 +199,11 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 o->params[o->n_params++] = optarg;
             }
             break;
-        case O_CASH: bad = num("--cash", optarg, 1e-9, 1e15, &c->cash); break;
+        case O_CASH: { /* the [session] cash range: one table (ops_config.c) */
+            double lo = 0, hi = 0;
+            bad = ops_config_range("session", "cash", &lo, &hi) || num("--cash", optarg, lo, hi, &c->cash);
+            break;
+        }
         case O_FEE:
             bad = num("--fee-bps", optarg, 0, 1000, &c->taker_fee_bps);
             if (!maker_set)

@@ -98,6 +98,7 @@ struct feed_csv {
     char hdr_name[32];
     unsigned hdr_col, hdr_col2;
     char extra_reason[64]; /* "more fields than the header" with the counts */
+    int64_t last_ts;       /* the last accepted row's time: a repeated local hour reads in order */
 
     /* ready rows; the tail slot is written in place by the callbacks */
     pt_candle q[QCAP];
@@ -323,7 +324,7 @@ static void on_field(void *data, size_t len, void *ud)
     switch (role) {
     case R_TIME: {
         pt_time_kind k = r->kind;
-        if (pt_parse_time(s, len, &k, &r->tz, &c->ts_ms, &why) != PT_OK)
+        if (pt_parse_time_after(s, len, &k, &r->tz, r->last_ts, &c->ts_ms, &why) != PT_OK)
             row_error(r, FEED_REJ_BAD_TIME, r->role_name[role], why, s, len);
         else
             r->row_kind = k;
@@ -376,6 +377,7 @@ static void on_row(int term, void *ud)
             memcpy(c->symbol, r->default_symbol, sizeof c->symbol);
         c->closed = 1;
         c->line = r->row_line;
+        r->last_ts = c->ts_ms;
         if (r->kind == PT_TIME_UNKNOWN) /* pinned by the first good row */
             r->kind = r->stats.time_kind = r->row_kind;
         r->qcount++;
@@ -713,6 +715,7 @@ static int reader_new(const char *path, const feed_csv_opts *opts, feed_csv **ou
     r->max_line = r->opts.max_line ? r->opts.max_line : 4096;
     r->kind = r->stats.time_kind = r->opts.time_kind;
     r->line = 1;
+    r->last_ts = INT64_MIN;
     r->at_row_start = 1;
     memset(r->roles, R_IGNORE, sizeof r->roles);
     for (unsigned i = 0; i < R__N; i++) {
