@@ -12,7 +12,7 @@
  * Interval look-ahead (feed_csv_opts.interval_out): one pass over the input,
  * so a FIFO or a pipe works. While the header is read, every byte read() is
  * also kept in a look-ahead buffer; a quiet probe reader then parses that
- * buffer and reads on from the same descriptor (appending) up to PROBE_ROWS
+ * buffer and reads on from the same descriptor (appending) up to FEED_PROBE_ROWS
  * rows or FEED_PROBE_BYTES; this reader then takes its next bytes from the buffer
  * before the descriptor, so it sees exactly the bytes a plain read would.
  */
@@ -27,14 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHUNK (64 * 1024)
-#define QCAP 4         /* one line gives at most one row; fill stops at one */
-#define MAX_COLS 256   /* columns read; a known column past this is a header error */
 #define LOG_FIRST 20   /* default reject handler logs this many, then counts */
 #define CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
-#define REJ_TEXT_MAX 40
 
-enum role { R_TIME, R_OPEN, R_HIGH, R_LOW, R_CLOSE, R_VOLUME, R_SYMBOL, R__N, R_IGNORE = 255 };
 #define REQUIRED_MASK ((1u << R_TIME) | (1u << R_OPEN) | (1u << R_HIGH) | (1u << R_LOW) | \
                        (1u << R_CLOSE) | (1u << R_VOLUME))
 
@@ -53,66 +48,6 @@ static const struct {
     {"volume", R_VOLUME, 1},  {"symbol", R_SYMBOL, 1},
 };
 
-struct feed_csv {
-    char *path;
-    int fd;
-    int is_reg;
-    uint64_t size_at_open; /* regular files: to detect truncation */
-    unsigned char *buf;
-    size_t len, pos;
-    int chunk_cr, chunk_nul; /* this chunk holds a '\r' / a NUL byte */
-    int eof, done, err, summary_logged;
-    struct csv_parser p;
-
-    feed_csv_opts opts;
-    pt_tz tz;
-    size_t max_line;
-    pt_time_kind kind, row_kind;
-    char default_symbol[PT_SYMBOL_MAX];
-
-    /* physical lines */
-    uint64_t line;   /* 1-based number of the line being read */
-    size_t line_len; /* bytes of it seen so far */
-    int cr_pending;  /* last chunk ended in '\r': a leading '\n' is its LF */
-    int skipping;    /* after "line too long": drop bytes up to the line end */
-
-    /* the row being parsed */
-    int at_row_start;
-    uint64_t row_line;
-    size_t row_bytes;
-    unsigned field_idx, seen;
-    int row_err;
-    feed_reject_kind err_kind;
-    const char *err_field, *err_reason;
-    char err_text[REJ_TEXT_MAX + 1];
-
-    /* header */
-    int header_done;
-    unsigned required;
-    int role_col[R__N];
-    uint8_t role_prio[R__N];
-    char role_name[R__N][32];
-    uint8_t roles[MAX_COLS];
-    unsigned n_cols;     /* fields in the header (all of them, past MAX_COLS too) */
-    const char *hdr_err; /* first header problem (static text), logged at its end */
-    char hdr_name[32];
-    unsigned hdr_col, hdr_col2;
-    char extra_reason[64]; /* "more fields than the header" with the counts */
-    int64_t last_ts;       /* the last accepted row's time: a repeated local hour reads in order */
-
-    /* ready rows; the tail slot is written in place by the callbacks */
-    pt_candle q[QCAP];
-    unsigned qhead, qcount;
-
-    feed_csv_stats stats;
-
-    /* look-ahead (see the top): ahead[ahead_pos..ahead_len) not read yet */
-    unsigned char *ahead;
-    size_t ahead_len, ahead_cap, ahead_pos;
-    int capture;   /* keep what read() returns in ahead (header, then the probe) */
-    feed_csv *tee; /* set in a probe: reads tee's look-ahead, then tee's fd */
-    size_t tee_pos;
-};
 
 const char *feed_reject_name(feed_reject_kind k)
 {
@@ -514,66 +449,9 @@ static int never_space(unsigned char c)
     return 0;
 }
 
-/* Appends up to CHUNK bytes of r's descriptor to its look-ahead: the
- * count, 0 at the end of the input or past FEED_PROBE_BYTES, -1 with errno. */
-static ssize_t ahead_grow(feed_csv *r)
-{
-    if (r->ahead_len >= FEED_PROBE_BYTES)
-        return 0;
-    if (r->ahead_cap - r->ahead_len < CHUNK) {
-        size_t cap = r->ahead_cap ? 2 * r->ahead_cap : 2 * CHUNK;
-        unsigned char *b = realloc(r->ahead, cap);
-        if (!b) {
-            errno = ENOMEM;
-            return -1;
-        }
-        r->ahead = b;
-        r->ahead_cap = cap;
-    }
-    ssize_t n;
-    do
-        n = read(r->fd, r->ahead + r->ahead_len, CHUNK);
-    while (n < 0 && errno == EINTR);
-    if (n > 0)
-        r->ahead_len += (size_t)n;
-    return n;
-}
-
-/* The next bytes into r->buf: look-ahead first, then the descriptor. A
- * probe reads its tee's look-ahead and grows it; a capturing reader grows
- * its own (past FEED_PROBE_BYTES it stops capturing: no probe then). */
-static ssize_t src_read(feed_csv *r)
-{
-    feed_csv *t = r->tee ? r->tee : r;
-    size_t *pos = r->tee ? &r->tee_pos : &r->ahead_pos;
-    if (!r->tee && !r->capture && r->ahead && r->ahead_pos == r->ahead_len) {
-        free(r->ahead); /* all given out: back to constant memory */
-        r->ahead = NULL;
-        r->ahead_len = r->ahead_cap = r->ahead_pos = 0;
-    }
-    if (*pos == t->ahead_len && (r->tee || r->capture)) {
-        ssize_t n = ahead_grow(t);
-        if (n < 0 || (n == 0 && (r->tee || t->ahead_len < FEED_PROBE_BYTES)))
-            return n;
-        if (n == 0)
-            r->capture = 0;
-    }
-    if (*pos == t->ahead_len) {
-        ssize_t n;
-        do
-            n = read(r->fd, r->buf, CHUNK);
-        while (n < 0 && errno == EINTR);
-        return n;
-    }
-    size_t n = t->ahead_len - *pos < CHUNK ? t->ahead_len - *pos : CHUNK;
-    memcpy(r->buf, t->ahead + *pos, n);
-    *pos += n;
-    return (ssize_t)n;
-}
-
 static int read_chunk(feed_csv *r)
 {
-    ssize_t n = src_read(r);
+    ssize_t n = feed_csv_src_read(r);
     if (n < 0) {
         pt_err_log("%s: read error at byte %llu: %s", r->path, (unsigned long long)r->stats.bytes,
                    strerror(errno));

@@ -1,12 +1,72 @@
 /* The candle interval of a CSV input: the most common step in its first
- * rows, read through the reader's own look-ahead (feed_csv.c), so the input
- * is read once and a FIFO or a pipe works. */
+ * rows, read through the reader's own look-ahead (feed_csv.c, top comment),
+ * so the input is read once and a FIFO or a pipe works. Here: the look-ahead
+ * byte source and the step count. */
 #include "feed_csv_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PROBE_SYMBOLS 64 /* per-symbol last stamps kept; later symbols ignored */
+
+/* Appends up to CHUNK bytes of r's descriptor to its look-ahead: the
+ * count, 0 at the end of the input or past FEED_PROBE_BYTES, -1 with errno. */
+static ssize_t ahead_grow(feed_csv *r)
+{
+    if (r->ahead_len >= FEED_PROBE_BYTES)
+        return 0;
+    if (r->ahead_cap - r->ahead_len < CHUNK) {
+        size_t cap = r->ahead_cap ? 2 * r->ahead_cap : 2 * CHUNK;
+        unsigned char *b = realloc(r->ahead, cap);
+        if (!b) {
+            errno = ENOMEM;
+            return -1;
+        }
+        r->ahead = b;
+        r->ahead_cap = cap;
+    }
+    ssize_t n;
+    do
+        n = read(r->fd, r->ahead + r->ahead_len, CHUNK);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        r->ahead_len += (size_t)n;
+    return n;
+}
+
+/* The next bytes into r->buf: look-ahead first, then the descriptor. A
+ * probe reads its tee's look-ahead and grows it; a capturing reader grows
+ * its own (past FEED_PROBE_BYTES it stops capturing: no probe then). */
+ssize_t feed_csv_src_read(feed_csv *r)
+{
+    feed_csv *t = r->tee ? r->tee : r;
+    size_t *pos = r->tee ? &r->tee_pos : &r->ahead_pos;
+    if (!r->tee && !r->capture && r->ahead && r->ahead_pos == r->ahead_len) {
+        free(r->ahead); /* all given out: back to constant memory */
+        r->ahead = NULL;
+        r->ahead_len = r->ahead_cap = r->ahead_pos = 0;
+    }
+    if (*pos == t->ahead_len && (r->tee || r->capture)) {
+        ssize_t n = ahead_grow(t);
+        if (n < 0 || (n == 0 && (r->tee || t->ahead_len < FEED_PROBE_BYTES)))
+            return n;
+        if (n == 0)
+            r->capture = 0;
+    }
+    if (*pos == t->ahead_len) {
+        ssize_t n;
+        do
+            n = read(r->fd, r->buf, CHUNK);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    size_t n = t->ahead_len - *pos < CHUNK ? t->ahead_len - *pos : CHUNK;
+    memcpy(r->buf, t->ahead + *pos, n);
+    *pos += n;
+    return (ssize_t)n;
+}
 
 void feed_csv_probe_quiet(const feed_reject *rej, void *ud)
 {
