@@ -473,7 +473,9 @@ static int lock_dir(const char *dir, int *fd)
     long pid = 0;
     int rc = session_lock(dir, fd, &pid);
     if (rc == PT_EBUSY) {
-        fprintf(stderr, "papertrader backtest: %s: state dir locked by PID %ld\n", dir, pid);
+        char who[48];
+        fprintf(stderr, "papertrader backtest: %s: state dir locked by %s\n", dir,
+                session_holder_text(pid, who, sizeof who));
         return PT_EXIT_LOCKED;
     }
     return rc ? PT_EXIT_FAILURE : 0;

@@ -670,6 +670,15 @@ int session_lock(const char *dir, int *fd_out, long *holder)
     return PT_OK;
 }
 
+const char *session_holder_text(long holder, char *buf, size_t cap)
+{
+    if (holder > 0)
+        snprintf(buf, cap, "PID %ld", holder);
+    else
+        snprintf(buf, cap, "a process whose PID is unknown");
+    return buf;
+}
+
 void session_unlock(int fd)
 {
     if (fd >= 0)

@@ -78,6 +78,9 @@ int session_ledger_close(session_ledger *sl, int complete);
  * (logged). A dead holder's lock is free (the kernel drops it): taken. */
 int session_lock(const char *dir, int *fd_out, long *holder);
 void session_unlock(int fd); /* < 0: no-op */
+/* "PID 123", or "a process whose PID is unknown" for holder 0: the text
+ * after "locked by" in the exit-6 message. Written to buf (>= 48 bytes). */
+const char *session_holder_text(long holder, char *buf, size_t cap);
 
 /* The bytes [at, EOF) of path move to path+suffix (replacing it; synced
  * first), then path is cut at `at`. PT_EIO / PT_ENOSPC, logged. */

@@ -39,7 +39,9 @@ int sl_state_lock(session *s)
     long pid = 0;
     int rc = session_lock(s->outdir, &s->lock_fd, &pid);
     if (rc == PT_EBUSY) {
-        fprintf(stderr, "papertrader %s: %s: state dir locked by PID %ld\n", s->cfg->mode, s->outdir, pid);
+        char who[48];
+        fprintf(stderr, "papertrader %s: %s: state dir locked by %s\n", s->cfg->mode, s->outdir,
+                session_holder_text(pid, who, sizeof who));
         return PT_EXIT_LOCKED;
     }
     if (rc)

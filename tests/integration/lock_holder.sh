@@ -36,6 +36,16 @@ if command -v flock >/dev/null; then
   [ -n "$child" ] && kill "$child" 2>/dev/null
   run_pt backtest --quiet --out "$tmp/d2" "$tmp/BTCUSDT.csv"
   expect_exit 0 "once the holder is gone the lock is taken"
+  # the locker dies and a child that inherited its descriptor holds the lock:
+  # neither /proc/locks (the locker) nor the file names a live process
+  echo "$dead" >"$tmp/d2/.lock"
+  flock -n "$tmp/d2/.lock" sleep 60 & holder=$!
+  for _ in $(seq 100); do child=$(pgrep -P "$holder"); [ -n "$child" ] && grep -q " $holder " /proc/locks && break; sleep 0.05; done
+  kill "$holder"; wait "$holder" 2>/dev/null; holder=$child
+  run_pt backtest --quiet --out "$tmp/d2" "$tmp/BTCUSDT.csv"
+  expect_exit 6 "an inheritor holds the lock -> exit 6"
+  expect_err "locked by a process whose PID is unknown" "no dead PID is named when the holder is unknown"
+  kill "$holder" 2>/dev/null; holder=""
 else
   ok "# SKIP flock(1) not installed: live-holder case not run"
 fi
