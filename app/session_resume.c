@@ -307,6 +307,7 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
     snprintf(path, sizeof path, "%s/controls.csv", s->outdir);
     if (!rc && access(path, F_OK) == 0 && backtest_controls_load(path, &ctl))
         rc = PT_ECORRUPT; /* file:line logged */
+    s->n_controls = backtest_controls_count(ctl);
     struct sl_ops *ops = s->ops; /* no notifications or health timing for replayed events */
     s->ops = NULL;
     s->replaying = 1;
