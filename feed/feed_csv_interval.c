@@ -19,6 +19,8 @@ static ssize_t ahead_grow(feed_csv *r)
         return 0;
     if (r->ahead_cap - r->ahead_len < CHUNK) {
         size_t cap = r->ahead_cap ? 2 * r->ahead_cap : 2 * CHUNK;
+        if (cap > FEED_PROBE_BYTES + CHUNK) /* the most one read past the cap can need */
+            cap = FEED_PROBE_BYTES + CHUNK;
         unsigned char *b = realloc(r->ahead, cap);
         if (!b) {
             errno = ENOMEM;
