@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BC_MAX_ROWS 10000
-
 typedef struct bc_row {
     int64_t boundary; /* INT64_MIN: before the first candle */
     sim_control_action action;
@@ -21,6 +19,8 @@ struct backtest_controls {
     size_t n, next;
     char path[512];
 };
+
+size_t backtest_controls_count(const backtest_controls *c) { return c ? c->n : 0; }
 
 void backtest_controls_free(backtest_controls *c)
 {
@@ -69,7 +69,7 @@ int backtest_controls_load(const char *path, backtest_controls **out)
     long lineno = 0;
     backtest_controls *c = calloc(1, sizeof *c);
     FILE *f = NULL;
-    if (!c || !(c->rows = calloc(BC_MAX_ROWS, sizeof *c->rows)))
+    if (!c || !(c->rows = calloc(BACKTEST_CONTROLS_MAX, sizeof *c->rows)))
         goto fail;
     snprintf(c->path, sizeof c->path, "%s", path);
     rc = PT_EIO;
@@ -91,8 +91,8 @@ int backtest_controls_load(const char *path, backtest_controls **out)
         if (lineno == 1 && !strncmp(line, "boundary_ts,", 12))
             continue; /* header */
         const char *field = "", *why = "";
-        if (c->n == BC_MAX_ROWS) {
-            pt_err_log("%s:%ld: more than %d controls", path, lineno, BC_MAX_ROWS);
+        if (c->n == BACKTEST_CONTROLS_MAX) {
+            pt_err_log("%s:%ld: more than %d controls", path, lineno, BACKTEST_CONTROLS_MAX);
             goto fail;
         }
         if (parse_row(line, &c->rows[c->n], &field, &why)) {

@@ -7,6 +7,7 @@
 #include "backtest_controls.h"
 #include "commands.h"
 #include "feed.h"
+#include "ops.h"
 #include "portfolio.h"
 #include "pt_core.h"
 #include "report_html.h"
@@ -198,7 +199,11 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 o->params[o->n_params++] = optarg;
             }
             break;
-        case O_CASH: bad = num("--cash", optarg, 1e-9, 1e15, &c->cash); break;
+        case O_CASH: { /* the [session] cash range: one table (ops_config.c) */
+            double lo = 0, hi = 0;
+            bad = ops_config_range("session", "cash", &lo, &hi) || num("--cash", optarg, lo, hi, &c->cash);
+            break;
+        }
         case O_FEE:
             bad = num("--fee-bps", optarg, 0, 1000, &c->taker_fee_bps);
             if (!maker_set)
@@ -426,9 +431,10 @@ static void print_table(const pf_metrics_result *mr, const sim_engine *e)
 /* ------------------------------------------------------------ main */
 
 /* order: a live session's candles/.order (its processing order), or NULL
- * for the k-way merge by event time. */
+ * for the k-way merge by event time. *bar_ms: the first file's interval,
+ * from its reader's look-ahead (each input is read once: FIFOs work). */
 static int open_sources(char **files, int n, const char *symbol, const char *order, uint64_t *rejects,
-                        feed_source *out)
+                        int64_t *bar_ms, feed_source *out)
 {
     feed_source srcs[BT_MAX_FILES];
     feed_csv_opts co;
@@ -436,6 +442,7 @@ static int open_sources(char **files, int n, const char *symbol, const char *ord
     co.symbol = symbol;
     co.rejects_out = rejects; /* for report.html: rows the reader dropped */
     for (int i = 0; i < n; i++) {
+        co.interval_out = i == 0 ? bar_ms : NULL;
         int rc = feed_source_csv(files[i], &co, &srcs[i]);
         if (rc) {
             for (int k = 0; k < i; k++)
@@ -466,7 +473,9 @@ static int lock_dir(const char *dir, int *fd)
     long pid = 0;
     int rc = session_lock(dir, fd, &pid);
     if (rc == PT_EBUSY) {
-        fprintf(stderr, "papertrader backtest: %s: state dir locked by PID %ld\n", dir, pid);
+        char who[48];
+        fprintf(stderr, "papertrader backtest: %s: state dir locked by %s\n", dir,
+                session_holder_text(pid, who, sizeof who));
         return PT_EXIT_LOCKED;
     }
     return rc ? PT_EXIT_FAILURE : 0;
@@ -633,7 +642,8 @@ int cmd_backtest(int argc, char **argv)
         }
         o.cfg.strategy->free(probe);
     }
-    int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &src);
+    int64_t bar_ms = 0;
+    int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &bar_ms, &src);
     if (rc) {
         code = PT_EXIT_INPUT; /* the reader logged path and reason */
         goto done;
@@ -668,9 +678,7 @@ int cmd_backtest(int argc, char **argv)
                             "(file:line above); files left as they are\n", outdir);
         goto done;
     }
-    int64_t bar_ms = 0;
-    if (feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbol}, &bar_ms) ||
-        bar_ms <= 0)
+    if (bar_ms <= 0)
         bar_ms = 60000;
     if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
         goto done;

@@ -217,22 +217,16 @@ static void check_file(file_report *fr)
 
     fr->interval_ms = o->interval_ms;
     fr->interval_src = "given";
+    int64_t detected = 0; /* from the reader's look-ahead: the input is read once */
+    fo.interval_out = fr->interval_ms ? NULL : &detected;
     int rc = feed_csv_open(fr->path, &fo, &r);
     if (rc) {
         fr->err = rc;
         goto done;
     }
-    if (!fr->interval_ms) {
-        rc = feed_csv_detect_interval(fr->path, &fo, &fr->interval_ms);
-        if (rc == PT_OK) {
-            fr->interval_src = "detected";
-        } else if (rc == PT_ERANGE) { /* fewer than two rows: let quality learn */
-            fr->interval_ms = 0;
-            fr->interval_src = "unknown";
-        } else {
-            fr->err = rc;
-            goto done;
-        }
+    if (!fr->interval_ms) { /* 0: fewer than two rows, let quality learn */
+        fr->interval_ms = detected;
+        fr->interval_src = detected ? "detected" : "unknown";
     }
     const int filter = o->symbol != NULL;
     for (;;) {

@@ -73,8 +73,9 @@ int cmd_report(int argc, char **argv)
     long holder = 0;
     int rc = session_lock(dir, &fd, &holder);
     if (rc == PT_EBUSY) {
-        fprintf(stderr, "papertrader report: %s: locked by PID %ld (a backtest still running?)\n",
-                dir, holder);
+        char who[48];
+        fprintf(stderr, "papertrader report: %s: locked by %s (a backtest still running?)\n", dir,
+                session_holder_text(holder, who, sizeof who));
         return PT_EXIT_LOCKED;
     }
     if (rc)

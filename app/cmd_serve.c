@@ -8,7 +8,6 @@
 #include "feed.h"
 #include "session_live.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,36 +15,40 @@
 int app_backtest_serve(int argc, char **argv);
 int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed);
 
-/* The symbol a file is served under: its name when it already looks like an
- * exchange symbol (BTCUSDT.csv, BTC-EUR.csv: what `run` records), else SYMn. */
-static void file_symbol(const char *path, int i, char *out, size_t cap)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    size_t n = strcspn(b, ".");
-    int ok = n > 0 && n < 24;
-    for (size_t k = 0; ok && k < n; k++)
-        ok = isupper((unsigned char)b[k]) || isdigit((unsigned char)b[k]) || b[k] == '-';
-    if (ok)
-        snprintf(out, cap, "%.*s", (int)n, b);
-    else
-        snprintf(out, cap, "SYM%d", i + 1);
-}
-
-/* Last open time of a file (the serve session ends there). */
-static int last_ts(const char *path, const char *symbol, int64_t *out)
+/* One rule for the symbol of a file, the backtest's (feed/README.md): its
+ * symbol column when it has one (the first row's), else the --symbols name
+ * given for it, else the file's stem. The simulator serves the rows under
+ * the same names, so the session subscribes to what is served. *last: the
+ * last open time of that symbol (the session ends there). A --symbols name
+ * that contradicts the column is a usage error (PT_EINVAL, logged). */
+static int file_symbol(const char *path, const char *given, char *sym, size_t cap, int64_t *last)
 {
     feed_csv *r = NULL;
-    feed_csv_opts co = {.symbol = symbol};
+    feed_csv_opts co = {.symbol = given};
     int rc = feed_csv_open(path, &co, &r);
     pt_candle c;
-    *out = 0;
-    while (!rc && (rc = feed_csv_next(r, &c)) == PT_OK)
-        if (c.ts_ms > *out)
-            *out = c.ts_ms;
+    *last = 0;
+    *sym = 0;
+    while (!rc && (rc = feed_csv_next(r, &c)) == PT_OK) {
+        if (!*sym)
+            snprintf(sym, cap, "%s", c.symbol);
+        if (!strcmp(c.symbol, sym) && c.ts_ms > *last)
+            *last = c.ts_ms;
+    }
+    if (rc == PT_EOF) {
+        rc = PT_OK;
+        if (!*sym)
+            snprintf(sym, cap, "%s", feed_csv_default_symbol(r));
+        if (given && strcmp(given, sym)) {
+            pt_err_log("%s: its symbol column says %s; --symbols names it %s", path, sym, given);
+            rc = PT_EINVAL;
+        }
+    }
     feed_csv_free(r);
-    return rc == PT_EOF ? PT_OK : rc;
+    return rc;
 }
+
+int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed);
 
 int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed)
 {
@@ -84,21 +87,20 @@ int app_live_replay(const char *mode, int argc, char **argv, const char *default
         code = PT_EXIT_USAGE;
         goto out;
     }
-    if (!o.n_symbols)
-        for (int i = 0; i < nf; i++) {
-            file_symbol(files[i], i, names[i], sizeof names[i]);
-            o.symbols[o.n_symbols++] = names[i];
-        }
     int64_t end = INT64_MAX, iv = 0;
     for (int i = 0; i < nf; i++) {
         int64_t t;
-        if (last_ts(files[i], o.symbols[i], &t)) {
-            code = PT_EXIT_INPUT;
+        int rc = file_symbol(files[i], o.n_symbols ? o.symbols[i] : NULL, names[i], sizeof names[i], &t);
+        if (rc) {
+            code = rc == PT_EINVAL ? PT_EXIT_USAGE : PT_EXIT_INPUT;
             goto out;
         }
         if (t < end)
             end = t;
     }
+    for (int i = 0; i < nf; i++)
+        o.symbols[i] = names[i];
+    o.n_symbols = nf;
     if (!feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbols[0]}, &iv) && iv > 0)
         o.interval_ms = iv;
     if (o.speed == 1 && default_speed > 0) /* sess_opts default: not given */

@@ -2,6 +2,7 @@
  * metrics_refresh, snapshot, control), the bounded rings behind the
  * snapshot, and the events published from engine hooks and feed callbacks.
  * Event shapes: docs/protocol.md. Loop thread only. */
+#include "backtest_controls.h"
 #include "session_internal.h"
 
 #include <errno.h>
@@ -402,6 +403,9 @@ static int record_control(session *s, sim_control_action a, const char *sym, int
     return rc;
 }
 
+#define DASH_STR_(x) #x
+#define DASH_STR(x) DASH_STR_(x) /* a cap in a refusal text */
+
 /* Only an authenticated client gets here (wss checks the token). */
 static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **why)
 {
@@ -424,10 +428,15 @@ static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **
         }
         sym = j->valuestring;
     }
+    if (s->n_controls >= BACKTEST_CONTROLS_MAX) { /* the replay reads no more */
+        *why = "controls.csv is full (at most " DASH_STR(BACKTEST_CONTROLS_MAX) " controls per session)";
+        return PT_EFULL;
+    }
     int64_t b;
     int rc = sim_engine_control(s->eng, a, sym, &b, why);
     if (rc)
         return rc;
+    s->n_controls++;
     /* The control is queued: without its record a replay cannot explain the
      * fills, so a failed record stops the session like any output error. */
     if ((rc = record_control(s, a, sym, b))) {

@@ -70,6 +70,7 @@ typedef struct session {
     int replaying;             /* 1 while sl_resume_replay feeds recorded candles */
     int rec_dirty;             /* recording written since its last fdatasync */
     uint64_t replayed;         /* candles replayed at resume */
+    size_t n_controls;         /* rows in controls.csv (resume: those replayed) */
     pf_metrics *m;
     int io_err;        /* first output error: stops the session */
     sl_sym sym[SESS_MAX_SYMBOLS];

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +25,7 @@
 #define SL_LINE_MAX 1024        /* portfolio/ rows never exceed this (ROW_CAP) */
 #define SL_RBUF 65536           /* read buffer per recorded file */
 #define SL_PUNCH (1 << 20)      /* scratch files are emptied every 1 MiB */
-#define SL_LOCK_PID_TRIES 50    /* x 10 ms: wait for the holder to write its PID */
+#define SL_LOCK_PID_TRIES 50    /* x 10 ms: wait for a live holder to be known */
 
 /* Sequential line reader over a recorded file (bounded buffer). */
 typedef struct sl_reader {
@@ -593,6 +595,40 @@ static long read_pid(int fd)
     return pt_parse_int64(buf, (size_t)k - 1, &v, &why) ? 0 : (long)v;
 }
 
+/* The PID /proc/locks gives for the flock on fd's file (the process that
+ * took it; waiters, "->" lines, are skipped), 0 if not listed. */
+static long flock_holder(int fd)
+{
+    struct stat st;
+    FILE *f = fstat(fd, &st) ? NULL : fopen("/proc/locks", "re");
+    char line[256];
+    long pid = 0;
+    while (f && !pid && fgets(line, sizeof line, f)) {
+        long p;
+        unsigned maj, min;
+        unsigned long long ino;
+        if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%llu", &p, &maj, &min, &ino) == 4 &&
+            ino == (unsigned long long)st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
+            pid = p;
+    }
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+static int alive(long pid) { return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM); }
+
+/* Who holds the flock: the kernel's word first, then the PID the holder
+ * wrote (a new holder may not have replaced a dead one's PID yet); only a
+ * live process is named. */
+static long live_holder(int fd)
+{
+    long p = flock_holder(fd);
+    if (!alive(p))
+        p = read_pid(fd);
+    return alive(p) ? p : 0;
+}
+
 int session_lock(const char *dir, int *fd_out, long *holder)
 {
     char path[PATH_MAX];
@@ -605,29 +641,42 @@ int session_lock(const char *dir, int *fd_out, long *holder)
         pt_err_log("open %s: %s", path, strerror(errno));
         return PT_EIO;
     }
-    /* flock, not fcntl locks: those vanish when any fd of the file closes */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    /* flock, not fcntl locks: those vanish when any fd of the file closes.
+     * The kernel drops a flock when its holder dies, so a held lock has a
+     * live holder: name it (waiting briefly for a new holder to say who it
+     * is), and take the lock if it goes away meanwhile. */
+    for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
         int e = errno;
         if (e != EWOULDBLOCK) {
             pt_err_log("flock %s: %s", path, strerror(e));
             close(fd);
             return PT_EIO;
         }
-        /* the holder writes its PID right after locking: wait briefly */
-        for (int i = 0; i < SL_LOCK_PID_TRIES && !(*holder = read_pid(fd)); i++)
-            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-        close(fd);
-        return PT_EBUSY;
+        if ((*holder = live_holder(fd)) || i == SL_LOCK_PID_TRIES) {
+            close(fd);
+            return PT_EBUSY;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
+    /* write over, then cut: the file never reads as empty */
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n) {
+    if (pwrite(fd, pid, (size_t)n, 0) != n || ftruncate(fd, n)) {
         pt_err_log("write %s: %s", path, strerror(errno));
         close(fd);
         return PT_EIO;
     }
     *fd_out = fd;
     return PT_OK;
+}
+
+const char *session_holder_text(long holder, char *buf, size_t cap)
+{
+    if (holder > 0)
+        snprintf(buf, cap, "PID %ld", holder);
+    else
+        snprintf(buf, cap, "a process whose PID is unknown");
+    return buf;
 }
 
 void session_unlock(int fd)

@@ -72,10 +72,15 @@ int session_ledger_end_replay(session_ledger *sl);
 int session_ledger_close(session_ledger *sl, int complete);
 
 /* flock(2) DIR/.lock (created, holds our PID). PT_OK with *fd_out to keep
- * open for the session's life; PT_EBUSY if another process holds it (its
- * PID in *holder, 0 if unknown; nothing logged); PT_EIO otherwise (logged). */
+ * open for the session's life; PT_EBUSY if another process holds it (*holder:
+ * its PID, always a live process, from /proc/locks or the PID it wrote; 0 if
+ * neither names a live one within 0.5 s; nothing logged); PT_EIO otherwise
+ * (logged). A dead holder's lock is free (the kernel drops it): taken. */
 int session_lock(const char *dir, int *fd_out, long *holder);
 void session_unlock(int fd); /* < 0: no-op */
+/* "PID 123", or "a process whose PID is unknown" for holder 0: the text
+ * after "locked by" in the exit-6 message. Written to buf (>= 48 bytes). */
+const char *session_holder_text(long holder, char *buf, size_t cap);
 
 /* The bytes [at, EOF) of path move to path+suffix (replacing it; synced
  * first), then path is cut at `at`. PT_EIO / PT_ENOSPC, logged. */

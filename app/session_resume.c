@@ -39,7 +39,9 @@ int sl_state_lock(session *s)
     long pid = 0;
     int rc = session_lock(s->outdir, &s->lock_fd, &pid);
     if (rc == PT_EBUSY) {
-        fprintf(stderr, "papertrader %s: %s: state dir locked by PID %ld\n", s->cfg->mode, s->outdir, pid);
+        char who[48];
+        fprintf(stderr, "papertrader %s: %s: state dir locked by %s\n", s->cfg->mode, s->outdir,
+                session_holder_text(pid, who, sizeof who));
         return PT_EXIT_LOCKED;
     }
     if (rc)
@@ -305,6 +307,7 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
     snprintf(path, sizeof path, "%s/controls.csv", s->outdir);
     if (!rc && access(path, F_OK) == 0 && backtest_controls_load(path, &ctl))
         rc = PT_ECORRUPT; /* file:line logged */
+    s->n_controls = backtest_controls_count(ctl);
     struct sl_ops *ops = s->ops; /* no notifications or health timing for replayed events */
     s->ops = NULL;
     s->replaying = 1;

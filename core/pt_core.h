@@ -157,6 +157,13 @@ int pt_tz_parse(const char *text, pt_tz *out);
  * naive ISO only (NULL = UTC). Result in epoch ms. */
 int pt_parse_time(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz, int64_t *out_ms,
                   const char **why);
+/* The same for a row that follows one at prev_ms (INT64_MIN: none). Naive
+ * ISO in an IANA zone only: a local time that does not exist (the hour a
+ * spring-forward skips) is PT_ERANGE; one that exists twice (the hour a
+ * fall-back repeats) is its first instant unless that is before prev_ms,
+ * then its second, so the two passes of the hour read in order. */
+int pt_parse_time_after(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz,
+                        int64_t prev_ms, int64_t *out_ms, const char **why);
 
 /* "2024-01-02T03:04:05.000Z" (24 chars + NUL); cap >= 25. */
 int pt_format_iso_ms(int64_t ms, char *buf, size_t cap);

@@ -138,9 +138,12 @@ int pt_tz_parse(const char *text, pt_tz *out)
     return PT_OK;
 }
 
-/* naive civil time in an IANA zone -> epoch seconds, through mktime */
-static int64_t iana_to_epoch(const pt_tz *tz, int64_t y, unsigned mo, unsigned d, int h, int mi,
-                             int s)
+/* The instants (epoch seconds, ascending) a naive civil minute has in an
+ * IANA zone, through mktime: 0 in a DST gap (spring forward), 2 in the hour
+ * a fall-back repeats (DST first), else 1. Asked with tm_isdst 1 and 0 in
+ * turn; an answer counts only if mktime kept the fields as given. */
+static int iana_instants(const pt_tz *tz, int64_t y, unsigned mo, unsigned d, int h, int mi,
+                         int64_t out[2])
 {
     static char current[64];
     if (strcmp(current, tz->name) != 0) {
@@ -148,19 +151,49 @@ static int64_t iana_to_epoch(const pt_tz *tz, int64_t y, unsigned mo, unsigned d
         tzset();
         snprintf(current, sizeof current, "%s", tz->name);
     }
-    struct tm tm = {0};
-    tm.tm_year = (int)y - 1900;
-    tm.tm_mon = (int)mo - 1;
-    tm.tm_mday = (int)d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm);
+    int n = 0;
+    for (int dst = 1; dst >= 0; dst--) {
+        struct tm tm = {0};
+        tm.tm_year = (int)y - 1900;
+        tm.tm_mon = (int)mo - 1;
+        tm.tm_mday = (int)d;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_isdst = dst;
+        time_t t = mktime(&tm); /* seconds 0: -1 is always an error */
+        if (t == (time_t)-1 || tm.tm_year != (int)y - 1900 || tm.tm_mon != (int)mo - 1 ||
+            tm.tm_mday != (int)d || tm.tm_hour != h || tm.tm_min != mi || tm.tm_isdst != dst)
+            continue;
+        if (n == 0 || out[0] != (int64_t)t)
+            out[n++] = (int64_t)t;
+    }
+    if (n == 2 && out[0] > out[1]) {
+        int64_t x = out[0];
+        out[0] = out[1];
+        out[1] = x;
+    }
+    return n;
+}
+
+/* Naive civil time in an IANA zone -> epoch seconds. A repeated time takes
+ * its first instant unless that is before prev_ms (the row before it in
+ * the file): then the second, so both passes of a fall-back hour read in
+ * order. */
+static int iana_to_epoch(const pt_tz *tz, int64_t y, unsigned mo, unsigned d, int h, int mi, int s,
+                         int ms, int64_t prev_ms, int64_t *secs)
+{
+    int64_t t[2];
+    int n = iana_instants(tz, y, mo, d, h, mi, t);
+    if (n == 0)
+        return PT_ERANGE;
+    *secs = t[0] + s;
+    if (n == 2 && (t[0] + s) * 1000 + ms < prev_ms)
+        *secs = t[1] + s;
+    return PT_OK;
 }
 
 static int parse_iso(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz,
-                     int64_t *out_ms, const char **why)
+                     int64_t prev_ms, int64_t *out_ms, const char **why)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
     if (len < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
@@ -210,7 +243,9 @@ static int parse_iso(const char *s, size_t len, pt_time_kind *kind, const pt_tz 
     }
     int64_t secs;
     if (k == PT_TIME_ISO_NAIVE && tz && !tz->is_fixed) {
-        secs = iana_to_epoch(tz, y, (unsigned)mo, (unsigned)d, h, mi, sec);
+        if (iana_to_epoch(tz, y, (unsigned)mo, (unsigned)d, h, mi, sec, ms, prev_ms, &secs))
+            return set_why(why, "local time that does not exist in the zone (skipped by a DST change)",
+                           PT_ERANGE);
     } else {
         if (k == PT_TIME_ISO_NAIVE && tz)
             off = tz->offset_s;
@@ -258,6 +293,12 @@ static int epoch_to_ms(int64_t v, pt_time_kind *kind, int64_t *out_ms, const cha
 int pt_parse_time(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz, int64_t *out_ms,
                   const char **why)
 {
+    return pt_parse_time_after(s, len, kind, tz, INT64_MIN, out_ms, why);
+}
+
+int pt_parse_time_after(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz,
+                        int64_t prev_ms, int64_t *out_ms, const char **why)
+{
     if (len == 0)
         return set_why(why, "empty", PT_EPARSE);
     /* Fast path, the common case (perf): up to 18 bytes without a sign are
@@ -284,7 +325,7 @@ int pt_parse_time(const char *s, size_t len, pt_time_kind *kind, const pt_tz *tz
     pt_time_kind k = *kind;
     if (k != PT_TIME_UNKNOWN && k < PT_TIME_ISO_UTC)
         return set_why(why, "ISO-8601 text in an epoch column", PT_EPARSE);
-    return parse_iso(s, len, kind, tz, out_ms, why);
+    return parse_iso(s, len, kind, tz, prev_ms, out_ms, why);
 }
 
 int pt_format_iso_ms(int64_t ms, char *buf, size_t cap)

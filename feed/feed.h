@@ -60,6 +60,13 @@ typedef struct feed_csv_opts {
     size_t max_line;         /* bytes; 0 = 4096 */
     uint64_t *rejects_out;   /* NULL, or incremented per rejected row (on top of the above);
                                 shared by every reader given the same opts */
+    int64_t *interval_out;   /* NULL, or feed_csv_open stores the most common step (ms)
+                                between rows of one symbol in the first 2000 rows (at
+                                most 1 MiB), 0 for fewer than two rows. Read once: the
+                                rows come from a look-ahead of the same stream that
+                                feed_csv_next then reads first, so FIFOs and pipes work;
+                                their rejects are reported when feed_csv_next reaches
+                                them. Written during the call only. */
 } feed_csv_opts;
 
 typedef struct feed_csv_stats {
@@ -84,10 +91,13 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out);
 int feed_csv_next(feed_csv *r, pt_candle *out);
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r);
 const char *feed_csv_path(const feed_csv *r);
+/* The symbol rows get when the file has no symbol column: opts.symbol, else
+ * the file's stem ("data/BTCUSDT.csv" -> "BTCUSDT"). Valid until free. */
+const char *feed_csv_default_symbol(const feed_csv *r);
 void feed_csv_free(feed_csv *r);
 
-/* Reads up to the first 2000 rows of a file (separate open) and returns the
- * most common positive step between consecutive rows of one symbol, in ms.
+/* Opens path with interval_out (above), closes it and returns the most
+ * common positive step between consecutive rows of one symbol, in ms.
  * PT_ENOENT/PT_EIO/PT_EPARSE as feed_csv_open; PT_ERANGE if fewer than two
  * rows. Rejected rows in the probe are not reported. */
 int feed_csv_detect_interval(const char *path, const feed_csv_opts *opts, int64_t *interval_ms);

@@ -8,8 +8,16 @@
  * row and the ready queue stays tiny. A record longer than max_line is cut
  * off before libcsv sees more of it: its field buffer, our only growing
  * allocation, stays below max_line.
+ *
+ * Interval look-ahead (feed_csv_opts.interval_out): one pass over the input,
+ * so a FIFO or a pipe works. While the header is read, every byte read() is
+ * also kept in a look-ahead buffer; a quiet probe reader then parses that
+ * buffer and reads on from the same descriptor (appending) up to FEED_PROBE_ROWS
+ * rows or FEED_PROBE_BYTES; this reader then takes its next bytes from the buffer
+ * before the descriptor, so it sees exactly the bytes a plain read would.
  */
 #include "feed.h"
+#include "feed_csv_internal.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -19,14 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHUNK (64 * 1024)
-#define QCAP 4         /* one line gives at most one row; fill stops at one */
-#define MAX_COLS 256   /* columns past this are ignored */
 #define LOG_FIRST 20   /* default reject handler logs this many, then counts */
 #define CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
-#define REJ_TEXT_MAX 40
 
-enum role { R_TIME, R_OPEN, R_HIGH, R_LOW, R_CLOSE, R_VOLUME, R_SYMBOL, R__N, R_IGNORE = 255 };
 #define REQUIRED_MASK ((1u << R_TIME) | (1u << R_OPEN) | (1u << R_HIGH) | (1u << R_LOW) | \
                        (1u << R_CLOSE) | (1u << R_VOLUME))
 
@@ -45,53 +48,6 @@ static const struct {
     {"volume", R_VOLUME, 1},  {"symbol", R_SYMBOL, 1},
 };
 
-struct feed_csv {
-    char *path;
-    int fd;
-    int is_reg;
-    uint64_t size_at_open; /* regular files: to detect truncation */
-    unsigned char *buf;
-    size_t len, pos;
-    int chunk_cr, chunk_nul; /* this chunk holds a '\r' / a NUL byte */
-    int eof, done, err, summary_logged;
-    struct csv_parser p;
-
-    feed_csv_opts opts;
-    pt_tz tz;
-    size_t max_line;
-    pt_time_kind kind, row_kind;
-    char default_symbol[PT_SYMBOL_MAX];
-
-    /* physical lines */
-    uint64_t line;   /* 1-based number of the line being read */
-    size_t line_len; /* bytes of it seen so far */
-    int cr_pending;  /* last chunk ended in '\r': a leading '\n' is its LF */
-    int skipping;    /* after "line too long": drop bytes up to the line end */
-
-    /* the row being parsed */
-    int at_row_start;
-    uint64_t row_line;
-    size_t row_bytes;
-    unsigned field_idx, seen;
-    int row_err;
-    feed_reject_kind err_kind;
-    const char *err_field, *err_reason;
-    char err_text[REJ_TEXT_MAX + 1];
-
-    /* header */
-    int header_done;
-    unsigned required;
-    int role_col[R__N];
-    uint8_t role_prio[R__N];
-    char role_name[R__N][32];
-    uint8_t roles[MAX_COLS];
-
-    /* ready rows; the tail slot is written in place by the callbacks */
-    pt_candle q[QCAP];
-    unsigned qhead, qcount;
-
-    feed_csv_stats stats;
-};
 
 const char *feed_reject_name(feed_reject_kind k)
 {
@@ -189,16 +145,36 @@ static size_t norm_name(const char *s, size_t len, char *out, size_t cap)
     return n;
 }
 
+static void header_problem(feed_csv *r, const char *what, const char *name, unsigned col,
+                           unsigned col2)
+{
+    if (r->hdr_err)
+        return;
+    r->hdr_err = what;
+    snprintf(r->hdr_name, sizeof r->hdr_name, "%s", name);
+    r->hdr_col = col + 1;
+    r->hdr_col2 = col2 + 1;
+}
+
 static void header_field(feed_csv *r, const char *s, size_t len)
 {
     unsigned col = r->field_idx++;
     char name[32];
-    if (col >= MAX_COLS || !norm_name(s, len, name, sizeof name))
+    if (!norm_name(s, len, name, sizeof name))
         return;
     for (size_t i = 0; i < sizeof header_names / sizeof header_names[0]; i++) {
         if (strcmp(name, header_names[i].name) != 0)
             continue;
         unsigned role = header_names[i].role;
+        if (col >= MAX_COLS) { /* would read as missing: say why */
+            header_problem(r, "past the column cap", name, col, col);
+            return;
+        }
+        /* the same name twice: which one holds the data is a guess */
+        if (r->role_col[role] >= 0 && header_names[i].prio == r->role_prio[role]) {
+            header_problem(r, "twice", name, (unsigned)r->role_col[role], col);
+            return;
+        }
         if (r->role_col[role] < 0 || header_names[i].prio > r->role_prio[role]) {
             r->role_col[role] = (int)col;
             r->role_prio[role] = header_names[i].prio;
@@ -212,6 +188,19 @@ static void header_end(feed_csv *r)
 {
     char missing[128] = "";
     size_t mlen = 0;
+    r->n_cols = r->field_idx;
+    if (r->hdr_err && r->hdr_col == r->hdr_col2) {
+        pt_err_log("%s:%llu: header: column '%s' is column %u; at most %d columns are read",
+                   r->path, (unsigned long long)r->row_line, r->hdr_name, r->hdr_col, MAX_COLS);
+        r->err = PT_EPARSE;
+        return;
+    }
+    if (r->hdr_err) {
+        pt_err_log("%s:%llu: header: column '%s' appears twice (columns %u and %u)", r->path,
+                   (unsigned long long)r->row_line, r->hdr_name, r->hdr_col, r->hdr_col2);
+        r->err = PT_EPARSE;
+        return;
+    }
     for (unsigned role = 0; role < R_SYMBOL; role++)
         if (r->role_col[role] < 0)
             mlen += (size_t)snprintf(missing + mlen, sizeof missing - mlen, "%s'%s'",
@@ -270,7 +259,7 @@ static void on_field(void *data, size_t len, void *ud)
     switch (role) {
     case R_TIME: {
         pt_time_kind k = r->kind;
-        if (pt_parse_time(s, len, &k, &r->tz, &c->ts_ms, &why) != PT_OK)
+        if (pt_parse_time_after(s, len, &k, &r->tz, r->last_ts, &c->ts_ms, &why) != PT_OK)
             row_error(r, FEED_REJ_BAD_TIME, r->role_name[role], why, s, len);
         else
             r->row_kind = k;
@@ -304,6 +293,11 @@ static void on_row(int term, void *ud)
         reset_row(r);
         return;
     }
+    if (!r->row_err && r->field_idx > r->n_cols) { /* a shifted or merged row */
+        snprintf(r->extra_reason, sizeof r->extra_reason, "%u fields, the header has %u",
+                 r->field_idx, r->n_cols);
+        row_error(r, FEED_REJ_BAD_CSV, "row", r->extra_reason, "", 0);
+    }
     if (!r->row_err && (r->seen & r->required) != r->required) {
         unsigned role = 0;
         while (r->seen & (1u << role))
@@ -318,6 +312,7 @@ static void on_row(int term, void *ud)
             memcpy(c->symbol, r->default_symbol, sizeof c->symbol);
         c->closed = 1;
         c->line = r->row_line;
+        r->last_ts = c->ts_ms;
         if (r->kind == PT_TIME_UNKNOWN) /* pinned by the first good row */
             r->kind = r->stats.time_kind = r->row_kind;
         r->qcount++;
@@ -456,10 +451,7 @@ static int never_space(unsigned char c)
 
 static int read_chunk(feed_csv *r)
 {
-    ssize_t n;
-    do
-        n = read(r->fd, r->buf, CHUNK);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = feed_csv_src_read(r);
     if (n < 0) {
         pt_err_log("%s: read error at byte %llu: %s", r->path, (unsigned long long)r->stats.bytes,
                    strerror(errno));
@@ -581,13 +573,12 @@ static int open_file(feed_csv *r)
     return PT_OK;
 }
 
-int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
+/* A reader with its options and buffers, nothing read yet. */
+static int reader_new(const char *path, const feed_csv_opts *opts, feed_csv **out)
 {
-    if (!path || !out)
-        return PT_EINVAL;
-    *out = NULL;
     int rc = PT_ENOMEM;
     feed_csv *r = calloc(1, sizeof *r);
+    *out = r;
     if (!r)
         return PT_ENOMEM;
     r->fd = -1;
@@ -602,6 +593,7 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
     r->max_line = r->opts.max_line ? r->opts.max_line : 4096;
     r->kind = r->stats.time_kind = r->opts.time_kind;
     r->line = 1;
+    r->last_ts = INT64_MIN;
     r->at_row_start = 1;
     memset(r->roles, R_IGNORE, sizeof r->roles);
     for (unsigned i = 0; i < R__N; i++) {
@@ -623,13 +615,58 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
         derive_symbol(path, r->default_symbol);
     }
     r->opts.symbol = NULL;
+    rc = PT_OK;
+fail:
+    return rc;
+}
+
+/* The interval from a quiet probe over r's look-ahead (see the top). */
+static int probe_interval(feed_csv *r, int64_t *interval_ms)
+{
+    feed_csv_opts o = r->opts;
+    o.symbol = r->default_symbol;
+    o.tz = &r->tz;
+    o.time_kind = r->opts.time_kind;
+    o.on_reject = feed_csv_probe_quiet;
+    o.rejects_out = NULL;
+    o.interval_out = NULL;
+    feed_csv *p = NULL;
+    int rc = reader_new(r->path, &o, &p);
+    if (rc == PT_OK) {
+        p->tee = r;
+        p->is_reg = 0;
+        rc = fill(p);
+    }
+    if (rc == PT_OK && p->header_done)
+        rc = feed_csv_interval_of(p, interval_ms);
+    feed_csv_free(p); /* its fd is -1: it read r's */
+    return rc == PT_ERANGE ? PT_OK : rc;
+}
+
+int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out)
+{
+    if (!path || !out)
+        return PT_EINVAL;
+    *out = NULL;
+    feed_csv *r = NULL;
+    int64_t *interval_out = opts ? opts->interval_out : NULL;
+    int rc = reader_new(path, opts, &r);
+    if (rc != PT_OK)
+        goto fail;
+    r->opts.interval_out = NULL; /* the caller's storage: used here only */
+    if (interval_out)
+        *interval_out = 0;
     if ((rc = open_file(r)) != PT_OK)
         goto fail;
+    r->capture = interval_out != NULL;
     rc = fill(r);
     if (rc == PT_OK && !r->header_done) {
         pt_err_log("%s: empty file: no header", path);
         rc = PT_EPARSE;
     }
+    if (rc == PT_OK && r->capture)
+        rc = probe_interval(r, interval_out);
+    r->capture = 0;
     if (rc != PT_OK)
         goto fail;
     *out = r;
@@ -658,6 +695,7 @@ int feed_csv_next(feed_csv *r, pt_candle *out)
 
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r) { return r ? &r->stats : NULL; }
 const char *feed_csv_path(const feed_csv *r) { return r ? r->path : NULL; }
+const char *feed_csv_default_symbol(const feed_csv *r) { return r ? r->default_symbol : NULL; }
 
 void feed_csv_free(feed_csv *r)
 {
@@ -666,88 +704,9 @@ void feed_csv_free(feed_csv *r)
     if (r->fd >= 0)
         close(r->fd);
     csv_free(&r->p);
+    free(r->ahead);
     free(r->buf);
     free(r->path);
     free(r);
 }
 
-/* ------------------------------------------------------------- interval */
-
-#define PROBE_ROWS 2000
-#define PROBE_SYMBOLS 64 /* per-symbol last stamps kept; later symbols ignored */
-
-static void probe_quiet(const feed_reject *rej, void *ud)
-{
-    (void)rej;
-    (void)ud;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-int feed_csv_detect_interval(const char *path, const feed_csv_opts *opts, int64_t *interval_ms)
-{
-    if (!path || !interval_ms)
-        return PT_EINVAL;
-    feed_csv_opts o = {0};
-    if (opts)
-        o = *opts;
-    o.on_reject = probe_quiet;
-    feed_csv *r = NULL;
-    int64_t *steps = NULL;
-    struct {
-        char sym[PT_SYMBOL_MAX];
-        int64_t last;
-    } *last = NULL;
-    size_t nsteps = 0, nsyms = 0;
-    int rc = feed_csv_open(path, &o, &r);
-    if (rc)
-        goto fail;
-    rc = PT_ENOMEM;
-    if (!(steps = malloc(PROBE_ROWS * sizeof *steps)) ||
-        !(last = calloc(PROBE_SYMBOLS, sizeof *last)))
-        goto fail;
-    pt_candle c;
-    for (int i = 0; i < PROBE_ROWS && (rc = feed_csv_next(r, &c)) == PT_OK; i++) {
-        size_t k = 0;
-        while (k < nsyms && strcmp(last[k].sym, c.symbol) != 0)
-            k++;
-        if (k == nsyms) {
-            if (nsyms == PROBE_SYMBOLS)
-                continue;
-            memcpy(last[nsyms].sym, c.symbol, sizeof c.symbol);
-            last[nsyms++].last = c.ts_ms;
-            continue;
-        }
-        if (c.ts_ms > last[k].last)
-            steps[nsteps++] = c.ts_ms - last[k].last;
-        last[k].last = c.ts_ms;
-    }
-    if (rc != PT_OK && rc != PT_EOF)
-        goto fail;
-    if (nsteps == 0) {
-        rc = PT_ERANGE;
-        goto fail;
-    }
-    /* the most common step; ties go to the smaller one */
-    qsort(steps, nsteps, sizeof *steps, cmp_i64);
-    size_t best = 0, best_n = 0;
-    for (size_t i = 0, j; i < nsteps; i = j) {
-        for (j = i; j < nsteps && steps[j] == steps[i]; j++)
-            ;
-        if (j - i > best_n) {
-            best_n = j - i;
-            best = i;
-        }
-    }
-    *interval_ms = steps[best];
-    rc = PT_OK;
-fail:
-    free(steps);
-    free(last);
-    feed_csv_free(r);
-    return rc;
-}

@@ -67,6 +67,9 @@ const char *ops_config_get(const ops_config *cfg, const char *section, const cha
 const char *ops_config_origin(const ops_config *cfg, const char *section, const char *key);
 double ops_config_get_num(const ops_config *cfg, const char *section, const char *key, double def);
 int ops_config_get_bool(const ops_config *cfg, const char *section, const char *key);
+/* The allowed range of a numeric key (the one table: flags that stand for
+ * a key check against it too); PT_ENOENT for an unknown or non-numeric key. */
+int ops_config_range(const char *section, const char *key, double *min, double *max);
 /* "K=V" strings for the [strategy] parameters; returns the count */
 int ops_config_strategy_params(const ops_config *cfg, char (*kv)[64], int cap);
 int ops_config_errors(const ops_config *cfg);

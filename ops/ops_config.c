@@ -110,12 +110,14 @@ struct ops_config {
     struct {
         char key[32];
         cfg_value val;
+        int file_line; /* line in the file being loaded; 0 = not from it */
     } extra[MAX_EXTRA];
     int n_extra;
     int errors;
     /* parse state */
     const char *path;
     int line;
+    int file_line[N_SCHEMA]; /* line of each key in the file being loaded; 0 = not set there */
 };
 
 static int find_key(const char *section, const char *key)
@@ -324,13 +326,46 @@ typedef struct line_reader {
     ops_config *cfg;
 } line_reader;
 
+/* fgets for inih, counting lines; a NUL byte would cut the line short
+ * unseen (inih works on C strings), so such a line is an error and is
+ * given to inih as an empty line. */
 static char *counting_reader(char *str, int num, void *stream)
 {
     line_reader *lr = stream;
-    char *r = fgets(str, num, lr->f);
-    if (r)
-        lr->cfg->line++;
-    return r;
+    int n = 0, c = EOF, nul = 0;
+    while (n < num - 1 && (c = getc(lr->f)) != EOF) {
+        nul |= c == '\0';
+        str[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    str[n] = '\0';
+    lr->cfg->line++;
+    if (nul) {
+        pt_err_log("%s:%d: NUL byte in the line (a value would be cut short at it)", lr->cfg->path,
+                   lr->cfg->line);
+        lr->cfg->errors++;
+        memcpy(str, "\n", 2);
+    }
+    return str;
+}
+
+/* The line this file already set [section] name at (0 = not yet); notes
+ * the current line for the next time. */
+static int seen_before(ops_config *cfg, const char *section, const char *name)
+{
+    int *slot = NULL, i = find_key(section, name);
+    if (i >= 0)
+        slot = &cfg->file_line[i];
+    for (int j = 0; i < 0 && j < cfg->n_extra; j++)
+        if (!strcasecmp(section, "strategy") && !strcmp(cfg->extra[j].key, name))
+            slot = &cfg->extra[j].file_line;
+    int prev = slot ? *slot : 0;
+    if (slot && !prev)
+        *slot = cfg->line;
+    return prev;
 }
 
 static int on_ini(void *user, const char *section, const char *name, const char *value)
@@ -343,7 +378,17 @@ static int on_ini(void *user, const char *section, const char *name, const char 
         cfg->errors++;
         return 1;
     }
+    int prev = seen_before(cfg, section, name);
+    if (prev) { /* last-wins would hide one of the two */
+        pt_err_log("%s: [%s] %s is set twice in this file (lines %d and %d)", origin, section, name,
+                   prev, cfg->line);
+        cfg->errors++;
+        return 1;
+    }
+    int n_extra = cfg->n_extra;
     ops_config_set(cfg, section, name, value, origin);
+    if (cfg->n_extra > n_extra) /* a new [strategy] key: its line for next time */
+        cfg->extra[n_extra].file_line = cfg->line;
     return 1; /* keep going: report every error at once */
 }
 
@@ -366,6 +411,9 @@ int ops_config_load_file(ops_config *cfg, const char *path)
     line_reader lr = {f, cfg};
     cfg->path = path;
     cfg->line = 0;
+    memset(cfg->file_line, 0, sizeof cfg->file_line);
+    for (int j = 0; j < cfg->n_extra; j++)
+        cfg->extra[j].file_line = 0;
     int before = cfg->errors;
     int rc = ini_parse_stream(counting_reader, &lr, on_ini, cfg);
     fclose(f);
@@ -502,4 +550,14 @@ void ops_config_print(const ops_config *cfg, FILE *out)
             fprintf(out, "%s = %s  ; %s\n", schema[i].key, schema[i].secret ? "***" : v->value,
                     v->origin);
     }
+}
+
+int ops_config_range(const char *section, const char *key, double *min, double *max)
+{
+    int i = find_key(section, key);
+    if (i < 0 || (schema[i].type != T_NUM && schema[i].type != T_INT))
+        return PT_ENOENT;
+    *min = schema[i].min;
+    *max = schema[i].max;
+    return PT_OK;
 }

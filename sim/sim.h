@@ -233,8 +233,13 @@ void sim_engine_flush_row(sim_engine *e);
  * (INT64_MIN before the first candle) and is queued; it applies when T is
  * complete: at sim_engine_flush_row() (a live session calls it once every
  * symbol has T) or before the first candle with a time after T, whichever
- * comes first, and at sim_engine_finish(). At most 16 wait (PT_EFULL). Each
- * applied control raises an alert of kind "control". */
+ * comes first, and at sim_engine_finish(). At most SIM_CONTROLS_PER_CANDLE
+ * controls share one boundary, counted whether they applied at once or
+ * waited; the next one at that boundary is refused (PT_EFULL). The live
+ * session and every replay (resume, backtest --controls) queue through the
+ * same check, so whatever a session recorded replays. Each applied control
+ * raises an alert of kind "control". */
+#define SIM_CONTROLS_PER_CANDLE 16
 typedef enum sim_control_action {
     SIM_CTL_PAUSE = 0,
     SIM_CTL_RESUME,
@@ -253,7 +258,8 @@ int sim_control_parse(const char *name, sim_control_action *out);
  * Errors (nothing queued, a message for the operator in *why, static text,
  * may be NULL): PT_EINVAL missing symbol or bad action, PT_ENOENT unknown
  * symbol or nothing to close (flat, no orders), PT_ESTATE after
- * sim_engine_finish, PT_EFULL queue full. */
+ * sim_engine_finish, PT_EFULL SIM_CONTROLS_PER_CANDLE already at this
+ * boundary. */
 int sim_engine_control(sim_engine *e, sim_control_action a, const char *symbol,
                        int64_t *boundary_ts, const char **why);
 /* Replay: queue a control recorded at boundary_ts (DIR/controls.csv); call it

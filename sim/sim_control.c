@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CTL_STR_(x) #x
+#define CTL_STR(x) CTL_STR_(x) /* the cap, in the refusal text */
+
 static const char *const ctl_names[SIM_CTL__COUNT] = {"pause", "resume", "close_position",
                                                       "flatten"};
 
@@ -56,8 +59,12 @@ static int enqueue(sim_engine *e, sim_control_action a, const char *symbol, int6
         return set_why(why, "the session has ended", PT_ESTATE);
     if (a == SIM_CTL_CLOSE && (!symbol || !*symbol || strlen(symbol) >= PT_SYMBOL_MAX))
         return set_why(why, "close_position needs a \"symbol\"", PT_EINVAL);
-    if (e->n_ctl >= SIM_CTL_QUEUE)
-        return set_why(why, "too many controls waiting for the next candle", PT_EFULL);
+    int same = e->ctl_last_n > 0 && boundary == e->ctl_last_b;
+    if ((same && e->ctl_last_n >= SIM_CONTROLS_PER_CANDLE) || e->n_ctl >= SIM_CTL_QUEUE)
+        return set_why(why, "too many controls for one candle (at most " CTL_STR(SIM_CONTROLS_PER_CANDLE) ")",
+                       PT_EFULL);
+    e->ctl_last_n = same ? e->ctl_last_n + 1 : 1;
+    e->ctl_last_b = boundary;
     sim_ctl_pending *p = &e->ctl[e->n_ctl++];
     memset(p, 0, sizeof *p);
     p->action = a;

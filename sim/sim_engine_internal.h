@@ -6,7 +6,10 @@
 
 #include "sim_internal.h"
 
-#define SIM_CTL_QUEUE 16 /* pending operator controls (bound: PT_EFULL past it) */
+/* Pending controls: a live session and a replay of the same candles only
+ * ever hold one boundary's controls (the rest applied before the candle
+ * after it), so the per-boundary cap bounds the queue too. */
+#define SIM_CTL_QUEUE SIM_CONTROLS_PER_CANDLE
 
 typedef struct sim_order {
     uint64_t id;
@@ -60,6 +63,8 @@ struct sim_engine {
     int paused;       /* entries blocked (SIM_BLOCK_PAUSED) */
     sim_ctl_pending ctl[SIM_CTL_QUEUE];
     int n_ctl;
+    int64_t ctl_last_b; /* boundary of the newest queued control */
+    int ctl_last_n;     /* controls queued at ctl_last_b (applied or not) */
 };
 
 /* sim_engine.c, for sim_control.c */

@@ -13,6 +13,15 @@
  * at least LWS_PRE (lws writes the frame header there). */
 #define WSS_PRE 16
 
+/* Request headers (docs/protocol.md "HTTP"): a request whose header values
+ * (URI, Cookie, ... as lws keeps them) pass WSS_MAX_HEADER_BYTES gets 431.
+ * lws's own header buffer is twice that so such a request still reaches
+ * us; past that buffer lws 4.1.6 closes the connection without an answer
+ * (lib/roles/http/parsers.c lws_pos_in_bounds). Browsers send up to ~8-16
+ * KiB (cookies of other apps on 127.0.0.1 included). */
+#define WSS_MAX_HEADER_BYTES 16384
+#define WSS_LWS_HEADER_BUF (2 * WSS_MAX_HEADER_BYTES)
+
 /* ---------------------------------------------------------------- policy */
 /* 1 if host is a loopback literal or "localhost" (bind and Host checks). */
 int wss_is_loopback_host(const char *host);

@@ -100,6 +100,7 @@ struct lws_context *wss_context_new(void)
      * server and the feed check UTF-8 themselves (pt_utf8_check). */
     ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     ci.port = CONTEXT_PORT_NO_LISTEN;
+    ci.max_http_header_data = WSS_LWS_HEADER_BUF; /* wss_internal.h: the 431 cap */
     struct lws_context *cx = lws_create_context(&ci);
     if (!cx)
         pt_err_log("ws_server: cannot create the lws context");
@@ -377,11 +378,29 @@ static int http_text(wss_server *srv, wss_pss *c, struct lws *wsi, unsigned stat
                         (const unsigned char *)msg, strlen(msg), NULL, 1, head_only);
 }
 
+/* 1 if the request's header values pass WSS_MAX_HEADER_BYTES (counted as
+ * too_large; the caller answers 431). */
+static int headers_too_large(wss_server *srv, struct lws *wsi)
+{
+    size_t n = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int k = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        n += k > 0 ? (size_t)k : 0;
+    }
+    if (n <= WSS_MAX_HEADER_BYTES)
+        return 0;
+    srv->rej[REJ_TOO_LARGE]++;
+    pt_warn("ws_server: request headers of %zu bytes refused (431, cap %d)", n, WSS_MAX_HEADER_BYTES);
+    return 1;
+}
+
 static int http_request(wss_server *srv, wss_pss *c, struct lws *wsi, const char *path)
 {
     char host[256] = "";
     int is_get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
     int is_head = !is_get && lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+    if (headers_too_large(srv, wsi))
+        return http_text(srv, c, wsi, 431, "request header fields too large\n", is_head);
     if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0 ||
         !wss_host_allowed(host, srv->host, srv->port)) {
         srv->rej[REJ_HOST]++;
@@ -476,6 +495,10 @@ static struct lws *pss_wsi(wss_server *srv, wss_pss *c)
 static int filter_ws(wss_server *srv, wss_pss *c, struct lws *wsi)
 {
     char host[256] = "", origin[256] = "", tok[256] = "";
+    if (headers_too_large(srv, wsi)) {
+        lws_return_http_status(wsi, 431, "request header fields too large");
+        return 1;
+    }
     if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0 ||
         !wss_host_allowed(host, srv->host, srv->port)) {
         srv->rej[REJ_HOST]++;

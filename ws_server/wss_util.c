@@ -106,10 +106,16 @@ static int split_hostport(const char *s, char *name, size_t cap, int *port)
     name[nlen] = '\0';
     *port = -1;
     if (colon) {
-        int64_t p;
-        if (pt_parse_int64(colon + 1, strlen(colon + 1), &p, NULL) || p < 1 || p > 65535)
+        /* the exact form a browser sends (docs/protocol.md): 1-5 digits, no
+         * sign, no leading zero, so "034837" is not the port 34837 */
+        const char *d = colon + 1;
+        size_t n = strspn(d, "0123456789");
+        if (n == 0 || n > 5 || d[n] || d[0] == '0')
             return -1;
-        *port = (int)p;
+        int p = atoi(d);
+        if (p > 65535)
+            return -1;
+        *port = p;
     }
     return 0;
 }

@@ -125,6 +125,11 @@ async function main() {
     check(head.status === 200 && head.body === '', 'HEAD /metrics: 200, no body');
     const rebind = await request(port, '/health', { headers: { Host: `rebind.evil.example:${port}` } });
     check(rebind.status === 403, 'foreign Host on HTTP -> 403', rebind.status);
+    // the port in its exact form only (issue 11 item 5): zero-padded is someone else's name
+    const padded = await request(port, '/health', { headers: { Host: `127.0.0.1:0${port}` } });
+    check(padded.status === 403, 'zero-padded Host port on HTTP -> 403', padded.status);
+    const exact = await request(port, '/health', { headers: { Host: `127.0.0.1:${port}` } });
+    check(exact.status === 200, 'exact Host port on HTTP -> 200', exact.status);
 
     // ---- /health schema
     const h = await request(port, '/health');

@@ -187,21 +187,27 @@ static void test_c04_extra_and_empty(void **st)
     const char csv[] = "timestamp,open,high,low,close,volume,extra\n"
                        "1700000000000,1,2,0.5,1.5,10,zz\n"  /* 2 ok */
                        "1700000060000,1,2,0.5,1.5,10,\n"    /* 3 ok: empty extra */
-                       "1700000120000,1,2,0.5,1.5,10,a,b,\n" /* 4 ok: trailing fields */
+                       "1700000120000,1,2,0.5,1.5,10,a,b,\n" /* 4 more fields than the header */
                        "1700000180000,1,2,0.5,1.5,,x\n"     /* 5 empty volume */
                        "1700000240000,1,2,0.5\n"            /* 6 too few fields */
                        "1700000300000,1,2,0.5,1.5,10\n";    /* 7 ok, no extra */
     assert_int_equal(read_all(TMP("c04.csv", csv), NULL, &g), PT_OK);
-    assert_int_equal(g.n, 4);
-    assert_int_equal(g.nrej, 2);
-    assert_int_equal(g.rej[0].line, 5);
-    assert_int_equal(g.rej[0].kind, FEED_REJ_MISSING_FIELD);
-    assert_string_equal(g.rej[0].field, "volume");
-    assert_int_equal(g.rej[1].line, 6);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.nrej, 3);
+    /* issue 11: a row with more fields than the header is shifted or two
+     * rows merged; its values cannot be trusted */
+    assert_int_equal(g.rej[0].line, 4);
+    assert_int_equal(g.rej[0].kind, FEED_REJ_BAD_CSV);
+    assert_string_equal(g.rej[0].field, "row");
+    assert_string_equal(g.rej[0].reason, "9 fields, the header has 7");
+    assert_int_equal(g.rej[1].line, 5);
     assert_int_equal(g.rej[1].kind, FEED_REJ_MISSING_FIELD);
-    assert_string_equal(g.rej[1].field, "close");
+    assert_string_equal(g.rej[1].field, "volume");
+    assert_int_equal(g.rej[2].line, 6);
+    assert_int_equal(g.rej[2].kind, FEED_REJ_MISSING_FIELD);
+    assert_string_equal(g.rej[2].field, "close");
     assert_int_equal(g.st.by_kind[FEED_REJ_MISSING_FIELD], 2);
-    assert_int_equal(g.c[3].line, 7);
+    assert_int_equal(g.c[2].line, 7);
 }
 
 static void test_c05_bom(void **st)

@@ -351,6 +351,39 @@ static void test_bounds_and_state(void **st)
     sim_engine_free(e);
 }
 
+/* The cap counts every control at one boundary, applied at once (time
+ * complete, as live) or queued (as a replay): the same number passes on
+ * both paths, so whatever a live session accepted replays. */
+static void test_per_candle_cap(void **st)
+{
+    (void)st;
+    rec r;
+    sim_engine *e = engine(&r, 0, 0);
+    flat(e, "AAA", 5, 100);
+    const char *why = NULL;
+    for (int i = 0; i < SIM_CONTROLS_PER_CANDLE; i++) {
+        assert_int_equal(sim_engine_control(e, i % 2 ? SIM_CTL_RESUME : SIM_CTL_PAUSE, NULL, NULL, &why), PT_OK);
+        sim_engine_flush_row(e); /* live: the candle time is complete, applies now */
+    }
+    assert_int_equal(sim_engine_controls_pending(e), 0);
+    assert_int_equal(sim_engine_control(e, SIM_CTL_PAUSE, NULL, NULL, &why), PT_EFULL);
+    assert_non_null(strstr(why, "at most 16"));
+    flat(e, "AAA", 6, 100); /* a new boundary: controls again */
+    assert_int_equal(sim_engine_control(e, SIM_CTL_PAUSE, NULL, NULL, &why), PT_OK);
+    sim_engine_free(e);
+
+    /* replay: the same number queued at one recorded boundary, one over refused */
+    e = engine(&r, 0, 0);
+    flat(e, "AAA", 5, 100);
+    for (int i = 0; i < SIM_CONTROLS_PER_CANDLE; i++)
+        assert_int_equal(sim_engine_control_at(e, SIM_CTL_RESUME, NULL, 5 * 60000, &why), PT_OK);
+    assert_int_equal(sim_engine_control_at(e, SIM_CTL_RESUME, NULL, 5 * 60000, &why), PT_EFULL);
+    assert_int_equal(sim_engine_controls_pending(e), SIM_CONTROLS_PER_CANDLE);
+    flat(e, "AAA", 6, 100);
+    assert_int_equal(sim_engine_controls_pending(e), 0);
+    sim_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_flatten),
         cmocka_unit_test(test_replay_parity),
         cmocka_unit_test(test_bounds_and_state),
+        cmocka_unit_test(test_per_candle_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,18 @@ static void test_origin_host(void **state)
     assert_false(wss_host_allowed("rebind.evil.example:8765", "127.0.0.1", 8765));
     assert_false(wss_host_allowed("localhost", "127.0.0.1", 8765));
     assert_false(wss_host_allowed("127.0.0.1:8765x", "127.0.0.1", 8765));
+    /* the port in its exact form only (issue 11 item 5) */
+    assert_false(wss_host_allowed("127.0.0.1:034837", "127.0.0.1", 34837));
+    assert_false(wss_host_allowed("127.0.0.1:08765", "127.0.0.1", 8765));
+    assert_false(wss_host_allowed("127.0.0.1:+8765", "127.0.0.1", 8765));
+    assert_false(wss_host_allowed("127.0.0.1: 8765", "127.0.0.1", 8765));
+    assert_false(wss_host_allowed("127.0.0.1:", "127.0.0.1", 8765));
+    assert_false(wss_host_allowed("127.0.0.1:0", "127.0.0.1", 0));
+    assert_true(wss_host_allowed("127.0.0.1:65535", "127.0.0.1", 65535));
+    assert_false(wss_host_allowed("127.0.0.1:65536", "127.0.0.1", 65536));
+    assert_false(wss_host_allowed("127.0.0.1:000065535", "127.0.0.1", 65535));
+    assert_true(wss_host_allowed("[::1]:1", "127.0.0.1", 1));
+    assert_false(wss_host_allowed("[::1]:01", "127.0.0.1", 1));
     assert_false(wss_host_allowed("", "127.0.0.1", 8765));
     assert_false(wss_host_allowed(NULL, "127.0.0.1", 8765));
     assert_true(wss_host_allowed("192.168.1.5:8765", "192.168.1.5", 8765));
