@@ -35,8 +35,15 @@ while (Date.now() - t0 < 60000 * slow) {
 ok(low < 75, `health fell below Good under faults (lowest ${low} at ${JSON.stringify(lowAt)})`);
 ok(back !== null, `health came back to Good or better after the faults stopped (${JSON.stringify(back)})`,
   JSON.stringify(last).slice(0, 400));
-const feeds = last && last.feeds ? Object.values(last.feeds) : [];
-ok(feeds.length > 0 && feeds.every((f) => f.status === 'live'), `every symbol live at the end (${JSON.stringify(feeds)})`);
+// a loaded machine may lag a candle behind for a moment: live within a few seconds, not at one sample
+let feeds = [];
+for (const t2 = Date.now(); Date.now() - t2 < 10000 * slow;) {
+  const h = await health(port);
+  feeds = h && h.feeds ? Object.values(h.feeds) : [];
+  if (feeds.length > 0 && feeds.every((f) => f.status === 'live')) break;
+  await sleep(200);
+}
+ok(feeds.length > 0 && feeds.every((f) => f.status === 'live'), `every symbol live once the faults are over (${JSON.stringify(feeds)})`);
 const code = await demo.stop('SIGTERM');
 ok(code === 0, `demo exits 0 on SIGTERM (${code})`, demo.err.slice(-300));
 

@@ -57,8 +57,11 @@ wss.on('connection', (ws) => {
       lastCase = k;
       const c = CASES[k];
       sendPadded(ws, next, c.size, c.frag);
-      if (c.size <= CAP) next++; // taken: that frame was the bar
-      return; // past the cap: the client closes; the bar goes again on the next connection
+      if (c.size <= CAP) { next++; return; } // taken: that frame was the bar
+      // past the cap: nothing more on this connection (the client is closing it: a later case
+      // sent here would be skipped unseen); the bar goes again on the next connection
+      clearInterval(timer);
+      return;
     }
     ws.send(kline(next++));
   }, PERIOD);
