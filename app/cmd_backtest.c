@@ -262,7 +262,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             }
             break;
         case O_CRASH: {
-            double v;
+            double v = 0;
             bad = num("--crash-after-fills", optarg, 1, 1e15, &v);
             o->crash_after = (uint64_t)v;
             break;

@@ -268,7 +268,7 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
     }
     ops_config_apply_env(o->cfg, environ);
     /* engine flags without a config key are applied after the config */
-    double atr_mult = NAN, part = NAN, v;
+    double atr_mult = NAN, part = NAN, v = 0;
     int atr_period = 0, fee_flag = 0, maker_flag = 0, exposure_flag = 0, nodash = 0;
     const char *flag_params[SESS_MAX_PARAMS];
     int n_flag_params = 0;
