@@ -7,6 +7,7 @@
 #include "backtest_controls.h"
 #include "commands.h"
 #include "feed.h"
+#include "ops.h"
 #include "portfolio.h"
 #include "pt_core.h"
 #include "report_html.h"
@@ -81,8 +82,9 @@ static void usage(FILE *out)
             "  --out DIR                 output folder (default logs/<UTC time>-backtest)\n"
             "  --json                    print report.json instead of the table\n"
             "  --quiet                   no log lines on stderr\n"
-            "  --fsync fill|none         fdatasync trades.csv after every fill (default none: a\n"
-            "                            backtest is re-derivable; live sessions default to fill)\n"
+            "  --fsync every|none        fdatasync trades.csv after every fill (default none: a\n"
+            "                            backtest is re-derivable; live sessions default to every;\n"
+            "                            fill = every)\n"
             "  --serve [--speed X]       replay FILEs through the live path and the dashboard\n"
             "                            (papertrader backtest --serve --help)\n"
             "  --controls FILE           replay a live session's operator controls (its controls.csv)\n"
@@ -109,15 +111,34 @@ static int num(const char *flag, const char *text, double lo, double hi, double 
     return 0;
 }
 
-static int inum(const char *flag, const char *text, int lo, int hi, int *out)
+/* A value of config key [section] key given as --flag: ops_config.c's schema
+ * is the one table of ranges (shared with run, demo, --config and env). */
+static int key_num(const char *flag, const char *section, const char *key, const char *text, double *out)
 {
-    double v;
-    if (num(flag, text, lo, hi, &v))
-        return -1;
-    if (v != floor(v)) {
-        fprintf(stderr, "papertrader backtest: %s '%s': not a whole number\n", flag, text);
+    char why[160];
+    if (ops_config_check_value(section, key, text, NULL, 0, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --%s '%s': %s\n", flag, text, why);
         return -1;
     }
+    return pt_parse_decimal(text, strlen(text), out, NULL) ? -1 : 0;
+}
+
+/* An engine flag, by its row in the schema. */
+static int eng_num(const char *flag, const char *text, double *out)
+{
+    ops_config_key_info k;
+    if (ops_config_flag_key(flag, OPS_CMD_BACKTEST, &k)) {
+        fprintf(stderr, "papertrader backtest: --%s: no such engine option\n", flag);
+        return -1;
+    }
+    return key_num(flag, k.section, k.key, text, out);
+}
+
+static int eng_int(const char *flag, const char *text, int *out)
+{
+    double v;
+    if (eng_num(flag, text, &v))
+        return -1;
     *out = (int)v;
     return 0;
 }
@@ -198,17 +219,17 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 o->params[o->n_params++] = optarg;
             }
             break;
-        case O_CASH: bad = num("--cash", optarg, 1e-9, 1e15, &c->cash); break;
+        case O_CASH: bad = eng_num("cash", optarg, &c->cash); break;
         case O_FEE:
-            bad = num("--fee-bps", optarg, 0, 1000, &c->taker_fee_bps);
+            bad = eng_num("fee-bps", optarg, &c->taker_fee_bps);
             if (!maker_set)
                 c->maker_fee_bps = c->taker_fee_bps;
             break;
         case O_MAKER:
-            bad = num("--maker-fee-bps", optarg, 0, 1000, &c->maker_fee_bps);
+            bad = eng_num("maker-fee-bps", optarg, &c->maker_fee_bps);
             maker_set = 1;
             break;
-        case O_SLIP: bad = num("--slippage-bps", optarg, 0, 1000, &c->slippage_bps); break;
+        case O_SLIP: bad = eng_num("slippage-bps", optarg, &c->slippage_bps); break;
         case O_SIZING:
             o->sizing_text = optarg;
             if (sim_sizing_parse(optarg, &c->sizing)) {
@@ -217,19 +238,19 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 bad = 1;
             }
             break;
-        case O_MINQ: bad = num("--min-quality", optarg, 0, 100, &c->min_quality); break;
+        case O_MINQ: bad = eng_num("min-quality", optarg, &c->min_quality); break;
         case O_OUT: o->out = optarg; break;
         case O_JSON: o->json = 1; break;
         case O_CONFIG: break; /* read before parsing: backtest_config.h */
         case O_SYMBOL: o->symbol = optarg; break;
-        case O_MAXPOS: bad = inum("--max-positions", optarg, 0, PF_MAX_SYMBOLS, &c->max_positions); break;
-        case O_MAXEXP: bad = num("--max-exposure-pct", optarg, 0, 100, &c->max_exposure_pct); break;
-        case O_DAILY: bad = num("--daily-loss-pct", optarg, 0, 100, &c->daily_loss_pct); break;
-        case O_MAXDD: bad = num("--max-drawdown-pct", optarg, 0, 100, &c->max_drawdown_pct); break;
-        case O_MINNOT: bad = num("--min-notional", optarg, 0, 1e15, &c->min_notional); break;
-        case O_PART: bad = num("--max-participation-pct", optarg, 0, 100, &c->max_participation_pct); break;
-        case O_ATRP: bad = inum("--atr-period", optarg, 1, 10000, &c->atr_period); break;
-        case O_ATRM: bad = num("--atr-mult", optarg, 1e-6, 1000, &c->atr_mult); break;
+        case O_MAXPOS: bad = eng_int("max-positions", optarg, &c->max_positions); break;
+        case O_MAXEXP: bad = eng_num("max-exposure-pct", optarg, &c->max_exposure_pct); break;
+        case O_DAILY: bad = eng_num("daily-loss-pct", optarg, &c->daily_loss_pct); break;
+        case O_MAXDD: bad = eng_num("max-drawdown-pct", optarg, &c->max_drawdown_pct); break;
+        case O_MINNOT: bad = eng_num("min-notional", optarg, &c->min_notional); break;
+        case O_PART: bad = eng_num("max-participation-pct", optarg, &c->max_participation_pct); break;
+        case O_ATRP: bad = eng_int("atr-period", optarg, &c->atr_period); break;
+        case O_ATRM: bad = eng_num("atr-mult", optarg, &c->atr_mult); break;
         case O_COOL: {
             char *colon = strchr(optarg, ':');
             if (!colon) {
@@ -238,8 +259,11 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 break;
             }
             *colon = 0;
-            bad = inum("--cooldown-losses", optarg, 1, 1000, &c->cooldown_losses) ||
-                  inum("--cooldown-losses", colon + 1, 1, 10000000, &c->cooldown_candles);
+            double n = 0, candles = 0;
+            bad = key_num("cooldown-losses", "risk", "cooldown_losses", optarg, &n) ||
+                  key_num("cooldown-losses", "risk", "cooldown_candles", colon + 1, &candles);
+            c->cooldown_losses = (int)n;
+            c->cooldown_candles = (int)candles;
             *colon = ':';
             break;
         }
@@ -253,14 +277,16 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_ORDER:
             o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
-        case O_FSYNC:
-            if (!strcmp(optarg, "fill") || !strcmp(optarg, "none")) {
-                o->sync = optarg[0] == 'f' ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE;
-            } else {
-                fprintf(stderr, "papertrader backtest: --fsync wants fill or none\n");
+        case O_FSYNC: { /* the words of run's --fsync ([session] fsync) */
+            char word[16], why[160];
+            if (ops_config_check_value("session", "fsync", optarg, word, sizeof word, why, sizeof why)) {
+                fprintf(stderr, "papertrader backtest: --fsync '%s': %s\n", optarg, why);
                 bad = 1;
+            } else {
+                o->sync = strcmp(word, "none") ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE;
             }
             break;
+        }
         case O_CRASH: {
             double v = 0;
             bad = num("--crash-after-fills", optarg, 1, 1e15, &v);

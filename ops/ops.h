@@ -78,6 +78,32 @@ int ops_config_read_secret_file(const char *path, char *buf, size_t cap);
 /* all-in | quote:N | percent:P | risk:P */
 int ops_config_check_sizing(const char *text, char *why, size_t cap);
 
+/* The schema is the one table of options: every key with its range and
+ * help, and for the engine, feed, server and log keys the command-line flag
+ * and the commands that take it. Commands derive their flags, ranges and
+ * --config keys from it, so a value is accepted or refused alike by a flag,
+ * a file and the environment. All strings are static. */
+#define OPS_CMD_BACKTEST 1u /* backtest */
+#define OPS_CMD_SESSION 2u  /* run, demo, backtest --serve */
+typedef struct ops_config_key_info {
+    const char *section, *key;
+    const char *flag; /* "max-positions", or NULL: no flag */
+    const char *help, *def, *type; /* def NULL: unset; type "number", "integer", "bool", ... */
+    const char *choices;           /* type "choice": "a|b|old=a" (old: an accepted alias) */
+    double min, max;               /* number and integer: the accepted range */
+    unsigned cmds;                 /* OPS_CMD_* that take the flag */
+    int takes_value;               /* 0: the flag is a switch (bool) */
+} ops_config_key_info;
+/* Row i of the schema (0..); PT_ENOENT past the end. */
+int ops_config_key_at(size_t i, ops_config_key_info *out);
+/* The key behind a command's flag; PT_ENOENT when cmd has no such flag. */
+int ops_config_flag_key(const char *flag, unsigned cmd, ops_config_key_info *out);
+/* Checks text as a value of [section] key exactly as ops_config_set would;
+ * on success writes its canonical form (an alias resolved) into canon
+ * (ccap may be 0), else a reason into why. PT_ENOENT: no such key. */
+int ops_config_check_value(const char *section, const char *key, const char *text, char *canon, size_t ccap,
+                           char *why, size_t cap);
+
 
 /* --------------------------------------------------------- notifications
  * Webhook notifier (docs/notifications.md): generic JSON POST, Slack

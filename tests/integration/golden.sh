@@ -70,6 +70,8 @@ backtest_case multi.sma --min-quality 0 freqtrade_UNITTEST-BTC_1m.csv freqtrade_
   freqtrade_XRP-ETH_1m.csv
 backtest_case multi.short --strategy ema_cross --allow-short --sizing percent:30 --max-positions 2 \
   freqtrade_UNITTEST-BTC_1m.csv freqtrade_ADA-BTC_5m.csv freqtrade_XRP-ETH_1m.csv
+PAPERTRADER_RISK_DAILY_LOSS_PCT=5 backtest_case multi.config --config "$G/engine.ini" --slippage-bps 2 \
+  freqtrade_UNITTEST-BTC_1m.csv freqtrade_XRP-ETH_1m.csv
 check_case multi.check freqtrade_UNITTEST-BTC_1m.csv freqtrade_ADA-BTC_5m.csv \
   freqtrade_XRP-ETH_1m.csv backtrader_index-future_2006_1m.csv
 finish
