@@ -34,7 +34,7 @@
 typedef struct bt_opts {
     const char *strategy, *symbol, *out, *resume, *controls, *order;
     const char *params[BT_MAX_PARAMS];
-    int n_params, json, quiet;
+    int n_params, json, quiet, force;
     sim_engine_config cfg;
     const char *sizing_text;
     /* durability: not recorded in session.json, allowed with --resume */
@@ -79,7 +79,9 @@ static void usage(FILE *out)
             "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
             "  --min-notional N          smallest entry in quote (default 0.01 %% of --cash)\n"
             "  --allow-short  --close-at-end\n"
-            "  --out DIR                 output folder (default logs/<UTC time>-backtest)\n"
+            "  --out DIR                 output folder (default logs/<UTC time>-backtest, e.g.\n"
+            "                            logs/20261204T020628Z-backtest); one that holds an\n"
+            "                            earlier run is refused unless --force\n"
             "  --json                    print report.json instead of the table\n"
             "  --quiet                   no log lines on stderr\n"
             "  --fsync every|none        fdatasync trades.csv after every fill (default none: a\n"
@@ -146,7 +148,7 @@ static int eng_int(const char *flag, const char *text, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +181,7 @@ static const struct option long_opts[] = {
     {"crash-after-fills", required_argument, 0, O_CRASH}, /* hidden: tests only */
     {"controls", required_argument, 0, O_CONTROLS},
     {"order", required_argument, 0, O_ORDER},
+    {"force", no_argument, 0, O_FORCE},
     {0, 0, 0, 0},
 };
 
@@ -186,7 +189,7 @@ static const struct option long_opts[] = {
 static int presentation_opt(int ch)
 {
     return ch == O_OUT || ch == O_JSON || ch == O_QUIET || ch == O_RESUME || ch == O_FSYNC ||
-           ch == O_CRASH || ch == O_CONFIG;
+           ch == O_CRASH || ch == O_CONFIG || ch == O_FORCE;
 }
 
 /* A strategy given as a path is recorded absolute (resume may run elsewhere). */
@@ -270,6 +273,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_SHORT: c->allow_short = 1; break;
         case O_CLOSE: c->close_at_end = 1; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_FORCE: o->force = 1; break;
         case O_RESUME: o->resume = optarg; break;
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
@@ -498,6 +502,34 @@ static int lock_dir(const char *dir, int *fd)
     return rc ? PT_EXIT_FAILURE : 0;
 }
 
+/* --resume DIR before the lock: a missing folder is a missing input (3).
+ * Returns -1 to go on. */
+static int resume_precheck(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st)) {
+        fprintf(stderr, "papertrader backtest: --resume %s: %s\n", dir,
+                errno == ENOENT ? "no such folder" : strerror(errno));
+        return PT_EXIT_INPUT;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "papertrader backtest: --resume %s: not a folder\n", dir);
+        return PT_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* A finished backtest (report.json is written last) has nothing left to do. */
+static int resume_finished(const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/report.json", dir) >= (int)sizeof path || access(path, F_OK))
+        return 0;
+    fprintf(stderr, "papertrader backtest: --resume %s: this backtest is complete (report.json is there); "
+                    "nothing to resume\n", dir);
+    return 1;
+}
+
 /* --resume DIR: rebuild the original command line from DIR/session.json.
  * *argv_out (malloc'd; its strings live in *doc) is the caller's to free. */
 static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *argc_out)
@@ -523,6 +555,12 @@ static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *arg
     free(buf);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(*doc, "command");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(*doc, "args");
+    if (cJSON_IsString(cmd) && strcmp(cmd->valuestring, "backtest")) { /* another kind of session */
+        fprintf(stderr, "papertrader backtest: --resume %s: it holds a `%s` session, not a backtest "
+                        "(papertrader %s --resume %s carries it on)\n", dir, cmd->valuestring,
+                !strcmp(cmd->valuestring, "demo") ? "demo" : "run", dir);
+        return PT_EXIT_USAGE;
+    }
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(*doc, "files");
     int na = cJSON_GetArraySize(args), nf = cJSON_GetArraySize(files), k = 1;
     char **av = NULL;
@@ -592,7 +630,7 @@ int cmd_backtest(int argc, char **argv)
     code = parse_opts(argc, argv, &o);
     if (code) {
         if (code == PT_EXIT_USAGE)
-            fprintf(stderr, "(papertrader backtest --help lists the options)\n");
+            app_usage_hint("backtest");
         backtest_config_free(ca);
         return code;
     }
@@ -612,9 +650,13 @@ int cmd_backtest(int argc, char **argv)
 
     if (o.resume) { /* lock first: a second process must not even read */
         snprintf(outdir, sizeof outdir, "%s", o.resume);
-        if ((code = lock_dir(outdir, &lock_fd)) ||
+        if ((code = resume_precheck(outdir)) >= 0 || (code = lock_dir(outdir, &lock_fd)) ||
             (code = load_session(outdir, &sdoc, &rargv, &rargc)))
             goto done;
+        if (resume_finished(outdir)) {
+            code = PT_EXIT_OK;
+            goto done;
+        }
         bt_opts keep = o;
         opts_init(&o);
         if (parse_opts(rargc, rargv, &o) || o.resume) {
@@ -668,14 +710,14 @@ int cmd_backtest(int argc, char **argv)
         /* outdir set above */
     } else if (o.out) {
         snprintf(outdir, sizeof outdir, "%s", o.out);
-    } else { /* the wall clock names the folder only; it never reaches the files */
-        char now[32];
-        pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
-        now[19] = 0;
-        for (char *p = now; *p; p++)
-            if (*p == ':')
-                *p = '-';
-        snprintf(outdir, sizeof outdir, "logs/%s-backtest", now);
+        if (!o.force && session_dir_holds_run(outdir)) {
+            fprintf(stderr, "papertrader backtest: --out %s holds an earlier run (session.json); --force "
+                            "overwrites it, --resume %s carries it on\n", outdir, outdir);
+            code = PT_EXIT_USAGE;
+            goto done;
+        }
+    } else {
+        session_default_dir(outdir, sizeof outdir, "backtest");
     }
     code = PT_EXIT_FAILURE;
     if (!o.resume) { /* the session's inputs are durable before its first fill */

@@ -605,8 +605,7 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "papertrader check: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n");
-    usage(stderr);
-    return PT_EXIT_USAGE;
+    return app_usage_hint("check");
 }
 
 static int severity(int code)

@@ -58,22 +58,21 @@ int cmd_config(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "keys"))
         return print_keys();
     if (argc < 2 || strcmp(argv[1], "check")) {
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        fprintf(stderr, "papertrader config: want 'check FILE' or 'keys'\n");
+        return app_usage_hint("config");
     }
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--no-env"))
             use_env = 0;
         else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "papertrader config: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
-            return PT_EXIT_USAGE;
+            return app_usage_hint("config");
         } else
             file = argv[i];
     }
     if (!file) {
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        fprintf(stderr, "papertrader config: check wants a FILE\n");
+        return app_usage_hint("config");
     }
     ops_config *cfg = NULL;
     if (ops_config_new(&cfg))

@@ -96,15 +96,13 @@ int cmd_fetch(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "papertrader fetch: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return PT_EXIT_USAGE;
+            return app_usage_hint("fetch");
         }
     }
     if (optind < argc || !fo.symbol || !interval || !since || !out) {
         fprintf(stderr, "papertrader fetch: %s\n",
                 optind < argc ? "unexpected argument" : "--symbol, --interval, --since and -o are required");
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        return app_usage_hint("fetch");
     }
     if (!feed_adapter_find(fo.exchange)) {
         fprintf(stderr, "papertrader fetch: unknown exchange '%s' (binance, bitvavo)\n", fo.exchange);

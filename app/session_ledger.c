@@ -675,3 +675,23 @@ int session_write_json(const char *dir, const char *name, const cJSON *j)
     free(line);
     return rc;
 }
+
+void session_default_dir(char *buf, size_t cap, const char *mode)
+{
+    time_t t = (time_t)(pt_wall_ms() / 1000);
+    struct tm tm;
+    char stamp[32] = "";
+    if (gmtime_r(&t, &tm))
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(buf, cap, "logs/%s-%s", stamp, mode);
+}
+
+int session_dir_holds_run(const char *dir)
+{
+    static const char *const marks[] = {"session.json", "trades.csv"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (snprintf(path, sizeof path, "%s/%s", dir, marks[i]) < (int)sizeof path && !access(path, F_OK))
+            return 1;
+    return 0;
+}

@@ -77,6 +77,14 @@ int session_ledger_close(session_ledger *sl, int complete);
 int session_lock(const char *dir, int *fd_out, long *holder);
 void session_unlock(int fd); /* < 0: no-op */
 
+/* The default output folder of every command: logs/<UTC, ISO 8601 basic>-
+ * <mode>, e.g. logs/20261204T020628Z-backtest (scripts/run-default.sh uses
+ * the same). The wall clock names the folder only, never its contents. */
+void session_default_dir(char *buf, size_t cap, const char *mode);
+/* 1 when DIR already holds a run (session.json or trades.csv): --out
+ * refuses it unless --force. */
+int session_dir_holds_run(const char *dir);
+
 /* The bytes [at, EOF) of path move to path+suffix (replacing it; synced
  * first), then path is cut at `at`. PT_EIO / PT_ENOSPC, logged. */
 int session_move_tail(const char *path, off_t at, const char *suffix);

@@ -324,13 +324,7 @@ static void default_outdir(session *s)
         snprintf(s->outdir, sizeof s->outdir, "%s", s->o->out);
         return;
     }
-    char now[32]; /* the wall clock names the folder only */
-    pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
-    now[19] = 0;
-    for (char *p = now; *p; p++)
-        if (*p == ':')
-            *p = '-';
-    snprintf(s->outdir, sizeof s->outdir, "logs/%s-%s", now, s->cfg->mode);
+    session_default_dir(s->outdir, sizeof s->outdir, s->cfg->mode);
 }
 
 static int start_feed(session *s, const char *ws_url, const char *rest_url)

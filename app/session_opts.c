@@ -5,6 +5,7 @@
 #include "session_opts.h"
 
 #include "portfolio.h"
+#include "session_ledger.h"
 #include "strategy_check.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ extern char **environ;
 #define SESS_MAX_CFG_FLAGS 64
 enum {
     F_CONFIG = 1, F_PARAM, F_COOL, F_QUIET, F_DURATION, F_NODASH,
-    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_CFG0 = 1000,
+    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_FORCE, F_CFG0 = 1000,
 };
 
 #define SESS_JSON_MAX (1 << 20) /* session.json size bound */
@@ -34,7 +35,7 @@ enum {
  * besides what DIR/session.json records (docs/durability.md). */
 static const char *const override_flags[] = {
     "config", "host", "port", "token-file", "log-dir", "heartbeat", "quiet", "duration",
-    "no-dashboard", "fsync", "resume", "state-dir",
+    "no-dashboard", "fsync", "resume", "state-dir", "force",
 };
 
 static int is_override(const char *name, size_t n)
@@ -65,6 +66,7 @@ void sess_opts_usage(FILE *out, int flags)
             "  --fsync every|none        ledger durability (default every; fill = every)\n"
             "  --log-dir DIR             papertrader.log + errors.log (default: the --out folder)\n"
             "  --quiet                   no log lines on stderr\n"
+            "  --force                   overwrite an --out folder that holds an earlier run\n"
             "  --set SECTION.KEY=VALUE   any config key, as a flag (papertrader config check)\n");
     if (flags & SESS_F_RESUME)
         fprintf(out, "resume (docs/durability.md):\n"
@@ -198,6 +200,7 @@ static void build_longopts(struct option *lo, int flags)
     lo[n++] = (struct option){"param", required_argument, NULL, F_PARAM};
     lo[n++] = (struct option){"cooldown-losses", required_argument, NULL, F_COOL};
     lo[n++] = (struct option){"quiet", no_argument, NULL, F_QUIET};
+    lo[n++] = (struct option){"force", no_argument, NULL, F_FORCE};
     lo[n++] = (struct option){"duration", required_argument, NULL, F_DURATION};
     lo[n++] = (struct option){"no-dashboard", no_argument, NULL, F_NODASH};
     if (flags & SESS_F_SIM) {
@@ -293,6 +296,7 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
             break;
         }
         case F_QUIET: o->quiet = 1; break;
+        case F_FORCE: o->force = 1; break;
         case F_SET: bad = set_flag(o, optarg); break;
         case F_RESUME:
         case F_STATEDIR:
@@ -438,7 +442,14 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
     int k = 0;
     if (!doc || !av)
         goto fail;
-    if (!cJSON_IsString(cm) || strcmp(cm->valuestring, cmd) || !cJSON_IsArray(args) ||
+    if (cJSON_IsString(cm) && strcmp(cm->valuestring, cmd)) { /* another kind of folder */
+        fprintf(stderr, "papertrader %s: --resume %s: it holds a `%s` %s, not a `%s` session "
+                        "(papertrader %s --resume %s carries it on)\n", cmd, dir, cm->valuestring,
+                strcmp(cm->valuestring, "backtest") ? "session" : "run", cmd, cm->valuestring, dir);
+        code = PT_EXIT_USAGE;
+        goto fail;
+    }
+    if (!cJSON_IsString(cm) || !cJSON_IsArray(args) ||
         cJSON_GetArraySize(args) > SESS_MAX_ARGS / 2) {
         fprintf(stderr, "papertrader %s: %s: not a resumable `%s` session (want \"command\": \"%s\" "
                         "and \"args\")\n", cmd, path, cmd, cmd);
@@ -482,6 +493,11 @@ fail:
 int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
 {
     int eng = 0, code = parse_pass(o, cmd, flags, argc, argv, &eng);
+    if (!code && !o->resume_dir && o->out && !o->force && session_dir_holds_run(o->out)) {
+        fprintf(stderr, "papertrader %s: --out %s holds an earlier run (session.json); --force overwrites "
+                        "it%s\n", cmd, o->out, flags & SESS_F_RESUME ? ", --resume carries it on" : "");
+        return PT_EXIT_USAGE;
+    }
     if (code || !o->resume_dir)
         return code;
     if (o->out && strcmp(o->out, o->resume_dir)) {
@@ -496,10 +512,11 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
             o->out = o->resume_dir; /* a new session in the state dir */
             return 0;
         }
-        fprintf(stderr, "papertrader %s: --resume %s: no session.json there (%s; not a session folder? "
-                        "`--state-dir DIR` starts a new session when there is none)\n", cmd, o->resume_dir,
-                strerror(errno));
-        return PT_EXIT_USAGE;
+        int missing = access(o->resume_dir, F_OK) != 0; /* no folder at all: a missing input */
+        fprintf(stderr, "papertrader %s: --resume %s: %s (`--state-dir DIR` starts a new session when "
+                        "there is none)\n", cmd, o->resume_dir,
+                missing ? "no such folder" : "no session.json there: not a session folder");
+        return missing ? PT_EXIT_INPUT : PT_EXIT_USAGE;
     }
     if (eng && !o->state_dir) {
         fprintf(stderr, "papertrader %s: --resume DIR takes its engine and feed options from "
