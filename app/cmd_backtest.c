@@ -34,7 +34,9 @@
 typedef struct bt_opts {
     const char *strategy, *symbol, *out, *resume, *controls, *order;
     const char *params[BT_MAX_PARAMS];
-    int n_params, json, quiet, force;
+    int n_params, json, quiet, force, no_report;
+    int rows_every;  /* --portfolio-rows N: every Nth row (1 = every row) */
+    int rows_change; /* --portfolio-rows change: only rows that differ */
     sim_engine_config cfg;
     const char *sizing_text;
     /* durability: not recorded in session.json, allowed with --resume */
@@ -54,6 +56,9 @@ typedef struct bt_ctx {
     int io_err;
     uint64_t candles;
     int progress;
+    int rows_every, rows_change; /* --portfolio-rows (bt_opts) */
+    uint64_t rows_seen;
+    pf_snapshot last_row; /* the last row written (rows_change) */
     int64_t t0_ms, last_draw_ms;
     app_report_run *report; /* report.html fed during the run; NULL: read back at the end */
     uint64_t reader_rejects; /* CSV rows the reader dropped (counted by feed_csv) */
@@ -83,6 +88,9 @@ static void usage(FILE *out)
             "                            logs/20261204T020628Z-backtest); one that holds an\n"
             "                            earlier run is refused unless --force\n"
             "  --json                    print report.json instead of the table\n"
+            "  --portfolio-rows every|change|N   portfolio.csv rows: every candle (default), only\n"
+            "                            when a value changes, or every Nth; metrics see all\n"
+            "  --no-report               no report.html (papertrader report DIR writes it later)\n"
             "  --quiet                   no log lines on stderr\n"
             "  --fsync every|none        fdatasync trades.csv after every fill (default none: a\n"
             "                            backtest is re-derivable; live sessions default to every;\n"
@@ -148,7 +156,8 @@ static int eng_int(const char *flag, const char *text, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
+    O_NOREPORT,
 };
 
 static const struct option long_opts[] = {
@@ -182,6 +191,8 @@ static const struct option long_opts[] = {
     {"controls", required_argument, 0, O_CONTROLS},
     {"order", required_argument, 0, O_ORDER},
     {"force", no_argument, 0, O_FORCE},
+    {"portfolio-rows", required_argument, 0, O_ROWS},
+    {"no-report", no_argument, 0, O_NOREPORT},
     {0, 0, 0, 0},
 };
 
@@ -189,7 +200,7 @@ static const struct option long_opts[] = {
 static int presentation_opt(int ch)
 {
     return ch == O_OUT || ch == O_JSON || ch == O_QUIET || ch == O_RESUME || ch == O_FSYNC ||
-           ch == O_CRASH || ch == O_CONFIG || ch == O_FORCE;
+           ch == O_CRASH || ch == O_CONFIG || ch == O_FORCE || ch == O_NOREPORT;
 }
 
 /* A strategy given as a path is recorded absolute (resume may run elsewhere). */
@@ -274,6 +285,19 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_CLOSE: c->close_at_end = 1; break;
         case O_QUIET: o->quiet = 1; break;
         case O_FORCE: o->force = 1; break;
+        case O_NOREPORT: o->no_report = 1; break;
+        case O_ROWS:
+            o->rows_change = !strcmp(optarg, "change");
+            o->rows_every = 1;
+            if (!o->rows_change && strcmp(optarg, "every")) {
+                double v = 0;
+                bad = num("--portfolio-rows", optarg, 1, 1e9, &v) || v != floor(v);
+                if (bad)
+                    fprintf(stderr, "papertrader backtest: --portfolio-rows wants every, change or a whole "
+                                    "number N >= 1\n");
+                o->rows_every = (int)v;
+            }
+            break;
         case O_RESUME: o->resume = optarg; break;
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
@@ -367,10 +391,34 @@ static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
         pf_metrics_fill(x->m, f->fee, r);
 }
 
+/* --portfolio-rows change: a value other than the time and the quality
+ * score moved since the last row written. */
+static int row_changed(const pf_snapshot *a, const pf_snapshot *b)
+{
+    return a->cash != b->cash || a->positions_value != b->positions_value || a->equity != b->equity ||
+           a->realized_pnl != b->realized_pnl || a->unrealized_pnl != b->unrealized_pnl ||
+           a->fees != b->fees || a->high_water != b->high_water || a->drawdown != b->drawdown ||
+           a->open_positions != b->open_positions;
+}
+
+/* Whether this snapshot becomes a portfolio.csv row; the metrics and the
+ * report see every snapshot either way. */
+static int keep_row(bt_ctx *x, const pf_snapshot *s)
+{
+    uint64_t i = x->rows_seen++;
+    if (x->rows_change) {
+        if (i && !row_changed(s, &x->last_row))
+            return 0;
+        x->last_row = *s;
+        return 1;
+    }
+    return x->rows_every <= 1 || i % (uint64_t)x->rows_every == 0;
+}
+
 static void h_row(void *ud, const pf_snapshot *s)
 {
     bt_ctx *x = ud;
-    if (!x->io_err)
+    if (!x->io_err && keep_row(x, s))
         x->io_err = session_ledger_row(x->sl, s);
     if (!x->io_err) {
         pf_metrics_snapshot(x->m, s);
@@ -743,8 +791,10 @@ int cmd_backtest(int argc, char **argv)
     if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
         goto done;
     x.progress = isatty(2) && !o.quiet;
+    x.rows_every = o.rows_every;
+    x.rows_change = o.rows_change;
     x.t0_ms = pt_mono_ms();
-    if (app_report_run_new(&x.report))
+    if (!o.no_report && app_report_run_new(&x.report))
         x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     if (sim_engine_new(&o.cfg, &hooks, &x, &e))
@@ -803,7 +853,7 @@ int cmd_backtest(int argc, char **argv)
     if (session_write_json(outdir, "report.json", rep))
         goto done;
     app_report_run_rejected(x.report, x.reader_rejects);
-    if (app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest itself is complete */
+    if (!o.no_report && app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest is complete */
         pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,
                 outdir);
     if (o.json) {
