@@ -18,8 +18,13 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the built-in default: no internet, no account.
-run: build
+# The main job on the built-in default: no internet, no account. Quiet and
+# quick: only the papertrader target, build output only when it fails.
+run: deps
+	@mkdir -p $(BUILD); log=$(BUILD)/make-run.log; \
+	{ [ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) $(CMAKE_FLAGS); } >$$log 2>&1 && \
+	  cmake --build $(BUILD) -j $(JOBS) --target papertrader >>$$log 2>&1 || \
+	  { cat $$log; echo "make run: the build failed (log: $$log)"; exit 1; }
 	@scripts/run-default.sh $(BUILD)
 
 # The whole suite, twice: the normal build, then the same tests under
