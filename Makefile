@@ -38,6 +38,7 @@ test: test-fast
 
 # The normal build only (the quick loop while developing).
 test-fast: build
+	@PT_WITH_TEST_TOOLS=1 scripts/install-deps.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The same suite under AddressSanitizer + UBSan (tests see PT_SANITIZE=1 and

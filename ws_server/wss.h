@@ -63,6 +63,11 @@ wss_metric *wss_metrics_counter(wss_metrics *m, const char *name, const char *he
                                 const char *label_names);
 wss_metric *wss_metrics_gauge(wss_metrics *m, const char *name, const char *help,
                               const char *label_names);
+/* A summary: its samples are set with label_values {"0.5"}, {"0.99"}, ...
+ * (the label is "quantile"); NAME_sum and NAME_count come from
+ * wss_metric_summary_totals (rendered once set). */
+wss_metric *wss_metrics_summary(wss_metrics *m, const char *name, const char *help);
+int wss_metric_summary_totals(wss_metric *mt, double sum, double count);
 /* label_values: one string per label name, in order (NULL when none).
  * Counters only go up: add() refuses a negative delta, set() on a counter a
  * smaller value. PT_EFULL past the per-family series bound. */

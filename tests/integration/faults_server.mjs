@@ -321,7 +321,7 @@ fetch('http://127.0.0.1:${target}/metrics', { mode: 'no-cors' }).then((x) => { r
   const evilPort = await freePort();
   await new Promise((res) => evil.listen(evilPort, '127.0.0.1', res));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-faults-chromium-'));
-  const metricsRej = async () => Number((/wss_rejected_total\{reason="origin"\} (\S+)/.exec((await request(target, '/metrics')).body) || [])[1] || 0);
+  const metricsRej = async () => Number((/papertrader_wss_rejected_total\{reason="origin"\} (\S+)/.exec((await request(target, '/metrics')).body) || [])[1] || 0);
   const rej0 = await metricsRej();
   let ctx;
   try {

@@ -251,11 +251,11 @@ async function main() {
     });
     check(agree, `an independent Prometheus parser reads the same ${families.size} families`,
       Array.isArray(real) ? real.map((f) => `${f.name}:${f.type}:${f.metrics.length}`).slice(0, 8) : real);
-    for (const f of ['wss_clients', 'wss_clients_dropped_total', 'wss_event_loop_lag_seconds', 'pt_candles_total', 'pt_quality_score',
-      'pt_equity', 'pt_cash', 'pt_open_positions', 'pt_trades_total', 'pt_feed_reconnects_total', 'pt_feed_backfills_total',
-      'pt_rest_calls_total', 'pt_rest_rate_limit_waits_total', 'wss_rejected_total'])
+    for (const f of ['papertrader_wss_clients', 'papertrader_wss_clients_dropped_total', 'papertrader_wss_event_loop_lag_seconds', 'papertrader_candles_total', 'papertrader_quality_score',
+      'papertrader_equity', 'papertrader_cash', 'papertrader_open_positions', 'papertrader_trades_total', 'papertrader_feed_reconnects_total', 'papertrader_feed_backfills_total',
+      'papertrader_rest_calls_total', 'papertrader_rest_rate_limit_waits_total', 'papertrader_wss_rejected_total'])
       check(families.get(f)?.samples?.length > 0, `metric ${f} present`);
-    const rej = families.get('wss_rejected_total')?.samples || [];
+    const rej = families.get('papertrader_wss_rejected_total')?.samples || [];
     check(rej.find((s) => s.labels.reason === 'origin')?.value >= 3, 'refused origins are counted');
     check(!met.body.includes(TOKEN), '/metrics does not reveal the token');
     a.close();
