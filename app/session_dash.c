@@ -14,8 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-const char *sl_feed_state_name(const session *s) { return feed_conn_name(s->fstate); }
-
 static void num(cJSON *o, const char *k, double v)
 {
     if (isfinite(v))

@@ -456,14 +456,8 @@ int session_ledger_row(session_ledger *sl, const pf_snapshot *snap)
     return set_err(sl, rc, "cannot write %s: %s", s->path, pt_strerror(rc));
 }
 
-int session_ledger_error(const session_ledger *sl) { return sl->err; }
 const char *session_ledger_error_text(const session_ledger *sl) { return sl->err_text; }
 uint64_t session_ledger_recovered_fills(const session_ledger *sl) { return sl->t.recorded; }
-
-int session_ledger_caught_up(const session_ledger *sl)
-{
-    return sl->t.seen >= sl->t.recorded && sl->p.seen >= sl->p.recorded;
-}
 
 /* ------------------------------------------------------------ live resume */
 

@@ -48,15 +48,12 @@ int session_ledger_open(const char *dir, const session_ledger_options *o, sessio
  * after any error the caller must stop trading. */
 int session_ledger_fill(session_ledger *sl, const pf_fill *f, const pf_fill_result *r);
 int session_ledger_row(session_ledger *sl, const pf_snapshot *s);
-/* Sticky error (PT_OK while healthy) and one line saying which file and
- * why ("DIR/trades.csv:17: ...", "cannot write DIR/trades.csv: ..."; ""
- * while healthy). */
-int session_ledger_error(const session_ledger *sl);
+/* The sticky error's one line saying which file and why
+ * ("DIR/trades.csv:17: ...", "cannot write DIR/trades.csv: ..."; "" while
+ * healthy). */
 const char *session_ledger_error_text(const session_ledger *sl);
 /* Recorded rows found at open (0 without resume). */
 uint64_t session_ledger_recovered_fills(const session_ledger *sl);
-/* 1 once every recorded fill and row has been replayed and verified. */
-int session_ledger_caught_up(const session_ledger *sl);
 /* A live resume (`run --resume`): the recorded input is replayed, then the
  * session goes on with new input. Call once the replay of the recorded
  * candles is done: a recorded fill it did not reproduce is PT_ECORRUPT

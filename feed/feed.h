@@ -83,7 +83,6 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out);
  * Rejected rows are reported through on_reject and skipped. */
 int feed_csv_next(feed_csv *r, pt_candle *out);
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r);
-const char *feed_csv_path(const feed_csv *r);
 void feed_csv_free(feed_csv *r);
 
 /* Reads up to the first 2000 rows of a file (separate open) and returns the

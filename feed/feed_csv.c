@@ -657,7 +657,6 @@ int feed_csv_next(feed_csv *r, pt_candle *out)
 }
 
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r) { return r ? &r->stats : NULL; }
-const char *feed_csv_path(const feed_csv *r) { return r ? r->path : NULL; }
 
 void feed_csv_free(feed_csv *r)
 {

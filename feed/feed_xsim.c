@@ -23,7 +23,6 @@ int64_t feed_xsim_sim_now(const feed_xsim *x)
     return x->start_sim_ms + (int64_t)floor(wall_ms * x->speed);
 }
 
-int64_t feed_xsim_now(const feed_xsim *x) { return x ? feed_xsim_sim_now(x) : 0; }
 int feed_xsim_port(const feed_xsim *x) { return x && x->vh ? lws_get_vhost_listen_port(x->vh) : -1; }
 
 int feed_xsim_roll(const feed_xsim *x, feed_xsim_fault f, uint64_t a, uint64_t b)
@@ -787,14 +786,6 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
 fail:
     feed_xsim_free(x);
     return rc;
-}
-
-void feed_xsim_get_stats(const feed_xsim *x, feed_xsim_stats *out)
-{
-    if (x)
-        *out = x->st;
-    else
-        memset(out, 0, sizeof *out);
 }
 
 void feed_xsim_log_summary(const feed_xsim *x)

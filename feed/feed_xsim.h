@@ -126,8 +126,6 @@ typedef struct feed_xsim feed_xsim;
  * PT_EIO the port cannot be bound, PT_ENOMEM. */
 int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim **out);
 int feed_xsim_port(const feed_xsim *x);
-int64_t feed_xsim_now(const feed_xsim *x); /* simulated ms */
-void feed_xsim_get_stats(const feed_xsim *x, feed_xsim_stats *out);
 /* One stderr summary line of the counters (also done by free). */
 void feed_xsim_log_summary(const feed_xsim *x);
 /* Closes every client and the vhost; loop thread. */

@@ -205,7 +205,6 @@ typedef enum ops_notify_event {
     OPS_EV_COUNT
 } ops_notify_event;
 int ops_notify_event_post(ops_notifier *n, ops_notify_event ev, const char *detail);
-const char *ops_notify_category_name(ops_notify_category cat);
 /* Copies url into buf with any "/bot<token>" path segment shown as "/bot***". */
 void ops_notify_redact_url(const char *url, char *buf, size_t cap);
 
@@ -254,7 +253,6 @@ typedef struct ops_health_inputs {
 int ops_health_score_calc(const ops_health_inputs *in);
 ops_health_level ops_health_level_of(int score);
 const char *ops_health_level_name(ops_health_level lvl); /* "excellent" ... "critical" */
-const char *ops_health_state_name(ops_health_state st);
 
 typedef struct ops_health_config {
     int error_ring;     /* recent errors kept [32], 1..1024 */

@@ -122,11 +122,6 @@ const char *ops_health_level_name(ops_health_level lvl)
     return (unsigned)lvl <= OPS_LEVEL_EXCELLENT ? level_names[lvl] : "?";
 }
 
-const char *ops_health_state_name(ops_health_state st)
-{
-    return (unsigned)st <= OPS_HS_DOWN ? state_names[st] : "?";
-}
-
 ops_health_level ops_health_level_of(int score)
 {
     return score >= 90 ? OPS_LEVEL_EXCELLENT

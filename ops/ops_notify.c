@@ -86,11 +86,6 @@ static const struct {
     [OPS_EV_ERROR] = {OPS_NOTIFY_ERROR, OPS_PRIO_HIGH, "error"},
 };
 
-const char *ops_notify_category_name(ops_notify_category cat)
-{
-    return (unsigned)cat < OPS_NOTIFY_NCAT ? cat_names[cat] : "?";
-}
-
 /* Log a recurring condition at counts 1, 10, 100, ... so a flood cannot
  * flood the log too. */
 static int log_worthy(uint64_t count)

@@ -88,9 +88,6 @@ typedef enum wss_kind {
     WSS_KIND_COUNT
 } wss_kind;
 
-/* Wire name of a kind ("candle", "trade", ...); "?" if out of range. */
-const char *wss_kind_name(wss_kind k);
-
 /* What the session supplies. Every callback runs on the loop thread, must
  * not block, and may be NULL. The cJSON objects are owned by the server;
  * callbacks only add members to them. Return 0 or a pt_err. */

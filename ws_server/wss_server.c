@@ -74,11 +74,6 @@ struct wss_server {
 static const char *const kind_names[WSS_KIND_COUNT] = {
     "candle", "candle", "quality", "order", "trade", "portfolio", "health", "alert"};
 
-const char *wss_kind_name(wss_kind k)
-{
-    return (unsigned)k < WSS_KIND_COUNT ? kind_names[k] : "?";
-}
-
 /* Installed layout first (share/papertrader/web, with the chart library in
  * web/vendor/ by the install rules), else the source tree. Loop thread. */
 const char *wss_default_web_dir(void)
