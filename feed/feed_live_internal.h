@@ -69,11 +69,14 @@ extern const feed_adapter feed_adapter_bitvavo;
 int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
                          size_t *n, uint64_t drops[FEED_DROP__COUNT]);
 
-/* Shared JSON helpers for adapters (feed_adapter_binance.c). */
+/* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;
 struct cJSON *feed_json_parse(const char *msg, size_t len, feed_parse_out *out);
 int feed_json_time(const struct cJSON *it, int64_t *ms); /* number or digit string */
 int feed_json_price(const struct cJSON *it, int allow_zero, double *v);
+/* o,h,l,c,v from five string items (feed_json_price); a bad one is dropped
+ * naming its field. */
+int feed_fill_ohlcv(pt_candle *c, const struct cJSON *const it[5], feed_parse_out *out);
 void feed_drop(feed_parse_out *out, feed_drop_reason r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int feed_candle_set_symbol(pt_candle *c, const char *s);
