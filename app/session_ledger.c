@@ -1,6 +1,6 @@
 /* Resume-aware ledger wiring (see session_ledger.h and docs/durability.md).
  *
- * Write ordering follows robustness.md section 7 D: a fill row is write()n
+ * Write ordering (docs/durability.md "Write ordering"): a fill row is write()n
  * and fdatasync()ed (portfolio/ does both) before session_ledger_fill
  * returns, so nothing downstream (metrics, dashboard) learns of a fill that
  * is not on disk. Small files are replaced with temp + fsync + rename +

@@ -9,7 +9,7 @@
  *  - a trades.csv row that differs from the replay: PT_ECORRUPT, logged as
  *    "DIR/trades.csv:LINE: ..." (corrupt journal or different inputs);
  *  - a portfolio.csv row that differs: portfolio.csv is a derived snapshot
- *    (robustness.md D9), so the rest of it is moved to portfolio.csv.stale
+ *    (docs/durability.md), so the rest of it is moved to portfolio.csv.stale
  *    and rebuilt from the replay, with a warning.
  * Bytes are compared with rows formatted by portfolio/'s own writer: each
  * replayed row is written to a scratch ledger in DIR/.replay (kept small by

@@ -1,5 +1,5 @@
-/* The live paper session: one lws context, one thread (notes/libwebsockets-
- * 4.1.6.md sections 2-3). Candle flow: feed_live closed candle -> recorder
+/* The live paper session: one lws context, one thread (every callback and
+ * timer of feed, dashboard and engine on it). Candle flow: feed_live closed candle -> recorder
  * (write(2) to candles/<SYMBOL>.csv) -> engine -> hooks -> ledger + dashboard.
  * The recording comes first so `backtest` on it replays exactly what the
  * engine saw (the parity guarantee, docs/session.md). Nothing here that

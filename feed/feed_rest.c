@@ -2,10 +2,10 @@
  * request (connection reuse), a token bucket per exchange, Retry-After on
  * 429/418 (Binance rest-api limits: "A Retry-After header is sent with a
  * 418 or 429"), jittered backoff on other failures, a circuit breaker, and
- * timeouts on everything (robustness.md section 4).
+ * timeouts on everything (docs/feed.md).
  *
  * feed_rest_fetch blocks: call it from `papertrader fetch` or from the
- * worker thread in this file, never from the lws loop (notes section 9).
+ * worker thread in this file, never from the lws loop (it would stall it).
  * The worker hands results back through a bounded queue + a wake hook
  * (lws_cancel_service in feed_live.c). */
 #include "feed_live_internal.h"
@@ -360,7 +360,7 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 /* ------------------------------------------------------------ worker thread
  * Bounded queues both ways; the loop thread submits and polls, the worker
  * blocks in curl. wake() (lws_cancel_service) is the only call into lws
- * from this thread: the one lws API that is thread-safe (notes section 3). */
+ * from this thread: the one lws API that is thread-safe. */
 #define FEED_RQ 16
 #define FEED_MAX_BACKFILL 100000 /* candles per job: ~69 days of 1m bars */
 

@@ -3,11 +3,11 @@
  * queues, HTTP plumbing and the connection-level faults. The wire formats
  * live in feed_xsim_proto.c (one const table per exchange).
  *
- * lws rules followed (notes/libwebsockets-4.1.6.md): one thread; writes
- * only from WRITEABLE callbacks; timers are lws_sul, cancelled in CLOSED;
- * pings come from the vhost's retry/idle policy (section 5); the vhost
- * listens on 127.0.0.1 with IPv6 disabled (section 2); CLOSED without an
- * ESTABLISHED is ignored (section 4, pitfall 3). */
+ * lws rules followed: one thread; writes only from WRITEABLE callbacks;
+ * timers are lws_sul, cancelled in CLOSED; pings come from the vhost's
+ * retry/idle policy; the vhost listens on 127.0.0.1 with IPv6 disabled;
+ * CLOSED without an ESTABLISHED is ignored (lws calls CLOSED for a
+ * connection that never got going too). */
 #include "feed_xsim_internal.h"
 #include "feed.h"
 

@@ -4,9 +4,9 @@
  * A loopback server speaking the Binance spot or Bitvavo market-data
  * protocol (WebSocket stream + REST candles on one port) over a seeded
  * synthetic market or recorded CSV files, faster than real time, with
- * fault injection. Message shapes follow
- * /work/shared/notes/exchange-protocols.md sections 1, 2 and 7; the
- * behaviour is documented in docs/exchange-sim.md.
+ * fault injection. Message shapes follow the exchanges' public API docs
+ * (Binance spot, Bitvavo; see feed_xsim_proto.c); the behaviour is
+ * documented in docs/exchange-sim.md.
  *
  * Threads: everything runs on the lws service thread of the caller's
  * context (created with DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS).

@@ -5,7 +5,7 @@
  * remembers where it came from, so `papertrader config check` can say why a
  * value is what it is. Strict by default: an unknown section or key, or a
  * value out of range, is an error naming file:line and the key, with a
- * suggestion for likely typos (../shared/notes/robustness.md 5c, K1-K9).
+ * suggestion for likely typos (docs/config.md).
  *
  * inih does not tell the handler the line number (Debian builds it without
  * INI_HANDLER_LINENO), so we feed it through ini_parse_stream with a reader

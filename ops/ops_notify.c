@@ -2,7 +2,7 @@
  * bounded priority queue drained by one worker thread that owns libcurl.
  *
  * Why a worker thread and the blocking easy API: libcurl must never run in
- * the lws loop thread (../shared/notes/libwebsockets-4.1.6.md section 9), and
+ * the lws loop thread (a blocking transfer would stall every socket of it), and
  * notifications are rare enough that one thread with one easy handle is the
  * simplest correct shape. ops_notify_post() only formats, takes the mutex
  * and pushes. Payload shapes: Slack incoming webhooks ({"text"}), Discord

@@ -5,7 +5,7 @@
  * files and metrics belong to portfolio/, fed through the hooks by the
  * session (app/cmd_backtest.c, the live session later).
  *
- * Order of work per candle (DESIGN.md "one engine, two clocks"):
+ * Order of work per candle (sim/README.md; one engine for backtest and live):
  *   quality -> fills of this symbol's resting orders -> protective exits
  *   -> mark to close -> risk bookkeeping -> strategy -> new orders.
  */

@@ -3,9 +3,9 @@
  * a libwebsockets context owned by the session.
  *
  * Threading: every function here must be called from the lws service thread
- * (the one thread that owns all state, shared/DESIGN.md). Nothing blocks:
+ * (the one thread that owns all state, docs/session.md). Nothing blocks:
  * the dashboard files are read into memory by wss_new(), and slow clients
- * are coalesced, then dropped (notes/robustness.md R-S7).
+ * are coalesced, then dropped (docs/faults.md).
  *
  * Lifetime: wss_new() creates a vhost on the caller's context. Shut down
  * with wss_close_all(srv, 1001), service the loop briefly so the close

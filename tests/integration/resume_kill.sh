@@ -1,4 +1,4 @@
-# D1 (robustness.md section 7): kill -9 a backtest at 20 random points and
+# Durability (docs/durability.md): kill -9 a backtest at 20 random points and
 # resume each time; the final trades.csv, portfolio.csv and report.json are
 # byte-identical to an uninterrupted run. Kill points: random SIGKILLs (mid
 # run or mid verify-replay) and the --crash-after-fills hook at random fills.
