@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "ops.h"
 #include "portfolio.h"
+#include "progress.h"
 #include "pt_core.h"
 #include "report_html.h"
 #include "session_ledger.h"
@@ -55,11 +56,10 @@ typedef struct bt_ctx {
     pf_metrics *m;
     int io_err;
     uint64_t candles;
-    int progress;
+    progress progress;
     int rows_every, rows_change; /* --portfolio-rows (bt_opts) */
     uint64_t rows_seen;
     pf_snapshot last_row; /* the last row written (rows_change) */
-    int64_t t0_ms, last_draw_ms;
     app_report_run *report; /* report.html fed during the run; NULL: read back at the end */
     uint64_t reader_rejects; /* CSV rows the reader dropped (counted by feed_csv) */
 } bt_ctx;
@@ -368,15 +368,11 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     if (v != QUALITY_REJECT)
         pf_metrics_price(x->m, c->symbol, c->close);
     app_report_run_candle(x->report, c);
-    /* progress: only on a terminal, only for long runs, at most 5 per second */
-    if (x->progress && (++x->candles & 0xffff) == 0) {
-        int64_t now = pt_mono_ms();
-        if (now - x->t0_ms > 1000 && now - x->last_draw_ms > 200) {
-            char when[32];
-            pt_format_iso_ms(c->ts_ms, when, sizeof when);
-            fprintf(stderr, "\r  %llu candles, at %s", (unsigned long long)x->candles, when);
-            x->last_draw_ms = now;
-        }
+    /* progress: a terminal only (progress.h); looked at every 64k candles */
+    if (x->progress.on && (++x->candles & 0xffff) == 0) {
+        char when[48] = "candles, at ";
+        pt_format_iso_ms(c->ts_ms, when + 12, sizeof when - 12);
+        progress_update(&x->progress, (double)x->candles, 0, when);
     }
 }
 
@@ -790,10 +786,9 @@ int cmd_backtest(int argc, char **argv)
         bar_ms = 60000;
     if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
         goto done;
-    x.progress = isatty(2) && !o.quiet;
+    progress_begin(&x.progress, "backtest", o.quiet);
     x.rows_every = o.rows_every;
     x.rows_change = o.rows_change;
-    x.t0_ms = pt_mono_ms();
     if (!o.no_report && app_report_run_new(&x.report))
         x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
@@ -811,8 +806,7 @@ int cmd_backtest(int argc, char **argv)
         }
         sim_engine_on_candle(e, &c); /* a ledger error stops trading at once */
     }
-    if (x.progress && x.last_draw_ms)
-        fprintf(stderr, "\r%60s\r", "");
+    progress_end(&x.progress);
     if (!x.io_err && rc != PT_EOF) {
         code = PT_EXIT_INPUT;
         goto done;

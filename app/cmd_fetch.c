@@ -6,6 +6,7 @@
  * that looks complete. */
 #include "commands.h"
 #include "feed.h"
+#include "progress.h"
 #include "pt_core.h"
 
 #include <getopt.h>
@@ -19,7 +20,7 @@ static void usage(FILE *out)
             "usage: papertrader fetch --exchange binance|bitvavo --symbol SYM --interval 1m\n"
             "                         --since DATE [--until DATE] -o FILE [--rest-url URL]\n"
             "                         [--ca-file PEM] [--max-retry-after SECONDS]\n"
-            "                         [--connect-timeout SECONDS]\n"
+            "                         [--connect-timeout SECONDS] [--quiet]\n"
             "  Downloads closed candles in [since, until) to FILE as CSV. Without --until it\n"
             "  stops at the exchange's last closed candle; it says so when it stops short of\n"
             "  --until. An exchange that cannot be reached is given up after --connect-timeout\n"
@@ -47,6 +48,8 @@ typedef struct writer {
     FILE *f;
     uint64_t rows;
     int64_t last_ts;
+    progress bar;          /* how far in [since, until) the rows are */
+    int64_t since, until;
 } writer;
 
 static int write_row(void *ud, const pt_candle *c)
@@ -60,6 +63,11 @@ static int write_row(void *ud, const pt_candle *c)
         return PT_EIO;
     w->rows++;
     w->last_ts = c->ts_ms;
+    if (w->bar.on) {
+        char at[40] = "at ";
+        pt_format_iso_ms(c->ts_ms, at + 3, sizeof at - 3);
+        progress_update(&w->bar, (double)(c->ts_ms - w->since), (double)(w->until - w->since), at);
+    }
     return PT_OK;
 }
 
@@ -75,12 +83,14 @@ int cmd_fetch(int argc, char **argv)
         {"until", required_argument, NULL, 'U'},    {"output", required_argument, NULL, 'o'},
         {"rest-url", required_argument, NULL, 'r'}, {"ca-file", required_argument, NULL, 'c'},
         {"max-retry-after", required_argument, NULL, 'm'}, {"connect-timeout", required_argument, NULL, 'T'},
+        {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     feed_fetch_opts fo = {.exchange = "binance"};
     const char *out = NULL, *since = NULL, *until = NULL, *interval = NULL;
     int64_t max_ra = 600, connect_s = 15;
     char exch_err[256] = "";
+    int quiet = 0;
     int ch;
     optind = 1;
     opterr = 0;
@@ -100,6 +110,7 @@ int cmd_fetch(int argc, char **argv)
                 return PT_EXIT_USAGE;
             }
             break;
+        case 'q': quiet = 1; break;
         case 'T':
             if (pt_parse_int64(optarg, strlen(optarg), &connect_s, NULL) || connect_s < 1 || connect_s > 3600) {
                 fprintf(stderr, "papertrader fetch: --connect-timeout '%s' is not 1..3600 seconds\n", optarg);
@@ -151,9 +162,13 @@ int cmd_fetch(int argc, char **argv)
         return PT_EXIT_FAILURE;
     }
     fputs("timestamp,open,high,low,close,volume\n", w.f);
+    w.since = fo.since_ms;
+    w.until = until ? fo.until_ms : pt_wall_ms();
+    progress_begin(&w.bar, "fetch", quiet);
     feed_live_stats st;
     memset(&st, 0, sizeof st);
     int rc = feed_fetch_history(&fo, write_row, &w, &st);
+    progress_end(&w.bar);
     int io = fclose(w.f);
     if (rc == PT_EUNSUPPORTED) {
         remove(part);
