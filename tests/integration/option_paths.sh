@@ -88,12 +88,12 @@ for w in every none fill; do
     [ "$r" = 0 ] && ok "$c --fsync $w accepted" || bad "$c --fsync $w refused ($r)" "$(cat "$T/o$((N + 1)).err")"
   done
   for h in file env; do
-    r=$(try run "$h" session fsync "" "$w")
+    N=$((N + 10)); r=$(try run "$h" session fsync "" "$w")
     [ "$r" = 0 ] && ok "run fsync = $w by $h accepted" || bad "run fsync = $w by $h refused ($r)"
   done
 done
 for c in backtest run; do
-  r=$(try "$c" flag session fsync "--fsync=sometimes" sometimes)
+  N=$((N + 10)); r=$(try "$c" flag session fsync "--fsync=sometimes" sometimes)
   [ "$r" = 2 ] && ok "$c --fsync sometimes refused" || bad "$c --fsync sometimes: exit $r"
 done
 finish
