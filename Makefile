@@ -51,14 +51,15 @@ test-asan: deps
 
 # Build-only: the binary and the unit tests compile with -Werror in the
 # other configurations too (gcc Release, clang Debug); each its own folder,
-# incremental after the first time. Output only on failure.
+# incremental after the first time (re-configured each time: new unit tests
+# are picked up). Output only on failure.
 MATRIX_BUILD ?= build-matrix
 MATRIX ?= gcc:Release clang:Debug
 UNIT_TARGETS = $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 build-matrix: deps
 	@set -e; for m in $(MATRIX); do cc=$${m%%:*}; type=$${m#*:}; d=$(MATRIX_BUILD)/$$cc-$$type; \
 	  log=$$d.log; mkdir -p $(MATRIX_BUILD); \
-	  if { [ -f $$d/CMakeCache.txt ] || CC=$$cc cmake -S . -B $$d -DCMAKE_BUILD_TYPE=$$type; } >$$log 2>&1 && \
+	  if CC=$$cc cmake -S . -B $$d -DCMAKE_BUILD_TYPE=$$type >$$log 2>&1 && \
 	     cmake --build $$d -j $(JOBS) --target papertrader $(UNIT_TARGETS) >>$$log 2>&1; then \
 	    echo "build-matrix: $$cc $$type ok"; \
 	  else cat $$log; echo "build-matrix: $$cc $$type FAILED (log: $$log)"; exit 1; fi; done
