@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz clean
+.PHONY: all deps build run test test-fast test-asan build-matrix bench fuzz clean
 
 all: build
 
@@ -18,8 +18,13 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the built-in default: no internet, no account.
-run: build
+# The main job on the built-in default: no internet, no account. Quiet and
+# quick: only the papertrader target, build output only when it fails.
+run: deps
+	@mkdir -p $(BUILD); log=$(BUILD)/make-run.log; \
+	{ [ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) $(CMAKE_FLAGS); } >$$log 2>&1 && \
+	  cmake --build $(BUILD) -j $(JOBS) --target papertrader >>$$log 2>&1 || \
+	  { cat $$log; echo "make run: the build failed (log: $$log)"; exit 1; }
 	@scripts/run-default.sh $(BUILD)
 
 # The whole suite, twice: the normal build, then the same tests under
@@ -27,11 +32,13 @@ run: build
 # (issue 6: CI runs all three through this target).
 FUZZ_CI_SECONDS ?= 10
 test: test-fast
+	@$(MAKE) --no-print-directory build-matrix
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 
 # The normal build only (the quick loop while developing).
 test-fast: build
+	@PT_WITH_TEST_TOOLS=1 scripts/install-deps.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The same suite under AddressSanitizer + UBSan (tests see PT_SANITIZE=1 and
@@ -42,11 +49,26 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# Build-only: the binary and the unit tests compile with -Werror in the
+# other configurations too (gcc Release, clang Debug); each its own folder,
+# incremental after the first time (re-configured each time: new unit tests
+# are picked up). Output only on failure.
+MATRIX_BUILD ?= build-matrix
+MATRIX ?= gcc:Release clang:Debug
+UNIT_TARGETS = $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+build-matrix: deps
+	@set -e; for m in $(MATRIX); do cc=$${m%%:*}; type=$${m#*:}; d=$(MATRIX_BUILD)/$$cc-$$type; \
+	  log=$$d.log; mkdir -p $(MATRIX_BUILD); \
+	  if CC=$$cc cmake -S . -B $$d -DCMAKE_BUILD_TYPE=$$type >$$log 2>&1 && \
+	     cmake --build $$d -j $(JOBS) --target papertrader $(UNIT_TARGETS) >>$$log 2>&1; then \
+	    echo "build-matrix: $$cc $$type ok"; \
+	  else cat $$log; echo "build-matrix: $$cc $$type FAILED (log: $$log)"; exit 1; fi; done
+
 bench: build
 	@bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(MATRIX_BUILD)
 
 # Fuzzing (clang + libFuzzer + ASan/UBSan): each tests/fuzz target for
 # FUZZ_SECONDS (default 60) in build-fuzz. docs/hardening.md.

@@ -4,6 +4,7 @@
 
 #include "ops.h"
 #include "pt_core.h"
+#include "strategy_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +15,12 @@ extern char **environ;
 #define BC_MAX_DERIVED 64
 #define BC_ARG 192
 
-/* Engine keys with the backtest flag each one stands for (the same table
- * of names as app/session_opts.c's, limited to what shapes a backtest). */
+/* The order the derived flags are recorded in (session.json "args"), as it
+ * was before they came from the schema: same config, same bytes. A NULL key:
+ * the section's keys in schema order, but "out". */
 static const struct {
-    const char *flag, *section, *key;
-    int is_bool;
-} engine_keys[] = {
-    {"strategy", "strategy", "name", 0},
-    {"cash", "session", "cash", 0},
-    {"fee-bps", "session", "fee_bps", 0},
-    {"maker-fee-bps", "session", "maker_fee_bps", 0},
-    {"slippage-bps", "session", "slippage_bps", 0},
-    {"sizing", "session", "sizing", 0},
-    {"allow-short", "session", "allow_short", 1},
-    {"close-at-end", "session", "close_at_end", 1},
-    {"out", "session", "out", 0},
-    {"min-quality", "quality", "min_quality", 0},
-    {"max-positions", "risk", "max_positions", 0},
-    {"max-exposure-pct", "risk", "max_exposure_pct", 0},
-    {"daily-loss-pct", "risk", "daily_loss_pct", 0},
-    {"max-drawdown-pct", "risk", "max_drawdown_pct", 0},
-    {"min-notional", "risk", "min_notional", 0},
-};
+    const char *section, *key;
+} derive_order[] = {{"strategy", NULL}, {"session", NULL}, {"session", "out"}, {"quality", NULL}, {"risk", NULL}};
 
 struct bc_store {
     backtest_argv a;
@@ -85,18 +70,37 @@ int backtest_config_args(int argc, char **argv, backtest_argv **out)
         fprintf(stderr, "papertrader backtest: PAPERTRADER_* environment rejected\n");
         goto fail;
     }
-    for (size_t i = 0; i < sizeof engine_keys / sizeof engine_keys[0]; i++) {
-        if (!set_by_user(c, engine_keys[i].section, engine_keys[i].key))
-            continue;
-        const char *v = ops_config_get(c, engine_keys[i].section, engine_keys[i].key);
-        if (engine_keys[i].is_bool && !ops_config_get_bool(c, engine_keys[i].section, engine_keys[i].key))
-            continue;
-        if (engine_keys[i].is_bool)
-            snprintf(st->derived[n++], BC_ARG, "--%s", engine_keys[i].flag);
-        else if (snprintf(st->derived[n++], BC_ARG, "--%s=%s", engine_keys[i].flag, v) >= BC_ARG) {
-            fprintf(stderr, "papertrader backtest: [%s] %s is too long\n", engine_keys[i].section,
-                    engine_keys[i].key);
+    /* a [strategy] from the file or env is checked here, with the lines of
+     * its values, and with the command line's --strategy/--param on top */
+    if (set_by_user(c, "strategy", "name") || ops_config_strategy_params(c, kv, 32) > 0) {
+        const char *over_kv[32];
+        strategy_overrides over;
+        strategy_overrides_scan(argc, argv, &over, over_kv, 32);
+        if (strategy_check(c, &over)) {
+            fprintf(stderr, "papertrader backtest: [strategy] of %s rejected\n",
+                    file ? file : "the PAPERTRADER_* environment");
             goto fail;
+        }
+    }
+    /* the keys with a backtest flag (ops_config.c's schema), as that flag */
+    for (size_t o = 0; o < sizeof derive_order / sizeof derive_order[0]; o++) {
+        ops_config_key_info k;
+        for (size_t i = 0; !ops_config_key_at(i, &k); i++) {
+            if (!(k.cmds & OPS_CMD_BACKTEST) || !set_by_user(c, k.section, k.key) ||
+                strcmp(k.section, derive_order[o].section) ||
+                (derive_order[o].key ? strcmp(k.key, derive_order[o].key) : !strcmp(k.key, "out")))
+                continue;
+            const char *v = ops_config_get(c, k.section, k.key);
+            if (!k.takes_value && !ops_config_get_bool(c, k.section, k.key))
+                continue;
+            if (n == BC_MAX_DERIVED - 1 - 32) /* room for cooldown and the [strategy] parameters */
+                break;
+            if (!k.takes_value)
+                snprintf(st->derived[n++], BC_ARG, "--%s", k.flag);
+            else if (snprintf(st->derived[n++], BC_ARG, "--%s=%s", k.flag, v) >= BC_ARG) {
+                fprintf(stderr, "papertrader backtest: [%s] %s is too long\n", k.section, k.key);
+                goto fail;
+            }
         }
     }
     if (set_by_user(c, "risk", "cooldown_losses") || set_by_user(c, "risk", "cooldown_candles")) {

@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "ops.h"
 #include "portfolio.h"
+#include "progress.h"
 #include "pt_core.h"
 #include "report_html.h"
 #include "session_ledger.h"
@@ -34,7 +35,9 @@
 typedef struct bt_opts {
     const char *strategy, *symbol, *out, *resume, *controls, *order;
     const char *params[BT_MAX_PARAMS];
-    int n_params, json, quiet;
+    int n_params, json, quiet, force, no_report;
+    int rows_every;  /* --portfolio-rows N: every Nth row (1 = every row) */
+    int rows_change; /* --portfolio-rows change: only rows that differ */
     sim_engine_config cfg;
     const char *sizing_text;
     /* durability: not recorded in session.json, allowed with --resume */
@@ -53,8 +56,10 @@ typedef struct bt_ctx {
     pf_metrics *m;
     int io_err;
     uint64_t candles;
-    int progress;
-    int64_t t0_ms, last_draw_ms;
+    progress progress;
+    int rows_every, rows_change; /* --portfolio-rows (bt_opts) */
+    uint64_t rows_seen;
+    pf_snapshot last_row; /* the last row written (rows_change) */
     app_report_run *report; /* report.html fed during the run; NULL: read back at the end */
     uint64_t reader_rejects; /* CSV rows the reader dropped (counted by feed_csv) */
 } bt_ctx;
@@ -79,11 +84,17 @@ static void usage(FILE *out)
             "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
             "  --min-notional N          smallest entry in quote (default 0.01 %% of --cash)\n"
             "  --allow-short  --close-at-end\n"
-            "  --out DIR                 output folder (default logs/<UTC time>-backtest)\n"
+            "  --out DIR                 output folder (default logs/<UTC time>-backtest, e.g.\n"
+            "                            logs/20261204T020628Z-backtest); one that holds an\n"
+            "                            earlier run is refused unless --force\n"
             "  --json                    print report.json instead of the table\n"
+            "  --portfolio-rows every|change|N   portfolio.csv rows: every candle (default), only\n"
+            "                            when a value changes, or every Nth; metrics see all\n"
+            "  --no-report               no report.html (papertrader report DIR writes it later)\n"
             "  --quiet                   no log lines on stderr\n"
-            "  --fsync fill|none         fdatasync trades.csv after every fill (default none: a\n"
-            "                            backtest is re-derivable; live sessions default to fill)\n"
+            "  --fsync every|none        fdatasync trades.csv after every fill (default none: a\n"
+            "                            backtest is re-derivable; live sessions default to every;\n"
+            "                            fill = every)\n"
             "  --serve [--speed X]       replay FILEs through the live path and the dashboard\n"
             "                            (papertrader backtest --serve --help)\n"
             "  --controls FILE           replay a live session's operator controls (its controls.csv)\n"
@@ -110,15 +121,34 @@ static int num(const char *flag, const char *text, double lo, double hi, double 
     return 0;
 }
 
-static int inum(const char *flag, const char *text, int lo, int hi, int *out)
+/* A value of config key [section] key given as --flag: ops_config.c's schema
+ * is the one table of ranges (shared with run, demo, --config and env). */
+static int key_num(const char *flag, const char *section, const char *key, const char *text, double *out)
 {
-    double v;
-    if (num(flag, text, lo, hi, &v))
-        return -1;
-    if (v != floor(v)) {
-        fprintf(stderr, "papertrader backtest: %s '%s': not a whole number\n", flag, text);
+    char why[160];
+    if (ops_config_check_value(section, key, text, NULL, 0, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --%s '%s': %s\n", flag, text, why);
         return -1;
     }
+    return pt_parse_decimal(text, strlen(text), out, NULL) ? -1 : 0;
+}
+
+/* An engine flag, by its row in the schema. */
+static int eng_num(const char *flag, const char *text, double *out)
+{
+    ops_config_key_info k;
+    if (ops_config_flag_key(flag, OPS_CMD_BACKTEST, &k)) {
+        fprintf(stderr, "papertrader backtest: --%s: no such engine option\n", flag);
+        return -1;
+    }
+    return key_num(flag, k.section, k.key, text, out);
+}
+
+static int eng_int(const char *flag, const char *text, int *out)
+{
+    double v;
+    if (eng_num(flag, text, &v))
+        return -1;
     *out = (int)v;
     return 0;
 }
@@ -126,7 +156,8 @@ static int inum(const char *flag, const char *text, int lo, int hi, int *out)
 enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
-    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT,
+    O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
+    O_NOREPORT,
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +190,9 @@ static const struct option long_opts[] = {
     {"crash-after-fills", required_argument, 0, O_CRASH}, /* hidden: tests only */
     {"controls", required_argument, 0, O_CONTROLS},
     {"order", required_argument, 0, O_ORDER},
+    {"force", no_argument, 0, O_FORCE},
+    {"portfolio-rows", required_argument, 0, O_ROWS},
+    {"no-report", no_argument, 0, O_NOREPORT},
     {0, 0, 0, 0},
 };
 
@@ -166,7 +200,7 @@ static const struct option long_opts[] = {
 static int presentation_opt(int ch)
 {
     return ch == O_OUT || ch == O_JSON || ch == O_QUIET || ch == O_RESUME || ch == O_FSYNC ||
-           ch == O_CRASH || ch == O_CONFIG;
+           ch == O_CRASH || ch == O_CONFIG || ch == O_FORCE || ch == O_NOREPORT;
 }
 
 /* A strategy given as a path is recorded absolute (resume may run elsewhere). */
@@ -199,21 +233,17 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 o->params[o->n_params++] = optarg;
             }
             break;
-        case O_CASH: { /* the [session] cash range: one table (ops_config.c) */
-            double lo = 0, hi = 0;
-            bad = ops_config_range("session", "cash", &lo, &hi) || num("--cash", optarg, lo, hi, &c->cash);
-            break;
-        }
+        case O_CASH: bad = eng_num("cash", optarg, &c->cash); break;
         case O_FEE:
-            bad = num("--fee-bps", optarg, 0, 1000, &c->taker_fee_bps);
+            bad = eng_num("fee-bps", optarg, &c->taker_fee_bps);
             if (!maker_set)
                 c->maker_fee_bps = c->taker_fee_bps;
             break;
         case O_MAKER:
-            bad = num("--maker-fee-bps", optarg, 0, 1000, &c->maker_fee_bps);
+            bad = eng_num("maker-fee-bps", optarg, &c->maker_fee_bps);
             maker_set = 1;
             break;
-        case O_SLIP: bad = num("--slippage-bps", optarg, 0, 1000, &c->slippage_bps); break;
+        case O_SLIP: bad = eng_num("slippage-bps", optarg, &c->slippage_bps); break;
         case O_SIZING:
             o->sizing_text = optarg;
             if (sim_sizing_parse(optarg, &c->sizing)) {
@@ -222,19 +252,19 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 bad = 1;
             }
             break;
-        case O_MINQ: bad = num("--min-quality", optarg, 0, 100, &c->min_quality); break;
+        case O_MINQ: bad = eng_num("min-quality", optarg, &c->min_quality); break;
         case O_OUT: o->out = optarg; break;
         case O_JSON: o->json = 1; break;
         case O_CONFIG: break; /* read before parsing: backtest_config.h */
         case O_SYMBOL: o->symbol = optarg; break;
-        case O_MAXPOS: bad = inum("--max-positions", optarg, 0, PF_MAX_SYMBOLS, &c->max_positions); break;
-        case O_MAXEXP: bad = num("--max-exposure-pct", optarg, 0, 100, &c->max_exposure_pct); break;
-        case O_DAILY: bad = num("--daily-loss-pct", optarg, 0, 100, &c->daily_loss_pct); break;
-        case O_MAXDD: bad = num("--max-drawdown-pct", optarg, 0, 100, &c->max_drawdown_pct); break;
-        case O_MINNOT: bad = num("--min-notional", optarg, 0, 1e15, &c->min_notional); break;
-        case O_PART: bad = num("--max-participation-pct", optarg, 0, 100, &c->max_participation_pct); break;
-        case O_ATRP: bad = inum("--atr-period", optarg, 1, 10000, &c->atr_period); break;
-        case O_ATRM: bad = num("--atr-mult", optarg, 1e-6, 1000, &c->atr_mult); break;
+        case O_MAXPOS: bad = eng_int("max-positions", optarg, &c->max_positions); break;
+        case O_MAXEXP: bad = eng_num("max-exposure-pct", optarg, &c->max_exposure_pct); break;
+        case O_DAILY: bad = eng_num("daily-loss-pct", optarg, &c->daily_loss_pct); break;
+        case O_MAXDD: bad = eng_num("max-drawdown-pct", optarg, &c->max_drawdown_pct); break;
+        case O_MINNOT: bad = eng_num("min-notional", optarg, &c->min_notional); break;
+        case O_PART: bad = eng_num("max-participation-pct", optarg, &c->max_participation_pct); break;
+        case O_ATRP: bad = eng_int("atr-period", optarg, &c->atr_period); break;
+        case O_ATRM: bad = eng_num("atr-mult", optarg, &c->atr_mult); break;
         case O_COOL: {
             char *colon = strchr(optarg, ':');
             if (!colon) {
@@ -243,14 +273,31 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 break;
             }
             *colon = 0;
-            bad = inum("--cooldown-losses", optarg, 1, 1000, &c->cooldown_losses) ||
-                  inum("--cooldown-losses", colon + 1, 1, 10000000, &c->cooldown_candles);
+            double n = 0, candles = 0;
+            bad = key_num("cooldown-losses", "risk", "cooldown_losses", optarg, &n) ||
+                  key_num("cooldown-losses", "risk", "cooldown_candles", colon + 1, &candles);
+            c->cooldown_losses = (int)n;
+            c->cooldown_candles = (int)candles;
             *colon = ':';
             break;
         }
         case O_SHORT: c->allow_short = 1; break;
         case O_CLOSE: c->close_at_end = 1; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_FORCE: o->force = 1; break;
+        case O_NOREPORT: o->no_report = 1; break;
+        case O_ROWS:
+            o->rows_change = !strcmp(optarg, "change");
+            o->rows_every = 1;
+            if (!o->rows_change && strcmp(optarg, "every")) {
+                double v = 0;
+                bad = num("--portfolio-rows", optarg, 1, 1e9, &v) || v != floor(v);
+                if (bad)
+                    fprintf(stderr, "papertrader backtest: --portfolio-rows wants every, change or a whole "
+                                    "number N >= 1\n");
+                o->rows_every = (int)v;
+            }
+            break;
         case O_RESUME: o->resume = optarg; break;
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
@@ -258,16 +305,18 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_ORDER:
             o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
-        case O_FSYNC:
-            if (!strcmp(optarg, "fill") || !strcmp(optarg, "none")) {
-                o->sync = optarg[0] == 'f' ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE;
-            } else {
-                fprintf(stderr, "papertrader backtest: --fsync wants fill or none\n");
+        case O_FSYNC: { /* the words of run's --fsync ([session] fsync) */
+            char word[16], why[160];
+            if (ops_config_check_value("session", "fsync", optarg, word, sizeof word, why, sizeof why)) {
+                fprintf(stderr, "papertrader backtest: --fsync '%s': %s\n", optarg, why);
                 bad = 1;
+            } else {
+                o->sync = strcmp(word, "none") ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE;
             }
             break;
+        }
         case O_CRASH: {
-            double v;
+            double v = 0;
             bad = num("--crash-after-fills", optarg, 1, 1e15, &v);
             o->crash_after = (uint64_t)v;
             break;
@@ -319,15 +368,11 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     if (v != QUALITY_REJECT)
         pf_metrics_price(x->m, c->symbol, c->close);
     app_report_run_candle(x->report, c);
-    /* progress: only on a terminal, only for long runs, at most 5 per second */
-    if (x->progress && (++x->candles & 0xffff) == 0) {
-        int64_t now = pt_mono_ms();
-        if (now - x->t0_ms > 1000 && now - x->last_draw_ms > 200) {
-            char when[32];
-            pt_format_iso_ms(c->ts_ms, when, sizeof when);
-            fprintf(stderr, "\r  %llu candles, at %s", (unsigned long long)x->candles, when);
-            x->last_draw_ms = now;
-        }
+    /* progress: a terminal only (progress.h); looked at every 64k candles */
+    if (x->progress.on && (++x->candles & 0xffff) == 0) {
+        char when[48] = "candles, at ";
+        pt_format_iso_ms(c->ts_ms, when + 12, sizeof when - 12);
+        progress_update(&x->progress, (double)x->candles, 0, when);
     }
 }
 
@@ -342,10 +387,34 @@ static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
         pf_metrics_fill(x->m, f->fee, r);
 }
 
+/* --portfolio-rows change: a value other than the time and the quality
+ * score moved since the last row written. */
+static int row_changed(const pf_snapshot *a, const pf_snapshot *b)
+{
+    return a->cash != b->cash || a->positions_value != b->positions_value || a->equity != b->equity ||
+           a->realized_pnl != b->realized_pnl || a->unrealized_pnl != b->unrealized_pnl ||
+           a->fees != b->fees || a->high_water != b->high_water || a->drawdown != b->drawdown ||
+           a->open_positions != b->open_positions;
+}
+
+/* Whether this snapshot becomes a portfolio.csv row; the metrics and the
+ * report see every snapshot either way. */
+static int keep_row(bt_ctx *x, const pf_snapshot *s)
+{
+    uint64_t i = x->rows_seen++;
+    if (x->rows_change) {
+        if (i && !row_changed(s, &x->last_row))
+            return 0;
+        x->last_row = *s;
+        return 1;
+    }
+    return x->rows_every <= 1 || i % (uint64_t)x->rows_every == 0;
+}
+
 static void h_row(void *ud, const pf_snapshot *s)
 {
     bt_ctx *x = ud;
-    if (!x->io_err)
+    if (!x->io_err && keep_row(x, s))
         x->io_err = session_ledger_row(x->sl, s);
     if (!x->io_err) {
         pf_metrics_snapshot(x->m, s);
@@ -481,6 +550,34 @@ static int lock_dir(const char *dir, int *fd)
     return rc ? PT_EXIT_FAILURE : 0;
 }
 
+/* --resume DIR before the lock: a missing folder is a missing input (3).
+ * Returns -1 to go on. */
+static int resume_precheck(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st)) {
+        fprintf(stderr, "papertrader backtest: --resume %s: %s\n", dir,
+                errno == ENOENT ? "no such folder" : strerror(errno));
+        return PT_EXIT_INPUT;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "papertrader backtest: --resume %s: not a folder\n", dir);
+        return PT_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* A finished backtest (report.json is written last) has nothing left to do. */
+static int resume_finished(const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/report.json", dir) >= (int)sizeof path || access(path, F_OK))
+        return 0;
+    fprintf(stderr, "papertrader backtest: --resume %s: this backtest is complete (report.json is there); "
+                    "nothing to resume\n", dir);
+    return 1;
+}
+
 /* --resume DIR: rebuild the original command line from DIR/session.json.
  * *argv_out (malloc'd; its strings live in *doc) is the caller's to free. */
 static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *argc_out)
@@ -506,6 +603,12 @@ static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *arg
     free(buf);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(*doc, "command");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(*doc, "args");
+    if (cJSON_IsString(cmd) && strcmp(cmd->valuestring, "backtest")) { /* another kind of session */
+        fprintf(stderr, "papertrader backtest: --resume %s: it holds a `%s` session, not a backtest "
+                        "(papertrader %s --resume %s carries it on)\n", dir, cmd->valuestring,
+                !strcmp(cmd->valuestring, "demo") ? "demo" : "run", dir);
+        return PT_EXIT_USAGE;
+    }
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(*doc, "files");
     int na = cJSON_GetArraySize(args), nf = cJSON_GetArraySize(files), k = 1;
     char **av = NULL;
@@ -575,7 +678,7 @@ int cmd_backtest(int argc, char **argv)
     code = parse_opts(argc, argv, &o);
     if (code) {
         if (code == PT_EXIT_USAGE)
-            fprintf(stderr, "(papertrader backtest --help lists the options)\n");
+            app_usage_hint("backtest");
         backtest_config_free(ca);
         return code;
     }
@@ -595,9 +698,13 @@ int cmd_backtest(int argc, char **argv)
 
     if (o.resume) { /* lock first: a second process must not even read */
         snprintf(outdir, sizeof outdir, "%s", o.resume);
-        if ((code = lock_dir(outdir, &lock_fd)) ||
+        if ((code = resume_precheck(outdir)) >= 0 || (code = lock_dir(outdir, &lock_fd)) ||
             (code = load_session(outdir, &sdoc, &rargv, &rargc)))
             goto done;
+        if (resume_finished(outdir)) {
+            code = PT_EXIT_OK;
+            goto done;
+        }
         bt_opts keep = o;
         opts_init(&o);
         if (parse_opts(rargc, rargv, &o) || o.resume) {
@@ -652,14 +759,14 @@ int cmd_backtest(int argc, char **argv)
         /* outdir set above */
     } else if (o.out) {
         snprintf(outdir, sizeof outdir, "%s", o.out);
-    } else { /* the wall clock names the folder only; it never reaches the files */
-        char now[32];
-        pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
-        now[19] = 0;
-        for (char *p = now; *p; p++)
-            if (*p == ':')
-                *p = '-';
-        snprintf(outdir, sizeof outdir, "logs/%s-backtest", now);
+        if (!o.force && session_dir_holds_run(outdir)) {
+            fprintf(stderr, "papertrader backtest: --out %s holds an earlier run (session.json); --force "
+                            "overwrites it, --resume %s carries it on\n", outdir, outdir);
+            code = PT_EXIT_USAGE;
+            goto done;
+        }
+    } else {
+        session_default_dir(outdir, sizeof outdir, "backtest");
     }
     code = PT_EXIT_FAILURE;
     if (!o.resume) { /* the session's inputs are durable before its first fill */
@@ -682,9 +789,10 @@ int cmd_backtest(int argc, char **argv)
         bar_ms = 60000;
     if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
         goto done;
-    x.progress = isatty(2) && !o.quiet;
-    x.t0_ms = pt_mono_ms();
-    if (app_report_run_new(&x.report))
+    progress_begin(&x.progress, "backtest", o.quiet);
+    x.rows_every = o.rows_every;
+    x.rows_change = o.rows_change;
+    if (!o.no_report && app_report_run_new(&x.report))
         x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     if (sim_engine_new(&o.cfg, &hooks, &x, &e))
@@ -701,8 +809,7 @@ int cmd_backtest(int argc, char **argv)
         }
         sim_engine_on_candle(e, &c); /* a ledger error stops trading at once */
     }
-    if (x.progress && x.last_draw_ms)
-        fprintf(stderr, "\r%60s\r", "");
+    progress_end(&x.progress);
     if (!x.io_err && rc != PT_EOF) {
         code = PT_EXIT_INPUT;
         goto done;
@@ -743,7 +850,7 @@ int cmd_backtest(int argc, char **argv)
     if (session_write_json(outdir, "report.json", rep))
         goto done;
     app_report_run_rejected(x.report, x.reader_rejects);
-    if (app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest itself is complete */
+    if (!o.no_report && app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest is complete */
         pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,
                 outdir);
     if (o.json) {

@@ -38,6 +38,7 @@
  *       "usable": true } ] } ] }
  */
 #include "commands.h"
+#include "progress.h"
 #include "feed.h"
 #include "pt_core.h"
 #include "quality.h"
@@ -47,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CHECK_EXAMPLES 5      /* first examples kept per issue / reject kind */
 #define CHECK_MAX_SYMBOLS 256 /* per file; more are counted as skipped */
@@ -57,7 +59,7 @@ typedef struct check_opts {
     pt_tz tz;
     int have_tz;
     double min_quality;
-    int json, strict, verbose;
+    int json, strict, verbose, quiet;
     int64_t now_ms; /* for the quality "future" check: a file stamped after
                        the moment we run is suspect, so the wall clock is right here */
 } check_opts;
@@ -229,8 +231,14 @@ static void check_file(file_report *fr)
         fr->interval_src = detected ? "detected" : "unknown";
     }
     const int filter = o->symbol != NULL;
-    for (;;) {
+    struct stat fst;
+    double size = stat(fr->path, &fst) ? 0 : (double)fst.st_size;
+    progress bar;
+    progress_begin(&bar, fr->path, o->quiet);
+    for (uint64_t n = 0;; n++) {
         pt_candle c;
+        if (bar.on && (n & 0xffff) == 0)
+            progress_update(&bar, (double)feed_csv_get_stats(r)->bytes, size, NULL);
         rc = feed_csv_next(r, &c);
         if (rc == PT_EOF)
             break;
@@ -258,6 +266,7 @@ static void check_file(file_report *fr)
         if (res.flags)
             note_flags(s, &c, res.flags);
     }
+    progress_end(&bar);
     fr->stats = *feed_csv_get_stats(r);
     if (!strcmp(fr->interval_src, "unknown") && fr->n_syms) {
         int64_t learned = quality_get_counts(fr->syms[0].qc)->interval_ms;
@@ -587,6 +596,7 @@ static void usage(FILE *out)
             "  --strict           any rejected row or candle makes the data not usable\n"
             "  --json             one JSON document on stdout (docs/check-json.md)\n"
             "  --verbose          also log every warning of the reader and the checker\n"
+            "  --quiet            no progress bar (shown on a terminal for long files)\n"
             "  -h, --help         this text\n"
             "exit: 0 usable, 4 not usable (score below --min-quality, no candle, --strict),\n"
             "      3 a file missing/unreadable/without header or column, 2 usage error.\n"
@@ -599,8 +609,7 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "papertrader check: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n");
-    usage(stderr);
-    return PT_EXIT_USAGE;
+    return app_usage_hint("check");
 }
 
 static int severity(int code)
@@ -613,7 +622,7 @@ static int severity(int code)
     }
 }
 
-enum { OPT_INTERVAL = 256, OPT_SYMBOL, OPT_TZ, OPT_MINQ, OPT_JSON, OPT_STRICT, OPT_VERBOSE };
+enum { OPT_INTERVAL = 256, OPT_SYMBOL, OPT_TZ, OPT_MINQ, OPT_JSON, OPT_STRICT, OPT_VERBOSE, OPT_QUIET };
 
 static int parse_args(int argc, char **argv, check_opts *o)
 {
@@ -625,6 +634,7 @@ static int parse_args(int argc, char **argv, check_opts *o)
         {"json", no_argument, NULL, OPT_JSON},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"quiet", no_argument, NULL, OPT_QUIET},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -663,6 +673,9 @@ static int parse_args(int argc, char **argv, check_opts *o)
             break;
         case OPT_VERBOSE:
             o->verbose = 1;
+            break;
+        case OPT_QUIET:
+            o->quiet = 1;
             break;
         case 'h':
             usage(stdout);

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "ops.h"
 #include "pt_core.h"
+#include "strategy_check.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,10 +14,37 @@ extern char **environ;
 static void usage(FILE *out)
 {
     fprintf(out, "usage: papertrader config check [--no-env] FILE\n"
+                 "       papertrader config keys\n"
                  "  Validates FILE (INI: [session] [feed] [strategy] [risk] [quality] [server]\n"
                  "  [notify] [log]), applies PAPERTRADER_<SECTION>_<KEY> environment overrides\n"
-                 "  unless --no-env, and prints the effective config with each value's origin.\n"
-                 "  Exit 0 when valid, 2 when not (every error is named with file:line).\n");
+                 "  unless --no-env, checks [strategy] as the strategy itself would (name,\n"
+                 "  parameters, their ranges and relations), and prints the effective config\n"
+                 "  with each value's origin.\n"
+                 "  Exit 0 when valid, 2 when not (every error is named with file:line).\n"
+                 "  `config keys` prints the schema, one key a line, tab-separated: key, flag,\n"
+                 "  commands taking the flag, type, min, max, default, help (docs/config.md).\n");
+}
+
+/* The one table of options (ops_config.c's schema), for people and tests. */
+static int print_keys(void)
+{
+    ops_config_key_info k;
+    printf("# key\tflag\tcommands\ttype\tmin\tmax\tdefault\thelp\n");
+    for (size_t i = 0; !ops_config_key_at(i, &k); i++) {
+        int ranged = !strcmp(k.type, "number") || !strcmp(k.type, "integer");
+        const char *cmds = k.cmds == (OPS_CMD_BACKTEST | OPS_CMD_SESSION) ? "backtest,run,demo"
+                           : k.cmds == OPS_CMD_SESSION                    ? "run,demo"
+                           : k.cmds == OPS_CMD_BACKTEST                   ? "backtest"
+                                                                          : "-";
+        printf("%s.%s\t%s%s\t%s\t%s%s%s%s\t", k.section, k.key, k.flag ? "--" : "-", k.flag ? k.flag : "",
+               cmds, k.type, k.choices ? "(" : "", k.choices ? k.choices : "", k.choices ? ")" : "");
+        if (ranged)
+            printf("%.15g\t%.15g", k.min, k.max);
+        else
+            printf("-\t-");
+        printf("\t%s\t%s\n", k.def ? k.def : "-", k.help);
+    }
+    return PT_EXIT_OK;
 }
 
 int cmd_config(int argc, char **argv)
@@ -27,23 +55,24 @@ int cmd_config(int argc, char **argv)
     }
     int use_env = 1;
     const char *file = NULL;
+    if (argc == 2 && !strcmp(argv[1], "keys"))
+        return print_keys();
     if (argc < 2 || strcmp(argv[1], "check")) {
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        fprintf(stderr, "papertrader config: want 'check FILE' or 'keys'\n");
+        return app_usage_hint("config");
     }
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--no-env"))
             use_env = 0;
         else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "papertrader config: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
-            return PT_EXIT_USAGE;
+            return app_usage_hint("config");
         } else
             file = argv[i];
     }
     if (!file) {
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        fprintf(stderr, "papertrader config: check wants a FILE\n");
+        return app_usage_hint("config");
     }
     ops_config *cfg = NULL;
     if (ops_config_new(&cfg))
@@ -51,11 +80,12 @@ int cmd_config(int argc, char **argv)
     int rc = ops_config_load_file(cfg, file);
     if (use_env)
         ops_config_apply_env(cfg, environ);
-    int code = PT_EXIT_OK;
-    if (rc || ops_config_errors(cfg)) {
-        fprintf(stderr, "papertrader config: %s is not valid (%d error%s)\n", file,
-                ops_config_errors(cfg) ? ops_config_errors(cfg) : 1,
-                ops_config_errors(cfg) == 1 ? "" : "s");
+    int code = PT_EXIT_OK, errors = ops_config_errors(cfg);
+    if (!rc || errors) /* a file that could not be read has no [strategy] to check */
+        errors += strategy_check(cfg, NULL);
+    if (rc || errors) {
+        fprintf(stderr, "papertrader config: %s is not valid (%d error%s)\n", file, errors ? errors : 1,
+                errors == 1 ? "" : "s");
         code = PT_EXIT_USAGE;
     } else {
         ops_config_print(cfg, stdout);

@@ -164,8 +164,7 @@ int cmd_exchange_sim(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "papertrader exchange-sim: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return PT_EXIT_USAGE;
+            return app_usage_hint("exchange-sim");
         }
     }
     if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo")) {

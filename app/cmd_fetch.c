@@ -6,6 +6,7 @@
  * that looks complete. */
 #include "commands.h"
 #include "feed.h"
+#include "progress.h"
 #include "pt_core.h"
 
 #include <getopt.h>
@@ -19,8 +20,12 @@ static void usage(FILE *out)
             "usage: papertrader fetch --exchange binance|bitvavo --symbol SYM --interval 1m\n"
             "                         --since DATE [--until DATE] -o FILE [--rest-url URL]\n"
             "                         [--ca-file PEM] [--max-retry-after SECONDS]\n"
-            "  Downloads closed candles in [since, until) (until default: now) to FILE as CSV\n"
-            "  (timestamp,open,high,low,close,volume; epoch ms). DATE is an ISO date/time\n"
+            "                         [--connect-timeout SECONDS] [--quiet]\n"
+            "  Downloads closed candles in [since, until) to FILE as CSV. Without --until it\n"
+            "  stops at the exchange's last closed candle; it says so when it stops short of\n"
+            "  --until. An exchange that cannot be reached is given up after --connect-timeout\n"
+            "  seconds (default 15); a refused request shows the exchange's own message.\n"
+            "  Columns: timestamp,open,high,low,close,volume (epoch ms). DATE is an ISO date/time\n"
             "  (2024-01-02, 2024-01-02T03:04:05Z) or epoch milliseconds. --rest-url replaces\n"
             "  the scheme, host and port of the exchange's REST API (the path is added).\n"
             "  HTTP 429/418 honour Retry-After (clamped to --max-retry-after, default 600).\n"
@@ -43,6 +48,8 @@ typedef struct writer {
     FILE *f;
     uint64_t rows;
     int64_t last_ts;
+    progress bar;          /* how far in [since, until) the rows are */
+    int64_t since, until;
 } writer;
 
 static int write_row(void *ud, const pt_candle *c)
@@ -56,6 +63,11 @@ static int write_row(void *ud, const pt_candle *c)
         return PT_EIO;
     w->rows++;
     w->last_ts = c->ts_ms;
+    if (w->bar.on) {
+        char at[40] = "at ";
+        pt_format_iso_ms(c->ts_ms, at + 3, sizeof at - 3);
+        progress_update(&w->bar, (double)(c->ts_ms - w->since), (double)(w->until - w->since), at);
+    }
     return PT_OK;
 }
 
@@ -70,11 +82,15 @@ int cmd_fetch(int argc, char **argv)
         {"interval", required_argument, NULL, 'i'}, {"since", required_argument, NULL, 'S'},
         {"until", required_argument, NULL, 'U'},    {"output", required_argument, NULL, 'o'},
         {"rest-url", required_argument, NULL, 'r'}, {"ca-file", required_argument, NULL, 'c'},
-        {"max-retry-after", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0},
+        {"max-retry-after", required_argument, NULL, 'm'}, {"connect-timeout", required_argument, NULL, 'T'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
     };
     feed_fetch_opts fo = {.exchange = "binance"};
     const char *out = NULL, *since = NULL, *until = NULL, *interval = NULL;
-    int64_t max_ra = 600;
+    int64_t max_ra = 600, connect_s = 15;
+    char exch_err[256] = "";
+    int quiet = 0;
     int ch;
     optind = 1;
     opterr = 0;
@@ -94,17 +110,22 @@ int cmd_fetch(int argc, char **argv)
                 return PT_EXIT_USAGE;
             }
             break;
+        case 'q': quiet = 1; break;
+        case 'T':
+            if (pt_parse_int64(optarg, strlen(optarg), &connect_s, NULL) || connect_s < 1 || connect_s > 3600) {
+                fprintf(stderr, "papertrader fetch: --connect-timeout '%s' is not 1..3600 seconds\n", optarg);
+                return app_usage_hint("fetch");
+            }
+            break;
         default:
             fprintf(stderr, "papertrader fetch: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return PT_EXIT_USAGE;
+            return app_usage_hint("fetch");
         }
     }
     if (optind < argc || !fo.symbol || !interval || !since || !out) {
         fprintf(stderr, "papertrader fetch: %s\n",
                 optind < argc ? "unexpected argument" : "--symbol, --interval, --since and -o are required");
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        return app_usage_hint("fetch");
     }
     if (!feed_adapter_find(fo.exchange)) {
         fprintf(stderr, "papertrader fetch: unknown exchange '%s' (binance, bitvavo)\n", fo.exchange);
@@ -126,6 +147,9 @@ int cmd_fetch(int argc, char **argv)
         return PT_EXIT_USAGE;
     }
     fo.max_retry_after_ms = max_ra * 1000;
+    fo.give_up_after_ms = connect_s * 1000;
+    fo.err = exch_err;
+    fo.err_cap = sizeof exch_err;
 
     char part[4096];
     if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part) {
@@ -138,17 +162,24 @@ int cmd_fetch(int argc, char **argv)
         return PT_EXIT_FAILURE;
     }
     fputs("timestamp,open,high,low,close,volume\n", w.f);
+    w.since = fo.since_ms;
+    w.until = until ? fo.until_ms : pt_wall_ms();
+    progress_begin(&w.bar, "fetch", quiet);
     feed_live_stats st;
     memset(&st, 0, sizeof st);
     int rc = feed_fetch_history(&fo, write_row, &w, &st);
+    progress_end(&w.bar);
     int io = fclose(w.f);
     if (rc == PT_EUNSUPPORTED) {
         remove(part);
         return PT_EXIT_USAGE;
     }
     if (rc || io) {
+        if (exch_err[0])
+            fprintf(stderr, "papertrader fetch: the exchange refused the request: %s\n", exch_err);
         fprintf(stderr, "papertrader fetch: %s after %llu candles (%s kept for inspection)\n",
-                rc ? pt_strerror(rc) : "write error", (unsigned long long)w.rows, part);
+                rc == PT_EINVAL && exch_err[0] ? "refused" : rc ? pt_strerror(rc) : "write error",
+                (unsigned long long)w.rows, part);
         return PT_EXIT_FAILURE;
     }
     if (rename(part, out)) {
@@ -165,5 +196,13 @@ int cmd_fetch(int argc, char **argv)
             (unsigned long long)st.rest_rate_limited);
     if (!w.rows)
         fprintf(stderr, "papertrader fetch: warning: no candles in the range\n");
+    int64_t reached = w.rows ? w.last_ts + fo.interval_ms : fo.since_ms;
+    if (until && reached < fo.until_ms) {
+        char at[32], want[32];
+        pt_format_iso_ms(reached, at, sizeof at);
+        pt_format_iso_ms(fo.until_ms, want, sizeof want);
+        fprintf(stderr, "papertrader fetch: stopped at %s, short of --until %s: the exchange has no later "
+                        "closed candles\n", at, want);
+    }
     return PT_EXIT_OK;
 }

@@ -41,20 +41,20 @@ int cmd_report(int argc, char **argv)
     const char *vendor = NULL;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'v') {
             vendor = optarg;
         } else if (c == 'q') {
             pt_log_set_stderr(0);
         } else {
-            usage(stderr);
-            return PT_EXIT_USAGE;
+            fprintf(stderr, "papertrader report: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            return app_usage_hint("report");
         }
     }
     if (argc - optind != 1) {
         fprintf(stderr, "papertrader report: want exactly one DIR\n");
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        return app_usage_hint("report");
     }
     const char *dir = argv[optind];
     struct stat st;

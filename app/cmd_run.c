@@ -37,7 +37,7 @@ int cmd_run(int argc, char **argv)
         session_live_config sc = {.o = &o, .mode = "run"};
         code = session_live_run(&sc);
     } else if (code == PT_EXIT_USAGE) {
-        fprintf(stderr, "(papertrader run --help lists the options)\n");
+        app_usage_hint("run");
     }
     sess_opts_free(&o);
     return code;

@@ -78,16 +78,19 @@ int cmd_strategies(int argc, char **argv)
     void *dl = NULL;
     cJSON *root = NULL;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'h': usage(stdout); return PT_EXIT_OK;
-        default: usage(stderr); return PT_EXIT_USAGE;
+        default:
+            fprintf(stderr, "papertrader strategies: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            return app_usage_hint("strategies");
         }
     }
     if (argc - optind > 1) {
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        fprintf(stderr, "papertrader strategies: give at most one NAME or PATH.so\n");
+        return app_usage_hint("strategies");
     }
     if (argc - optind == 1 && sim_strategy_load(argv[optind], &one, &dl) != PT_OK)
         return PT_EXIT_USAGE; /* the loader logged why, with the path */

@@ -30,4 +30,8 @@ int app_backtest_serve(int argc, char **argv);
 /* Shared by subcommands: true if argv has -h/--help (before any "--"). */
 int app_wants_help(int argc, char **argv);
 
+/* The one ending of a usage error: a hint to --help on stderr (not the
+ * whole help); returns PT_EXIT_USAGE. cmd NULL: the top level. */
+int app_usage_hint(const char *cmd);
+
 #endif

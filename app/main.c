@@ -46,11 +46,20 @@ int app_wants_help(int argc, char **argv)
     return 0;
 }
 
+int app_usage_hint(const char *cmd)
+{
+    if (cmd)
+        fprintf(stderr, "(papertrader %s --help lists the options)\n", cmd);
+    else
+        fprintf(stderr, "(papertrader --help lists the commands)\n");
+    return PT_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
-        return PT_EXIT_USAGE;
+        fprintf(stderr, "papertrader: no command given\n");
+        return app_usage_hint(NULL);
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -63,7 +72,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "papertrader: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return PT_EXIT_USAGE;
+    fprintf(stderr, "papertrader: unknown command '%s'\n", argv[1]);
+    return app_usage_hint(NULL);
 }

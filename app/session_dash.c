@@ -15,8 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-const char *sl_feed_state_name(const session *s) { return feed_conn_name(s->fstate); }
-
 static void num(cJSON *o, const char *k, double v)
 {
     if (isfinite(v))
@@ -512,17 +510,17 @@ int sl_dash_start(session *s)
     if (rc)
         return rc;
     wss_metrics *r = wss_metrics_registry(s->wss);
-    s->m_candles = wss_metrics_counter(r, "pt_candles_total", "Closed candles by quality verdict.", "symbol,verdict");
-    s->m_quality = wss_metrics_gauge(r, "pt_quality_score", "Data-quality score 0-100.", "symbol");
-    s->m_equity = wss_metrics_gauge(r, "pt_equity", "Portfolio equity (quote).", NULL);
-    s->m_cash = wss_metrics_gauge(r, "pt_cash", "Cash (quote).", NULL);
-    s->m_open = wss_metrics_gauge(r, "pt_open_positions", "Open positions.", NULL);
-    s->m_trades = wss_metrics_counter(r, "pt_fills_total", "Fills booked.", NULL);
-    s->m_reconn = wss_metrics_counter(r, "pt_feed_reconnects_total", "Exchange reconnects.", NULL);
-    s->m_backfills = wss_metrics_counter(r, "pt_feed_backfills_total", "REST gap fills.", NULL);
-    s->m_rest = wss_metrics_counter(r, "pt_rest_calls_total", "REST requests.", NULL);
-    s->m_ratew = wss_metrics_counter(r, "pt_rest_rate_limit_waits_total", "Waits for a rate limit.", NULL);
-    s->m_lag = wss_metrics_gauge(r, "pt_event_loop_lag_seconds", "Lateness of the 150 ms poll timer.", NULL);
+    s->m_candles = wss_metrics_counter(r, "papertrader_candles_total", "Closed candles by quality verdict.", "symbol,verdict");
+    s->m_quality = wss_metrics_gauge(r, "papertrader_quality_score", "Data-quality score 0-100.", "symbol");
+    s->m_equity = wss_metrics_gauge(r, "papertrader_equity", "Portfolio equity (quote).", NULL);
+    s->m_cash = wss_metrics_gauge(r, "papertrader_cash", "Cash (quote).", NULL);
+    s->m_open = wss_metrics_gauge(r, "papertrader_open_positions", "Open positions.", NULL);
+    s->m_trades = wss_metrics_counter(r, "papertrader_fills_total", "Fills booked.", NULL);
+    s->m_reconn = wss_metrics_counter(r, "papertrader_feed_reconnects_total", "Exchange reconnects.", NULL);
+    s->m_backfills = wss_metrics_counter(r, "papertrader_feed_backfills_total", "REST gap fills.", NULL);
+    s->m_rest = wss_metrics_counter(r, "papertrader_rest_calls_total", "REST requests.", NULL);
+    s->m_ratew = wss_metrics_counter(r, "papertrader_rest_rate_limit_waits_total", "Waits for a rate limit.", NULL);
+    s->m_lag = wss_metrics_gauge(r, "papertrader_event_loop_lag_seconds", "Lateness of the 150 ms poll timer.", NULL);
     if (!s->m_candles || !s->m_quality || !s->m_equity || !s->m_cash || !s->m_open || !s->m_trades ||
         !s->m_reconn || !s->m_backfills || !s->m_rest || !s->m_ratew || !s->m_lag)
         return PT_ENOMEM;

@@ -109,7 +109,6 @@ void sl_dash_order(session *s, const sim_order_event *ev);
 void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r);
 void sl_dash_row(session *s, const pf_snapshot *row);
 void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg);
-const char *sl_feed_state_name(const session *s);
 /* Feed stats now, or the last ones once the feed is closed. */
 void sl_feed_stats(const session *s, feed_live_stats *out);
 

@@ -1,6 +1,6 @@
 /* Resume-aware ledger wiring (see session_ledger.h and docs/durability.md).
  *
- * Write ordering follows robustness.md section 7 D: a fill row is write()n
+ * Write ordering (docs/durability.md "Write ordering"): a fill row is write()n
  * and fdatasync()ed (portfolio/ does both) before session_ledger_fill
  * returns, so nothing downstream (metrics, dashboard) learns of a fill that
  * is not on disk. Small files are replaced with temp + fsync + rename +
@@ -458,14 +458,8 @@ int session_ledger_row(session_ledger *sl, const pf_snapshot *snap)
     return set_err(sl, rc, "cannot write %s: %s", s->path, pt_strerror(rc));
 }
 
-int session_ledger_error(const session_ledger *sl) { return sl->err; }
 const char *session_ledger_error_text(const session_ledger *sl) { return sl->err_text; }
 uint64_t session_ledger_recovered_fills(const session_ledger *sl) { return sl->t.recorded; }
-
-int session_ledger_caught_up(const session_ledger *sl)
-{
-    return sl->t.seen >= sl->t.recorded && sl->p.seen >= sl->p.recorded;
-}
 
 /* ------------------------------------------------------------ live resume */
 
@@ -723,4 +717,24 @@ int session_write_json(const char *dir, const char *name, const cJSON *j)
     int rc = session_write_atomic(dir, name, line);
     free(line);
     return rc;
+}
+
+void session_default_dir(char *buf, size_t cap, const char *mode)
+{
+    time_t t = (time_t)(pt_wall_ms() / 1000);
+    struct tm tm;
+    char stamp[32] = "";
+    if (gmtime_r(&t, &tm))
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(buf, cap, "logs/%s-%s", stamp, mode);
+}
+
+int session_dir_holds_run(const char *dir)
+{
+    static const char *const marks[] = {"session.json", "trades.csv"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (snprintf(path, sizeof path, "%s/%s", dir, marks[i]) < (int)sizeof path && !access(path, F_OK))
+            return 1;
+    return 0;
 }

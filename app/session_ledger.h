@@ -9,7 +9,7 @@
  *  - a trades.csv row that differs from the replay: PT_ECORRUPT, logged as
  *    "DIR/trades.csv:LINE: ..." (corrupt journal or different inputs);
  *  - a portfolio.csv row that differs: portfolio.csv is a derived snapshot
- *    (robustness.md D9), so the rest of it is moved to portfolio.csv.stale
+ *    (docs/durability.md), so the rest of it is moved to portfolio.csv.stale
  *    and rebuilt from the replay, with a warning.
  * Bytes are compared with rows formatted by portfolio/'s own writer: each
  * replayed row is written to a scratch ledger in DIR/.replay (kept small by
@@ -48,15 +48,12 @@ int session_ledger_open(const char *dir, const session_ledger_options *o, sessio
  * after any error the caller must stop trading. */
 int session_ledger_fill(session_ledger *sl, const pf_fill *f, const pf_fill_result *r);
 int session_ledger_row(session_ledger *sl, const pf_snapshot *s);
-/* Sticky error (PT_OK while healthy) and one line saying which file and
- * why ("DIR/trades.csv:17: ...", "cannot write DIR/trades.csv: ..."; ""
- * while healthy). */
-int session_ledger_error(const session_ledger *sl);
+/* The sticky error's one line saying which file and why
+ * ("DIR/trades.csv:17: ...", "cannot write DIR/trades.csv: ..."; "" while
+ * healthy). */
 const char *session_ledger_error_text(const session_ledger *sl);
 /* Recorded rows found at open (0 without resume). */
 uint64_t session_ledger_recovered_fills(const session_ledger *sl);
-/* 1 once every recorded fill and row has been replayed and verified. */
-int session_ledger_caught_up(const session_ledger *sl);
 /* A live resume (`run --resume`): the recorded input is replayed, then the
  * session goes on with new input. Call once the replay of the recorded
  * candles is done: a recorded fill it did not reproduce is PT_ECORRUPT
@@ -81,6 +78,14 @@ void session_unlock(int fd); /* < 0: no-op */
 /* "PID 123", or "a process whose PID is unknown" for holder 0: the text
  * after "locked by" in the exit-6 message. Written to buf (>= 48 bytes). */
 const char *session_holder_text(long holder, char *buf, size_t cap);
+
+/* The default output folder of every command: logs/<UTC, ISO 8601 basic>-
+ * <mode>, e.g. logs/20261204T020628Z-backtest (scripts/run-default.sh uses
+ * the same). The wall clock names the folder only, never its contents. */
+void session_default_dir(char *buf, size_t cap, const char *mode);
+/* 1 when DIR already holds a run (session.json or trades.csv): --out
+ * refuses it unless --force. */
+int session_dir_holds_run(const char *dir);
 
 /* The bytes [at, EOF) of path move to path+suffix (replacing it; synced
  * first), then path is cut at `at`. PT_EIO / PT_ENOSPC, logged. */

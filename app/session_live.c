@@ -1,5 +1,5 @@
-/* The live paper session: one lws context, one thread (notes/libwebsockets-
- * 4.1.6.md sections 2-3). Candle flow: feed_live closed candle -> recorder
+/* The live paper session: one lws context, one thread (every callback and
+ * timer of feed, dashboard and engine on it). Candle flow: feed_live closed candle -> recorder
  * (write(2) to candles/<SYMBOL>.csv) -> engine -> hooks -> ledger + dashboard.
  * The recording comes first so `backtest` on it replays exactly what the
  * engine saw (the parity guarantee, docs/session.md). Nothing here that
@@ -325,13 +325,7 @@ static void default_outdir(session *s)
         snprintf(s->outdir, sizeof s->outdir, "%s", s->o->out);
         return;
     }
-    char now[32]; /* the wall clock names the folder only */
-    pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
-    now[19] = 0;
-    for (char *p = now; *p; p++)
-        if (*p == ':')
-            *p = '-';
-    snprintf(s->outdir, sizeof s->outdir, "logs/%s-%s", now, s->cfg->mode);
+    session_default_dir(s->outdir, sizeof s->outdir, s->cfg->mode);
 }
 
 static int start_feed(session *s, const char *ws_url, const char *rest_url)

@@ -474,8 +474,8 @@ void sl_ops_health(session *s, cJSON *obj)
 /* ------------------------------------------------------------ /metrics
  * The wss registry renders /metrics, so the health families of
  * docs/health.md are registered there and filled from the same JSON that
- * /health shows (one source of truth). wss families are counters or gauges:
- * the REST latency quantiles are exported as a gauge with a quantile label. */
+ * /health shows (one source of truth). The REST latency is a summary
+ * (quantiles 0.5 and 0.99, _sum, _count). */
 int sl_ops_metrics_init(session *s, wss_metrics *r)
 {
     struct sl_ops *p = s->ops;
@@ -489,8 +489,7 @@ int sl_ops_metrics_init(session *s, wss_metrics *r)
     p->m_err = wss_metrics_counter(r, "papertrader_errors_total", "Errors recorded per component.", "component");
     p->m_val = wss_metrics_gauge(r, "papertrader_component_value", "Named counters and gauges of a component.",
                                  "component,name");
-    p->m_lat = wss_metrics_gauge(r, "papertrader_rest_latency_seconds", "REST call latency over the recent samples.",
-                                 "quantile");
+    p->m_lat = wss_metrics_summary(r, "papertrader_rest_latency_seconds", "REST call latency over the recent samples.");
     p->m_errratio = wss_metrics_gauge(r, "papertrader_rest_error_ratio", "Failed share of the recent REST calls.", NULL);
     p->m_rss = wss_metrics_gauge(r, "papertrader_process_resident_memory_bytes", "Resident set size.", NULL);
     p->m_cpu = wss_metrics_gauge(r, "papertrader_process_cpu_percent", "CPU use over the last sampling interval.", NULL);
@@ -548,6 +547,8 @@ void sl_ops_metrics(session *s)
             wss_metric_set(p->m_lat, l, q->valuedouble / 1000.0);
         }
     }
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rest, "sum_ms")))
+        wss_metric_summary_totals(p->m_lat, jnum(rest, "sum_ms", 0) / 1000.0, jnum(rest, "total", 0));
     wss_metric_set(p->m_errratio, NULL, jnum(rest, "error_rate", 0));
     const cJSON *proc = cJSON_GetObjectItemCaseSensitive(j, "process");
     wss_metric_set(p->m_rss, NULL, jnum(proc, "rss_kb", 0) * 1024.0);

@@ -5,6 +5,8 @@
 #include "session_opts.h"
 
 #include "portfolio.h"
+#include "session_ledger.h"
+#include "strategy_check.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,36 +19,13 @@
 
 extern char **environ;
 
-typedef struct flag_key {
-    const char *flag, *section, *key;
-    int has_arg;
-} flag_key;
-
-/* Engine flags keep backtest's names (cmd_backtest.c) so the same options
- * give the same engine; feed/server/log flags map to docs/config.md keys. */
-static const flag_key cfg_flags[] = {
-    {"exchange", "feed", "exchange", 1},     {"ws-url", "feed", "ws_url", 1},
-    {"rest-url", "feed", "rest_url", 1},     {"symbols", "feed", "symbols", 1},
-    {"interval", "feed", "interval", 1},     {"ca-file", "feed", "ca_file", 1},
-    {"strategy", "strategy", "name", 1},     {"cash", "session", "cash", 1},
-    {"fee-bps", "session", "fee_bps", 1},    {"maker-fee-bps", "session", "maker_fee_bps", 1},
-    {"slippage-bps", "session", "slippage_bps", 1}, {"sizing", "session", "sizing", 1},
-    {"allow-short", "session", "allow_short", 0},   {"close-at-end", "session", "close_at_end", 0},
-    {"out", "session", "out", 1},            {"fsync", "session", "fsync", 1},
-    {"min-quality", "quality", "min_quality", 1},   {"max-positions", "risk", "max_positions", 1},
-    {"max-exposure-pct", "risk", "max_exposure_pct", 1},
-    {"daily-loss-pct", "risk", "daily_loss_pct", 1},
-    {"max-drawdown-pct", "risk", "max_drawdown_pct", 1},
-    {"min-notional", "risk", "min_notional", 1},
-    {"host", "server", "host", 1},           {"port", "server", "port", 1},
-    {"token-file", "server", "token_file", 1}, {"log-dir", "log", "dir", 1},
-    {"heartbeat", "log", "heartbeat_s", 1},
-};
-#define N_CFG_FLAGS (sizeof cfg_flags / sizeof cfg_flags[0])
-
+/* Flags with a config key come from ops_config.c's schema (the rows for
+ * OPS_CMD_SESSION: the engine flags keep backtest's names, so the same
+ * options give the same engine); the option's index there is ch - F_CFG0. */
+#define SESS_MAX_CFG_FLAGS 64
 enum {
-    F_CONFIG = 1, F_PARAM, F_ATRP, F_ATRM, F_PART, F_COOL, F_QUIET, F_DURATION, F_NODASH,
-    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_CFG0 = 100,
+    F_CONFIG = 1, F_PARAM, F_COOL, F_QUIET, F_DURATION, F_NODASH,
+    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_FORCE, F_CFG0 = 1000,
 };
 
 #define SESS_JSON_MAX (1 << 20) /* session.json size bound */
@@ -56,7 +35,7 @@ enum {
  * besides what DIR/session.json records (docs/durability.md). */
 static const char *const override_flags[] = {
     "config", "host", "port", "token-file", "log-dir", "heartbeat", "quiet", "duration",
-    "no-dashboard", "fsync", "resume", "state-dir",
+    "no-dashboard", "fsync", "resume", "state-dir", "force",
 };
 
 static int is_override(const char *name, size_t n)
@@ -84,9 +63,10 @@ void sess_opts_usage(FILE *out, int flags)
             "  --no-dashboard            no dashboard server\n"
             "  --heartbeat S             heartbeat log line period in seconds (default 60, 0 = off)\n"
             "  --duration S              stop after S seconds (default: until Ctrl-C)\n"
-            "  --fsync every|none        ledger durability (default every)\n"
+            "  --fsync every|none        ledger durability (default every; fill = every)\n"
             "  --log-dir DIR             papertrader.log + errors.log (default: the --out folder)\n"
             "  --quiet                   no log lines on stderr\n"
+            "  --force                   overwrite an --out folder that holds an earlier run\n"
             "  --set SECTION.KEY=VALUE   any config key, as a flag (papertrader config check)\n");
     if (flags & SESS_F_RESUME)
         fprintf(out, "resume (docs/durability.md):\n"
@@ -176,6 +156,9 @@ static int to_engine(sess_opts *o, int fee_flag, int maker_flag, int exposure_fl
     e->min_notional = ops_config_get_num(c, "risk", "min_notional", 0);
     e->cooldown_losses = (int)ops_config_get_num(c, "risk", "cooldown_losses", 0);
     e->cooldown_candles = (int)ops_config_get_num(c, "risk", "cooldown_candles", 0);
+    e->atr_period = (int)ops_config_get_num(c, "risk", "atr_period", e->atr_period);
+    e->atr_mult = ops_config_get_num(c, "risk", "atr_mult", e->atr_mult);
+    e->max_participation_pct = ops_config_get_num(c, "risk", "max_participation_pct", 0);
     return 0;
 }
 
@@ -203,21 +186,21 @@ static int load_strategy(sess_opts *o, void **dl)
 
 static void *g_dl; /* one strategy library per process; released by sess_opts_free */
 
-#define N_LONGOPTS (N_CFG_FLAGS + 20)
+#define N_LONGOPTS (SESS_MAX_CFG_FLAGS + 20)
 
 static void build_longopts(struct option *lo, int flags)
 {
     size_t n = 0;
-    for (size_t i = 0; i < N_CFG_FLAGS; i++)
-        lo[n++] = (struct option){cfg_flags[i].flag, cfg_flags[i].has_arg ? required_argument : no_argument,
-                                  NULL, F_CFG0 + (int)i};
+    ops_config_key_info k;
+    for (size_t i = 0; !ops_config_key_at(i, &k) && n < SESS_MAX_CFG_FLAGS; i++)
+        if (k.flag && (k.cmds & OPS_CMD_SESSION))
+            lo[n++] = (struct option){k.flag, k.takes_value ? required_argument : no_argument, NULL,
+                                      F_CFG0 + (int)i};
     lo[n++] = (struct option){"config", required_argument, NULL, F_CONFIG};
     lo[n++] = (struct option){"param", required_argument, NULL, F_PARAM};
-    lo[n++] = (struct option){"atr-period", required_argument, NULL, F_ATRP};
-    lo[n++] = (struct option){"atr-mult", required_argument, NULL, F_ATRM};
-    lo[n++] = (struct option){"max-participation-pct", required_argument, NULL, F_PART};
     lo[n++] = (struct option){"cooldown-losses", required_argument, NULL, F_COOL};
     lo[n++] = (struct option){"quiet", no_argument, NULL, F_QUIET};
+    lo[n++] = (struct option){"force", no_argument, NULL, F_FORCE};
     lo[n++] = (struct option){"duration", required_argument, NULL, F_DURATION};
     lo[n++] = (struct option){"no-dashboard", no_argument, NULL, F_NODASH};
     if (flags & SESS_F_SIM) {
@@ -267,9 +250,9 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         return PT_EXIT_USAGE;
     }
     ops_config_apply_env(o->cfg, environ);
-    /* engine flags without a config key are applied after the config */
-    double atr_mult = NAN, part = NAN, v;
-    int atr_period = 0, fee_flag = 0, maker_flag = 0, exposure_flag = 0, nodash = 0;
+    /* flags without a config key (the switch below) go straight to o */
+    double v = 0;
+    int fee_flag = 0, maker_flag = 0, exposure_flag = 0, nodash = 0;
     const char *flag_params[SESS_MAX_PARAMS];
     int n_flag_params = 0;
     int ch, bad = 0;
@@ -280,14 +263,14 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         if (ch != '?' && li >= 0 && !is_override(lo[li].name, strlen(lo[li].name)))
             *engine_given = 1;
         li = -1;
-        if (ch >= F_CFG0 && ch < F_CFG0 + (int)N_CFG_FLAGS) {
-            const flag_key *k = &cfg_flags[ch - F_CFG0];
+        ops_config_key_info k;
+        if (ch >= F_CFG0 && !ops_config_key_at((size_t)(ch - F_CFG0), &k)) {
             char origin[64];
-            snprintf(origin, sizeof origin, "flag --%s", k->flag);
-            bad = ops_config_set(o->cfg, k->section, k->key, k->has_arg ? optarg : "true", origin) != PT_OK;
-            fee_flag |= !strcmp(k->flag, "fee-bps");
-            maker_flag |= !strcmp(k->flag, "maker-fee-bps");
-            exposure_flag |= !strcmp(k->flag, "max-exposure-pct");
+            snprintf(origin, sizeof origin, "flag --%s", k.flag);
+            bad = ops_config_set(o->cfg, k.section, k.key, k.takes_value ? optarg : "true", origin) != PT_OK;
+            fee_flag |= !strcmp(k.flag, "fee-bps");
+            maker_flag |= !strcmp(k.flag, "maker-fee-bps");
+            exposure_flag |= !strcmp(k.flag, "max-exposure-pct");
             continue;
         }
         switch (ch) {
@@ -300,12 +283,6 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
                 flag_params[n_flag_params++] = optarg;
             }
             break;
-        case F_ATRP:
-            bad = num_flag(cmd, "atr-period", optarg, 1, 10000, &v) || v != floor(v);
-            atr_period = (int)v;
-            break;
-        case F_ATRM: bad = num_flag(cmd, "atr-mult", optarg, 1e-6, 1000, &atr_mult); break;
-        case F_PART: bad = num_flag(cmd, "max-participation-pct", optarg, 0, 100, &part); break;
         case F_COOL: {
             char a[32], *colon = strchr(optarg, ':');
             if (!colon || (size_t)(colon - optarg) >= sizeof a) {
@@ -319,6 +296,7 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
             break;
         }
         case F_QUIET: o->quiet = 1; break;
+        case F_FORCE: o->force = 1; break;
         case F_SET: bad = set_flag(o, optarg); break;
         case F_RESUME:
         case F_STATEDIR:
@@ -360,14 +338,15 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         o->params[o->n_params++] = o->cfg_params[i];
     for (int i = 0; i < n_flag_params; i++)
         o->params[o->n_params++] = flag_params[i];
+    const char *name_origin = ops_config_origin(o->cfg, "strategy", "name");
+    if (nc > 0 || (name_origin && strcmp(name_origin, "default") && strncmp(name_origin, "flag ", 5))) {
+        /* a [strategy] from a file or env: errors name their line */
+        strategy_overrides over = {NULL, flag_params, n_flag_params};
+        if (strategy_check(o->cfg, &over))
+            return PT_EXIT_USAGE;
+    }
     if (to_engine(o, fee_flag, maker_flag, exposure_flag))
         return PT_EXIT_USAGE;
-    if (atr_period)
-        o->eng.atr_period = atr_period;
-    if (!isnan(atr_mult))
-        o->eng.atr_mult = atr_mult;
-    if (!isnan(part))
-        o->eng.max_participation_pct = part;
     if (load_strategy(o, &g_dl))
         return PT_EXIT_USAGE;
 
@@ -463,7 +442,14 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
     int k = 0;
     if (!doc || !av)
         goto fail;
-    if (!cJSON_IsString(cm) || strcmp(cm->valuestring, cmd) || !cJSON_IsArray(args) ||
+    if (cJSON_IsString(cm) && strcmp(cm->valuestring, cmd)) { /* another kind of folder */
+        fprintf(stderr, "papertrader %s: --resume %s: it holds a `%s` %s, not a `%s` session "
+                        "(papertrader %s --resume %s carries it on)\n", cmd, dir, cm->valuestring,
+                strcmp(cm->valuestring, "backtest") ? "session" : "run", cmd, cm->valuestring, dir);
+        code = PT_EXIT_USAGE;
+        goto fail;
+    }
+    if (!cJSON_IsString(cm) || !cJSON_IsArray(args) ||
         cJSON_GetArraySize(args) > SESS_MAX_ARGS / 2) {
         fprintf(stderr, "papertrader %s: %s: not a resumable `%s` session (want \"command\": \"%s\" "
                         "and \"args\")\n", cmd, path, cmd, cmd);
@@ -507,6 +493,11 @@ fail:
 int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
 {
     int eng = 0, code = parse_pass(o, cmd, flags, argc, argv, &eng);
+    if (!code && !o->resume_dir && o->out && !o->force && session_dir_holds_run(o->out)) {
+        fprintf(stderr, "papertrader %s: --out %s holds an earlier run (session.json); --force overwrites "
+                        "it%s\n", cmd, o->out, flags & SESS_F_RESUME ? ", --resume carries it on" : "");
+        return PT_EXIT_USAGE;
+    }
     if (code || !o->resume_dir)
         return code;
     if (o->out && strcmp(o->out, o->resume_dir)) {
@@ -521,10 +512,11 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
             o->out = o->resume_dir; /* a new session in the state dir */
             return 0;
         }
-        fprintf(stderr, "papertrader %s: --resume %s: no session.json there (%s; not a session folder? "
-                        "`--state-dir DIR` starts a new session when there is none)\n", cmd, o->resume_dir,
-                strerror(errno));
-        return PT_EXIT_USAGE;
+        int missing = access(o->resume_dir, F_OK) != 0; /* no folder at all: a missing input */
+        fprintf(stderr, "papertrader %s: --resume %s: %s (`--state-dir DIR` starts a new session when "
+                        "there is none)\n", cmd, o->resume_dir,
+                missing ? "no such folder" : "no session.json there: not a session folder");
+        return missing ? PT_EXIT_INPUT : PT_EXIT_USAGE;
     }
     if (eng && !o->state_dir) {
         fprintf(stderr, "papertrader %s: --resume DIR takes its engine and feed options from "

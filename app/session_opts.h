@@ -39,6 +39,7 @@ typedef struct sess_opts {
     int fsync_every;
     int heartbeat_s;
     int quiet;
+    int force; /* --force: an --out that holds an earlier run is overwritten */
     double duration_s;         /* 0 = until a signal */
     /* simulator flags (demo, serve) */
     double speed;

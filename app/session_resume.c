@@ -242,7 +242,10 @@ static int rd_candle(rec_reader *r, const char *symbol, pt_candle *c)
 
 static int rd_open(rec_reader *r, const char *path, const char *header)
 {
-    snprintf(r->path, sizeof r->path, "%s", path);
+    if (snprintf(r->path, sizeof r->path, "%s", path) >= (int)sizeof r->path) {
+        pt_err_log("%s: path too long", path);
+        return PT_EINVAL;
+    }
     r->f = fopen(path, "r");
     if (!r->f && errno != ENOENT)
         pt_err_log("%s: cannot read: %s", path, strerror(errno));

@@ -1,5 +1,5 @@
 // Feed ingest benchmark, real processes and sockets: this script plays a
-// Binance spot kline stream (notes/exchange-protocols.md: combined framing,
+// Binance spot kline stream (Binance web-socket-streams.md: combined framing,
 // x:false in-progress updates, x:true closed) into `papertrader run` and
 // listens on the session's dashboard. Figures:
 //  - ingest: stream frames per second the session absorbs (parse, quality,

@@ -460,16 +460,16 @@ int main(int argc, char **argv)
         goto done;
     }
     wss_metrics *reg = wss_metrics_registry(A.srv);
-    A.m_candles = wss_metrics_counter(reg, "pt_candles_total", "Candles checked, by symbol and verdict.", "symbol,verdict");
-    A.m_score = wss_metrics_gauge(reg, "pt_quality_score", "Data-quality score 0-100.", "symbol");
-    A.m_equity = wss_metrics_gauge(reg, "pt_equity", "Portfolio equity in quote currency.", NULL);
-    A.m_cash = wss_metrics_gauge(reg, "pt_cash", "Cash in quote currency.", NULL);
-    A.m_pos = wss_metrics_gauge(reg, "pt_open_positions", "Open positions.", NULL);
-    A.m_trades = wss_metrics_counter(reg, "pt_trades_total", "Trades filled.", NULL);
-    A.m_reconn = wss_metrics_counter(reg, "pt_feed_reconnects_total", "Feed reconnects.", NULL);
-    A.m_backfill = wss_metrics_counter(reg, "pt_feed_backfills_total", "REST backfills.", NULL);
-    A.m_rest = wss_metrics_counter(reg, "pt_rest_calls_total", "REST calls.", NULL);
-    A.m_ratelimit = wss_metrics_counter(reg, "pt_rest_rate_limit_waits_total", "Waits for a rate limit.", NULL);
+    A.m_candles = wss_metrics_counter(reg, "papertrader_candles_total", "Candles checked, by symbol and verdict.", "symbol,verdict");
+    A.m_score = wss_metrics_gauge(reg, "papertrader_quality_score", "Data-quality score 0-100.", "symbol");
+    A.m_equity = wss_metrics_gauge(reg, "papertrader_equity", "Portfolio equity in quote currency.", NULL);
+    A.m_cash = wss_metrics_gauge(reg, "papertrader_cash", "Cash in quote currency.", NULL);
+    A.m_pos = wss_metrics_gauge(reg, "papertrader_open_positions", "Open positions.", NULL);
+    A.m_trades = wss_metrics_counter(reg, "papertrader_trades_total", "Trades filled.", NULL);
+    A.m_reconn = wss_metrics_counter(reg, "papertrader_feed_reconnects_total", "Feed reconnects.", NULL);
+    A.m_backfill = wss_metrics_counter(reg, "papertrader_feed_backfills_total", "REST backfills.", NULL);
+    A.m_rest = wss_metrics_counter(reg, "papertrader_rest_calls_total", "REST calls.", NULL);
+    A.m_ratelimit = wss_metrics_counter(reg, "papertrader_rest_rate_limit_waits_total", "Waits for a rate limit.", NULL);
     printf("READY %d\n", wss_port(A.srv));
     fflush(stdout);
 

@@ -1,7 +1,7 @@
 /* Strict number parsing and round-trip formatting.
  *
  * Why not plain strtod: it accepts "nan", "inf", "0x1p3", " 12", "+5" and
- * the "12" of "12abc" (../shared/notes/robustness.md 5a, C8/C9). We check the
+ * the "12" of "12abc" (strtod(3)), all wrong for candle data. We check the
  * grammar first, then convert. The fast path (Clinger 1990): a decimal with
  * at most 15 significant digits and a power-of-ten scale of at most 22 is
  * exactly m / 10^k or m * 10^k in one correctly rounded IEEE operation, so it

@@ -90,7 +90,6 @@ int feed_csv_open(const char *path, const feed_csv_opts *opts, feed_csv **out);
  * Rejected rows are reported through on_reject and skipped. */
 int feed_csv_next(feed_csv *r, pt_candle *out);
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r);
-const char *feed_csv_path(const feed_csv *r);
 /* The symbol rows get when the file has no symbol column: opts.symbol, else
  * the file's stem ("data/BTCUSDT.csv" -> "BTCUSDT"). Valid until free. */
 const char *feed_csv_default_symbol(const feed_csv *r);
@@ -305,6 +304,11 @@ typedef struct feed_fetch_opts {
     int64_t interval_ms, since_ms, until_ms;
     int max_attempts;        /* per page; 0 = 6 */
     int64_t max_retry_after_ms; /* 0 = 600000 */
+    int64_t give_up_after_ms;   /* a refused/unreachable exchange: give up after this long; 0 = 15000 */
+    /* out: the exchange's own text when it refused the request ("Invalid
+     * symbol."), "" otherwise; the caller's buffer of err_cap bytes, or NULL */
+    char *err;
+    size_t err_cap;
 } feed_fetch_opts;
 typedef int (*feed_fetch_fn)(void *ud, const pt_candle *c); /* nonzero stops */
 int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats);

@@ -1,6 +1,6 @@
-/* feed: Bitvavo adapter (secondary). Follows docs.bitvavo.com
- * candles-subscription and the official SDKs as quoted in
- * /work/shared/notes/exchange-protocols.md section 2: wire event "candle"
+/* feed: Bitvavo adapter (secondary). Follows https://docs.bitvavo.com
+ * (candles subscription, REST candles) and the official SDKs
+ * (https://github.com/bitvavo): wire event "candle"
  * (doc page says "candles"; both accepted), open time as integer or string,
  * prices as strings, no closed flag (feed_series infers the close), REST
  * /v2/{market}/candles newest first (feed_rest_parse_rows sorts). */

@@ -2,7 +2,7 @@
  *
  * How it streams: 64 KiB read() chunks; each chunk is cut into physical
  * lines (ending in '\n', "\r\n" or a lone '\r') and fed to libcsv one line at
- * a time. libcsv tracks no line numbers (notes/libwebsockets-4.1.6.md §8), so
+ * a time. libcsv tracks no line numbers (csv_parse(3) reports none), so
  * we count them here, and feeding line by line tells us on which line each
  * record started. Rows only end at a line end, so one line yields at most one
  * row and the ready queue stays tiny. A record longer than max_line is cut
@@ -476,7 +476,7 @@ static int read_chunk(feed_csv *r)
     r->chunk_cr = memchr(r->buf, '\r', r->len) != NULL;
     r->chunk_nul = memchr(r->buf, '\0', r->len) != NULL;
     /* libcsv trims blanks around unquoted fields by default, which would
-     * accept " 12" (robustness.md C8). A space function that says "never"
+     * accept " 12" as 12. A space function that says "never"
      * stops that but costs a call per byte, so only chunks with blanks pay. */
     int blanks = memchr(r->buf, ' ', r->len) || memchr(r->buf, '\t', r->len);
     csv_set_space_func(&r->p, blanks ? never_space : NULL);
@@ -694,7 +694,6 @@ int feed_csv_next(feed_csv *r, pt_candle *out)
 }
 
 const feed_csv_stats *feed_csv_get_stats(const feed_csv *r) { return r ? &r->stats : NULL; }
-const char *feed_csv_path(const feed_csv *r) { return r ? r->path : NULL; }
 const char *feed_csv_default_symbol(const feed_csv *r) { return r ? r->default_symbol : NULL; }
 
 void feed_csv_free(feed_csv *r)

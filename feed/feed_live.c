@@ -1,13 +1,14 @@
 /* feed: the exchange WebSocket client on a shared lws_context. One thread
  * (the lws loop) owns everything here; the REST worker only hands results
- * back through feed_rest_worker + lws_cancel_service (notes section 3).
+ * back through feed_rest_worker + lws_cancel_service (the one thread-safe
+ * lws call, per its documentation).
  *
- * Failure handling follows /work/shared/notes/libwebsockets-4.1.6.md:
+ * Failure handling, as libwebsockets 4.1.6 behaves:
  * reconnect on CONNECTION_ERROR, CLIENT_CLOSED and CLOSED_CLIENT_HTTP (a
- * handshake that never completes arrives as the last one, section 6);
- * lws validity pings via retry_and_idle_policy (section 5); our own size cap
- * with close 1009 (lws has none, section 4); http_proxy unset (section 7);
- * the vhost gets DO_SSL_GLOBAL_INIT too (section 2 pitfall). Backoff is our
+ * handshake that never completes arrives as the last one);
+ * lws validity pings via retry_and_idle_policy; our own size cap
+ * with close 1009 (lws has none); http_proxy unset; the vhost gets
+ * DO_SSL_GLOBAL_INIT too. Backoff is our
  * full-jitter one (feed_backoff.c), reset only after healthy_ms of data. */
 #include "feed_live_internal.h"
 
@@ -459,7 +460,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_CLOSED_CLIENT_HTTP: /* handshake never answered: notes section 6 */
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP: /* handshake never answered */
         if (wsi != f->wsi && f->wsi)
             break;
         lws_set_opaque_user_data(wsi, NULL);
@@ -574,8 +575,8 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
         if ((rc = feed_rest_worker_new(&rcfg, wake, f, &f->rest)))
             goto fail;
     }
-    /* lws routes even loopback through http_proxy and ignores no_proxy
-     * (notes section 7): the feed never uses a proxy */
+    /* lws routes even loopback through http_proxy and ignores no_proxy:
+     * the feed never uses a proxy */
     unsetenv("http_proxy");
     unsetenv("HTTP_PROXY");
     f->retry.secs_since_valid_ping = (uint16_t)c->ping_secs;
@@ -585,10 +586,10 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     vi.port = CONTEXT_PORT_NO_LISTEN;
     vi.vhost_name = "pt-feed";
     vi.protocols = feed_protocols;
-    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* else wss: "SSL_new failed" (notes section 2) */
+    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* else wss: "SSL_new failed" */
     vi.client_ssl_ca_filepath = c->ca_file;
     vi.user = f;
-    vi.timeout_secs = 10; /* handshake (robustness.md section 4) */
+    vi.timeout_secs = 10; /* handshake: a silent peer must not hold a connect forever */
     vi.connect_timeout_secs = 10;
     rc = PT_EIO;
     f->vh = lws_create_vhost(cx, &vi);

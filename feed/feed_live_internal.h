@@ -69,11 +69,14 @@ extern const feed_adapter feed_adapter_bitvavo;
 int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
                          size_t *n, uint64_t drops[FEED_DROP__COUNT]);
 
-/* Shared JSON helpers for adapters (feed_adapter_binance.c). */
+/* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;
 struct cJSON *feed_json_parse(const char *msg, size_t len, feed_parse_out *out);
 int feed_json_time(const struct cJSON *it, int64_t *ms); /* number or digit string */
 int feed_json_price(const struct cJSON *it, int allow_zero, double *v);
+/* o,h,l,c,v from five string items (feed_json_price); a bad one is dropped
+ * naming its field. */
+int feed_fill_ohlcv(pt_candle *c, const struct cJSON *const it[5], feed_parse_out *out);
 void feed_drop(feed_parse_out *out, feed_drop_reason r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int feed_candle_set_symbol(pt_candle *c, const char *s);
@@ -198,6 +201,8 @@ typedef struct feed_rest_config {
     int (*sleep_ms)(void *ud, int64_t ms);
     void *sleep_ud;
     uint64_t seed;              /* jitter RNG; 0 = from the clock */
+    int64_t give_up_after_ms;   /* network failures of one page: stop after this long; 0 = attempts only */
+    int open_ended;             /* no end given: stop at the exchange's newest bar (feed_rest_fetch) */
 } feed_rest_config;
 
 int feed_rest_new(const feed_rest_config *cfg, feed_rest **out);
@@ -207,6 +212,9 @@ void feed_rest_free(feed_rest *r);
  * each candle once, ascending; nonzero from fn stops (returned as is). */
 int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64_t start_ms,
                     int64_t end_ms, feed_fetch_fn fn, void *ud);
+/* The exchange's own text of the last refused request ("Invalid symbol."),
+ * "" if none. Valid until the next fetch or feed_rest_free. */
+const char *feed_rest_exchange_error(const feed_rest *r);
 /* Counters (rest_*, rate_limit_waits, breaker) merged into st. */
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st);
 

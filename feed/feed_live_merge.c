@@ -1,5 +1,5 @@
 /* feed: per-symbol merge of live closed candles with REST backfill.
- * Contract (robustness.md section 4, "reconnect sequence"): the consumer
+ * Contract (docs/feed.md, reconnect and backfill): the consumer
  * sees each closed candle once, in strictly increasing open time. Dedup key
  * is the open time (symbol and interval are fixed per series). A candle
  * already delivered is a duplicate; one older than the cursor that was
@@ -129,7 +129,7 @@ int feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, in
     feed_offer why;
     size_t b = 0;
     /* merge REST rows and buffered live rows by open time; on a tie the
-     * REST row wins (a closed REST bar is authoritative, notes section 4) */
+     * REST row wins (a closed REST bar is authoritative) */
     for (size_t i = 0; ok && i < n; i++) {
         while (b < s->buf_n && s->buf[b].ts_ms < rows[i].ts_ms) {
             if (in_order(s, &s->buf[b], &why)) {
@@ -173,7 +173,7 @@ int feed_series_update_open(feed_series *s, const pt_candle *c, pt_candle *close
     int out = 0;
     if (s->has_open_bar && c->ts_ms > s->open_bar.ts_ms) {
         /* a newer bar started: the previous one is final (Bitvavo has no
-         * closed flag; notes section 2.3) */
+         * closed flag) */
         *closed = s->open_bar;
         closed->closed = 1;
         out = 1;

@@ -2,14 +2,15 @@
  * request (connection reuse), a token bucket per exchange, Retry-After on
  * 429/418 (Binance rest-api limits: "A Retry-After header is sent with a
  * 418 or 429"), jittered backoff on other failures, a circuit breaker, and
- * timeouts on everything (robustness.md section 4).
+ * timeouts on everything (docs/feed.md).
  *
  * feed_rest_fetch blocks: call it from `papertrader fetch` or from the
- * worker thread in this file, never from the lws loop (notes section 9).
+ * worker thread in this file, never from the lws loop (it would stall it).
  * The worker hands results back through a bounded queue + a wake hook
  * (lws_cancel_service in feed_live.c). */
 #include "feed_live_internal.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +34,7 @@ struct feed_rest {
     size_t rows_cap;
     pthread_mutex_t mu; /* guards the counters below (read by the loop) */
     feed_live_stats st;
+    char exch_err[256]; /* the exchange's text of the last 4xx */
 };
 
 static int default_sleep(void *ud, int64_t ms)
@@ -72,6 +74,8 @@ int feed_rest_new(const feed_rest_config *cfg, feed_rest **out)
     if (c->backoff_base_ms <= 0) c->backoff_base_ms = 500;
     if (c->backoff_cap_ms <= 0) c->backoff_cap_ms = 30000;
     if (c->connect_timeout_s <= 0) c->connect_timeout_s = 10;
+    if (c->give_up_after_ms > 0 && c->connect_timeout_s * 1000 > c->give_up_after_ms)
+        c->connect_timeout_s = (long)((c->give_up_after_ms + 999) / 1000);
     if (c->total_timeout_s <= 0) c->total_timeout_s = 30;
     if (c->max_body <= 0) c->max_body = 8L << 20;
     if (!c->sleep_ms) c->sleep_ms = default_sleep;
@@ -195,9 +199,35 @@ static void timed(feed_rest *r, int64_t t0_ns, int ok)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* The message of an exchange's error body: Binance {"code","msg"}, Bitvavo
+ * {"errorCode","error"}; else the body's first line, cut. */
+static void exchange_text(const char *body, char *out, size_t cap)
+{
+    cJSON *j = cJSON_Parse(body);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "msg");
+    if (!cJSON_IsString(m))
+        m = cJSON_GetObjectItemCaseSensitive(j, "error");
+    if (cJSON_IsString(m))
+        snprintf(out, cap, "%.200s", m->valuestring);
+    else
+        snprintf(out, cap, "%.*s", (int)strcspn(body, "\r\n") < 200 ? (int)strcspn(body, "\r\n") : 200, body);
+    cJSON_Delete(j);
+}
+
+const char *feed_rest_exchange_error(const feed_rest *r) { return r->exch_err; }
+
+/* Network failures of this page past the give-up budget (the next backoff
+ * included): 1 when it is time to stop. */
+static int out_of_budget(const feed_rest *r, int64_t first_fail_ms)
+{
+    int64_t budget = r->cfg.give_up_after_ms;
+    return budget > 0 && first_fail_ms > 0 && r->ban_until_ms - first_fail_ms > budget;
+}
+
 static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t *n)
 {
     int rc = PT_ENET;
+    int64_t first_fail = 0;
     for (int attempt = 0; attempt < r->cfg.max_attempts; attempt++) {
         if ((rc = wait_gates(r)))
             return rc;
@@ -212,8 +242,15 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
         if (cc != CURLE_OK) {
             count(r, &r->st.rest_net_err);
             pt_warn("feed: REST %s attempt %d: %s", symbol, attempt + 1, curl_easy_strerror(cc));
+            if (!first_fail)
+                first_fail = t0 / 1000000;
             failed(r, attempt, 1);
             rc = cc == CURLE_OPERATION_TIMEDOUT ? PT_ETIMEOUT : PT_ENET;
+            if (out_of_budget(r, first_fail)) {
+                pt_err_log("feed: REST %s: %s; giving up within the %lld s budget", symbol,
+                           curl_easy_strerror(cc), (long long)(r->cfg.give_up_after_ms / 1000));
+                return rc;
+            }
             continue;
         }
         if (status == 429 || status == 418) {
@@ -236,6 +273,7 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
             count(r, &r->st.rest_http_err);
             pt_warn("feed: REST %s: HTTP %ld: %.120s", symbol, status, r->body);
             if (status >= 400 && status < 500) {
+                exchange_text(r->body, r->exch_err, sizeof r->exch_err);
                 feed_breaker_record(&r->br, pt_mono_ms(), 1, 0);
                 return PT_EINVAL; /* bad symbol / interval: retrying will not help */
             }
@@ -279,6 +317,12 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
         start_ms += interval_ms - ((start_ms % interval_ms) + interval_ms) % interval_ms;
     int64_t span = (int64_t)r->cfg.ad->rest_max_limit * interval_ms;
     char url[1024];
+    /* open_ended: the newest row of each page is held back until a later
+     * page shows the exchange has more; when a window comes back empty the
+     * held row is the exchange's bar in progress and is dropped */
+    pt_candle held;
+    int have_held = 0, seen = 0;
+    r->exch_err[0] = '\0';
     while (start_ms < end_ms) {
         /* windows by time, not by rows: exchanges that omit empty bars
          * (Bitvavo) still advance (rest-api.md: startTime = last + interval) */
@@ -292,18 +336,30 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
         size_t n = 0;
         if ((rc = fetch_page(r, url, symbol, &n)))
             return rc;
+        int in_window = 0;
         for (size_t i = 0; i < n; i++) {
             const pt_candle *c = &r->rows[i];
             if (c->ts_ms < start_ms || c->ts_ms > win_end)
                 continue; /* outside what we asked for */
             if (c->ts_ms + interval_ms > end_ms)
-                return PT_OK; /* the still-open bar: not final */
-            if ((rc = fn(ud, c)))
+                return have_held ? fn(ud, &held) : PT_OK; /* the still-open bar: not final */
+            in_window = 1;
+            if (have_held && (rc = fn(ud, &held)))
                 return rc;
+            have_held = 0;
+            if (r->cfg.open_ended)
+                held = *c, have_held = 1;
+            else if ((rc = fn(ud, c)))
+                return rc;
+        }
+        seen |= in_window;
+        if (r->cfg.open_ended && seen && !in_window) {
+            pt_info("feed: REST %s: nothing newer from the exchange; stopping at its last closed candle", symbol);
+            return PT_OK; /* the held row was the bar in progress */
         }
         start_ms = win_end + 1;
     }
-    return PT_OK;
+    return have_held ? fn(ud, &held) : PT_OK;
 }
 
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
@@ -343,7 +399,9 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
                                .base_url = o->rest_url,
                                .ca_file = o->ca_file,
                                .max_attempts = o->max_attempts,
-                               .max_retry_after_ms = o->max_retry_after_ms};
+                               .max_retry_after_ms = o->max_retry_after_ms,
+                               .give_up_after_ms = o->give_up_after_ms > 0 ? o->give_up_after_ms : 15000,
+                               .open_ended = o->until_ms <= 0};
     feed_rest *r = NULL;
     int rc = feed_rest_new(&rc_cfg, &r);
     if (rc)
@@ -351,6 +409,8 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
     /* history: never past our clock, so the bar still open is left out */
     int64_t now = pt_wall_ms(), until = o->until_ms > 0 && o->until_ms < now ? o->until_ms : now;
     rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, until, fn, ud);
+    if (o->err && o->err_cap)
+        snprintf(o->err, o->err_cap, "%s", feed_rest_exchange_error(r));
     if (stats)
         feed_rest_stats(r, stats);
     feed_rest_free(r);
@@ -360,7 +420,7 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 /* ------------------------------------------------------------ worker thread
  * Bounded queues both ways; the loop thread submits and polls, the worker
  * blocks in curl. wake() (lws_cancel_service) is the only call into lws
- * from this thread: the one lws API that is thread-safe (notes section 3). */
+ * from this thread: the one lws API that is thread-safe. */
 #define FEED_RQ 16
 #define FEED_MAX_BACKFILL 100000 /* candles per job: ~69 days of 1m bars */
 

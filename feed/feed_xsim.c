@@ -3,11 +3,11 @@
  * queues, HTTP plumbing and the connection-level faults. The wire formats
  * live in feed_xsim_proto.c (one const table per exchange).
  *
- * lws rules followed (notes/libwebsockets-4.1.6.md): one thread; writes
- * only from WRITEABLE callbacks; timers are lws_sul, cancelled in CLOSED;
- * pings come from the vhost's retry/idle policy (section 5); the vhost
- * listens on 127.0.0.1 with IPv6 disabled (section 2); CLOSED without an
- * ESTABLISHED is ignored (section 4, pitfall 3). */
+ * lws rules followed: one thread; writes only from WRITEABLE callbacks;
+ * timers are lws_sul, cancelled in CLOSED; pings come from the vhost's
+ * retry/idle policy; the vhost listens on 127.0.0.1 with IPv6 disabled;
+ * CLOSED without an ESTABLISHED is ignored (lws calls CLOSED for a
+ * connection that never got going too). */
 #include "feed_xsim_internal.h"
 #include "feed.h"
 
@@ -23,7 +23,6 @@ int64_t feed_xsim_sim_now(const feed_xsim *x)
     return x->start_sim_ms + (int64_t)floor(wall_ms * x->speed);
 }
 
-int64_t feed_xsim_now(const feed_xsim *x) { return x ? feed_xsim_sim_now(x) : 0; }
 int feed_xsim_port(const feed_xsim *x) { return x && x->vh ? lws_get_vhost_listen_port(x->vh) : -1; }
 
 /* `until=DUR`: the faults end DUR (wall time) after the simulator started,
@@ -800,14 +799,6 @@ fail:
     return rc;
 }
 
-void feed_xsim_get_stats(const feed_xsim *x, feed_xsim_stats *out)
-{
-    if (x)
-        *out = x->st;
-    else
-        memset(out, 0, sizeof *out);
-}
-
 void feed_xsim_log_summary(const feed_xsim *x)
 {
     if (!x)
@@ -863,4 +854,12 @@ void feed_xsim_free(feed_xsim *x)
     }
     feed_xsim_log_summary(x);
     lws_vhost_destroy(x->vh); /* closes the clients; xs_finalize frees x */
+}
+
+void feed_xsim_get_stats(const feed_xsim *x, feed_xsim_stats *out)
+{
+    if (x)
+        *out = x->st;
+    else
+        memset(out, 0, sizeof *out);
 }

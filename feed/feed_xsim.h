@@ -4,9 +4,9 @@
  * A loopback server speaking the Binance spot or Bitvavo market-data
  * protocol (WebSocket stream + REST candles on one port) over a seeded
  * synthetic market or recorded CSV files, faster than real time, with
- * fault injection. Message shapes follow
- * /work/shared/notes/exchange-protocols.md sections 1, 2 and 7; the
- * behaviour is documented in docs/exchange-sim.md.
+ * fault injection. Message shapes follow the exchanges' public API docs
+ * (Binance spot, Bitvavo; see feed_xsim_proto.c); the behaviour is
+ * documented in docs/exchange-sim.md.
  *
  * Threads: everything runs on the lws service thread of the caller's
  * context (created with DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS).
@@ -127,7 +127,6 @@ typedef struct feed_xsim feed_xsim;
  * PT_EIO the port cannot be bound, PT_ENOMEM. */
 int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim **out);
 int feed_xsim_port(const feed_xsim *x);
-int64_t feed_xsim_now(const feed_xsim *x); /* simulated ms */
 void feed_xsim_get_stats(const feed_xsim *x, feed_xsim_stats *out);
 /* One stderr summary line of the counters (also done by free). */
 void feed_xsim_log_summary(const feed_xsim *x);

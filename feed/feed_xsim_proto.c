@@ -1,9 +1,10 @@
 /* feed: the exchange simulator's wire formats, one const table per
- * exchange. Shapes are copied from /work/shared/notes/exchange-protocols.md:
- * Binance 1.1 (paths, SUBSCRIBE), 1.2 (kline payload), 1.4 (serverShutdown),
- * 1.5 (nested errors), 1.6 (klines REST, 429/418, X-MBX-USED-WEIGHT-1M);
- * Bitvavo 2.1 (subscribe/ack), 2.2 (candle event, wire form), 2.5 (errors),
- * 2.6 (candles REST, newest first). */
+ * exchange. Shapes follow the exchanges' public API docs
+ * (https://github.com/binance/binance-spot-api-docs, https://docs.bitvavo.com):
+ * Binance stream paths and SUBSCRIBE, the kline payload, serverShutdown,
+ * nested errors, klines REST (429/418, X-MBX-USED-WEIGHT-1M); Bitvavo
+ * subscribe/ack, the candle event (wire form), errors, candles REST (newest
+ * first). */
 #include "feed_xsim_internal.h"
 
 #include <cjson/cJSON.h>

@@ -69,7 +69,6 @@ double ops_config_get_num(const ops_config *cfg, const char *section, const char
 int ops_config_get_bool(const ops_config *cfg, const char *section, const char *key);
 /* The allowed range of a numeric key (the one table: flags that stand for
  * a key check against it too); PT_ENOENT for an unknown or non-numeric key. */
-int ops_config_range(const char *section, const char *key, double *min, double *max);
 /* "K=V" strings for the [strategy] parameters; returns the count */
 int ops_config_strategy_params(const ops_config *cfg, char (*kv)[64], int cap);
 int ops_config_errors(const ops_config *cfg);
@@ -80,6 +79,32 @@ void ops_config_print(const ops_config *cfg, FILE *out);
 int ops_config_read_secret_file(const char *path, char *buf, size_t cap);
 /* all-in | quote:N | percent:P | risk:P */
 int ops_config_check_sizing(const char *text, char *why, size_t cap);
+
+/* The schema is the one table of options: every key with its range and
+ * help, and for the engine, feed, server and log keys the command-line flag
+ * and the commands that take it. Commands derive their flags, ranges and
+ * --config keys from it, so a value is accepted or refused alike by a flag,
+ * a file and the environment. All strings are static. */
+#define OPS_CMD_BACKTEST 1u /* backtest */
+#define OPS_CMD_SESSION 2u  /* run, demo, backtest --serve */
+typedef struct ops_config_key_info {
+    const char *section, *key;
+    const char *flag; /* "max-positions", or NULL: no flag */
+    const char *help, *def, *type; /* def NULL: unset; type "number", "integer", "bool", ... */
+    const char *choices;           /* type "choice": "a|b|old=a" (old: an accepted alias) */
+    double min, max;               /* number and integer: the accepted range */
+    unsigned cmds;                 /* OPS_CMD_* that take the flag */
+    int takes_value;               /* 0: the flag is a switch (bool) */
+} ops_config_key_info;
+/* Row i of the schema (0..); PT_ENOENT past the end. */
+int ops_config_key_at(size_t i, ops_config_key_info *out);
+/* The key behind a command's flag; PT_ENOENT when cmd has no such flag. */
+int ops_config_flag_key(const char *flag, unsigned cmd, ops_config_key_info *out);
+/* Checks text as a value of [section] key exactly as ops_config_set would;
+ * on success writes its canonical form (an alias resolved) into canon
+ * (ccap may be 0), else a reason into why. PT_ENOENT: no such key. */
+int ops_config_check_value(const char *section, const char *key, const char *text, char *canon, size_t ccap,
+                           char *why, size_t cap);
 
 
 /* --------------------------------------------------------- notifications
@@ -182,7 +207,6 @@ typedef enum ops_notify_event {
     OPS_EV_COUNT
 } ops_notify_event;
 int ops_notify_event_post(ops_notifier *n, ops_notify_event ev, const char *detail);
-const char *ops_notify_category_name(ops_notify_category cat);
 /* Copies url into buf with any "/bot<token>" path segment shown as "/bot***". */
 void ops_notify_redact_url(const char *url, char *buf, size_t cap);
 
@@ -233,7 +257,6 @@ typedef struct ops_health_inputs {
 int ops_health_score_calc(const ops_health_inputs *in);
 ops_health_level ops_health_level_of(int score);
 const char *ops_health_level_name(ops_health_level lvl); /* "excellent" ... "critical" */
-const char *ops_health_state_name(ops_health_state st);
 
 typedef struct ops_health_config {
     int error_ring;     /* recent errors kept [32], 1..1024 */

@@ -5,7 +5,7 @@
  * remembers where it came from, so `papertrader config check` can say why a
  * value is what it is. Strict by default: an unknown section or key, or a
  * value out of range, is an error naming file:line and the key, with a
- * suggestion for likely typos (../shared/notes/robustness.md 5c, K1-K9).
+ * suggestion for likely typos (docs/config.md).
  *
  * inih does not tell the handler the line number (Debian builds it without
  * INI_HANDLER_LINENO), so we feed it through ini_parse_stream with a reader
@@ -27,55 +27,79 @@ typedef struct cfg_key {
     cfg_type type;
     double min, max;
     const char *def;   /* NULL = unset */
-    const char *enums; /* "a|b|c" for T_ENUM */
+    const char *enums; /* "a|b|c" for T_ENUM; "old=new" is an accepted alias */
     int secret;        /* never printed */
     const char *help;
+    const char *flag; /* the command-line flag of the key, or NULL (ops.h OPS_CMD_*) */
+    unsigned cmds;    /* the commands that take the flag */
 } cfg_key;
 
-#define NUM(s, k, lo, hi, d, h) {s, k, T_NUM, lo, hi, d, NULL, 0, h}
-#define INT(s, k, lo, hi, d, h) {s, k, T_INT, lo, hi, d, NULL, 0, h}
-#define STR(s, k, d, h) {s, k, T_STR, 0, 0, d, NULL, 0, h}
-#define SECRET(s, k, h) {s, k, T_STR, 0, 0, NULL, NULL, 1, h}
-#define ENUM(s, k, e, d, h) {s, k, T_ENUM, 0, 0, d, e, 0, h}
-#define BOOL(s, k, d, h) {s, k, T_BOOL, 0, 0, d, NULL, 0, h}
+/* The optional last arguments are the flag and its commands: a key with a
+ * flag is an option of those commands, with this row's range and help. */
+#define ROW(s, k, t, lo, hi, d, e, h, ...)                                                           \
+    {.section = s, .key = k, .type = t, .min = lo, .max = hi, .def = d, .enums = e, .help = h, __VA_ARGS__}
+#define NUM(s, k, lo, hi, d, h, ...) ROW(s, k, T_NUM, lo, hi, d, NULL, h, __VA_ARGS__)
+#define INT(s, k, lo, hi, d, h, ...) ROW(s, k, T_INT, lo, hi, d, NULL, h, __VA_ARGS__)
+#define STR(s, k, d, h, ...) ROW(s, k, T_STR, 0, 0, d, NULL, h, __VA_ARGS__)
+#define SECRET(s, k, h) ROW(s, k, T_STR, 0, 0, NULL, NULL, h, .secret = 1)
+#define ENUM(s, k, e, d, h, ...) ROW(s, k, T_ENUM, 0, 0, d, e, h, __VA_ARGS__)
+#define BOOL(s, k, d, h, ...) ROW(s, k, T_BOOL, 0, 0, d, NULL, h, __VA_ARGS__)
+#define FL(f, c) .flag = f, .cmds = c
+#define BT OPS_CMD_BACKTEST
+#define LV OPS_CMD_SESSION
 
 static const cfg_key schema[] = {
-    NUM("session", "cash", 1e-6, 1e15, "10000", "starting cash in quote currency"),
-    STR("session", "out", NULL, "output folder (default logs/<UTC time>-<mode>/)"),
-    NUM("session", "fee_bps", 0, 1000, "10", "taker fee in basis points"),
-    NUM("session", "maker_fee_bps", 0, 1000, "10", "maker fee in basis points"),
-    NUM("session", "slippage_bps", 0, 1000, "0", "slippage in basis points"),
-    {"session", "sizing", T_SIZING, 0, 0, "all-in", NULL, 0, "all-in | quote:N | percent:P | risk:P"},
-    BOOL("session", "allow_short", "false", "allow short positions"),
-    BOOL("session", "close_at_end", "false", "close open positions when the data ends"),
-    ENUM("session", "fsync", "every|none", "every", "ledger durability: fdatasync every fill, or never"),
+    NUM("session", "cash", 1e-6, 1e15, "10000", "starting cash in quote currency", FL("cash", BT | LV)),
+    STR("session", "out", NULL, "output folder (default logs/<UTC time>-<mode>/)", FL("out", BT | LV)),
+    NUM("session", "fee_bps", 0, 1000, "10", "taker fee in basis points", FL("fee-bps", BT | LV)),
+    NUM("session", "maker_fee_bps", 0, 1000, "10", "maker fee in basis points", FL("maker-fee-bps", BT | LV)),
+    NUM("session", "slippage_bps", 0, 1000, "0", "slippage in basis points", FL("slippage-bps", BT | LV)),
+    ROW("session", "sizing", T_SIZING, 0, 0, "all-in", NULL, "all-in | quote:N | percent:P | risk:P",
+        FL("sizing", BT | LV)),
+    BOOL("session", "allow_short", "false", "allow short positions", FL("allow-short", BT | LV)),
+    BOOL("session", "close_at_end", "false", "close open positions when the data ends", FL("close-at-end", BT | LV)),
+    /* backtest's --fsync (default none) is not read from the config: a
+     * backtest is re-derivable; "fill" was its word for "every" */
+    ENUM("session", "fsync", "every|none|fill=every", "every", "ledger durability: fdatasync every fill, or never",
+         FL("fsync", LV)),
     INT("session", "restart_limit", 0, 1000, "5", "refuse to start after this many failed starts in a row (0 = off)"),
     INT("session", "restart_healthy_s", 1, 86400, "600", "uptime after which a start counts as healthy"),
-    ENUM("feed", "exchange", "binance|bitvavo", "binance", "exchange protocol"),
-    STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)"),
-    STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)"),
-    {"feed", "symbols", T_LIST, 0, 0, NULL, NULL, 0, "comma-separated symbols"},
-    {"feed", "interval", T_INTERVAL, 0, 0, "1m", NULL, 0, "candle interval (1m, 5m, 1h, ...)"},
+    ENUM("feed", "exchange", "binance|bitvavo", "binance", "exchange protocol", FL("exchange", LV)),
+    STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)", FL("ws-url", LV)),
+    STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)", FL("rest-url", LV)),
+    ROW("feed", "symbols", T_LIST, 0, 0, NULL, NULL, "comma-separated symbols", FL("symbols", LV)),
+    ROW("feed", "interval", T_INTERVAL, 0, 0, "1m", NULL, "candle interval (1m, 5m, 1h, ...)", FL("interval", LV)),
     INT("feed", "backoff_base_ms", 10, 60000, "500", "reconnect backoff base"),
     INT("feed", "backoff_cap_ms", 100, 3600000, "30000", "reconnect backoff cap"),
     INT("feed", "stale_after_s", 1, 3600, "30", "no data for this long: stale, reconnect"),
     INT("feed", "max_msg_bytes", 1024, 67108864, "1048576", "largest accepted message"),
-    STR("feed", "ca_file", NULL, "extra CA certificate file (tests)"),
-    STR("strategy", "name", "sma_cross", "built-in name or path to a plugin .so"),
-    INT("risk", "max_positions", 1, 64, "64", "most open positions at once"),
-    NUM("risk", "max_exposure_pct", 0.01, 100, "100", "most equity in one symbol"),
-    NUM("risk", "daily_loss_pct", 0, 100, "0", "stop entries for the UTC day past this loss (0 = off)"),
-    NUM("risk", "max_drawdown_pct", 0, 100, "0", "kill switch: flatten past this drawdown (0 = off)"),
-    NUM("risk", "min_notional", 0, 1e15, "0", "smallest entry in quote (0 = 0.01 % of the starting cash)"),
+    STR("feed", "ca_file", NULL, "extra CA certificate file (tests)", FL("ca-file", LV)),
+    STR("strategy", "name", "sma_cross", "built-in name or path to a plugin .so", FL("strategy", BT | LV)),
+    INT("risk", "max_positions", 0, 64, "64", "most open positions at once (0 or 64 = off)",
+        FL("max-positions", BT | LV)),
+    NUM("risk", "max_exposure_pct", 0, 100, "100", "most equity in one symbol (0 = off)",
+        FL("max-exposure-pct", BT | LV)),
+    NUM("risk", "daily_loss_pct", 0, 100, "0", "stop entries for the UTC day past this loss (0 = off)",
+        FL("daily-loss-pct", BT | LV)),
+    NUM("risk", "max_drawdown_pct", 0, 100, "0", "kill switch: flatten past this drawdown (0 = off)",
+        FL("max-drawdown-pct", BT | LV)),
+    NUM("risk", "min_notional", 0, 1e15, "0", "smallest entry in quote (0 = 0.01 % of the starting cash)",
+        FL("min-notional", BT | LV)),
+    /* the flag is --cooldown-losses N:CANDLES, both keys at once */
     INT("risk", "cooldown_losses", 0, 1000, "0", "consecutive losses that start a cooldown (0 = off)"),
-    INT("risk", "cooldown_candles", 0, 1000000, "0", "cooldown length in candles"),
-    NUM("quality", "min_quality", 0, 100, "60", "score below which new entries are blocked (0 = off)"),
+    INT("risk", "cooldown_candles", 0, 10000000, "0", "cooldown length in candles"),
+    INT("risk", "atr_period", 1, 10000, "14", "ATR period of risk sizing's stop distance", FL("atr-period", BT | LV)),
+    NUM("risk", "atr_mult", 1e-6, 1000, "2", "ATR multiple of risk sizing's stop distance", FL("atr-mult", BT | LV)),
+    NUM("risk", "max_participation_pct", 0, 100, "0", "largest fill as % of the candle's volume (0 = off)",
+        FL("max-participation-pct", BT | LV)),
+    NUM("quality", "min_quality", 0, 100, "60", "score below which new entries are blocked (0 = off)",
+        FL("min-quality", BT | LV)),
     INT("quality", "window", 10, 100000, "500", "candles in the score window"),
-    STR("server", "host", "127.0.0.1", "listen address (non-loopback needs a token)"),
-    INT("server", "port", 0, 65535, "8765", "dashboard port (0 = a free port)"),
+    STR("server", "host", "127.0.0.1", "listen address (non-loopback needs a token)", FL("host", LV)),
+    INT("server", "port", 0, 65535, "8765", "dashboard port (0 = a free port)", FL("port", LV)),
     SECRET("server", "token", "access token (prefer token_file or the environment)"),
-    STR("server", "token_file", NULL, "file holding the access token (mode 0600)"),
-    {"server", "allowed_origins", T_LIST, 0, 0, NULL, NULL, 0, "extra allowed Origin values"},
+    STR("server", "token_file", NULL, "file holding the access token (mode 0600)", FL("token-file", LV)),
+    ROW("server", "allowed_origins", T_LIST, 0, 0, NULL, NULL, "extra allowed Origin values"),
     INT("server", "max_clients", 1, 1024, "16", "dashboard WebSocket clients at most"),
     STR("notify", "webhook_url", NULL, "generic JSON POST target"),
     STR("notify", "slack_url", NULL, "Slack/Discord-compatible webhook"),
@@ -90,10 +114,10 @@ static const cfg_key schema[] = {
     INT("notify", "queue_size", 1, 4096, "64", "notifications waiting at most (lowest priority dropped)"),
     INT("notify", "timeout_s", 1, 300, "10", "timeout of one notification request"),
     ENUM("log", "level", "error|warn|info|debug", "info", "log level"),
-    STR("log", "dir", "logs", "folder for papertrader.log and errors.log"),
+    STR("log", "dir", "logs", "folder for papertrader.log and errors.log", FL("log-dir", LV)),
     INT("log", "max_size_mb", 1, 1024, "10", "rotate a log file past this size"),
     INT("log", "max_files", 1, 100, "5", "rotated generations kept"),
-    INT("log", "heartbeat_s", 0, 86400, "60", "heartbeat log line period (0 = off)"),
+    INT("log", "heartbeat_s", 0, 86400, "60", "heartbeat log line period (0 = off)", FL("heartbeat", LV)),
     INT("log", "report_interval_s", 1, 86400, "3600", "health report period (docs/health.md)"),
     INT("log", "health_window_s", 5, 3600, "600", "feed faults lower the health score this long"),
 };
@@ -168,8 +192,33 @@ static const char *suggest(const char *section, const char *key)
 /* Validates text against the key's type; writes a reason on failure. */
 int ops_config_check_sizing(const char *text, char *why, size_t cap);
 
-static int validate(const cfg_key *k, const char *text, char *why, size_t cap)
+/* text against "a|b|old=a": the canonical word into canon (an alias
+ * resolved), or the words (and aliases) into why. */
+static int enum_match(const char *enums, const char *text, char *canon, size_t ccap, char *why, size_t cap)
 {
+    char words[160] = "", aliases[160] = "";
+    for (const char *p = enums; *p;) {
+        size_t n = strcspn(p, "|"), eq = strcspn(p, "=|");
+        const char *word = eq < n ? p + eq + 1 : p;
+        int wn = eq < n ? (int)(n - eq - 1) : (int)n;
+        if (eq == strlen(text) && !strncmp(p, text, eq)) {
+            snprintf(canon, ccap, "%.*s", wn, word);
+            return PT_OK;
+        }
+        char *list = eq < n ? aliases : words;
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof words - used, "%s%.*s", used ? (eq < n ? ", " : "|") : "", (int)n, p);
+        p += n + (p[n] == '|');
+    }
+    snprintf(why, cap, "must be one of %s%s%s%s", words, aliases[0] ? " (aliases " : "", aliases,
+             aliases[0] ? ")" : "");
+    return PT_EINVAL;
+}
+
+static int validate(const cfg_key *k, const char *text, char *why, size_t cap, char *canon, size_t ccap)
+{
+    if (ccap)
+        canon[0] = '\0';
     size_t len = strlen(text);
     double d;
     int64_t iv, ms;
@@ -200,20 +249,8 @@ static int validate(const cfg_key *k, const char *text, char *why, size_t cap)
             return PT_EINVAL;
         }
         return PT_OK;
-    case T_ENUM: {
-        const char *p = k->enums;
-        while (*p) {
-            const char *bar = strchr(p, '|');
-            size_t n = bar ? (size_t)(bar - p) : strlen(p);
-            if (n == len && !strncmp(p, text, n))
-                return PT_OK;
-            if (!bar)
-                break;
-            p = bar + 1;
-        }
-        snprintf(why, cap, "must be one of %s", k->enums);
-        return PT_EINVAL;
-    }
+    case T_ENUM:
+        return enum_match(k->enums, text, canon, ccap, why, cap);
     case T_INTERVAL:
         if (pt_interval_parse(text, &ms)) {
             snprintf(why, cap, "must be an interval like 1m, 5m, 1h, 1d");
@@ -287,13 +324,14 @@ int ops_config_set(ops_config *cfg, const char *section, const char *key, const 
         cfg->errors++;
         return PT_EINVAL;
     }
-    if (validate(&schema[i], value, why, sizeof why)) {
+    char canon[64];
+    if (validate(&schema[i], value, why, sizeof why, canon, sizeof canon)) {
         pt_err_log("%s: [%s] %s = '%s': %s", origin, section, key, schema[i].secret ? "***" : value,
                    why);
         cfg->errors++;
         return PT_EINVAL;
     }
-    return store(&cfg->v[i], value, origin);
+    return store(&cfg->v[i], canon[0] ? canon : value, origin);
 }
 
 int ops_config_new(ops_config **out)
@@ -552,12 +590,46 @@ void ops_config_print(const ops_config *cfg, FILE *out)
     }
 }
 
-int ops_config_range(const char *section, const char *key, double *min, double *max)
+/* ------------------------------------------------------ the schema as a table */
+
+static const char *const type_names[] = {"text", "number", "integer", "bool", "choice", "interval", "list",
+                                         "sizing"};
+
+static void key_info(const cfg_key *k, ops_config_key_info *out)
+{
+    *out = (ops_config_key_info){k->section, k->key,  k->flag, k->help, k->def, type_names[k->type],
+                                 k->enums,   k->min,  k->max,  k->cmds, k->type != T_BOOL};
+}
+
+int ops_config_key_at(size_t i, ops_config_key_info *out)
+{
+    if (i >= N_SCHEMA)
+        return PT_ENOENT;
+    key_info(&schema[i], out);
+    return PT_OK;
+}
+
+int ops_config_flag_key(const char *flag, unsigned cmd, ops_config_key_info *out)
+{
+    for (size_t i = 0; i < N_SCHEMA; i++)
+        if (schema[i].flag && (schema[i].cmds & cmd) && !strcmp(schema[i].flag, flag)) {
+            key_info(&schema[i], out);
+            return PT_OK;
+        }
+    return PT_ENOENT;
+}
+
+int ops_config_check_value(const char *section, const char *key, const char *text, char *canon, size_t ccap,
+                           char *why, size_t cap)
 {
     int i = find_key(section, key);
-    if (i < 0 || (schema[i].type != T_NUM && schema[i].type != T_INT))
+    if (i < 0) {
+        snprintf(why, cap, "no key [%s] %s", section, key);
         return PT_ENOENT;
-    *min = schema[i].min;
-    *max = schema[i].max;
+    }
+    if (validate(&schema[i], text, why, cap, canon, ccap))
+        return PT_EINVAL;
+    if (ccap && !canon[0])
+        snprintf(canon, ccap, "%s", text);
     return PT_OK;
 }

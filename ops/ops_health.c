@@ -122,11 +122,6 @@ const char *ops_health_level_name(ops_health_level lvl)
     return (unsigned)lvl <= OPS_LEVEL_EXCELLENT ? level_names[lvl] : "?";
 }
 
-const char *ops_health_state_name(ops_health_state st)
-{
-    return (unsigned)st <= OPS_HS_DOWN ? state_names[st] : "?";
-}
-
 ops_health_level ops_health_level_of(int score)
 {
     return score >= 90 ? OPS_LEVEL_EXCELLENT
@@ -614,6 +609,7 @@ int ops_health_to_json(ops_health *h, int64_t now_ms, cJSON *obj)
         const char *qn[2] = {"p50_ms", "p99_ms"};
         ok &= cJSON_AddNumberToObject(rest, "samples", (double)ops_latency_count(h->rest)) != NULL;
         ok &= cJSON_AddNumberToObject(rest, "total", (double)ops_latency_total(h->rest)) != NULL;
+        ok &= cJSON_AddNumberToObject(rest, "sum_ms", h->rest->sum) != NULL; /* over all time, as total */
         for (int i = 0; i < 2; i++)
             ok &= (isnan(q[i]) ? cJSON_AddNullToObject(rest, qn[i]) : cJSON_AddNumberToObject(rest, qn[i], q[i])) !=
                   NULL;

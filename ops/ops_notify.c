@@ -2,7 +2,7 @@
  * bounded priority queue drained by one worker thread that owns libcurl.
  *
  * Why a worker thread and the blocking easy API: libcurl must never run in
- * the lws loop thread (../shared/notes/libwebsockets-4.1.6.md section 9), and
+ * the lws loop thread (a blocking transfer would stall every socket of it), and
  * notifications are rare enough that one thread with one easy handle is the
  * simplest correct shape. ops_notify_post() only formats, takes the mutex
  * and pushes. Payload shapes: Slack incoming webhooks ({"text"}), Discord
@@ -85,11 +85,6 @@ static const struct {
     [OPS_EV_FEED_UP] = {OPS_NOTIFY_STATUS, OPS_PRIO_HIGH, "feed up"},
     [OPS_EV_ERROR] = {OPS_NOTIFY_ERROR, OPS_PRIO_HIGH, "error"},
 };
-
-const char *ops_notify_category_name(ops_notify_category cat)
-{
-    return (unsigned)cat < OPS_NOTIFY_NCAT ? cat_names[cat] : "?";
-}
 
 /* Log a recurring condition at counts 1, 10, 100, ... so a flood cannot
  * flood the log too. */
@@ -195,8 +190,10 @@ static void msg_init(ops_notifier *n, notify_msg *m, ops_notify_category cat, op
     m->pending = (1u << n->cfg.n_targets) - 1u;
     m->count = count;
     m->ts_wall = pt_wall_ms();
-    snprintf(m->title, sizeof m->title, "%s", title);
-    snprintf(m->text, sizeof m->text, "%s", text);
+    /* longer titles (aggregate summaries) are cut here on purpose; the
+     * precision says so to the compiler (-Wformat-truncation in Release) */
+    snprintf(m->title, sizeof m->title, "%.*s", (int)sizeof m->title - 1, title);
+    snprintf(m->text, sizeof m->text, "%.*s", (int)sizeof m->text - 1, text);
 }
 
 /* Caller holds mu. Turns expired aggregation windows into summaries

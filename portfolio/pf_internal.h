@@ -21,8 +21,6 @@ typedef struct pf_row {
     int over;
 } pf_row;
 void pf_row_put(pf_row *r, const char *s, size_t n);
-void pf_row_num(pf_row *r, double v);
-void pf_row_i64(pf_row *r, int64_t v);
 /* Decimal digits of u written to end back to front (at most 20 bytes
  * before end); returns how many. pf_format.c. */
 int pf_utoa_rev(char *end, uint64_t u);

@@ -72,7 +72,7 @@ void pf_row_put(pf_row *r, const char *s, size_t n)
     r->n += n;
 }
 
-/* pf_row_num / pf_row_i64 copy a fixed 32 or 24 bytes when the row has
+/* row_num / row_i64 copy a fixed 32 or 24 bytes when the row has
  * that much room (short numbers, a few wide moves instead of a memcpy call
  * per field: perf); only the first n count, the rest is overwritten by the
  * next field or never written out. Otherwise pf_row_put as before. */
@@ -102,16 +102,6 @@ static inline void row_i64(pf_row *r, int64_t v)
         return;
     }
     pf_row_put(r, d, (size_t)n);
-}
-
-void pf_row_num(pf_row *r, double v)
-{
-    row_num(r, v);
-}
-
-void pf_row_i64(pf_row *r, int64_t v)
-{
-    row_i64(r, v);
 }
 
 /* RFC 4180 section 2.6/2.7: quote fields holding , " CR LF; double quotes. */

@@ -29,13 +29,10 @@ void quality_rwin_push(quality_rwin *w, double x); /* x must be finite */
 double quality_rwin_median(const quality_rwin *w); /* 0 when empty */
 double quality_rwin_mad(const quality_rwin *w, double median); /* 0 when empty */
 
-/* Robust z of x: (x - median) / max(1.4826 * MAD, min_scale). 0 when the window
- * holds fewer than min_n samples; an empty window has median 0, scale min_scale. */
-double quality_rwin_z(const quality_rwin *w, double x, double min_scale, int min_n);
-
-/* Sign of z when |z| > k (k > 0), else 0: +1 iff quality_rwin_z(w, x, ...) > k,
- * -1 iff it is < -k, exactly. Cheaper: skips the MAD when even the floor
- * scale keeps |z| within k. */
+/* Sign of the robust z of x, (x - median) / max(1.4826 * MAD, min_scale),
+ * when |z| > k (k > 0), else 0 (also when the window holds fewer than min_n
+ * samples): +1 iff z > k, -1 iff z < -k, exactly. Skips the MAD when even
+ * the floor scale keeps |z| within k. */
 int quality_rwin_beyond(const quality_rwin *w, double x, double min_scale, int min_n, double k);
 
 #endif

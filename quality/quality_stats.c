@@ -179,17 +179,6 @@ double quality_rwin_mad(const quality_rwin *w, double median)
 #undef DEV_A
 #undef DEV_B
 
-double quality_rwin_z(const quality_rwin *w, double x, double min_scale, int min_n)
-{
-    if (w->n < min_n)
-        return 0.0;
-    double med = quality_rwin_median(w);
-    double scale = QUALITY_MAD_TO_SIGMA * quality_rwin_mad(w, med);
-    if (!(scale > min_scale))
-        scale = min_scale;
-    return (x - med) / scale;
-}
-
 int quality_rwin_beyond(const quality_rwin *w, double x, double min_scale, int min_n, double k)
 {
     if (w->n < min_n)

@@ -9,6 +9,10 @@ DEB_PKGS=(build-essential cmake pkg-config libwebsockets-dev libcurl4-openssl-de
           libcsv-dev libinih-dev libcmocka-dev nodejs npm chromium iproute2 procps curl cppcheck)
 # optional extras for `make test` tiers: clang for fuzz targets
 if [ "${PT_WITH_FUZZ:-0}" = 1 ]; then DEB_PKGS+=(clang libclang-rt-14-dev); fi
+# the test suite's tools: promtool (tests/integration/metrics_promtool.sh; Debian ships it only in
+# the prometheus package, whose own server service Debian enables), systemd-analyze, clang (make
+# build-matrix)
+if [ "${PT_WITH_TEST_TOOLS:-0}" = 1 ]; then DEB_PKGS+=(prometheus systemd clang); fi
 
 missing=()
 for p in "${DEB_PKGS[@]}"; do

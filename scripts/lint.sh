@@ -16,14 +16,26 @@ for d in core feed quality sim portfolio ws_server ops app; do [ -d "$d" ] && in
 cache=${LINT_CACHE:-build-lint}
 mkdir -p "$cache"
 
-# warning,style,performance,portability: everything but "information" and
-# unusedFunction (library functions are used by other modules and tests).
+# warning,style,performance,portability: everything but "information".
 # One configuration (-D__GNUC__ -D_GNU_SOURCE), as the build compiles it.
 # shellcheck disable=SC2086
 out=$("$CPPCHECK" --enable=warning,style,performance,portability --std=c11 --library=posix \
         -D_GNU_SOURCE -D__GNUC__ --inline-suppr --suppressions-list=scripts/cppcheck-suppressions.txt \
         --cppcheck-build-dir="$cache" -j "${JOBS:-2}" --quiet "${incs[@]}" \
         --template='{file}:{line}:{column}: {severity}: {message} [{id}]' $DIRS 2>&1) || true
+# unusedFunction: a second pass over the whole program (cppcheck skips the
+# check under -j), with the tests, fuzz targets, benches and examples as
+# callers too; only findings in the project's own folders count (a plugin's
+# entry point in examples/ is called by dlsym).
+users=""
+for d in tests/unit tests/fuzz bench examples; do [ -d "$d" ] && users+=" $d"; done
+# shellcheck disable=SC2086
+dead=$("$CPPCHECK" --enable=unusedFunction --std=c11 --library=posix -D_GNU_SOURCE -D__GNUC__ \
+         --inline-suppr --suppressions-list=scripts/cppcheck-suppressions.txt --quiet "${incs[@]}" \
+         --template='{file}:{line}:{column}: {severity}: {message} [{id}]' $DIRS $users 2>&1 |
+       grep '\[unusedFunction\]$' | grep -E "^($(echo $DIRS | tr ' ' '|'))/" || true)
+[ -n "$dead" ] && out="${out:+$out
+}$dead"
 if [ -n "$out" ]; then
   echo "$out"
   echo "lint: $(echo "$out" | grep -c ': \(error\|warning\|style\|performance\|portability\):') finding(s)" >&2

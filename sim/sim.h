@@ -43,7 +43,7 @@ int sim_strategy_params(const sim_strategy_ops *ops, const char *const *kv, int 
  *
  * One engine, two clocks: it consumes closed candles pushed one at a time
  * (sim_engine_on_candle, live) or drained from any feed_source
- * (sim_engine_run_source, backtest) and never asks where they came from.
+ * (backtest's loop over a feed_source) and never asks where they came from.
  * Event time only. Per candle: quality check -> fill this symbol's pending
  * orders -> attached stop-loss / take-profit / trailing -> mark to close ->
  * risk bookkeeping -> strategy -> new orders (which fill no earlier than
@@ -137,7 +137,6 @@ typedef enum sim_order_status {
     SIM_ORDER_REJECTED,
 } sim_order_status;
 
-const char *sim_order_status_name(sim_order_status s);
 const char *sim_order_type_name(sim_order_type t);
 
 typedef struct sim_order_event {
@@ -197,8 +196,6 @@ void sim_engine_free(sim_engine *e);
 /* Push one closed candle (closed == 0 is ignored). Returns PT_OK, or
  * PT_EFULL for a symbol past max_symbols (counted, logged once). */
 int sim_engine_on_candle(sim_engine *e, const pt_candle *c);
-/* Drain a source to PT_EOF. Returns PT_OK or the source's error. */
-int sim_engine_run_source(sim_engine *e, struct feed_source *src);
 /* End of data: with close_at_end, close every open position at its last
  * close (reason end_of_data); otherwise they stay open, marked to the last
  * close. Idempotent. */
@@ -273,9 +270,6 @@ int sim_engine_control_at(sim_engine *e, sim_control_action a, const char *symbo
 int sim_engine_paused(const sim_engine *e);
 /* Controls queued and not applied yet. */
 int sim_engine_controls_pending(const sim_engine *e);
-/* Newest accepted candle time (the boundary a control asked for now gets);
- * INT64_MIN before the first candle. */
-int64_t sim_engine_event_ts(const sim_engine *e);
 
 /* Per-symbol quality checker (NULL if the symbol never appeared), for reports. */
 size_t sim_engine_symbol_count(const sim_engine *e);

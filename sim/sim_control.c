@@ -32,7 +32,6 @@ int sim_control_parse(const char *name, sim_control_action *out)
 
 int sim_engine_paused(const sim_engine *e) { return e->paused; }
 int sim_engine_controls_pending(const sim_engine *e) { return e->n_ctl; }
-int64_t sim_engine_event_ts(const sim_engine *e) { return e->event_ts; }
 
 static sim_symbol *find_symbol(sim_engine *e, const char *name)
 {

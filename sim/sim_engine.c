@@ -5,7 +5,7 @@
  * files and metrics belong to portfolio/, fed through the hooks by the
  * session (app/cmd_backtest.c, the live session later).
  *
- * Order of work per candle (DESIGN.md "one engine, two clocks"):
+ * Order of work per candle (sim/README.md; one engine for backtest and live):
  *   quality -> fills of this symbol's resting orders -> protective exits
  *   -> mark to close -> risk bookkeeping -> strategy -> new orders.
  */
@@ -18,14 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const status_names[] = {"new",     "partial", "filled",
-                                           "cancelled", "expired", "rejected"};
 static const char *const type_names[] = {"market", "limit", "stop", "stop_limit"};
-
-const char *sim_order_status_name(sim_order_status s)
-{
-    return (unsigned)s < 6 ? status_names[s] : "unknown";
-}
 
 const char *sim_order_type_name(sim_order_type t)
 {
@@ -613,15 +606,6 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
     if (e->hooks.on_candle)
         e->hooks.on_candle(e->ud, c, v, qr.score, ran ? &sig : NULL);
     return PT_OK;
-}
-
-int sim_engine_run_source(sim_engine *e, struct feed_source *src)
-{
-    pt_candle c;
-    int rc;
-    while ((rc = src->ops->next(src->self, &c)) == PT_OK)
-        sim_engine_on_candle(e, &c);
-    return rc == PT_EOF ? PT_OK : rc;
 }
 
 int sim_engine_finish(sim_engine *e)

@@ -3,9 +3,9 @@
  * a libwebsockets context owned by the session.
  *
  * Threading: every function here must be called from the lws service thread
- * (the one thread that owns all state, shared/DESIGN.md). Nothing blocks:
+ * (the one thread that owns all state, docs/session.md). Nothing blocks:
  * the dashboard files are read into memory by wss_new(), and slow clients
- * are coalesced, then dropped (notes/robustness.md R-S7).
+ * are coalesced, then dropped (docs/faults.md).
  *
  * Lifetime: wss_new() creates a vhost on the caller's context. Shut down
  * with wss_close_all(srv, 1001), service the loop briefly so the close
@@ -63,6 +63,11 @@ wss_metric *wss_metrics_counter(wss_metrics *m, const char *name, const char *he
                                 const char *label_names);
 wss_metric *wss_metrics_gauge(wss_metrics *m, const char *name, const char *help,
                               const char *label_names);
+/* A summary: its samples are set with label_values {"0.5"}, {"0.99"}, ...
+ * (the label is "quantile"); NAME_sum and NAME_count come from
+ * wss_metric_summary_totals (rendered once set). */
+wss_metric *wss_metrics_summary(wss_metrics *m, const char *name, const char *help);
+int wss_metric_summary_totals(wss_metric *mt, double sum, double count);
 /* label_values: one string per label name, in order (NULL when none).
  * Counters only go up: add() refuses a negative delta, set() on a counter a
  * smaller value. PT_EFULL past the per-family series bound. */
@@ -82,9 +87,6 @@ typedef enum wss_kind {
     WSS_ALERT,
     WSS_KIND_COUNT
 } wss_kind;
-
-/* Wire name of a kind ("candle", "trade", ...); "?" if out of range. */
-const char *wss_kind_name(wss_kind k);
 
 /* What the session supplies. Every callback runs on the loop thread, must
  * not block, and may be NULL. The cJSON objects are owned by the server;

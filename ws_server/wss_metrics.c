@@ -20,9 +20,14 @@ typedef struct wss_series {
     double v;
 } wss_series;
 
+enum { KIND_GAUGE, KIND_COUNTER, KIND_SUMMARY };
+static const char *const kind_names[] = {"gauge", "counter", "summary"};
+
 struct wss_metric {
     char *name, *help;
-    int is_counter;
+    int kind;            /* KIND_*: a summary's label is "quantile" */
+    double sum, count;   /* summary: NAME_sum, NAME_count */
+    int has_totals;
     int nlabels;
     char *labels[WSS_METRIC_LABELS_MAX];
     wss_series *series;
@@ -82,7 +87,7 @@ void wss_metrics_free(wss_metrics *m)
 static wss_series *find_series(wss_metric *f, const char *const *vals, int create);
 
 static wss_metric *declare(wss_metrics *m, const char *name, const char *help,
-                           const char *label_names, int is_counter)
+                           const char *label_names, int kind)
 {
     wss_metric *f = NULL;
     if (!m || !valid_name(name, 1) || m->n >= WSS_METRIC_FAMILIES_MAX) {
@@ -97,7 +102,7 @@ static wss_metric *declare(wss_metrics *m, const char *name, const char *help,
     if (!(f = calloc(1, sizeof *f)) || !(f->name = strdup(name)) ||
         !(f->help = strdup(help ? help : "")))
         goto fail;
-    f->is_counter = is_counter;
+    f->kind = kind;
     if (label_names && *label_names) {
         char *copy = strdup(label_names), *save = NULL;
         if (!copy)
@@ -125,13 +130,28 @@ fail:
 wss_metric *wss_metrics_counter(wss_metrics *m, const char *name, const char *help,
                                 const char *label_names)
 {
-    return declare(m, name, help, label_names, 1);
+    return declare(m, name, help, label_names, KIND_COUNTER);
 }
 
 wss_metric *wss_metrics_gauge(wss_metrics *m, const char *name, const char *help,
                               const char *label_names)
 {
-    return declare(m, name, help, label_names, 0);
+    return declare(m, name, help, label_names, KIND_GAUGE);
+}
+
+wss_metric *wss_metrics_summary(wss_metrics *m, const char *name, const char *help)
+{
+    return declare(m, name, help, "quantile", KIND_SUMMARY);
+}
+
+int wss_metric_summary_totals(wss_metric *mt, double sum, double count)
+{
+    if (!mt || mt->kind != KIND_SUMMARY || !isfinite(sum) || !isfinite(count) || count < 0)
+        return PT_EINVAL;
+    mt->sum = sum;
+    mt->count = count;
+    mt->has_totals = 1;
+    return PT_OK;
 }
 
 static wss_series *find_series(wss_metric *f, const char *const *vals, int create)
@@ -185,7 +205,7 @@ static int update(wss_metric *f, const char *const *vals, double v, int is_add)
     if (!s)
         return PT_EFULL;
     double nv = is_add ? s->v + v : v;
-    if (f->is_counter && nv < s->v)
+    if (f->kind == KIND_COUNTER && nv < s->v)
         return PT_EINVAL; /* counters only go up (resets happen at restart) */
     if (!isfinite(nv))
         return PT_ERANGE;
@@ -230,7 +250,7 @@ int wss_metrics_render(const wss_metrics *m, wss_buf *out)
         if (!rc)
             rc = put_escaped(out, f->help, 0);
         if (!rc)
-            rc = wss_buf_printf(out, "\n# TYPE %s %s\n", f->name, f->is_counter ? "counter" : "gauge");
+            rc = wss_buf_printf(out, "\n# TYPE %s %s\n", f->name, kind_names[f->kind]);
         for (size_t s = 0; s < f->n && !rc; s++) {
             rc = wss_buf_append(out, f->name, strlen(f->name));
             for (int l = 0; l < f->nlabels && !rc; l++) {
@@ -245,6 +265,12 @@ int wss_metrics_render(const wss_metrics *m, wss_buf *out)
             pt_format_double(f->series[s].v, num, sizeof num);
             if (!rc)
                 rc = wss_buf_printf(out, " %s\n", num);
+        }
+        if (!rc && f->has_totals) {
+            char cnt[40];
+            pt_format_double(f->sum, num, sizeof num);
+            pt_format_double(f->count, cnt, sizeof cnt);
+            rc = wss_buf_printf(out, "%s_sum %s\n%s_count %s\n", f->name, num, f->name, cnt);
         }
     }
     return rc;

@@ -75,11 +75,6 @@ struct wss_server {
 static const char *const kind_names[WSS_KIND_COUNT] = {
     "candle", "candle", "quality", "order", "trade", "portfolio", "health", "alert"};
 
-const char *wss_kind_name(wss_kind k)
-{
-    return (unsigned)k < WSS_KIND_COUNT ? kind_names[k] : "?";
-}
-
 /* Installed layout first (share/papertrader/web, with the chart library in
  * web/vendor/ by the install rules), else the source tree. Loop thread. */
 const char *wss_default_web_dir(void)
@@ -804,15 +799,15 @@ int wss_new(struct lws_context *cx, const wss_config *cfg, const wss_callbacks *
         goto fail;
     rc = PT_ENOMEM;
     if (!(srv->reg = wss_metrics_new()) ||
-        !(srv->m_clients = wss_metrics_gauge(srv->reg, "wss_clients", "Connected dashboard WebSocket clients.", NULL)) ||
-        !(srv->m_dropped = wss_metrics_counter(srv->reg, "wss_clients_dropped_total", "Clients disconnected for falling behind.", NULL)) ||
-        !(srv->m_sent = wss_metrics_counter(srv->reg, "wss_messages_sent_total", "WebSocket messages written to clients.", NULL)) ||
-        !(srv->m_pub = wss_metrics_counter(srv->reg, "wss_events_published_total", "Events published, by type.", "type")) ||
-        !(srv->m_coal = wss_metrics_counter(srv->reg, "wss_events_coalesced_total", "Queued updates replaced by a newer one (latest wins).", NULL)) ||
-        !(srv->m_rej = wss_metrics_counter(srv->reg, "wss_rejected_total", "Refused requests and connections, by reason.", "reason")) ||
-        !(srv->m_lag = wss_metrics_gauge(srv->reg, "wss_event_loop_lag_seconds", "Max lateness of a 100 ms loop timer over the last 10 s.", NULL)) ||
-        !(srv->m_up = wss_metrics_gauge(srv->reg, "wss_uptime_seconds", "Seconds since the server started.", NULL)) ||
-        !(srv->m_rss = wss_metrics_gauge(srv->reg, "process_resident_memory_bytes", "Resident memory of the process.", NULL)))
+        !(srv->m_clients = wss_metrics_gauge(srv->reg, "papertrader_wss_clients", "Connected dashboard WebSocket clients.", NULL)) ||
+        !(srv->m_dropped = wss_metrics_counter(srv->reg, "papertrader_wss_clients_dropped_total", "Clients disconnected for falling behind.", NULL)) ||
+        !(srv->m_sent = wss_metrics_counter(srv->reg, "papertrader_wss_messages_sent_total", "WebSocket messages written to clients.", NULL)) ||
+        !(srv->m_pub = wss_metrics_counter(srv->reg, "papertrader_wss_events_published_total", "Events published, by type.", "type")) ||
+        !(srv->m_coal = wss_metrics_counter(srv->reg, "papertrader_wss_events_coalesced_total", "Queued updates replaced by a newer one (latest wins).", NULL)) ||
+        !(srv->m_rej = wss_metrics_counter(srv->reg, "papertrader_wss_rejected_total", "Refused requests and connections, by reason.", "reason")) ||
+        !(srv->m_lag = wss_metrics_gauge(srv->reg, "papertrader_wss_event_loop_lag_seconds", "Max lateness of a 100 ms loop timer over the last 10 s.", NULL)) ||
+        !(srv->m_up = wss_metrics_gauge(srv->reg, "papertrader_wss_uptime_seconds", "Seconds since the server started.", NULL)) ||
+        !(srv->m_rss = wss_metrics_gauge(srv->reg, "papertrader_wss_process_resident_memory_bytes", "Resident memory of the process.", NULL)))
         goto fail;
 
     srv->protocols[0] = (struct lws_protocols){

@@ -1,5 +1,6 @@
-/* ws_server: pure helpers — bounded buffer, access policy (R-S1..R-S4),
- * refcounted messages and the per-client queue (R-S7), dashboard files. */
+/* ws_server: pure helpers — bounded buffer, access policy (Origin, Host,
+ * token, bind address: docs/faults.md), refcounted messages and the
+ * per-client queue (coalesce, then drop a slow client), dashboard files. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>

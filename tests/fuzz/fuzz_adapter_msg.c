@@ -1,7 +1,7 @@
 /* libFuzzer target: every exchange adapter's WebSocket message parser
  * (feed_adapter.parse, feed/feed_adapter_*.c) on the input as one text
- * frame. Seeds: the verbatim messages of notes/exchange-protocols.md and
- * the W1-W6 rows of notes/robustness.md (corpus/fuzz_adapter_msg/).
+ * frame. Seeds: the exchanges' documented messages verbatim and broken
+ * variants of them (corpus/fuzz_adapter_msg/).
  *
  * The buffer is exactly the frame (no NUL after it), as lws hands it over:
  * ASan catches a parser that reads one byte too far.

@@ -1,8 +1,8 @@
 /* libFuzzer target: the INI config loader (ops_config_load_file, inih under
  * it, ops/ops_config.c) over the input as a file, then the same bytes as
  * PAPERTRADER_ environment lines (ops_config_apply_env), then printing
- * the effective config. Seeds: data/papertrader.example.ini and the K1-K5 rows of
- * notes/robustness.md. Dictionary: config.dict.
+ * the effective config. Seeds: data/papertrader.example.ini and broken
+ * configs (corpus/fuzz_config/). Dictionary: config.dict.
  *
  * Properties: loading never fails silently (an error return comes with a
  * counted error); getters return NUL-terminated strings or NULL; printing

@@ -1,7 +1,7 @@
 /* libFuzzer target: core's strict number and time parsers (core/pt_parse.c,
  * core/pt_time.c), which every CSV field, REST row and config value goes
- * through. Catalogue rows C8, C9, C16 and W4 of notes/robustness.md are the
- * seeds; csv.dict holds their tokens.
+ * through. Seeds: leading blanks, trailing garbage, nan/inf/hex, huge
+ * exponents (corpus/fuzz_core_parse/); csv.dict holds their tokens.
  *
  * Properties (differential where there is an oracle):
  *  - pt_parse_decimal accepts only finite values, and each accepted value

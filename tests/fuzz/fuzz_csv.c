@@ -1,7 +1,7 @@
 /* libFuzzer target: the CSV candle reader (feed/feed_csv.c, libcsv under it)
  * over the input as a whole file, then the accepted candles through the
- * quality checker, as `papertrader check` does. Catalogue rows C1-C19 of
- * notes/robustness.md are the seeds (corpus/fuzz_csv/).
+ * quality checker, as `papertrader check` does. Seeds: the broken CSV shapes
+ * of tests/fixtures/csv (corpus/fuzz_csv/).
  *
  * Properties: every candle is finite with a clean symbol and a line number
  * inside the file; every reject names a field and carries at most 40

@@ -1,8 +1,7 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
- * feed/feed_adapter_binance.c) shared by the Binance and Bitvavo backfill.
- * Seeds: the documented responses of notes/exchange-protocols.md and the
- * W15 row of notes/robustness.md (HTML body, [], overlapping rows,
- * truncated JSON).
+ * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill.
+ * Seeds: the exchanges' documented responses and broken ones (HTML body,
+ * [], overlapping rows, truncated JSON).
  *
  * Properties: on PT_OK the rows are strictly ascending by open time, at most
  * cap, finite, positive; on an error nothing is committed (n == 0) except

@@ -1,7 +1,7 @@
 /* libFuzzer target: the dashboard server's pure request checks
  * (ws_server/wss_util.c): the Host header check against DNS rebinding, the
  * Origin check against CSWSH, the token compare, and the HTTP path lookup
- * of the served files (notes/robustness.md S2, S3, S5, S10).
+ * of the served files.
  *
  * The inbound WebSocket messages have their own target: fuzz_wss_inbound.c.
  *

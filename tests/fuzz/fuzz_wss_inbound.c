@@ -1,6 +1,6 @@
 /* libFuzzer target: the dashboard server's inbound WebSocket messages
  * (ws_server/wss_util.c wss_inbound_parse, used by handle_message;
- * notes/robustness.md S8/S9: malformed, deep, huge or binary-ish JSON).
+ * malformed, deep, huge or binary-ish JSON).
  *
  * Properties: never crashes or leaks; BAD exactly when the input is not one
  * JSON object with a string "type" (checked against cJSON itself); an AUTH

@@ -1,4 +1,4 @@
-// Stored XSS through data (notes/robustness.md S11): a symbol name that is
+// Stored XSS through data: a symbol name that is
 // HTML reaches the dashboard in a real browser through every path a symbol
 // takes (snapshot, candles, quality, positions, trades, alerts). It must
 // show as literal text: no element from it, no script run, no dialog, no

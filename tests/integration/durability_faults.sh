@@ -1,4 +1,4 @@
-# Durability faults (robustness.md section 7 D): torn tails (D7), corruption
+# Durability faults (docs/durability.md): torn tails, corruption
 # in the middle (D8), a stale or missing portfolio.csv (D9), a second
 # instance (D10), disk full (D5), and resume refusing changed inputs.
 set -u

@@ -1,5 +1,5 @@
 // Fault injection against the dashboard server (fast tier, docs/faults.md):
-// notes/robustness.md S7 (client cap, slowloris, fd count), S8 at scale
+// S7 (client cap, slowloris, fd count), S8 at scale
 // (100 clients, 10 stalled), S9 (raw malformed frames via tests/peers/ws_raw.mjs),
 // S10 (HTTP surface edge cases not in wss_protocol.mjs) and S4 (real-browser
 // CSWSH + DNS rebinding); S11 only on the input side (see s11Input). Three
@@ -168,7 +168,7 @@ async function framesGroup(d) {
     check(ws.texts.some((x) => /"type":"pong"/.test(x) && x.includes('"id":55')), 'S9 fragmented message reassembled around the ping');
     ws.destroy();
   }
-  { // lws 4.1.6 deviation (R-S8): unmasked client frames are accepted. Recorded, not failed.
+  { // lws 4.1.6 deviation: unmasked client frames are accepted. Recorded, not failed.
     const ws = await raw(port);
     await ws.until((w) => w.texts.length >= 1, 2000 * K);
     ws.send(frame(OP.TEXT, t('{"type":"ping","id":66}'), { mask: false }));
@@ -328,7 +328,7 @@ fetch('http://127.0.0.1:${target}/metrics', { mode: 'no-cors' }).then((x) => { r
   const evilPort = await freePort();
   await new Promise((res) => evil.listen(evilPort, '127.0.0.1', res));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-faults-chromium-'));
-  const metricsRej = async () => Number((/wss_rejected_total\{reason="origin"\} (\S+)/.exec((await request(target, '/metrics')).body) || [])[1] || 0);
+  const metricsRej = async () => Number((/papertrader_wss_rejected_total\{reason="origin"\} (\S+)/.exec((await request(target, '/metrics')).body) || [])[1] || 0);
   const rej0 = await metricsRej();
   let ctx;
   try {
@@ -386,7 +386,7 @@ async function s11Input() {
 
 async function main() {
   const c = await start(['--rate', '20', '--candle-ms', '200', '--trade-every', '1', '--max-clients', '64', '--heartbeat-ms', '300']);
-  // R-S8: a header declaring 2^63-1 payload bytes, then silence. lws waits
+  // a header declaring 2^63-1 payload bytes, then silence. lws waits
   // for the payload; only the idle policy (ping at 15 s, hang up 40 s after
   // the last valid pong, ws_server/wss_server.c) reaps it. Started first so
   // the wait overlaps everything else.

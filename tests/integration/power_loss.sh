@@ -1,4 +1,4 @@
-# D3 (robustness.md section 7): simulated power loss. A backtest with
+# Simulated power loss (docs/durability.md "Power loss"). A backtest with
 # --fsync fill runs under tests/peers/powerloss_shim.c (LD_PRELOAD), which
 # journals what each fsync/fdatasync made durable, the creations and the
 # renames (DIR/.powerloss). After a kill -9 (random moment, or the

@@ -40,8 +40,8 @@ try { hj = JSON.parse(h.body); } catch { /* checked below */ }
 ok(h.status === 200 && hj.feeds && hj.feeds.XRPETH && typeof hj.feeds.XRPETH.quality === 'number',
   '/health answers with per-symbol feed state', h.body.slice(0, 300));
 const m = await get(dport, '/metrics');
-ok(m.status === 200 && /pt_candles_total\{symbol="XRPETH",verdict="accept"\} [1-9]/.test(m.body) &&
-  /pt_equity /.test(m.body) && /pt_feed_reconnects_total /.test(m.body), '/metrics has the session families');
+ok(m.status === 200 && /papertrader_candles_total\{symbol="XRPETH",verdict="accept"\} [1-9]/.test(m.body) &&
+  /papertrader_equity /.test(m.body) && /papertrader_feed_reconnects_total /.test(m.body), '/metrics has the session families');
 await sleep(9000);
 // REST latency and error rate reach /health (backfills and 429s happened by now)
 const h2 = await get(dport, '/health');

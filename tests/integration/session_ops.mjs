@@ -135,7 +135,7 @@ try {
   ok(up && ['feed', 'engine', 'server', 'notifier'].every((n) => up.samples.some((s) => s.labels.includes(`component="${n}"`))),
     'papertrader_component_up has a series per component');
   for (const f of ['papertrader_errors_total', 'papertrader_component_value', 'papertrader_process_resident_memory_bytes',
-    'papertrader_notifications_total', 'pt_candles_total'])
+    'papertrader_notifications_total', 'papertrader_candles_total'])
     ok(pm.families.has(f), `/metrics has ${f}`);
   ok(!m.body.includes(TOKEN), '/metrics holds no secret');
 

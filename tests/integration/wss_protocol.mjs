@@ -1,9 +1,9 @@
 // Protocol integration test for ws_server, with an independent client (node
-// `ws`) against bench/wss_fanout on a free port: HTTP surface (R-S9), Origin
-// and Host refusals (R-S1/R-S2), snapshot-then-events, slow-client drop
-// while a healthy client gets every trade (R-S7), inbound cap (R-S5), token
-// and control, client cap (R-S6), /metrics grammar, /health schema, and the
-// real listening socket (R-S3).
+// `ws`) against bench/wss_fanout on a free port: HTTP surface, Origin
+// and Host refusals, snapshot-then-events, slow-client drop
+// while a healthy client gets every trade, inbound cap, token
+// and control, client cap, /metrics grammar, /health schema, and the
+// real listening socket.
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import parsePrometheus from 'parse-prometheus-text-format';
@@ -99,7 +99,7 @@ async function main() {
   const drv = await startDriver(port, ['--rate', '300', '--candle-ms', '100', '--trade-every', '1', '--token', TOKEN,
     '--max-clients', '6', '--queue-msgs', '128', '--queue-bytes', '3000000', '--pad', '16000', '--heartbeat-ms', '500']);
   try {
-    // ---- R-S3: the kernel's view of the listening socket
+    // ---- the kernel's view of the listening socket
     const ss = execFileSync('ss', ['-ltnH'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/)[3])
       .filter((a) => a && a.endsWith(':' + port));
     check(ss.length >= 1 && ss.every((a) => a === `127.0.0.1:${port}`), 'ss -ltn shows only 127.0.0.1:port', ss);
@@ -256,11 +256,11 @@ async function main() {
     });
     check(agree, `an independent Prometheus parser reads the same ${families.size} families`,
       Array.isArray(real) ? real.map((f) => `${f.name}:${f.type}:${f.metrics.length}`).slice(0, 8) : real);
-    for (const f of ['wss_clients', 'wss_clients_dropped_total', 'wss_event_loop_lag_seconds', 'pt_candles_total', 'pt_quality_score',
-      'pt_equity', 'pt_cash', 'pt_open_positions', 'pt_trades_total', 'pt_feed_reconnects_total', 'pt_feed_backfills_total',
-      'pt_rest_calls_total', 'pt_rest_rate_limit_waits_total', 'wss_rejected_total'])
+    for (const f of ['papertrader_wss_clients', 'papertrader_wss_clients_dropped_total', 'papertrader_wss_event_loop_lag_seconds', 'papertrader_candles_total', 'papertrader_quality_score',
+      'papertrader_equity', 'papertrader_cash', 'papertrader_open_positions', 'papertrader_trades_total', 'papertrader_feed_reconnects_total', 'papertrader_feed_backfills_total',
+      'papertrader_rest_calls_total', 'papertrader_rest_rate_limit_waits_total', 'papertrader_wss_rejected_total'])
       check(families.get(f)?.samples?.length > 0, `metric ${f} present`);
-    const rej = families.get('wss_rejected_total')?.samples || [];
+    const rej = families.get('papertrader_wss_rejected_total')?.samples || [];
     check(rej.find((s) => s.labels.reason === 'origin')?.value >= 3, 'refused origins are counted');
     check(!met.body.includes(TOKEN), '/metrics does not reveal the token');
     a.close();

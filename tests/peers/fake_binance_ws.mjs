@@ -1,5 +1,5 @@
-// Fake Binance spot WS + REST on free loopback ports (notes/exchange-protocols.md
-// section 7). Streams N closed 1s klines for SYMBOL on /stream?streams=...
+// Fake Binance spot WS + REST on free loopback ports (Binance spot API docs:
+// web-socket-streams.md, rest-api.md). Streams N closed 1s klines for SYMBOL on /stream?streams=...
 // (combined framing), one every PERIOD ms, with faults: after each bar in
 // DROPS it terminates the TCP connection (no close frame) and skips SKIP
 // bars (the client must backfill them over REST); on every reconnect it

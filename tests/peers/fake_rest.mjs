@@ -1,8 +1,8 @@
 // Fake exchange REST server for tests (node http, loopback, free port).
 // Serves candles from a CSV (timestamp,open,high,low,close,volume; epoch ms)
 // as Binance GET /api/v3/klines (ascending, limit <= 1000) and Bitvavo
-// GET /v2/{market}/candles (newest first, limit <= 1440), per
-// notes/exchange-protocols.md sections 1.6, 2.6 and 7. Every request is
+// GET /v2/{market}/candles (newest first, limit <= 1440), as the exchanges'
+// API docs describe them. Every request is
 // recorded with its server-side arrival time, so tests can prove that no
 // request came before a Retry-After expired.
 //

@@ -1,5 +1,5 @@
 /* powerloss_shim: LD_PRELOAD library for the simulated power loss test
- * (robustness.md section 7 D3, SQLite test6.c style; docs/durability.md
+ * (SQLite test6.c style; docs/durability.md
  * "Power loss"). Test-only: never linked into the product.
  *
  * For files under $PT_POWERLOSS_DIR it appends a journal of what a power

@@ -1,5 +1,5 @@
 // Raw RFC 6455 client over net.Socket, for malformed-frame cases that a real
-// WebSocket library refuses to send (notes/robustness.md R-S8, S9). Builds
+// WebSocket library refuses to send. Builds
 // frames bit by bit (FIN, RSV, opcode, mask, declared length), does the
 // upgrade handshake by hand, and parses the server's frames so a test can
 // see the close code it got, or that TCP closed without one.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long-tier soak of the dashboard server (notes/robustness.md R3; docs/faults.md).
+# Long-tier soak of the dashboard server (docs/faults.md).
 # Not run by ctest: `make soak` or tests/soak/soak.sh BUILD_DIR.
 #   SOAK_SECONDS  run time (default 1800)       SOAK_WARMUP  seconds ignored for the slope
 #   SOAK_OUT      output folder (default BUILD_DIR/soak-<time>)   SOAK_MODE  demo|driver (default: auto)

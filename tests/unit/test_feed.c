@@ -1,4 +1,4 @@
-/* feed: CSV reader (robustness.md §5a, C1-C22), interval probe, and the
+/* feed: CSV reader (the cases of feed/README.md), interval probe, and the
  * real files of /work/shared/data. Sources and the merge: test_feed_source.c */
 #include <setjmp.h>
 #include <stdarg.h>

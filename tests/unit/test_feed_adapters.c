@@ -1,7 +1,7 @@
 /* feed adapters: the exchanges' documented messages verbatim
- * (notes/exchange-protocols.md 1.2, 1.4, 1.5, 2.1, 2.2, 2.5, 2.6) and the
- * malformed cases of robustness.md 5b; each bad one is dropped with a
- * reason, never crashes. */
+ * (kline payload, serverShutdown, nested errors; Bitvavo subscribe/ack,
+ * candle event, errors, REST candles) and malformed ones; each bad one is
+ * dropped with a reason, never crashes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
