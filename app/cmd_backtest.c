@@ -759,19 +759,19 @@ int cmd_backtest(int argc, char **argv)
         /* outdir set above */
     } else if (o.out) {
         snprintf(outdir, sizeof outdir, "%s", o.out);
-        if (!o.force && session_dir_holds_run(outdir)) {
-            fprintf(stderr, "papertrader backtest: --out %s holds an earlier run (session.json); --force "
-                            "overwrites it, --resume %s carries it on\n", outdir, outdir);
-            code = PT_EXIT_USAGE;
-            goto done;
-        }
     } else {
         session_default_dir(outdir, sizeof outdir, "backtest");
     }
     code = PT_EXIT_FAILURE;
     if (!o.resume) { /* the session's inputs are durable before its first fill */
         if (pt_mkdirs(outdir) || (code = lock_dir(outdir, &lock_fd)))
+            goto done; /* a folder in use says so (exit 6) before anything about its contents */
+        if (o.out && !o.force && session_dir_holds_run(outdir)) {
+            fprintf(stderr, "papertrader backtest: --out %s holds an earlier run (session.json); --force "
+                            "overwrites it, --resume %s carries it on\n", outdir, outdir);
+            code = PT_EXIT_USAGE;
             goto done;
+        }
         code = PT_EXIT_FAILURE;
         if (write_session(outdir, &o, files, nfiles))
             goto done;

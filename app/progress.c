@@ -4,14 +4,18 @@
 #include "pt_core.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define PROGRESS_WIDTH 30
 
 void progress_begin(progress *p, const char *label, int quiet)
 {
-    *p = (progress){.on = !quiet && isatty(2), .label = label};
+    *p = (progress){.on = !quiet && isatty(2), .label = label, .after_ms = 1000};
     p->t0_ms = p->on ? pt_mono_ms() : 0;
+    const char *e = getenv("PT_PROGRESS_AFTER_MS");
+    if (e && *e >= '0' && *e <= '9')
+        p->after_ms = strtol(e, NULL, 10);
 }
 
 void progress_update(progress *p, double done, double total, const char *what)
@@ -19,7 +23,7 @@ void progress_update(progress *p, double done, double total, const char *what)
     if (!p->on)
         return;
     int64_t now = pt_mono_ms();
-    if (now - p->t0_ms < 1000 || now - p->last_ms < 200)
+    if (now - p->t0_ms < p->after_ms || (p->drawn && now - p->last_ms < 200))
         return;
     p->last_ms = now;
     p->drawn = 1;

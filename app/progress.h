@@ -10,11 +10,13 @@
 typedef struct progress {
     int on;
     const char *label; /* borrowed: lives as long as the progress */
-    int64_t t0_ms, last_ms;
+    int64_t t0_ms, last_ms, after_ms;
     int drawn;
 } progress;
 
-/* on: isatty(2) && !quiet, worked out here when quiet is given. */
+/* on: isatty(2) && !quiet, worked out here when quiet is given. The first
+ * draw waits 1 s (PT_PROGRESS_AFTER_MS overrides it: tests set 0, so they
+ * never race the clock). */
 void progress_begin(progress *p, const char *label, int quiet);
 /* done of total (total 0: unknown, a count only); what: a short note ("at
  * 2024-01-02T03:04Z"), or NULL. Cheap when nothing is due. */

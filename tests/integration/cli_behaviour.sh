@@ -23,7 +23,8 @@ run_pt backtest --quiet --out "$T/bt" "$F"
 expect_exit 0 "a backtest"
 run_pt run --quiet --duration 0.1 --no-dashboard --ws-url ws://127.0.0.1:9 --rest-url http://127.0.0.1:9 \
   --symbols BTCUSDT --out "$T/live"
-expect_exit 0 "a (short, offline) live session"
+expect_exit 1 "a (short, offline) live session ends with exit 1: no candle came"
+expect_err "session ended with 0 candles" "and says why"
 
 run_pt backtest --resume "$T/missing"
 expect_exit 3 "backtest --resume of a missing folder exits 3"
