@@ -29,7 +29,8 @@ try {
   const st = () => page.evaluate(() => {
     const s = window.__pt;
     return { conn: s.conn, snapshots: s.snapshots, bars: (s.candles[s.cur] || []).length, cur: s.cur,
-      markers: (s.markers[s.cur] || []).length, trades: document.querySelectorAll('#trades tbody tr').length,
+      markers: s.markerCount, ind: Object.keys(s.ind[s.cur] || {}),
+      legend: [...document.querySelectorAll('#legend .legend-item')].map((e) => e.dataset.name), trades: document.querySelectorAll('#trades tbody tr').length,
       equity: document.getElementById('equity').textContent, score: document.getElementById('q-score').textContent,
       gauge: document.getElementById('gauge-fill').style.width, level: document.getElementById('q-level').textContent,
       canvases: document.querySelectorAll('#chart canvas').length, health: document.querySelectorAll('#health dt').length,
@@ -42,6 +43,10 @@ try {
   check(s.canvases > 0 && s.bars >= 5, `chart draws candles (${s.bars})`, s);
   check(s.markers >= 1, 'a trade marker appears on the chart', s);
   check(s.trades >= 1, 'a trades-table row appears', s);
+  // the indicators the server names (sma9, sma21 from this driver) are drawn and named in the legend
+  check(s.ind.includes('sma9') && s.ind.includes('sma21'), `indicator series from the server's names (${s.ind})`, s);
+  check(s.legend.includes('sma9') && s.legend.includes('sma21') && s.legend.length === s.ind.length,
+    `legend names each indicator (${s.legend})`, s);
   check(s.symbols >= 2, 'symbol switcher lists symbols', s);
   check(s.health > 0, 'health panel filled', s);
   const eq1 = s.equity;
@@ -72,8 +77,9 @@ try {
 
   // phone width still renders the chart
   await page.setViewportSize({ width: 390, height: 844 });
-  await sleep(300);
-  const w = await page.evaluate(() => document.getElementById('chart').getBoundingClientRect().width);
+  const chartW = () => page.evaluate(() => document.getElementById('chart').getBoundingClientRect().width);
+  for (const end = Date.now() + 5000; Date.now() < end && await chartW() > 390;) await sleep(50);
+  const w = await chartW();
   check(w > 300 && w <= 390, `chart fits a phone width (${Math.round(w)} px)`);
   await page.setViewportSize({ width: 1280, height: 1000 });
   await waitSt((x) => x.bars >= 3, 5000);
