@@ -144,7 +144,8 @@ void wss_free(wss_server *srv);
  * event's seq (>0) or a pt_err. */
 int64_t wss_publish(wss_server *srv, wss_kind kind, const char *key, const char *json, size_t len);
 
-/* Sends a close frame with code to every client (1001 on shutdown). */
+/* Sends a close frame with code to every client (1001 on shutdown), after
+ * what is already queued for it (bounded: 2 s, then lws drops it). */
 void wss_close_all(wss_server *srv, int code);
 
 /* The registry that /metrics renders; the server registers its own wss_*
