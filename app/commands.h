@@ -30,4 +30,9 @@ int app_backtest_serve(int argc, char **argv);
 /* Shared by subcommands: true if argv has -h/--help (before any "--"). */
 int app_wants_help(int argc, char **argv);
 
+/* The demo's market: the shipped sample data/freqtrade_UNITTEST-BTC_1m.csv is
+ * Freqtrade's UNITTEST/BTC test pair (an altcoin quoted in BTC, ~0.0016), so
+ * the demo streams it under that name, Binance style (quote BTC). */
+#define PT_SAMPLE_SYMBOL "UNITTESTBTC"
+
 #endif
