@@ -214,6 +214,10 @@ static int write_page(FILE *o, const rh_data *d, const char *vendor, const char 
     if ((rc = put_asset(o, vendor, "</script")))
         return rc;
     fputs("\n</script>\n<script>\n", o);
+    snprintf(path, sizeof path, "%s/fmt.js", web); /* the formatter shared with the dashboard */
+    if ((rc = put_asset(o, path, "</script")))
+        return rc;
+    fputs("\n</script>\n<script>\n", o);
     snprintf(path, sizeof path, "%s/report.js", web);
     if ((rc = put_asset(o, path, "</script")))
         return rc;
