@@ -668,7 +668,8 @@ int sl_dash_start(session *s)
     int rc = dash_token(o, tok, sizeof tok);
     if (rc)
         return rc;
-    wss_config wc = {.host = o->host, .port = o->port, .token = *tok ? tok : NULL};
+    const char *web = ops_config_get(o->cfg, "server", "web_dir");
+    wss_config wc = {.host = o->host, .port = o->port, .token = *tok ? tok : NULL, .web_dir = web && *web ? web : NULL};
     /* [server] allowed_origins = a,b (docs/config.md): copied by wss_new */
     char obuf[1024] = "";
     const char *origins[16];

@@ -123,6 +123,10 @@ typedef struct wss_config {
 
 const char *wss_default_web_dir(void);
 const char *wss_default_vendor_js(void);
+/* A file of the dashboard built into the executable ("report.js",
+ * "vendor/lightweight-charts.js"): static, never freed; NULL if none. What
+ * is served when the web folder or the chart library cannot be read. */
+const unsigned char *wss_builtin_file(const char *name, size_t *len);
 
 /* The process's one lws context, fit for wss_new and for feed clients:
  * explicit vhosts, TLS initialised (wss:// feeds), and UTF-8 validation,
