@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz clean
+.PHONY: all deps build run screenshot test test-fast test-asan bench fuzz clean
 
 all: build
 
@@ -21,6 +21,12 @@ build: deps $(BUILD)/CMakeCache.txt
 # The main job on the built-in default: no internet, no account.
 run: build
 	@scripts/run-default.sh $(BUILD)
+
+# docs/img/dashboard.png: the demo's dashboard in headless Chromium (the
+# README's picture). CASE=btc or CASE=two write build/test-artifacts/ instead.
+CASE ?= demo
+screenshot: build
+	@node scripts/screenshot.mjs --build $(BUILD) --case $(CASE)
 
 # The whole suite, twice: the normal build, then the same tests under
 # AddressSanitizer + UBSan; then every libFuzzer target for a short time

@@ -60,7 +60,7 @@
     height: h, layout: { background: { color: '#182028' }, textColor: '#dde3ea', attributionLogo: false },
     grid: { vertLines: { color: '#222c36' }, horzLines: { color: '#222c36' } },
     localization: { timeFormatter: (t) => F.isoMin(t * 1000) },
-    timeScale: { timeVisible: true, secondsVisible: false }, autoSize: true,
+    timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: F.tickUTC }, autoSize: true,
   });
   const chart = LWC.createChart($('chart'), chartOpts(380));
   const candles = chart.addCandlestickSeries({ upColor: '#26a69a', downColor: '#ef5350',
@@ -113,6 +113,17 @@
     if (!indSeries.size) lg.appendChild(el('span', st.strategy ? `${st.strategy}: no indicators reported` : '', 'muted'));
   }
 
+  /* lightweight-charts wants strictly ascending times: a later point with
+   * the same second replaces the earlier one, an older one is dropped */
+  function ascending(pts) {
+    const r = [];
+    for (const p of pts) {
+      const last = r[r.length - 1];
+      if (last && last.time === p.time) r[r.length - 1] = p;
+      else if (!last || p.time > last.time) r.push(p);
+    }
+    return r;
+  }
   const toBar = (c) => ({ time: sec(c.t), open: c.o, high: c.h, low: c.l, close: c.c });
 
   /* precision grows when a price needs more decimals than seen so far */
@@ -208,7 +219,7 @@
       if (groups.size <= MARKER_GROUPS || !span) break;
       width = width ? width * 2 : Math.max(1, Math.ceil(span / MARKER_GROUPS));
     }
-    const label = groups.size <= MARKER_GROUPS / 2;
+    const label = groups.size <= 12; /* prices only while they stay readable; the table has them all */
     const m = [...groups.values()].sort((a, b) => a.time - b.time).map((g) => {
       const buy = g.side === 'buy';
       const text = g.n > 1 ? `${buy ? 'B' : 'S'}×${g.n}` : label ? `${buy ? 'B' : 'S'} ${px(st.cur, g.last.price)}` : (buy ? 'B' : 'S');
@@ -236,12 +247,19 @@
 
   function renderPortfolio(p) {
     st.equity = p.equity;
-    $('equity').textContent = F.num(p.equity);
-    $('cash').textContent = F.num(p.cash);
+    const q = quoteAll();
+    $('equity').textContent = F.num(p.equity) + q;
+    $('cash').textContent = F.num(p.cash) + q;
     $('drawdown').textContent = F.num((p.drawdown || 0) * 100) + ' %';
     if (Array.isArray(p.positions)) { st.positions = p.positions; renderPositions(); }
     if (typeof p.paused === 'boolean') setControlState(p.paused);
     if (typeof p.t === 'number') addEquityPoint({ t: p.t, equity: p.equity, drawdown: p.drawdown });
+  }
+
+  /* " BTC" when every symbol is quoted in the same currency (cash is in it) */
+  function quoteAll() {
+    const qs = new Set(st.symbols.map((x) => st.quote[x] || ''));
+    return qs.size === 1 && !qs.has('') ? ' ' + [...qs][0] : '';
   }
 
   function addEquityPoint(e) {
@@ -250,7 +268,8 @@
     if (data.length && data[data.length - 1].time > pt.time) return;
     eqSeries.update(pt);
     ddSeries.update({ time: pt.time, value: -(e.drawdown || 0) * 100 });
-    data.push(pt); if (data.length > MAX_EQ) data.shift();
+    if (data.length && data[data.length - 1].time === pt.time) data[data.length - 1] = pt;
+    else { data.push(pt); if (data.length > MAX_EQ) data.shift(); }
   }
 
   function renderOrders() {
@@ -260,7 +279,8 @@
 
   /* Quality events in words: what was found, on which candle (UTC), and the
    * values involved (the server's text). */
-  const LEVEL_COLOR = { good: '#26a69a', fair: '#c6e36f', poor: '#f5a623', bad: '#ef5350' };
+  /* quality levels (quality/quality.c quality_level: Excellent .. Critical) */
+  const LEVEL_COLOR = { excellent: '#26a69a', good: '#26a69a', fair: '#c6e36f', poor: '#f5a623', critical: '#ef5350', bad: '#ef5350' };
   function noteIssues(q) {
     const list = st.issues[q.symbol] || (st.issues[q.symbol] = []);
     for (const i of q.issues || []) { list.unshift(i); if (list.length > MAX_ALERTS) list.pop(); }
@@ -275,11 +295,12 @@
     if (!q) return;
     const score = Math.max(0, Math.min(100, Number(q.score) || 0));
     $('gauge-fill').style.width = score + '%';
-    $('gauge-fill').style.background = LEVEL_COLOR[q.level] || '#8b98a5';
+    const level = String(q.level || '').toLowerCase();
+    $('gauge-fill').style.background = LEVEL_COLOR[level] || '#8b98a5';
     $('q-score').textContent = score.toFixed(0);
     const lv = $('q-level');
     lv.textContent = String(q.level || '–');
-    lv.className = 'level level-' + (LEVEL_COLOR[q.level] ? q.level : 'unknown');
+    lv.className = 'level level-' + (LEVEL_COLOR[level] ? level : 'unknown');
     const ul = $('q-issues');
     ul.replaceChildren(...(st.issues[st.cur] || []).map((i) => el('li', issueText(i))));
   }
@@ -459,9 +480,9 @@
     for (const [s, q] of Object.entries(d.quality || {})) st.quality[s] = q;
     for (const i of d.quality_events || []) noteIssues({ symbol: i.symbol, issues: [i] });
     eqSeries.__data = [];
-    const eq = (d.equity || []).map((e) => ({ time: sec(e.t), value: e.equity }));
+    const eq = ascending((d.equity || []).map((e) => ({ time: sec(e.t), value: e.equity })));
     eqSeries.setData(eq); eqSeries.__data = eq.slice();
-    ddSeries.setData((d.equity || []).map((e) => ({ time: sec(e.t), value: -(e.drawdown || 0) * 100 })));
+    ddSeries.setData(ascending((d.equity || []).map((e) => ({ time: sec(e.t), value: -(e.drawdown || 0) * 100 }))));
     $('alerts').replaceChildren();
     for (const a of d.alerts || []) addAlert(a, m.ts, true);
     st.loading = false;

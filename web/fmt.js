@@ -59,8 +59,15 @@
   const iso = (ms) => (isNum(ms) ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '–');
   const isoMin = (ms) => (isNum(ms) ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + 'Z' : '–');
 
+  /* time-axis labels in UTC (lightweight-charts TickMarkType: 0 year,
+   * 1 month, 2 day, 3 time, 4 time with seconds); t in seconds */
+  function tickUTC(t, type) {
+    const s = new Date(t * 1000).toISOString();
+    return type === 0 ? s.slice(0, 4) : type === 1 ? s.slice(0, 7) : type === 2 ? s.slice(5, 10) : s.slice(11, type === 4 ? 19 : 16);
+  }
+
   /* lightweight-charts priceFormat for d decimals */
   const chartFormat = (d) => ({ type: 'price', precision: d, minMove: Number((10 ** -d).toFixed(d)) });
 
-  root.PTFmt = { isNum, decimalsOf, inferDecimals, price, num, qty, iso, isoMin, chartFormat };
+  root.PTFmt = { isNum, decimalsOf, inferDecimals, price, num, qty, iso, isoMin, tickUTC, chartFormat };
 })(window);

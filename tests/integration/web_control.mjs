@@ -152,6 +152,30 @@ try {
   ok(s.alerts.some((a) => /control flatten accepted/.test(a)) && s.alerts.some((a) => /control pause accepted/.test(a)),
     'alerts raised before the page opened are listed', JSON.stringify(s.alerts.slice(0, 4)));
 
+  // quality events in words: UTC time, what was found, the values; no raw codes or epoch ms
+  const issues = await page.evaluate(() => [...document.querySelectorAll('#q-issues li')].map((e) => e.textContent));
+  ok(issues.length > 0 && issues.every((t) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ — .+\(candle (kept, flagged|rejected)\)$/.test(t)
+    && !/\d{13}|accept_flagged/.test(t)), `quality events in words (${issues[0]})`, JSON.stringify(issues.slice(0, 3)));
+  ok(issues.some((t) => /0\.00\d+/.test(t)), 'quality events carry the values involved', JSON.stringify(issues.slice(0, 3)));
+  // every column of Positions and Open orders visible at 1280 px, and reachable at 800 px
+  const cols = (w) => page.setViewportSize({ width: w, height: 900 }).then(() => page.evaluate(() => {
+    const r = {};
+    for (const id of ['positions', 'orders']) {
+      const t = document.getElementById(id), wrap = t.parentElement, box = wrap.getBoundingClientRect();
+      const ths = [...t.querySelectorAll('thead th')].filter((th) => th.textContent);
+      r[id] = { n: ths.length, inside: ths.filter((th) => { const b = th.getBoundingClientRect(); return b.width > 0 && b.left >= box.left - 1 && b.right <= box.right + 1; }).length,
+        scroll: wrap.scrollWidth > wrap.clientWidth, overflow: getComputedStyle(wrap).overflowX };
+    }
+    return r;
+  }));
+  let lay = await cols(1280);
+  ok(lay.positions.inside === lay.positions.n && lay.orders.inside === lay.orders.n && lay.orders.n === 6,
+    'at 1280 px every Positions and Open orders column is visible', JSON.stringify(lay));
+  lay = await cols(800);
+  ok((lay.positions.inside === lay.positions.n || lay.positions.overflow === 'auto') && (lay.orders.inside === lay.orders.n || lay.orders.overflow === 'auto'),
+    'at 800 px the columns are visible or scroll inside the card', JSON.stringify(lay));
+  await page.setViewportSize({ width: 1280, height: 1000 });
+
   const js = fs.readFileSync(path.join(process.env.PT_SOURCE_DIR || '.', 'web', 'app.js'), 'utf8');
   ok(!/innerHTML|insertAdjacentHTML|outerHTML/.test(js), 'app.js renders with textContent only');
 
