@@ -151,7 +151,16 @@ try {
   s = await until((x) => x.conn === 'live' && x.alerts.length > 0);
   ok(s.alerts.some((a) => /control flatten accepted/.test(a)) && s.alerts.some((a) => /control pause accepted/.test(a)),
     'alerts raised before the page opened are listed', JSON.stringify(s.alerts.slice(0, 4)));
+  // hundreds of trades do not hide the candles: at most 80 markers, clustered past that
+  const mks = await page.evaluate(() => ({ trades: (window.__pt.trades[window.__pt.cur] || []).length,
+    markers: window.__pt.markerCount, texts: window.__pt.markerTexts }));
+  ok(mks.markers > 0 && mks.markers <= 80 && (mks.trades <= 80 || mks.markers < mks.trades),
+    `${mks.trades} trades drawn as ${mks.markers} markers`, JSON.stringify(mks.texts.slice(0, 5)));
+  ok(mks.markers <= 12 || mks.texts.every((t) => /^[BS](×\d+)?$/.test(t)), 'no price labels on a crowded chart', JSON.stringify(mks.texts.slice(0, 5)));
 
+  const rate = await page.evaluate(() => { const dts = [...document.querySelectorAll('#health dt')];
+    const i = dts.findIndex((e) => e.textContent === 'msgs/s (this page)'); return i < 0 ? null : dts[i].nextSibling.textContent; });
+  ok(rate !== null && Number(rate) > 0, `msgs/s is what this page receives (${rate})`);
   // quality events in words: UTC time, what was found, the values; no raw codes or epoch ms
   const issues = await page.evaluate(() => [...document.querySelectorAll('#q-issues li')].map((e) => e.textContent));
   ok(issues.length > 0 && issues.every((t) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ — .+\(candle (kept, flagged|rejected)\)$/.test(t)

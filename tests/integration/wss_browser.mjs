@@ -87,6 +87,16 @@ try {
   fs.mkdirSync(out, { recursive: true });
   await page.screenshot({ path: path.join(out, 'dashboard.png'), fullPage: true });
   console.log('screenshot: ' + path.join(out, 'dashboard.png'));
+  // hundreds of trades: the markers are clustered (at most 80), the candles stay visible
+  await stopDriver(drv);
+  drv = await startDriver(port, ['--rate', '40', '--symbols', '1', '--candle-ms', '30', '--trade-every', '1', '--heartbeat-ms', '500']);
+  const mk = () => page.evaluate(() => ({ trades: (window.__pt.trades[window.__pt.cur] || []).length,
+    markers: window.__pt.markerCount, texts: window.__pt.markerTexts || [] }));
+  let m = await mk();
+  for (const end = Date.now() + 30000; Date.now() < end && m.trades < 150; await sleep(200)) m = await mk();
+  check(m.trades >= 150 && m.markers <= 80 && m.markers < m.trades, `${m.trades} trades drawn as ${m.markers} markers`, m.texts.slice(0, 5));
+  check(m.texts.some((t) => /×\d+$/.test(t)) && m.texts.every((t) => /^[BS](×\d+)?$/.test(t)),
+    'clustered markers say how many trades they hold, no price labels', m.texts.slice(0, 8));
   check(consoleErrors.length === 0, 'no console errors (CSP, script)', consoleErrors.slice(0, 5));
 } finally {
   await browser.close();
