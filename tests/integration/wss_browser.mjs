@@ -52,7 +52,7 @@ try {
   const eq1 = s.equity;
   s = await waitSt((x) => x.equity !== eq1 && x.score !== '–', 10000);
   check(/^-?\d+\.\d\d$/.test(s.equity) && s.equity !== eq1, `equity updates (${eq1} -> ${s.equity})`, s);
-  check(/^\d+$/.test(s.score) && /%$/.test(s.gauge) && ['excellent', 'good', 'fair', 'poor', 'critical'].includes(s.level.toLowerCase()),
+  check(/^\d+$/.test(s.score) && /%$/.test(s.gauge) && ['excellent', 'good', 'fair', 'poor', 'critical', 'bad'].includes(s.level.toLowerCase()),
     `quality gauge shows score and level (${s.score}, ${s.level})`, s);
   // a canvas with drawn pixels (not blank): sample the candle pane
   const inked = await page.evaluate(() => {
