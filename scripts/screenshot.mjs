@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Screenshot of the demo's dashboard in headless Chromium (`make screenshot`).
-//   node scripts/screenshot.mjs [--build DIR] [--case demo|btc|two] [--out FILE]
+//   node scripts/screenshot.mjs [--build DIR] [--case demo|btc|two] [--out FILE] [--width PX] [-- DEMO ARGS]
 // demo: `papertrader demo` on the shipped sample (UNITTESTBTC, ~0.0016 BTC),
 //       written to docs/img/dashboard.png by default;
 // btc:  the sample scaled to a ~40,000 USDT price (SCALEDUSDT), to look at
 //       large prices;
 // two:  both at once (two symbols).
 // The page is taken once it has candles, indicator lines and trades
-// (polled, with a deadline), at 1280x1000, in UTC.
+// (polled, with a deadline), 1280 px wide by default, in UTC.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,8 @@ const CASE = arg('--case', 'demo');
 const OUT = path.resolve(arg('--out', CASE === 'demo' ? path.join(ROOT, 'docs', 'img', 'dashboard.png')
   : path.join(BUILD, 'test-artifacts', `dashboard-${CASE}.png`)));
 const CHROMIUM = '/usr/bin/chromium';
+const WIDTH = Number(arg('--width', 1280));
+const EXTRA = process.argv.includes('--') ? process.argv.slice(process.argv.indexOf('--') + 1) : [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function sampleFiles(dir) {
@@ -40,7 +42,7 @@ function sampleFiles(dir) {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-shot-'));
 const files = sampleFiles(tmp);
 const demo = spawn(path.join(BUILD, 'papertrader'), ['demo', '--port', '0', '--speed', '600', '--quiet',
-  '--out', path.join(tmp, 'out'), ...files], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TZ: 'UTC' } });
+  '--out', path.join(tmp, 'out'), ...EXTRA, ...files], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TZ: 'UTC' } });
 let code = 1, browser;
 try {
   const port = await new Promise((resolve, reject) => {
@@ -52,7 +54,7 @@ try {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: 'UTC' });
+  const page = await browser.newPage({ viewport: { width: WIDTH, height: 1000 }, timezoneId: 'UTC' });
   await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
   const ready = () => page.evaluate(() => {
     const s = window.__pt;

@@ -92,7 +92,10 @@
     const overlay = !priceLike(st.cur, name);
     const series = chart.addLineSeries({ color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false,
       title: '', priceScaleId: overlay ? 'ind' : 'right', priceFormat: F.chartFormat(overlay ? 4 : dpOf(st.cur)) });
-    if (overlay) chart.priceScale('ind').applyOptions({ scaleMargins: { top: 0.75, bottom: 0 } });
+    if (overlay) { /* the lower quarter for the oscillator, the rest for the candles */
+      chart.priceScale('ind').applyOptions({ scaleMargins: { top: 0.75, bottom: 0.02 } });
+      chart.priceScale('right').applyOptions({ scaleMargins: { top: 0.05, bottom: 0.3 } });
+    }
     s = { series, overlay, color };
     indSeries.set(name, s);
     renderLegend();
@@ -176,6 +179,7 @@
     $('chart-title').textContent = sym || 'Chart';
     for (const s of indSeries.values()) chart.removeSeries(s.series);
     indSeries.clear();
+    chart.priceScale('right').applyOptions({ scaleMargins: { top: 0.1, bottom: 0.1 } });
     candles.applyOptions({ priceFormat: F.chartFormat(dpOf(sym)) });
     candles.setData(st.candles[sym] || []);
     const ind = st.ind[sym] || {};

@@ -17,14 +17,14 @@ const srcIndex = fs.readFileSync(path.join(SRC, 'web', 'index.html'), 'utf8');
 const srcVendor = fs.statSync(path.join(SRC, 'node_modules', 'lightweight-charts', 'dist',
   'lightweight-charts.standalone.production.js')).size;
 
-async function session(name, webDir) {
-  const d = start(['demo', '--port', '0', '--out', path.join(dir, name), '--speed', '300', '--web-dir', webDir, file]);
+async function session(name, webDir, extra = []) {
+  const d = start(['demo', '--port', '0', '--out', path.join(dir, name), '--speed', '300', '--web-dir', webDir, ...extra, file]);
   const port = Number((await d.wait(/^dashboard: http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
   return { d, port };
 }
 
 { // no web folder at all
-  const { d, port } = await session('missing', path.join(dir, 'no-such-folder'));
+  const { d, port } = await session('missing', path.join(dir, 'no-such-folder'), ['--strategy', 'macd']);
   const idx = await get(port, '/');
   const js = await get(port, '/vendor/lightweight-charts.js');
   const fmt = await get(port, '/fmt.js');
@@ -42,10 +42,14 @@ async function session(name, webDir) {
       let s;
       for (const end = Date.now() + 15000 * K; Date.now() < end; await sleep(100)) {
         s = await b.page.evaluate(() => ({ conn: window.__pt && window.__pt.conn, bars: window.__pt ? (window.__pt.candles[window.__pt.cur] || []).length : 0,
-          canvases: document.querySelectorAll('#chart canvas').length }));
-        if (s.conn === 'live' && s.bars > 5) break;
+          canvases: document.querySelectorAll('#chart canvas').length,
+          legend: [...document.querySelectorAll('#legend .legend-item')].map((e) => e.textContent) }));
+        if (s.conn === 'live' && s.bars > 5 && s.legend.length === 3) break;
       }
       ok(s.conn === 'live' && s.bars > 5 && s.canvases > 0, `the built-in page draws the session (${s.bars} bars)`, JSON.stringify(s));
+      // the strategy's own indicator names; an oscillator (MACD, far from the price) on its own scale
+      ok(JSON.stringify(s.legend) === JSON.stringify(['macd (own scale)', 'signal (own scale)', 'hist (own scale)']),
+        `legend names the strategy's indicators (${s.legend})`, JSON.stringify(s.legend));
       ok(errors.length === 0, 'no page errors', errors.join(' | '));
     } finally { await b.close(); }
   } else console.log('# SKIP browser part: no ' + CHROMIUM);
