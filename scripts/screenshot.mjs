@@ -6,7 +6,7 @@
 // btc:  the sample scaled to a ~40,000 USDT price (SCALEDUSDT), to look at
 //       large prices;
 // two:  both at once (two symbols).
-// The page is taken once it has candles, indicator lines and trades
+// The page is taken once it has candles, indicator lines, trades and an open position
 // (polled, with a deadline), 1280 px wide by default, in UTC.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -59,10 +59,11 @@ try {
   const ready = () => page.evaluate(() => {
     const s = window.__pt;
     return s && s.conn === 'live' && (s.candles[s.cur] || []).length >= 150 && s.markerCount >= 4 &&
-      document.querySelectorAll('#legend .legend-item').length > 0 && document.querySelectorAll('#trades tbody tr').length >= 4;
+      document.querySelectorAll('#legend .legend-item').length > 0 && document.querySelectorAll('#trades tbody tr').length >= 4 &&
+      document.querySelectorAll('#positions tbody tr').length > 0; /* a position open, so its row shows */
   });
   for (const end = Date.now() + 60000; Date.now() < end && !(await ready());) await sleep(200);
-  if (!(await ready())) throw new Error('the page never had candles, indicators and trades');
+  if (!(await ready())) throw new Error('the page never had candles, indicators, trades and a position');
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   await page.screenshot({ path: OUT, fullPage: true });
   console.log(OUT);

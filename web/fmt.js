@@ -42,9 +42,11 @@
   function num(v, d = 2) {
     if (!isNum(v)) return '–';
     const a = Math.abs(v);
-    if (a === 0 || a >= 1) return v.toFixed(d);
-    const s = v.toPrecision(6);
-    return s.indexOf('e') < 0 ? s : v.toFixed(MAX_DP);
+    if (a < 1e-6 || a >= 1) { /* dust (1e-12 left after all-in) reads 0.00, never -0.00 */
+      const r = v.toFixed(d);
+      return Number(r) === 0 ? r.replace('-', '') : r;
+    }
+    return v.toPrecision(6);
   }
 
   /* quantity: up to 8 decimals, trailing zeros dropped */
