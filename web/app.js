@@ -62,7 +62,9 @@
     localization: { timeFormatter: (t) => F.isoMin(t * 1000) },
     timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: F.tickUTC }, autoSize: true,
   });
+  const PRICE_AXIS_W = 120; /* both price charts: the same axis width keeps their time axes aligned */
   const chart = LWC.createChart($('chart'), chartOpts(380));
+  chart.applyOptions({ rightPriceScale: { minimumWidth: PRICE_AXIS_W } });
   const candles = chart.addCandlestickSeries({ upColor: '#26a69a', downColor: '#ef5350',
     borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350' });
   const eqChart = LWC.createChart($('equity-chart'), chartOpts(160));
@@ -73,30 +75,62 @@
   eqChart.priceScale('left').applyOptions({ visible: true });
 
   /* One line per indicator the strategy reports (its own names). A line
-   * whose values are far from the price (an oscillator: RSI, MACD) gets its
-   * own scale in the lower part of the chart, so it does not flatten the
-   * candles; the legend says so. */
+   * whose values are far from the price (an oscillator: RSI, MACD) goes to a
+   * pane of its own under the candles, so it does not flatten them; the
+   * legend says so. */
   const IND_COLORS = ['#42a5f5', '#ffb74d', '#ab47bc', '#66bb6a', '#ec407a', '#26c6da', '#d4e157', '#8d6e63'];
-  const indSeries = new Map(); /* name -> {series, overlay} */
+  const indSeries = new Map(); /* name -> {series, overlay, color} */
   function priceLike(sym, name) {
     const bars = st.candles[sym] || [], pts = (st.ind[sym] || {})[name] || [];
     if (!bars.length || !pts.length) return true;
     const c = bars[bars.length - 1].close, v = pts[pts.length - 1].value;
     return c > 0 && v > c / 3 && v < c * 3;
   }
+  /* an oscillator's decimals from its own recent values (MACD of a 0.0016 price is ~1e-6) */
+  const indDecimals = (name) => F.inferDecimals((((st.ind[st.cur] || {})[name]) || []).slice(-50).map((p) => Math.abs(p.value)));
+
+  /* The oscillator pane: its own chart on the same time axis. A hidden
+   * series holding every bar's time keeps both charts' logical indexes
+   * equal; the pane follows the candle chart (one way: two-way links pull
+   * each other back, the events arrive after the next frame). */
+  const osc = { chart: null, base: null };
+  const barTimes = () => (st.candles[st.cur] || []).map((b) => ({ time: b.time }));
+  function oscPane() {
+    if (osc.chart) return osc.chart;
+    $('osc-chart').hidden = false;
+    osc.chart = LWC.createChart($('osc-chart'), chartOpts(130));
+    osc.chart.applyOptions({ rightPriceScale: { minimumWidth: PRICE_AXIS_W }, handleScroll: false, handleScale: false });
+    /* on an overlay scale of its own: the first series of a scale sets its label format */
+    osc.base = osc.chart.addLineSeries({ visible: false, priceLineVisible: false, lastValueVisible: false, priceScaleId: 'times' });
+    osc.base.setData(barTimes());
+    follow(chart.timeScale().getVisibleLogicalRange());
+    return osc.chart;
+  }
+  function follow(r) { if (osc.chart && r) osc.chart.timeScale().setVisibleLogicalRange(r); }
+  chart.timeScale().subscribeVisibleLogicalRangeChange(follow);
+  /* an oscillator starts at 0 (warm-up): its decimals grow with what it shows */
+  function oscPrecision(s, v) {
+    if (!s.overlay) return;
+    const d = Math.max(s.dp, F.inferDecimals([Math.abs(v)]));
+    if (d !== s.dp) { s.dp = d; s.series.applyOptions({ priceFormat: F.chartFormat(d) }); }
+  }
+  function oscClose() {
+    if (!osc.chart) return;
+    osc.chart.remove();
+    osc.chart = osc.base = null;
+    $('osc-chart').hidden = true;
+  }
+
   function indLine(name) {
     let s = indSeries.get(name);
     if (s) return s;
     if (indSeries.size >= MAX_IND) return null;
     const color = IND_COLORS[indSeries.size % IND_COLORS.length];
     const overlay = !priceLike(st.cur, name);
-    const series = chart.addLineSeries({ color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false,
-      title: '', priceScaleId: overlay ? 'ind' : 'right', priceFormat: F.chartFormat(overlay ? 4 : dpOf(st.cur)) });
-    if (overlay) { /* the lower quarter for the oscillator, the rest for the candles */
-      chart.priceScale('ind').applyOptions({ scaleMargins: { top: 0.75, bottom: 0.02 } });
-      chart.priceScale('right').applyOptions({ scaleMargins: { top: 0.05, bottom: 0.3 } });
-    }
-    s = { series, overlay, color };
+    const dp = overlay ? indDecimals(name) : dpOf(st.cur);
+    const series = (overlay ? oscPane() : chart).addLineSeries({ color, lineWidth: 1, priceLineVisible: false,
+      lastValueVisible: overlay, title: '', priceFormat: F.chartFormat(dp) });
+    s = { series, overlay, color, dp };
     indSeries.set(name, s);
     renderLegend();
     return s;
@@ -110,7 +144,7 @@
       const sw = el('span', undefined, 'sw');
       sw.style.background = s.color;
       item.appendChild(sw);
-      item.appendChild(el('span', name + (s.overlay ? ' (own scale)' : '')));
+      item.appendChild(el('span', name + (s.overlay ? ' (lower pane)' : '')));
       lg.appendChild(item);
     }
     if (!indSeries.size) lg.appendChild(el('span', st.strategy ? `${st.strategy}: no indicators reported` : '', 'muted'));
@@ -160,10 +194,10 @@
         const a = ind[k] || (ind[k] = []), p = { time: b.time, value: c.ind[k] };
         if (a.length && a[a.length - 1].time === p.time) a[a.length - 1] = p; else a.push(p);
         if (a.length > MAX_BARS) a.shift();
-        if (sym === st.cur && !st.loading) { const s = indLine(k); if (s) s.series.update(p); }
+        if (sym === st.cur && !st.loading) { const s = indLine(k); if (s) { s.series.update(p); oscPrecision(s, p.value); } }
       }
     }
-    if (sym === st.cur && !st.loading) { candles.update(b); renderHeader(); }
+    if (sym === st.cur && !st.loading) { candles.update(b); if (osc.base) osc.base.update({ time: b.time }); renderHeader(); }
   }
 
   function renderHeader() {
@@ -177,9 +211,9 @@
   function showSymbol(sym) {
     st.cur = sym;
     $('chart-title').textContent = sym || 'Chart';
-    for (const s of indSeries.values()) chart.removeSeries(s.series);
+    for (const s of indSeries.values()) if (!s.overlay) chart.removeSeries(s.series);
     indSeries.clear();
-    chart.priceScale('right').applyOptions({ scaleMargins: { top: 0.1, bottom: 0.1 } });
+    oscClose();
     candles.applyOptions({ priceFormat: F.chartFormat(dpOf(sym)) });
     candles.setData(st.candles[sym] || []);
     const ind = st.ind[sym] || {};

@@ -47,8 +47,8 @@ async function session(name, webDir, extra = []) {
         if (s.conn === 'live' && s.bars > 5 && s.legend.length === 3) break;
       }
       ok(s.conn === 'live' && s.bars > 5 && s.canvases > 0, `the built-in page draws the session (${s.bars} bars)`, JSON.stringify(s));
-      // the strategy's own indicator names; an oscillator (MACD, far from the price) on its own scale
-      ok(JSON.stringify(s.legend) === JSON.stringify(['macd (own scale)', 'signal (own scale)', 'hist (own scale)']),
+      // the strategy's own indicator names; an oscillator (MACD, far from the price) in a pane of its own
+      ok(JSON.stringify(s.legend) === JSON.stringify(['macd (lower pane)', 'signal (lower pane)', 'hist (lower pane)']),
         `legend names the strategy's indicators (${s.legend})`, JSON.stringify(s.legend));
       ok(errors.length === 0, 'no page errors', errors.join(' | '));
     } finally { await b.close(); }
