@@ -288,7 +288,7 @@
     const q = quoteAll();
     $('equity').textContent = F.num(p.equity) + q;
     $('cash').textContent = F.num(p.cash) + q;
-    $('drawdown').textContent = F.num((p.drawdown || 0) * 100) + ' %';
+    $('drawdown').textContent = (F.isNum(p.drawdown) ? p.drawdown * 100 : 0).toFixed(2) + ' %';
     if (Array.isArray(p.positions)) { st.positions = p.positions; renderPositions(); }
     if (typeof p.paused === 'boolean') setControlState(p.paused);
     if (typeof p.t === 'number') addEquityPoint({ t: p.t, equity: p.equity, drawdown: p.drawdown });
