@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-fast test-asan build-matrix bench fuzz clean
+.PHONY: all deps build run screenshot test test-fast test-asan build-matrix bench fuzz clean
 
 all: build
 
@@ -26,6 +26,12 @@ run: deps
 	  cmake --build $(BUILD) -j $(JOBS) --target papertrader >>$$log 2>&1 || \
 	  { cat $$log; echo "make run: the build failed (log: $$log)"; exit 1; }
 	@scripts/run-default.sh $(BUILD)
+
+# docs/img/dashboard.png: the demo's dashboard in headless Chromium (the
+# README's picture). CASE=btc or CASE=two write build/test-artifacts/ instead.
+CASE ?= demo
+screenshot: build
+	@node scripts/screenshot.mjs --build $(BUILD) --case $(CASE)
 
 # The whole suite, twice: the normal build, then the same tests under
 # AddressSanitizer + UBSan; then every libFuzzer target for a short time

@@ -22,7 +22,8 @@ static void usage(FILE *out)
             "  Starts the exchange simulator on a free loopback port and a paper session against\n"
             "  it, prints the dashboard URL, and stops at the end of the data (or --duration,\n"
             "  or Ctrl-C). Without FILEs it replays " PT_SAMPLE_CSV " at --speed\n"
-            "  (default 7200: one 1m candle every ~8 ms, about two minutes). Symbol: BTCUSDT.\n");
+            "  (default 7200: one 1m candle every ~8 ms, about two minutes). Symbol: " PT_SAMPLE_SYMBOL
+            " (the sample is\n  Freqtrade's UNITTEST/BTC test market: an altcoin quoted in BTC, ~0.0016).\n");
     sess_opts_usage(out, SESS_F_SIM);
 }
 

@@ -75,7 +75,7 @@ int app_live_replay(const char *mode, int argc, char **argv, const char *default
             snprintf(sample, sizeof sample, "%s/../%s", PT_WEB_DIR, default_file);
         files[nf++] = access(sample, R_OK) == 0 ? sample : default_file;
         if (!o.n_symbols)
-            o.symbols[o.n_symbols++] = "BTCUSDT";
+            o.symbols[o.n_symbols++] = PT_SAMPLE_SYMBOL;
     }
     if (!nf) {
         fprintf(stderr, "papertrader %s: give one or more candle files\n", mode);

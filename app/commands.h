@@ -34,4 +34,9 @@ int app_wants_help(int argc, char **argv);
  * whole help); returns PT_EXIT_USAGE. cmd NULL: the top level. */
 int app_usage_hint(const char *cmd);
 
+/* The demo's market: the shipped sample data/freqtrade_UNITTEST-BTC_1m.csv is
+ * Freqtrade's UNITTEST/BTC test pair (an altcoin quoted in BTC, ~0.0016), so
+ * the demo streams it under that name, Binance style (quote BTC). */
+#define PT_SAMPLE_SYMBOL "UNITTESTBTC"
+
 #endif

@@ -322,40 +322,55 @@ int app_report_candle_add(rh_candles *cs, const pt_candle *c)
 static void candle_error(rh_candles *cs, const char *path, const char *why)
 {
     char msg[1200];
-    snprintf(msg, sizeof msg, "%s: %s", path, why);
+    snprintf(msg, sizeof msg, "%.1000s: %s", path, why);
     pt_warn("report: candles from %s: %s (chart left out)", path, why);
     cJSON_AddItemToArray(cs->errors, cJSON_CreateString(msg));
 }
 
-/* The input files exactly as the backtest read them (session.json). */
-static int read_candles(const cJSON *ses, rh_candles *cs)
+/* One candle file into cs; symbol NULL: the file's own (column or name). */
+static int read_candle_file(const char *path, const char *symbol, rh_candles *cs)
+{
+    feed_csv_opts co = {.symbol = symbol, .on_reject = count_reject, .ud = cs};
+    feed_source src = {0};
+    int rc = feed_source_csv(path, &co, &src);
+    pt_candle c;
+    while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK)
+        rc = app_report_candle_add(cs, &c);
+    feed_source_free(&src);
+    if (rc == PT_ENOMEM)
+        return rc;
+    if (rc != PT_EOF)
+        candle_error(cs, path, pt_strerror(rc));
+    return PT_OK;
+}
+
+/* The input files exactly as the backtest read them (session.json "files");
+ * for a live session (no "files"), its recording: DIR/candles/<SYMBOL>.csv
+ * for each of session.json's "symbols". */
+static int read_candles(const char *dir, const cJSON *ses, rh_candles *cs)
 {
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(ses, "files");
+    const cJSON *syms = cJSON_GetObjectItemCaseSensitive(ses, "symbols");
     const cJSON *sym = cJSON_GetObjectItemCaseSensitive(ses, "symbol");
-    feed_csv_opts co = {.symbol = cJSON_IsString(sym) ? sym->valuestring : NULL,
-                        .on_reject = count_reject, .ud = cs};
-    int nf = 0;
-    const cJSON *f;
-    cJSON_ArrayForEach(f, files) {
+    const int live = !cJSON_IsArray(files);
+    const cJSON *list = live ? syms : files, *f;
+    int nf = 0, rc = PT_OK;
+    cJSON_ArrayForEach(f, list) {
         if (!cJSON_IsString(f))
             continue;
+        char path[4096];
+        if (live)
+            snprintf(path, sizeof path, "%s/candles/%s.csv", dir, f->valuestring);
+        else
+            snprintf(path, sizeof path, "%s", f->valuestring);
         if (nf++ == RH_FILES_MAX) {
-            candle_error(cs, f->valuestring, "this and later input files are past the report's cap "
-                         "of 64 files");
+            candle_error(cs, path, "this and later input files are past the report's cap of 64 files");
             break;
         }
-        feed_source src = {0};
-        int rc = feed_source_csv(f->valuestring, &co, &src);
-        pt_candle c;
-        while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK)
-            rc = app_report_candle_add(cs, &c);
-        feed_source_free(&src);
-        if (rc == PT_ENOMEM)
-            return rc;
-        if (rc != PT_EOF)
-            candle_error(cs, f->valuestring, pt_strerror(rc));
+        if ((rc = read_candle_file(path, live ? f->valuestring : cJSON_IsString(sym) ? sym->valuestring : NULL, cs)))
+            break;
     }
-    return PT_OK;
+    return rc;
 }
 
 static int series_by_symbol(const void *a, const void *b)
@@ -423,7 +438,7 @@ int app_report_read(rh_data *d)
         return PT_ENOMEM;
     if ((rc = read_ledgers(d, d->collected)))
         return rc;
-    if (!d->collected && (rc = read_candles(d->session, &d->cs)))
+    if (!d->collected && (rc = read_candles(d->dir, d->session, &d->cs)))
         return rc;
     /* one order whichever way the candles came (file by file, or as a run
      * met the symbols): by name */

@@ -144,22 +144,34 @@ static void put_trades(FILE *o, const rh_trades *tr, uint64_t rows, uint64_t bad
     fputs("]}", o);
 }
 
-/* An inlined asset must not contain its own end tag (it would end early). */
-static int put_asset(FILE *o, const char *path, const char *end_tag)
+/* An inlined asset must not contain its own end tag (it would end early).
+ * The file at path, else (missing or unreadable) the copy built into the
+ * executable under builtin (wss_builtin_file), with a warning. */
+static int put_asset(FILE *o, const char *path, const char *builtin, const char *end_tag)
 {
     char *text = NULL;
     size_t len;
+    const char *body;
     int rc = app_report_slurp(path, RH_ASSET_MAX, 0, &text, &len);
-    if (rc) /* an install problem, not bad input */
-        return rc == PT_ENOENT ? PT_EIO : rc;
+    if (rc == PT_ENOMEM)
+        return rc;
+    if (rc) {
+        const unsigned char *b = wss_builtin_file(builtin, &len);
+        if (!b) /* an install problem, not bad input */
+            return PT_EIO;
+        pt_warn("report: %s unreadable: using the built-in %s", path, builtin);
+        body = (const char *)b;
+    } else {
+        body = text;
+    }
     size_t tl = strlen(end_tag);
-    for (const char *p = text; (p = strstr(p, "</")); p += 2)
-        if (!strncasecmp(p, end_tag, tl)) {
+    for (const char *p = body, *end = body + len; p + 2 <= end && (p = memmem(p, (size_t)(end - p), "</", 2)); p += 2)
+        if ((size_t)(end - p) >= tl && !strncasecmp(p, end_tag, tl)) {
             pt_err_log("report: %s contains \"%s\": cannot be inlined", path, end_tag);
             free(text);
             return PT_EINVAL;
         }
-    fwrite(text, 1, len, o);
+    fwrite(body, 1, len, o);
     free(text);
     return PT_OK;
 }
@@ -195,7 +207,7 @@ static int write_page(FILE *o, const rh_data *d, const char *vendor, const char 
     int rc;
     fputs(PAGE_HEAD, o);
     snprintf(path, sizeof path, "%s/report.css", web);
-    if ((rc = put_asset(o, path, "</style")))
+    if ((rc = put_asset(o, path, "report.css", "</style")))
         return rc;
     fputs(PAGE_BODY, o);
     fputs("{\"version\":1,\"dir\":", o);
@@ -211,11 +223,15 @@ static int write_page(FILE *o, const rh_data *d, const char *vendor, const char 
     fputs(",\"candles\":", o);
     put_candles(o, &d->cs);
     fputs("}</script>\n<script>\n", o);
-    if ((rc = put_asset(o, vendor, "</script")))
+    if ((rc = put_asset(o, vendor, "vendor/lightweight-charts.js", "</script")))
+        return rc;
+    fputs("\n</script>\n<script>\n", o);
+    snprintf(path, sizeof path, "%s/fmt.js", web); /* the formatter shared with the dashboard */
+    if ((rc = put_asset(o, path, "fmt.js", "</script")))
         return rc;
     fputs("\n</script>\n<script>\n", o);
     snprintf(path, sizeof path, "%s/report.js", web);
-    if ((rc = put_asset(o, path, "</script")))
+    if ((rc = put_asset(o, path, "report.js", "</script")))
         return rc;
     fputs("\n</script>\n</body></html>\n", o);
     return PT_OK;

@@ -74,9 +74,108 @@ static cJSON *quality_json(const sl_sym *y)
     return o;
 }
 
+/* A bounded ring of notes: the slot to fill (the oldest once full). */
+static sl_note *note_slot(sl_note *v, sl_ring *r, size_t cap)
+{
+    sl_note *n = &v[(r->head + r->count) % cap];
+    if (r->count == cap)
+        r->head = (r->head + 1) % cap;
+    else
+        r->count++;
+    memset(n, 0, sizeof *n);
+    n->ts = pt_wall_ms();
+    return n;
+}
+
+static cJSON *note_json(const sl_note *n)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (*n->kind)
+        cJSON_AddStringToObject(o, "kind", n->kind);
+    if (*n->level)
+        cJSON_AddStringToObject(o, "level", n->level);
+    if (*n->symbol)
+        cJSON_AddStringToObject(o, "symbol", n->symbol);
+    cJSON_AddStringToObject(o, "msg", n->msg);
+    if (n->t)
+        num(o, "t", (double)n->t);
+    num(o, "ts", (double)n->ts);
+    return o;
+}
+
+/* What each quality issue means, in words, with the candle's values
+ * (quality/quality.h QUALITY_ISSUE_MAP). */
+static int issue_words(quality_issue i, const pt_candle *c, double prev, uint64_t missing, char *b, size_t n)
+{
+    switch (i) {
+    case QI_GAP:
+        return snprintf(b, n, "gap: %llu candle%s missing before this one", (unsigned long long)missing,
+                        missing == 1 ? "" : "s");
+    case QI_OUTLIER_RETURN:
+        return snprintf(b, n, "unusual move: close %.10g after %.10g (%+.2f %%)", c->close, prev,
+                        prev > 0 ? (c->close / prev - 1) * 100 : 0.0);
+    case QI_OUTLIER_RANGE:
+        return snprintf(b, n, "unusual range: high %.10g, low %.10g", c->high, c->low);
+    case QI_OUTLIER_VOLUME: return snprintf(b, n, "unusual volume: %.10g", c->volume);
+    case QI_SPIKE: return snprintf(b, n, "spike and revert: high %.10g, low %.10g, close %.10g", c->high, c->low, c->close);
+    case QI_STALE: return snprintf(b, n, "stale: a long run of identical zero-volume candles");
+    case QI_ZERO_VOLUME: return snprintf(b, n, "zero volume at close %.10g", c->close);
+    case QI_FLAT: return snprintf(b, n, "flat candle: open = high = low = close = %.10g", c->close);
+    case QI_DUPLICATE: return snprintf(b, n, "duplicate of the candle already seen");
+    case QI_CONFLICT: return snprintf(b, n, "conflicts with the candle already seen for this time");
+    case QI_OUT_OF_ORDER: return snprintf(b, n, "out of order: older than the last candle");
+    case QI_MISALIGNED: return snprintf(b, n, "open time not on the interval grid");
+    case QI_FUTURE: return snprintf(b, n, "open time in the future");
+    case QI_NEGATIVE_VOLUME: return snprintf(b, n, "negative volume %.10g", c->volume);
+    case QI_OHLC_INCONSISTENT:
+        return snprintf(b, n, "inconsistent prices: open %.10g high %.10g low %.10g close %.10g", c->open,
+                        c->high, c->low, c->close);
+    default: return snprintf(b, n, "%s", quality_issue_name(i));
+    }
+}
+
+static const quality_counts *engine_counts(const session *s, const char *sym)
+{
+    size_t n = sim_engine_symbol_count(s->eng);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(sim_engine_symbol_at(s->eng, i), sym)) {
+            const quality_checker *qc = sim_engine_quality_at(s->eng, i);
+            return qc ? quality_get_counts(qc) : NULL;
+        }
+    return NULL;
+}
+
+/* The issues this candle added to the checker's counts, one event each,
+ * kept for the snapshot and added to q's "issues". */
+static void quality_events(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double prev, cJSON *q)
+{
+    const quality_counts *qc = engine_counts(s, y->name);
+    if (!qc)
+        return;
+    cJSON *is = cJSON_GetObjectItem(q, "issues");
+    uint64_t missing = qc->missing_bars - y->seen_missing;
+    y->seen_missing = qc->missing_bars;
+    for (int i = 0; i < QI__COUNT; i++) {
+        if (qc->by_issue[i] == y->seen_issue[i])
+            continue;
+        y->seen_issue[i] = qc->by_issue[i];
+        if (v == QUALITY_ACCEPT)
+            continue;
+        sl_note *n = note_slot(s->qlog, &s->ql, SL_QEVENTS);
+        char w[160];
+        issue_words((quality_issue)i, c, prev, missing, w, sizeof w);
+        snprintf(n->kind, sizeof n->kind, "%s", quality_issue_name((quality_issue)i));
+        snprintf(n->symbol, sizeof n->symbol, "%s", y->name);
+        snprintf(n->msg, sizeof n->msg, "%s (candle %s)", w, v == QUALITY_REJECT ? "rejected" : "kept, flagged");
+        n->t = c->ts_ms;
+        cJSON_AddItemToArray(is, note_json(n));
+    }
+}
+
 void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
                     const sim_signal *sig)
 {
+    double prev = y->count ? y->ring[(y->head + y->count - 1) % SL_CANDLES].close : NAN;
     size_t slot = (y->head + y->count) % SL_CANDLES;
     if (y->count == SL_CANDLES)
         y->head = (y->head + 1) % SL_CANDLES;
@@ -89,24 +188,20 @@ void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v
     y->by_verdict[v]++;
     double old = y->quality;
     y->quality = score;
-    if (!s->wss)
+    cJSON *q = quality_json(y);
+    quality_events(s, y, c, v, prev, q);
+    if (!s->wss) {
+        cJSON_Delete(q);
         return;
+    }
     cJSON *bar = bar_json(s, c, 0);
     if (bar && sig)
         add_ind(s, bar, sig->indicators, sig->n_indicators);
     publish(s, WSS_CANDLE, NULL, bar);
-    if (old != score || v != QUALITY_ACCEPT) {
-        cJSON *q = quality_json(y);
-        if (v != QUALITY_ACCEPT) {
-            cJSON *is = cJSON_GetObjectItem(q, "issues"), *one = cJSON_CreateObject();
-            cJSON_AddStringToObject(one, "kind", quality_verdict_name(v));
-            char msg[96];
-            snprintf(msg, sizeof msg, "candle %lld %s", (long long)c->ts_ms, quality_verdict_name(v));
-            cJSON_AddStringToObject(one, "msg", msg);
-            cJSON_AddItemToArray(is, one);
-        }
+    if (old != score || v != QUALITY_ACCEPT)
         publish(s, WSS_QUALITY, y->name, q);
-    }
+    else
+        cJSON_Delete(q);
 }
 
 void sl_dash_partial(session *s, const pt_candle *c)
@@ -236,17 +331,40 @@ void sl_dash_row(session *s, const pf_snapshot *row)
     publish(s, WSS_PORTFOLIO, "portfolio", o);
 }
 
-void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg)
+/* Kept for the snapshot (the page lists alerts raised before it opened)
+ * and published; extra (consumed) is added to the published object. */
+static void alert_add(session *s, const char *level, const char *symbol, const char *msg, const char *key,
+                      cJSON *extra)
 {
     s->alerts++;
-    if (!s->wss)
+    sl_note *n = note_slot(s->alog, &s->al, SL_ALERTS);
+    snprintf(n->level, sizeof n->level, "%s", level);
+    snprintf(n->symbol, sizeof n->symbol, "%s", symbol ? symbol : "");
+    snprintf(n->msg, sizeof n->msg, "%s", msg ? msg : "");
+    if (!s->wss) {
+        cJSON_Delete(extra);
         return;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "level", level);
-    cJSON_AddStringToObject(o, "msg", msg ? msg : "");
-    if (symbol)
-        cJSON_AddStringToObject(o, "symbol", symbol);
+    }
+    cJSON *o = note_json(n);
+    if (extra)
+        cJSON_AddItemToObject(o, key, extra);
     publish(s, WSS_ALERT, NULL, o);
+}
+
+void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg)
+{
+    alert_add(s, level, symbol, msg, NULL, NULL);
+}
+
+void sl_dash_end(session *s)
+{
+    const char *why = s->stop_why ? s->stop_why : "stopped";
+    char msg[160];
+    snprintf(msg, sizeof msg, "session ended (%s) after %llu candles", why, (unsigned long long)s->closed);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "reason", why);
+    num(e, "candles", (double)s->closed);
+    alert_add(s, "info", NULL, msg, "session_end", e);
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -318,6 +436,57 @@ static int cb_metrics(void *ud, wss_metrics *reg)
     return PT_OK;
 }
 
+/* Quote currency of a symbol from its name: after the '-' or '/'
+ * (Bitvavo BTC-EUR, UNITTEST-BTC), else a known quote suffix (BTCUSDT). */
+static const char *const QUOTES[] = {"USDT", "USDC", "FDUSD", "BUSD", "TUSD", "EUR", "USD", "GBP", "TRY",
+                                     "BRL", "BTC", "ETH", "BNB"};
+static void quote_of(const char *sym, char *q, size_t n)
+{
+    const char *sep = strpbrk(sym, "-/");
+    size_t len = strlen(sym);
+    *q = 0;
+    if (sep && sep[1]) {
+        snprintf(q, n, "%s", sep + 1);
+        return;
+    }
+    for (size_t i = 0; i < sizeof QUOTES / sizeof QUOTES[0]; i++) {
+        size_t k = strlen(QUOTES[i]);
+        if (len > k && !strcmp(sym + len - k, QUOTES[i])) {
+            snprintf(q, n, "%s", QUOTES[i]);
+            return;
+        }
+    }
+}
+
+static void notes_json(cJSON *d, const char *key, const sl_note *v, const sl_ring *r, size_t cap)
+{
+    cJSON *a = cJSON_AddArrayToObject(d, key);
+    for (size_t k = 0; k < r->count; k++)
+        cJSON_AddItemToArray(a, note_json(&v[(r->head + k) % cap]));
+}
+
+/* strategy and its indicator names, quote currencies, recent alerts and
+ * quality events (oldest first) */
+static void snapshot_extras(session *s, cJSON *d)
+{
+    const sim_strategy_ops *st = s->o->eng.strategy;
+    cJSON *so = cJSON_AddObjectToObject(d, "strategy");
+    cJSON_AddStringToObject(so, "name", st->name);
+    cJSON *in = cJSON_AddObjectToObject(d, "indicators"), *names = cJSON_AddArrayToObject(in, "names");
+    for (int i = 0; i < st->n_indicators; i++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(st->indicator_names[i]));
+    cJSON *mk = cJSON_AddObjectToObject(d, "markets");
+    for (int i = 0; i < s->n_sym; i++) {
+        char q[PT_SYMBOL_MAX];
+        quote_of(s->sym[i].name, q, sizeof q);
+        cJSON *m = cJSON_AddObjectToObject(mk, s->sym[i].name);
+        if (*q)
+            cJSON_AddStringToObject(m, "quote", q);
+    }
+    notes_json(d, "alerts", s->alog, &s->al, SL_ALERTS);
+    notes_json(d, "quality_events", s->qlog, &s->ql, SL_QEVENTS);
+}
+
 static int cb_snapshot(void *ud, cJSON *d)
 {
     session *s = ud;
@@ -361,7 +530,7 @@ static int cb_snapshot(void *ud, cJSON *d)
     num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
     cJSON_AddBoolToObject(d, "paused", sim_engine_paused(s->eng));
     num(d, "controls_pending", sim_engine_controls_pending(s->eng));
-    cJSON_AddObjectToObject(d, "indicators");
+    snapshot_extras(s, d);
     return PT_OK;
 }
 
@@ -453,20 +622,12 @@ static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **
     snprintf(text, sizeof text, "control %s%s%s accepted: %s %s", cmd, sym ? " " : "", sym ? sym : "",
              pending ? "applies" : "applied", when);
     pt_info("%s", text);
-    s->alerts++;
-    if (s->wss) { /* the result every dashboard sees, and the new state */
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "level", "info");
-        cJSON_AddStringToObject(o, "msg", text);
-        if (sym)
-            cJSON_AddStringToObject(o, "symbol", sym);
-        cJSON *c = cJSON_AddObjectToObject(o, "control");
-        cJSON_AddStringToObject(c, "cmd", cmd);
-        num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
-        cJSON_AddBoolToObject(c, "paused", sim_engine_paused(s->eng));
-        num(c, "pending", pending);
-        publish(s, WSS_ALERT, NULL, o);
-    }
+    cJSON *c = cJSON_CreateObject(); /* the result every dashboard sees, and the new state */
+    cJSON_AddStringToObject(c, "cmd", cmd);
+    num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
+    cJSON_AddBoolToObject(c, "paused", sim_engine_paused(s->eng));
+    num(c, "pending", pending);
+    alert_add(s, "info", sym, text, "control", c);
     return PT_OK;
 }
 
@@ -483,12 +644,44 @@ static int free_port(void)
     return port;
 }
 
+/* The access token: [server] token (or PAPERTRADER_SERVER_TOKEN) if set,
+ * else the first line of [server] token_file / --token-file, which must not
+ * be readable by group or others (docs/config.md "Secrets"). */
+static int dash_token(const sess_opts *o, char *tok, size_t cap)
+{
+    const char *file = ops_config_get(o->cfg, "server", "token_file");
+    if (o->token && *o->token) {
+        snprintf(tok, cap, "%s", o->token);
+        return PT_OK;
+    }
+    if (!file || !*file)
+        return PT_OK;
+    int rc = ops_config_read_secret_file(file, tok, cap); /* logs why */
+    if (rc) {
+        const char *why = rc == PT_EINVAL ? "readable by others (group or world): chmod 600 it"
+                          : rc == PT_ENOENT ? "no such file" : "cannot read it";
+        fprintf(stderr, "papertrader %s: --token-file %s: %s (the token file must hold the token on its first "
+                        "line and have mode 0600)\n", o->cmd, file, why);
+        return PT_EINVAL;
+    }
+    if (!*tok) {
+        fprintf(stderr, "papertrader %s: --token-file %s: the first line is empty\n", o->cmd, file);
+        return PT_EINVAL;
+    }
+    return PT_OK;
+}
+
 int sl_dash_start(session *s)
 {
     const sess_opts *o = s->o;
     if (o->port < 0)
         return PT_OK;
-    wss_config wc = {.host = o->host, .port = o->port, .token = o->token && *o->token ? o->token : NULL};
+    char tok[256] = "";
+    int rc = dash_token(o, tok, sizeof tok);
+    if (rc)
+        return rc;
+    const char *web = ops_config_get(o->cfg, "server", "web_dir");
+    wss_config wc = {.host = o->host, .port = o->port, .token = *tok ? tok : NULL, .web_dir = web && *web ? web : NULL};
     /* [server] allowed_origins = a,b (docs/config.md): copied by wss_new */
     char obuf[1024] = "";
     const char *origins[16];
@@ -499,14 +692,15 @@ int sl_dash_start(session *s)
     wc.origins = origins;
     wc.max_clients = (int)ops_config_get_num(o->cfg, "server", "max_clients", 0);
     const wss_callbacks cb = {cb_health, cb_metrics, cb_snapshot, cb_control};
-    int rc = PT_EIO;
+    rc = PT_EIO;
     for (int attempt = 0; attempt < 5 && rc; attempt++) { /* a free port can be taken meanwhile */
         if (!o->port && (wc.port = free_port()) <= 0)
-            return PT_EIO;
-        rc = wss_new(s->cx, &wc, &cb, s, &s->wss);
+            break;
+        rc = wss_new(s->cx, &wc, &cb, s, &s->wss); /* copies the token */
         if (o->port)
             break;
     }
+    explicit_bzero(tok, sizeof tok);
     if (rc)
         return rc;
     wss_metrics *r = wss_metrics_registry(s->wss);

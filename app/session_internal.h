@@ -14,6 +14,8 @@
 #define SL_TRADES 200    /* recent trades in the snapshot */
 #define SL_EQUITY 1000   /* equity points; decimated 2:1 when full */
 #define SL_ORDERS 256    /* open orders tracked for the snapshot */
+#define SL_ALERTS 50     /* recent alerts in the snapshot (the page lists 50) */
+#define SL_QEVENTS 50    /* recent quality events in the snapshot */
 
 typedef struct sl_sym {
     char name[PT_SYMBOL_MAX];
@@ -31,6 +33,8 @@ typedef struct sl_sym {
     wss_metric *unused_;
     feed_sym_status status;     /* session_ops.c, once a second: what /health and the page say */
     char status_why[128];       /* its reason ("" = none) */
+    uint64_t seen_issue[QI__COUNT]; /* the checker's counts at the last candle: what is new */
+    uint64_t seen_missing;
 } sl_sym;
 
 typedef struct sl_trade {
@@ -50,6 +54,18 @@ typedef struct sl_order {
     int side;
     double qty;
 } sl_order;
+
+/* an alert or a quality event kept for the snapshot (wall clock: display only) */
+typedef struct sl_note {
+    int64_t ts, t;             /* wall clock at publish; candle time (quality) */
+    char level[8], kind[24];
+    char symbol[PT_SYMBOL_MAX];
+    char msg[200];
+} sl_note;
+
+typedef struct sl_ring {
+    size_t head, count;
+} sl_ring;
 
 typedef struct sl_point {
     int64_t t;
@@ -79,6 +95,8 @@ typedef struct session {
     size_t tr_head, tr_count;
     sl_order orders[SL_ORDERS];
     int n_orders;
+    sl_note alog[SL_ALERTS], qlog[SL_QEVENTS];
+    sl_ring al, ql;
     sl_point equity[SL_EQUITY];
     size_t eq_count, eq_every, eq_skip;
     double cash, eq_now, dd_now;
@@ -109,6 +127,7 @@ void sl_dash_order(session *s, const sim_order_event *ev);
 void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r);
 void sl_dash_row(session *s, const pf_snapshot *row);
 void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg);
+void sl_dash_end(session *s); /* "session ended (reason)" alert, before wss_close_all */
 /* Feed stats now, or the last ones once the feed is closed. */
 void sl_feed_stats(const session *s, feed_live_stats *out);
 

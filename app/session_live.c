@@ -501,6 +501,7 @@ int session_live_run(const session_live_config *cfg)
         if (session_write_json(s->outdir, "report.json", rep))
             fail_output(s, PT_EIO, "report");
         if (s->wss) {
+            sl_dash_end(s); /* queued before the close: wss_close_all flushes first */
             wss_close_all(s->wss, 1001);
             int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
             while (pt_mono_ms() < until && ops_signal_stop_count() < 2)

@@ -35,7 +35,7 @@ enum {
  * besides what DIR/session.json records (docs/durability.md). */
 static const char *const override_flags[] = {
     "config", "host", "port", "token-file", "log-dir", "heartbeat", "quiet", "duration",
-    "no-dashboard", "fsync", "resume", "state-dir", "force",
+    "no-dashboard", "fsync", "resume", "state-dir", "force", "web-dir",
 };
 
 static int is_override(const char *name, size_t n)
@@ -60,6 +60,8 @@ void sess_opts_usage(FILE *out, int flags)
             "  --allow-short  --close-at-end\n"
             "  --out DIR                 outputs (default logs/<UTC time>-<mode>)\n"
             "  --host H --port N         dashboard (default 127.0.0.1:8765; --port 0 = a free port)\n"
+            "  --token-file FILE         dashboard access token from FILE (mode 0600; unlocks control)\n"
+            "  --web-dir DIR             dashboard files (default: installed or built-in copy)\n"
             "  --no-dashboard            no dashboard server\n"
             "  --heartbeat S             heartbeat log line period in seconds (default 60, 0 = off)\n"
             "  --duration S              stop after S seconds (default: until Ctrl-C)\n"

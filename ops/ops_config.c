@@ -99,6 +99,7 @@ static const cfg_key schema[] = {
     INT("server", "port", 0, 65535, "8765", "dashboard port (0 = a free port)", FL("port", LV)),
     SECRET("server", "token", "access token (prefer token_file or the environment)"),
     STR("server", "token_file", NULL, "file holding the access token (mode 0600)", FL("token-file", LV)),
+    STR("server", "web_dir", NULL, "dashboard files overriding the built-in copy", FL("web-dir", LV)),
     ROW("server", "allowed_origins", T_LIST, 0, 0, NULL, NULL, "extra allowed Origin values"),
     INT("server", "max_clients", 1, 1024, "16", "dashboard WebSocket clients at most"),
     STR("notify", "webhook_url", NULL, "generic JSON POST target"),

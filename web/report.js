@@ -10,9 +10,10 @@
   const out = { ready: false, errors: [], eqPoints: 0, bars: 0, markers: 0, symbol: null, tradeRows: 0 };
   window.__report = out;
 
-  const isNum = (v) => typeof v === 'number' && isFinite(v);
+  const F = window.PTFmt; /* web/fmt.js, inlined before this file */
+  const isNum = F.isNum;
   const sec = (ms) => Math.floor(ms / 1000);
-  const iso = (ms) => (isNum(ms) ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '–');
+  const iso = F.iso;
   const el = (tag, text, cls) => {
     const e = document.createElement(tag);
     if (text !== undefined) e.textContent = String(text);
@@ -21,12 +22,8 @@
   };
   const note = (text) => $('notes').appendChild(el('li', text));
   const signCls = (v) => (v > 0 ? 'pos' : v < 0 ? 'neg' : '');
-  /* fixed digits, but keep small prices (5e-5) readable */
-  const num = (v, d = 2) => {
-    if (!isNum(v)) return '–';
-    const a = Math.abs(v);
-    return a !== 0 && a < 1 ? v.toPrecision(6) : v.toFixed(d);
-  };
+  const num = F.num;
+  const dpBySym = new Map(); /* price decimals per symbol, from its candles (renderCandles) */
   const FMT = {
     pct: (v) => (isNum(v) ? (v * 100).toFixed(2) + ' %' : '–'),
     money: (v) => num(v, 2),
@@ -169,6 +166,7 @@
     }
     const sel = $('symbol');
     cd.series.forEach((s, i) => {
+      dpBySym.set(s.symbol, F.inferDecimals([...s.o, ...s.h, ...s.l, ...s.c].slice(-4000)));
       const o = el('option', s.symbol);
       o.value = String(i);
       sel.appendChild(o);
@@ -186,8 +184,7 @@
       const bars = series(s.t, (k) => (isNum(s.o[k]) && isNum(s.h[k]) && isNum(s.l[k]) && isNum(s.c[k])
         ? { open: s.o[k], high: s.h[k], low: s.l[k], close: s.c[k] } : null));
       cs.setData(bars);
-      const small = bars.length && Math.abs(bars[bars.length - 1].close) < 1;
-      cs.applyOptions({ priceFormat: small ? { type: 'price', precision: 8, minMove: 1e-8 } : { type: 'price', precision: 2, minMove: 0.01 } });
+      cs.applyOptions({ priceFormat: F.chartFormat(dpBySym.get(s.symbol) || 2) });
       const first = bars.length ? bars[0].time : Infinity;
       const ts = (bySym.get(s.symbol) || []).filter((t) => sec(t.t) >= first).sort((a, b) => a.t - b.t);
       const label = ts.length <= 100; /* letters only where they stay readable */
@@ -209,7 +206,7 @@
     const list = tr.list.slice(-TABLE_ROWS);
     for (const t of list) {
       const row = document.createElement('tr');
-      const cells = [iso(t.t), t.symbol, t.side, num(t.qty, 4), num(t.price, 2), num(t.fee, 4),
+      const cells = [iso(t.t), t.symbol, t.side, F.qty(t.qty), dpBySym.has(t.symbol) ? F.price(t.price, dpBySym.get(t.symbol)) : num(t.price, 2), num(t.fee, 4),
         { t: num(t.pnl, 2), cls: signCls(t.pnl) }, t.type, t.reason];
       for (const c of cells) {
         const td = el('td', typeof c === 'object' && c !== null ? c.t : c);

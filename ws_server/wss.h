@@ -125,6 +125,10 @@ typedef struct wss_config {
 
 const char *wss_default_web_dir(void);
 const char *wss_default_vendor_js(void);
+/* A file of the dashboard built into the executable ("report.js",
+ * "vendor/lightweight-charts.js"): static, never freed; NULL if none. What
+ * is served when the web folder or the chart library cannot be read. */
+const unsigned char *wss_builtin_file(const char *name, size_t *len);
 
 /* The process's one lws context, fit for wss_new and for feed clients:
  * explicit vhosts, TLS initialised (wss:// feeds). UTF-8 validation is NOT
@@ -146,7 +150,8 @@ void wss_free(wss_server *srv);
  * event's seq (>0) or a pt_err. */
 int64_t wss_publish(wss_server *srv, wss_kind kind, const char *key, const char *json, size_t len);
 
-/* Sends a close frame with code to every client (1001 on shutdown). */
+/* Sends a close frame with code to every client (1001 on shutdown), after
+ * what is already queued for it (bounded: 2 s, then lws drops it). */
 void wss_close_all(wss_server *srv, int code);
 
 /* The registry that /metrics renders; the server registers its own wss_*

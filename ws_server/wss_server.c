@@ -661,8 +661,7 @@ void wss_close_all(wss_server *srv, int code)
         struct lws *wsi = pss_wsi(srv, c);
         if (c->closing)
             continue;
-        c->closing = 1;
-        c->close_code = code;
+        c->close_after_flush = code; /* what is queued (the last alert) goes first */
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 2);
         want_write(c, wsi);
     }

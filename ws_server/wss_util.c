@@ -325,13 +325,13 @@ static int read_file(const char *fs_path, const char *url, wss_files *f)
     }
     if (!(fp = fopen(fs_path, "rb")) || fstat(fileno(fp), &st) || !S_ISREG(st.st_mode) ||
         st.st_size > (off_t)WSS_FILE_MAX_BYTES) {
-        pt_err_log("ws_server: cannot read %s: %s", fs_path,
+        pt_warn("ws_server: cannot read %s: %s", fs_path,
                    errno ? strerror(errno) : "not a regular file or too large");
         goto fail;
     }
     data = malloc((size_t)st.st_size + 1);
     if (!data || fread(data, 1, (size_t)st.st_size, fp) != (size_t)st.st_size) {
-        pt_err_log("ws_server: short read on %s", fs_path);
+        pt_warn("ws_server: short read on %s", fs_path);
         goto fail;
     }
     wss_file *nf = &f->v[f->n++];
@@ -348,43 +348,91 @@ fail:
     return rc;
 }
 
-int wss_files_load(wss_files *f, const char *web_dir, const char *vendor_js)
+/* The files of web_dir (flat, known types only: nothing else can be
+ * served). PT_OK with f->n files, or why the folder is not usable. */
+static int load_dir(wss_files *f, const char *web_dir)
 {
-    int rc = PT_ENOMEM;
-    DIR *d = NULL;
-    memset(f, 0, sizeof *f);
-    if (!(f->v = calloc(WSS_FILES_MAX, sizeof *f->v)))
-        goto fail;
-    rc = PT_EIO;
-    if (!(d = opendir(web_dir))) {
-        pt_err_log("ws_server: web dir %s: %s", web_dir, strerror(errno));
-        goto fail;
+    DIR *d = opendir(web_dir);
+    if (!d) {
+        pt_warn("ws_server: web dir %s: %s", web_dir, strerror(errno));
+        return PT_ENOENT;
     }
     struct dirent *e;
     char fs[4096], url[320];
-    while ((e = readdir(d))) {
-        /* Flat directory, known types only: nothing else can be served. */
+    int rc = PT_OK;
+    while (!rc && (e = readdir(d))) {
         if (e->d_name[0] == '.' || !mime_for(e->d_name) || strlen(e->d_name) > 60)
             continue;
         snprintf(fs, sizeof fs, "%s/%s", web_dir, e->d_name);
         snprintf(url, sizeof url, "/%s", e->d_name);
-        if ((rc = read_file(fs, url, f)))
-            goto fail;
+        rc = read_file(fs, url, f);
     }
-    if (vendor_js && (rc = read_file(vendor_js, "/vendor/lightweight-charts.js", f)))
-        goto fail;
-    if (!wss_files_find(f, "/")) {
-        pt_err_log("ws_server: %s has no index.html", web_dir);
+    closedir(d);
+    if (!rc && (!wss_files_find(f, "/") || !wss_files_find(f, "/app.js"))) {
+        pt_warn("ws_server: %s has no index.html or app.js", web_dir);
         rc = PT_ENOENT;
-        goto fail;
     }
+    return rc;
+}
+
+/* Adds a built-in file under url unless one is there already. */
+static int add_builtin(wss_files *f, const wss_builtin *b, const char *url)
+{
+    if (wss_files_find(f, url) || f->n >= WSS_FILES_MAX || strlen(url) >= sizeof f->v[0].path)
+        return PT_OK;
+    wss_file *nf = &f->v[f->n];
+    if (!(nf->data = malloc(b->len + 1)))
+        return PT_ENOMEM;
+    memcpy(nf->data, b->data, b->len);
+    nf->len = b->len;
+    memcpy(nf->path, url, strlen(url) + 1);
+    nf->mime = mime_for(url);
+    f->n++;
+    return PT_OK;
+}
+
+/* web_dir and vendor_js override the built-in copy (wss_builtin.h). A
+ * missing or broken folder (no index.html or app.js, an unreadable file) is
+ * a warning and the built-in copy is served whole; a folder that lacks only
+ * some files gets the built-in ones for those. Never fails but for memory. */
+int wss_files_load(wss_files *f, const char *web_dir, const char *vendor_js)
+{
+    memset(f, 0, sizeof *f);
+    if (!(f->v = calloc(WSS_FILES_MAX, sizeof *f->v)))
+        return PT_ENOMEM;
+    int rc = web_dir ? load_dir(f, web_dir) : PT_ENOENT;
+    if (rc == PT_ENOMEM)
+        goto fail;
+    if (rc) {
+        if (web_dir)
+            pt_warn("ws_server: serving the built-in dashboard instead of %s", web_dir);
+        wss_files_free(f);
+        if (!(f->v = calloc(WSS_FILES_MAX, sizeof *f->v)))
+            return PT_ENOMEM;
+    }
+    if (vendor_js && read_file(vendor_js, "/vendor/lightweight-charts.js", f))
+        pt_warn("ws_server: serving the built-in chart library instead of %s", vendor_js);
     rc = PT_OK;
+    for (int i = 0; i < wss_builtin_count && !rc; i++) {
+        const wss_builtin *b = &wss_builtin_files[i];
+        char url[320];
+        snprintf(url, sizeof url, "/%s", b->name);
+        rc = add_builtin(f, b, url);
+    }
 fail:
-    if (d)
-        closedir(d);
     if (rc)
         wss_files_free(f);
     return rc;
+}
+
+const unsigned char *wss_builtin_file(const char *name, size_t *len)
+{
+    for (int i = 0; i < wss_builtin_count; i++)
+        if (!strcmp(wss_builtin_files[i].name, name)) {
+            *len = wss_builtin_files[i].len;
+            return wss_builtin_files[i].data;
+        }
+    return NULL;
 }
 
 void wss_files_free(wss_files *f)

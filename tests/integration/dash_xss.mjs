@@ -29,12 +29,14 @@ try {
   const seen = await b.page.waitForFunction((s) => document.body.innerText.includes(s), EVIL, { timeout: 15000 * K })
     .then(() => true).catch(() => false);
   check(seen, 'the hostile symbol is shown as literal text');
-  await sleep(3000 * K); // candles, trades, quality and alerts for it keep coming
-  const dom = await b.page.evaluate(() => ({
+  // candles, trades, quality and alerts for it keep coming: wait until it is in several places
+  const look = () => b.page.evaluate(() => ({
     imgs: document.querySelectorAll('img[src="x"]').length,
     bolds: [...document.querySelectorAll('b')].filter((e) => e.textContent === 'pwn').length,
     count: document.body.innerText.split('<img src=x').length - 1,
   }));
+  let dom = await look();
+  for (const end = Date.now() + 15000 * K; Date.now() < end && dom.count < 3; dom = await look()) await sleep(200);
   check(dom.imgs === 0 && dom.bolds === 0, 'no element was created from it', dom);
   check(dom.count >= 2, `it appears as text in several places (${dom.count})`);
   check(dialogs.length === 0, 'no dialog fired', dialogs);

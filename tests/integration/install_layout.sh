@@ -38,6 +38,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/vendor/lig
 [ "$code" = 200 ] && ok "chart library served" || bad "chart library: HTTP $code"
 kill -TERM $demo; wait $demo; rc=$?
 [ "$rc" -eq 0 ] && ok "installed demo stops cleanly (exit 0)" || bad "installed demo exit $rc" "$(tail -5 "$tmp/demo.err")"
-[ -s "$tmp/demo/candles/BTCUSDT.csv" ] && ok "installed demo found the shipped sample and recorded candles" \
+[ -s "$tmp/demo/candles/UNITTESTBTC.csv" ] && ok "installed demo found the shipped sample and recorded candles" \
   || bad "installed demo recorded nothing" "$(tail -5 "$tmp/demo.err")"
 finish

@@ -46,7 +46,7 @@ try {
   check((r.stdout || '').trim() === `${dir}/report.html`, 'report prints the page path', r.stdout);
   check(!fs.readdirSync(dir).some((f) => f.includes('.tmp')), 'no temp file left behind', fs.readdirSync(dir));
   const text = fs.readFileSync(html, 'utf8');
-  check((text.match(/<\/script/gi) || []).length === 3, 'page closes exactly its three script blocks');
+  check((text.match(/<\/script/gi) || []).length === 4, 'page closes exactly its four script blocks (data, chart library, fmt.js, report.js)');
   const block = text.match(/<script type="application\/json" id="pt-data">([^<]*)<\/script>/);
   let parsed = null;
   try { parsed = block && JSON.parse(block[1]); } catch (e) { parsed = null; }
@@ -81,6 +81,16 @@ try {
   fs.copyFileSync(path.join(dir, 'report.json'), path.join(bare, 'report.json'));
   r = run(['report', '--quiet', bare]);
   check(r.status === 0, 'report on a folder with only report.json exits 0', { status: r.status, stderr: r.stderr });
+
+  // live session: its report.html charts the recording (candles/<SYMBOL>.csv)
+  const live = path.join(tmp, 'live');
+  const liveIn = path.join(tmp, 'UNITTESTBTC.csv');
+  const sample = fs.readFileSync(path.join(DATA, 'freqtrade_UNITTEST-BTC_1m.csv'), 'utf8').split('\n');
+  fs.writeFileSync(liveIn, sample.slice(0, 301).join('\n') + '\n');
+  r = spawnSync(BIN, ['demo', '--no-dashboard', '--quiet', '--speed', '4000', '--out', live, liveIn], { encoding: 'utf8', timeout: 60000 });
+  check(r.status === 0, 'a short demo session ends by itself', { status: r.status, stderr: (r.stderr || '').slice(-400) });
+  r = run(['report', '--quiet', live]);
+  check(r.status === 0, 'report on the live session folder exits 0', { status: r.status, stderr: r.stderr });
 
   // ---- browser
   const trades = csvRows(path.join(dir, 'trades.csv'));
@@ -143,6 +153,16 @@ try {
   console.log('screenshot: ' + path.join(out, 'report.png'));
   check(blocked.length === 0, 'page makes no network request', blocked.slice(0, 5));
   check(errors.length === 0, 'no console errors (CSP, script)', errors.slice(0, 5));
+
+  // the live session's page: candles from its recording, prices with their precision
+  await page.goto(pathToFileURL(path.join(live, 'report.html')).href, { waitUntil: 'load', timeout: 20000 });
+  await page.waitForFunction(() => window.__report && window.__report.ready, null, { timeout: 15000 });
+  const lv = await page.evaluate(() => ({ bars: window.__report.bars, symbol: window.__report.symbol,
+    errors: window.__report.errors, prices: [...document.querySelectorAll('#trades tbody tr')].map((r) => r.children[4].textContent) }));
+  const recorded = csvRows(path.join(live, 'candles', 'UNITTESTBTC.csv'));
+  check(lv.errors.length === 0 && lv.symbol === 'UNITTESTBTC' && lv.bars === recorded,
+    `live session report charts its recording (${lv.bars}/${recorded} candles)`, lv);
+  check(lv.prices.length > 0 && lv.prices.every((p) => /^0\.00\d*[1-9]/.test(p)), `trade prices with the symbol's precision (${lv.prices[0]})`, lv.prices.slice(0, 3));
 
   // hostile page: the text stays text
   errors.length = 0;

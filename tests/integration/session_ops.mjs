@@ -95,7 +95,7 @@ try {
     'start notification names the mode', JSON.stringify(st && st.json));
   ok(await until(() => generic('trade').length > 0, 15000), `trade notifications arrive (${generic('trade').length})`);
   const tr = generic('trade')[0];
-  ok(tr && tr.json.category === 'trade' && /BTCUSDT (buy|sell) /.test(tr.json.text), 'trade notification names symbol and side',
+  ok(tr && tr.json.category === 'trade' && /UNITTESTBTC (buy|sell) /.test(tr.json.text), 'trade notification names symbol and side',
     JSON.stringify(tr && tr.json));
   const tg = hooks.filter((h) => h.path === `/tg/bot${TOKEN}/sendMessage`);
   ok(await until(() => hooks.some((h) => h.path === `/tg/bot${TOKEN}/sendMessage` && h.json && h.json.chat_id === '4242'), 5000),

@@ -29,7 +29,8 @@ try {
   const st = () => page.evaluate(() => {
     const s = window.__pt;
     return { conn: s.conn, snapshots: s.snapshots, bars: (s.candles[s.cur] || []).length, cur: s.cur,
-      markers: (s.markers[s.cur] || []).length, trades: document.querySelectorAll('#trades tbody tr').length,
+      markers: s.markerCount, ind: Object.keys(s.ind[s.cur] || {}),
+      legend: [...document.querySelectorAll('#legend .legend-item')].map((e) => e.dataset.name), trades: document.querySelectorAll('#trades tbody tr').length,
       equity: document.getElementById('equity').textContent, score: document.getElementById('q-score').textContent,
       gauge: document.getElementById('gauge-fill').style.width, level: document.getElementById('q-level').textContent,
       canvases: document.querySelectorAll('#chart canvas').length, health: document.querySelectorAll('#health dt').length,
@@ -42,12 +43,16 @@ try {
   check(s.canvases > 0 && s.bars >= 5, `chart draws candles (${s.bars})`, s);
   check(s.markers >= 1, 'a trade marker appears on the chart', s);
   check(s.trades >= 1, 'a trades-table row appears', s);
+  // the indicators the server names (sma9, sma21 from this driver) are drawn and named in the legend
+  check(s.ind.includes('sma9') && s.ind.includes('sma21'), `indicator series from the server's names (${s.ind})`, s);
+  check(s.legend.includes('sma9') && s.legend.includes('sma21') && s.legend.length === s.ind.length,
+    `legend names each indicator (${s.legend})`, s);
   check(s.symbols >= 2, 'symbol switcher lists symbols', s);
   check(s.health > 0, 'health panel filled', s);
   const eq1 = s.equity;
   s = await waitSt((x) => x.equity !== eq1 && x.score !== '–', 10000);
   check(/^-?\d+\.\d\d$/.test(s.equity) && s.equity !== eq1, `equity updates (${eq1} -> ${s.equity})`, s);
-  check(/^\d+$/.test(s.score) && /%$/.test(s.gauge) && ['good', 'fair', 'poor', 'bad'].includes(s.level),
+  check(/^\d+$/.test(s.score) && /%$/.test(s.gauge) && ['excellent', 'good', 'fair', 'poor', 'critical', 'bad'].includes(s.level.toLowerCase()),
     `quality gauge shows score and level (${s.score}, ${s.level})`, s);
   // a canvas with drawn pixels (not blank): sample the candle pane
   const inked = await page.evaluate(() => {
@@ -72,8 +77,9 @@ try {
 
   // phone width still renders the chart
   await page.setViewportSize({ width: 390, height: 844 });
-  await sleep(300);
-  const w = await page.evaluate(() => document.getElementById('chart').getBoundingClientRect().width);
+  const chartW = () => page.evaluate(() => document.getElementById('chart').getBoundingClientRect().width);
+  for (const end = Date.now() + 5000; Date.now() < end && await chartW() > 390;) await sleep(50);
+  const w = await chartW();
   check(w > 300 && w <= 390, `chart fits a phone width (${Math.round(w)} px)`);
   await page.setViewportSize({ width: 1280, height: 1000 });
   await waitSt((x) => x.bars >= 3, 5000);
@@ -81,6 +87,16 @@ try {
   fs.mkdirSync(out, { recursive: true });
   await page.screenshot({ path: path.join(out, 'dashboard.png'), fullPage: true });
   console.log('screenshot: ' + path.join(out, 'dashboard.png'));
+  // hundreds of trades: the markers are clustered (at most 80), the candles stay visible
+  await stopDriver(drv);
+  drv = await startDriver(port, ['--rate', '40', '--symbols', '1', '--candle-ms', '30', '--trade-every', '1', '--heartbeat-ms', '500']);
+  const mk = () => page.evaluate(() => ({ trades: (window.__pt.trades[window.__pt.cur] || []).length,
+    markers: window.__pt.markerCount, texts: window.__pt.markerTexts || [] }));
+  let m = await mk();
+  for (const end = Date.now() + 30000; Date.now() < end && m.trades < 150; await sleep(200)) m = await mk();
+  check(m.trades >= 150 && m.markers <= 80 && m.markers < m.trades, `${m.trades} trades drawn as ${m.markers} markers`, m.texts.slice(0, 5));
+  check(m.texts.some((t) => /×\d+$/.test(t)) && m.texts.every((t) => /^[BS](×\d+)?$/.test(t)),
+    'clustered markers say how many trades they hold, no price labels', m.texts.slice(0, 8));
   check(consoleErrors.length === 0, 'no console errors (CSP, script)', consoleErrors.slice(0, 5));
 } finally {
   await browser.close();

@@ -256,7 +256,14 @@ static void test_files(void **state)
     assert_null(wss_files_find(&f, "/%2e%2e/etc/passwd"));
     assert_null(wss_files_find(&f, "/README.md"));
     wss_files_free(&f);
-    assert_int_not_equal(wss_files_load(&f, "/nonexistent-dir", NULL), PT_OK);
+    /* no folder: the built-in copy (ws_server/embed.cmake), never a failure */
+    assert_int_equal(wss_files_load(&f, "/nonexistent-dir", "/nonexistent.js"), PT_OK);
+    assert_non_null(wss_files_find(&f, "/"));
+    assert_non_null(wss_files_find(&f, "/app.js"));
+    assert_non_null(wss_files_find(&f, "/fmt.js"));
+    assert_non_null(wss_files_find(&f, "/vendor/lightweight-charts.js"));
+    assert_null(wss_files_find(&f, "/README.md"));
+    wss_files_free(&f);
 }
 
 int main(void)
