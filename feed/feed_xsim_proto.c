@@ -26,21 +26,32 @@ static void hdr_add(char *h, size_t cap, const char *name, const char *val)
     h[w + nl + vl] = 0;
 }
 
-/* value of key=... in the query string, or NULL */
+/* value of key=... in the query string, or NULL. Every argument is read
+ * into a scratch buffer first: an argument too long for the caller's buffer
+ * ("symbol=UNITTESTBTC" while looking for "interval" in 16 bytes) must not
+ * end the search (lws_hdr_copy_fragment answers -1 for both "too long" and
+ * "no such fragment"). */
 static const char *arg_get(struct lws *wsi, const char *key, char *buf, size_t cap)
 {
     size_t kl = strlen(key);
+    char frag[512];
     for (int i = 0; i < 32; i++) {
-        int n = lws_hdr_copy_fragment(wsi, buf, (int)cap, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (n < 0)
+        int n = lws_hdr_copy_fragment(wsi, frag, (int)sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) {
+            if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0)
+                continue; /* longer than any value we read */
             return NULL;
-        if ((size_t)n > kl && !strncmp(buf, key, kl) && buf[kl] == '=')
-            return buf + kl + 1;
+        }
+        if ((size_t)n > kl && !strncmp(frag, key, kl) && frag[kl] == '=') {
+            if ((size_t)n - kl - 1 >= cap)
+                return NULL;
+            memcpy(buf, frag + kl + 1, (size_t)n - kl); /* with its NUL */
+            return buf;
+        }
     }
     return NULL;
 }
 
-/* 0 absent, 1 parsed, -1 malformed */
 static int arg_int(struct lws *wsi, const char *key, int64_t *out)
 {
     char buf[64];
