@@ -364,7 +364,10 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
     mb_put(x, "{\"type\":\"batch\",\"candles\":[", 27);
     x->bcand[n] = *c, x->bview[n] = v->pos;
     put_candle(x, c, &v->pos, vals0);
-    for (n = 1; n < SIM_EXT_BATCH_MAX && x->mlen < SIM_EXT_MSG_MAX / 2;) {
+    /* candles the strategy will not look at cost formatting and parsing:
+     * size the batch by how far the last one got (twice that, 8..256) */
+    int want = x->bsize ? x->bsize : 8;
+    for (n = 1; n < want && x->mlen < SIM_EXT_MSG_MAX / 2;) {
         int acc;
         const pt_candle *d = x->peek.at(x->peek.ud, nq++, &acc);
         if (!d)
@@ -385,6 +388,8 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
     if (rc)
         return rc;
     x->n_known = at >= 0 ? at + 1 : n; /* answers known for candles [0, n_known) */
+    x->bsize = 2 * x->n_known < 8 ? 8 : 2 * x->n_known > SIM_EXT_BATCH_MAX ? SIM_EXT_BATCH_MAX
+                                                                          : 2 * x->n_known;
     x->known_at = at;
     x->bnext = 0;
     x->bn = n;

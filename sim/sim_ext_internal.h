@@ -163,6 +163,7 @@ typedef struct sim_ext {
     pt_candle bcand[SIM_EXT_BATCH_MAX];
     sim_position_view bview[SIM_EXT_BATCH_MAX];
     int bn, bnext, n_known, known_at, n_known_orders;
+    int bsize; /* candles to put in the next batch (adapts, 8..SIM_EXT_BATCH_MAX) */
     sim_ext_order known[SIM_EXT_MAX_ORDERS];
     sim_ext_peek peek;
 } sim_ext;
