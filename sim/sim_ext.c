@@ -343,7 +343,7 @@ static int ask(sim_ext *x, const pt_candle *c, int batch_n, sim_ext_order *reqs,
     int rc = sim_ext_proc_xchg(&x->proc, x->msg, x->mlen, 1, x->opt.timeout_ms, &line, &len, why,
                                sizeof why);
     if (rc)
-        return fail(x, c, rc, rc == PT_EFULL ? x->proc.buf : NULL, "%s", why);
+        return fail(x, c, rc, rc == PT_EFULL || rc == PT_EPARSE ? x->proc.buf : NULL, "%s", why);
     rc = sim_ext_answer_parse(x, line, len, c->symbol, batch_n, reqs, n, at, why, sizeof why);
     if (rc)
         return fail(x, batch_n > 1 && *at >= 0 && *at < batch_n ? &x->bcand[*at] : c, rc, line,

@@ -215,6 +215,7 @@ static int out_read(sim_ext_proc *p, char *why, size_t cap)
 {
     for (;;) {
         if (p->len >= SIM_EXT_LINE_MAX) {
+            p->buf[p->len] = '\0'; /* the caller quotes its start */
             snprintf(why, cap, "line longer than %d bytes", SIM_EXT_LINE_MAX);
             return PT_EFULL;
         }
@@ -245,6 +246,11 @@ int sim_ext_proc_xchg(sim_ext_proc *p, const char *msg, size_t len, int want_lin
     if (p->out < 0 || p->in < 0) {
         snprintf(why, cap, "strategy is not running");
         return PT_EIO;
+    }
+    if (want_line && memchr(p->buf, '\n', p->len)) { /* exactly one line per message */
+        p->buf[p->len - 1] = '\0';
+        snprintf(why, cap, "more than one answer line to the previous message");
+        return PT_EPARSE;
     }
     int64_t end = timeout_ms > 0 ? pt_mono_ms() + timeout_ms : INT64_MAX;
     size_t done = 0;

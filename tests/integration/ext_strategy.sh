@@ -82,6 +82,81 @@ printf '[strategy]\nname = %s\nfast = 5\n' "$PY" >"$T/good.ini"
 run_pt config check "$T/good.ini"
 expect_exit 0 "config check accepts declared keys"
 
+# ---------------------------------------------------------------- engine indicators on the wire
+cat >"$T/ind.py" <<'PY'
+import json, sys
+from papertrader import Strategy, param, run, sma, ema, rsi, atr, bollinger, donchian, macd
+class Ind(Strategy):
+    params = {"n": param(14, 2, 100, integer=True), "k": param(2, 0.5, 5)}
+    indicators = {"s": sma("n"), "e": ema(5), "r": rsi("n"), "a": atr(), "bb": bollinger("n", "k"),
+                  "d": donchian(10), "m": macd(), "early": sma(10)}
+    def setup(self):
+        self.i = 0
+    def on_candle(self, c):
+        self.i += 1
+        if self.i in (5, 200):
+            sys.stderr.write("IND%d %s\n" % (self.i, json.dumps(c.indicators, sort_keys=True)))
+run(Ind)
+PY
+run_pt backtest --out "$T/ind" --strategy "$T/ind.py" --param n=20 --param k=2.5 "$F"
+expect_exit 0 "a strategy asking for every indicator kind"
+expect_err 'IND5 {"a": null, "bb": {"lower": null, "middle": null, "upper": null}, "d": {"lower": null'   "not warm: null"
+expect_err 'IND200 {"a": [0-9.e-]*, "bb": {"lower": [0-9.e-]*, "middle": [0-9.e-]*, "upper": [0-9.e-]*}, "d": {"lower": [0-9.e-]*, "middle": [0-9.e-]*, "upper": [0-9.e-]*}, "e": [0-9.e-]*, "early": [0-9.e-]*, "m": {"hist": [0-9.e-]*, "macd": [0-9.e-]*, "signal": [0-9.e-]*}, "r": [0-9.e-]*, "s": [0-9.e-]*}' \
+  "warm: every value, multi-valued ones as objects"
+
+# ---------------------------------------------------------------- a live session
+# demo runs sma_cross.py live; the built-in replaying the session's own
+# recording must write the same trades.csv (the replay guarantee of docs/session.md)
+run_pt demo --no-dashboard --quiet --speed 200000 --out "$T/live" --strategy "$PY"
+expect_exit 0 "demo with sma_cross.py"
+run_pt backtest --quiet --out "$T/relive" --order "$T/live/candles/.order" "$T"/live/candles/*.csv
+expect_exit 0 "built-in replays the demo's recording"
+same_trades "live sma_cross.py = built-in on the same candles" "$T/relive" "$T/live"
+
+# ---------------------------------------------------------------- caps
+cat >"$T/caps.py" <<'PY'
+import json, sys
+N, K, O = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+done = False
+for line in sys.stdin:
+    m = json.loads(line)
+    if m["type"] == "hello":
+        print(json.dumps({"type": "ready", "name": "caps",
+            "params": [{"name": "p%d" % i, "default": i, "min": 0, "max": 1000} for i in range(N)],
+            "indicators": [{"name": "i%d" % i, "kind": "sma", "period": i + 1} for i in range(K)]}), flush=True)
+    elif m["type"] == "end":
+        break
+    else:
+        warm = m["indicators"]["i%d" % (K - 1)] is not None
+        o = [{"intent": "enter_long", "type": "limit", "limit_price": m["close"] / 2, "tif_candles": 1}] * O
+        print(json.dumps({"orders": o if warm and not done else []}), flush=True)
+        done = done or warm
+PY
+printf '#!/bin/sh
+exec python3 "%s" 64 32 16
+' "$T/caps.py" >"$T/caps_ok"
+printf '#!/bin/sh
+exec python3 "%s" 65 1 0
+' "$T/caps.py" >"$T/caps_params"
+printf '#!/bin/sh
+exec python3 "%s" 1 33 0
+' "$T/caps.py" >"$T/caps_ind"
+printf '#!/bin/sh
+exec python3 "%s" 1 1 17
+' "$T/caps.py" >"$T/caps_orders"
+chmod +x "$T"/caps_*
+run_pt backtest --json --out "$T/c1" --strategy "$T/caps_ok" --param p63=7 "$F"
+expect_exit 0 "64 parameters, 32 indicators, 16 orders in one answer"
+expect_out '"orders":[[:space:]]*16,' "all 16 orders were placed"
+run_pt strategies "$T/caps_params"
+expect_exit 2 "65 parameters refused"
+expect_err "at most 64" "says the bound"
+run_pt strategies "$T/caps_ind"
+expect_exit 2 "33 indicators refused"
+run_pt backtest --out "$T/c2" --strategy "$T/caps_orders" "$F"
+expect_exit 1 "17 orders in one answer stop the run"
+expect_err "17 orders in one answer (at most 16)" "says the bound"
+
 # ---------------------------------------------------------------- hostile children
 cat >"$T/hostile.py" <<'PY'
 import json, os, signal, sys, time
@@ -105,6 +180,7 @@ class Hostile(Strategy):
             if m == 5: sys.stdout.write("x" * 70000 + "\n"); sys.stdout.flush(); return None
             if m == 6: return [{"intent": "buy_the_moon"}]
             if m == 7: return [{"intent": "enter_long", "symbol": "NOPE"}]
+            if m == 9: sys.stdout.write('{"orders":[],"extra":1}\n')
         f, s = c.indicators["f"], c.indicators["s"]
         if f is None or s is None: return None
         x = self.x.update(f - s)
@@ -138,6 +214,7 @@ check_fault 4 "malformed line" "answer is not {\"orders\":\[...\]}: 'this is not
 check_fault 5 "over-long line" "line longer than 65536 bytes: 'xxxxxxxx.*\[cut\]'"
 check_fault 6 "unknown intent" "unknown \"intent\".*buy_the_moon"
 check_fault 7 "unknown symbol" "unknown symbol 'NOPE'"
+check_fault 9 "two answers" "more than one answer line to the previous message: '{\"orders\":"
 if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "every child reaped"
 else ok "every child reaped"; fi
 
