@@ -82,6 +82,19 @@ printf '[strategy]\nname = %s\nfast = 5\n' "$PY" >"$T/good.ini"
 run_pt config check "$T/good.ini"
 expect_exit 0 "config check accepts declared keys"
 
+# ---------------------------------------------------------------- rsi_revert.py: stops
+RSI="$PT_SOURCE_DIR/examples/strategies/rsi_revert.py"
+run_pt backtest --quiet --out "$T/rb" --strategy rsi "$F"
+run_pt backtest --quiet --out "$T/rp" --strategy "$RSI" "$F"
+expect_exit 0 "rsi_revert.py runs"
+same_trades "rsi_revert.py without a stop = built-in rsi" "$T/rb" "$T/rp"
+run_pt backtest --quiet --out "$T/rs" --strategy "$RSI" --param stop_pct=0.3 "$F"
+expect_exit 0 "rsi_revert.py with a stop-loss"
+if grep -q ",stop_loss," "$T/rs/trades.csv"; then ok "the engine fills its stop-losses"
+else bad "the engine fills its stop-losses" "$(head -3 "$T/rs/trades.csv")"; fi
+PT_STRATEGY_BATCH=0 run_pt backtest --quiet --out "$T/rl" --strategy "$RSI" --param stop_pct=0.3 "$F"
+same_trades "rsi_revert.py with stops: batched = lockstep" "$T/rs" "$T/rl"
+
 # ---------------------------------------------------------------- engine indicators on the wire
 cat >"$T/ind.py" <<'PY'
 import json, sys
