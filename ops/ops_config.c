@@ -59,7 +59,7 @@ static const cfg_key schema[] = {
     INT("feed", "stale_after_s", 1, 3600, "30", "no data for this long: stale, reconnect"),
     INT("feed", "max_msg_bytes", 1024, 67108864, "1048576", "largest accepted message"),
     STR("feed", "ca_file", NULL, "extra CA certificate file (tests)"),
-    STR("strategy", "name", "sma_cross", "built-in name or path to a plugin .so"),
+    STR("strategy", "name", "sma_cross", "built-in name, path to a plugin .so, or a strategy program (.py, .mjs, executable)"),
     INT("risk", "max_positions", 1, 64, "64", "most open positions at once"),
     NUM("risk", "max_exposure_pct", 0.01, 100, "100", "most equity in one symbol"),
     NUM("risk", "daily_loss_pct", 0, 100, "0", "stop entries for the UTC day past this loss (0 = off)"),

@@ -392,7 +392,6 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
                                                                           : 2 * x->n_known;
     x->known_at = at;
     x->bnext = 0;
-    x->bn = n;
     return PT_OK;
 }
 

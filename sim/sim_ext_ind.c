@@ -43,11 +43,6 @@ int sim_ext_ind_kind_parse(const char *name, sim_ext_ind_kind *out)
     return PT_ENOENT;
 }
 
-const char *sim_ext_ind_kind_name(sim_ext_ind_kind k)
-{
-    return (unsigned)k < SIM_EXT__KINDS ? kind_names[k] : "unknown";
-}
-
 int sim_ext_ind_outputs(sim_ext_ind_kind k) { return outputs[k][0] ? 3 : 1; }
 
 const char *sim_ext_ind_output_name(sim_ext_ind_kind k, int i)

@@ -1,12 +1,13 @@
 /* External strategies (docs/strategy-protocol.md): a child process that
- * speaks JSON Lines on its stdin/stdout. Split in three files that share
- * this header and nothing else outside sim/:
- *   sim_ext_proc.c  the child: spawn in a closed environment, pipes, the
- *                   bounded stdout line reader, stderr to the log, reaping;
- *   sim_ext.c       the protocol: hello/ready, candles and batches,
- *                   answers parsed into sim_order_request, end;
- *   sim_ext_ind.c   the indicators a strategy asks for, computed with
- *                   sim/indicators (the values the built-ins use).
+ * speaks JSON Lines on its stdin/stdout. Shared by the files below and
+ * nothing outside sim/:
+ *   sim_ext_proc.c    the child: spawn in a closed environment, pipes, the
+ *                     bounded stdout line reader, stderr to the log, reaping;
+ *   sim_ext.c         the protocol: hello/ready, candles and batches, end;
+ *   sim_ext_msg.c     ready and answers decoded (orders as sim_order_request);
+ *   sim_ext_ind.c     the indicators a strategy asks for, computed with
+ *                     sim/indicators (the values the built-ins use);
+ *   sim_engine_ext.c  the engine's side: decisions, the quiet rule, read-ahead.
  * Loop thread only, like the engine. Every bound is a define below and is
  * listed in docs/strategy-protocol.md "Bounds".
  */
@@ -88,7 +89,6 @@ typedef struct sim_ext_ind_state sim_ext_ind_state;
 
 /* Kind by name ("sma", ...): PT_OK or PT_ENOENT. */
 int sim_ext_ind_kind_parse(const char *name, sim_ext_ind_kind *out);
-const char *sim_ext_ind_kind_name(sim_ext_ind_kind k);
 int sim_ext_ind_outputs(sim_ext_ind_kind k); /* 1 or 3 */
 const char *sim_ext_ind_output_name(sim_ext_ind_kind k, int i);
 /* n specs; PT_ENOMEM or PT_EINVAL (bad period, logged with the name). */
@@ -162,7 +162,7 @@ typedef struct sim_ext {
     /* the last batch: its candles and views, and the answer */
     pt_candle bcand[SIM_EXT_BATCH_MAX];
     sim_position_view bview[SIM_EXT_BATCH_MAX];
-    int bn, bnext, n_known, known_at, n_known_orders;
+    int bnext, n_known, known_at, n_known_orders;
     int bsize; /* candles to put in the next batch (adapts, 8..SIM_EXT_BATCH_MAX) */
     sim_ext_order known[SIM_EXT_MAX_ORDERS];
     sim_ext_peek peek;
