@@ -153,13 +153,15 @@ static int ready_one_ind(sim_ext *x, const cJSON *o, int i, char *why, size_t ca
 
 static int ready_indicators(sim_ext *x, const cJSON *arr, char *why, size_t cap)
 {
-    int n = cJSON_GetArraySize(arr), rc;
+    int n = cJSON_GetArraySize(arr);
     if (!cJSON_IsArray(arr) || n > SIM_EXT_MAX_IND)
         return bad(why, cap, PT_EINVAL, "\"indicators\" must be a list of at most %d",
                    SIM_EXT_MAX_IND);
-    for (int i = 0; i < n; i++)
-        if ((rc = ready_one_ind(x, cJSON_GetArrayItem(arr, i), i, why, cap)))
+    for (int i = 0; i < n; i++) {
+        int rc = ready_one_ind(x, cJSON_GetArrayItem(arr, i), i, why, cap);
+        if (rc)
             return rc;
+    }
     x->n_ind = n;
     /* the dashboard shows the first scalar outputs */
     int d = 0;

@@ -144,7 +144,7 @@ static void err_read(sim_ext_proc *p)
             }
         }
     }
-    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (r == 0 || (errno != EAGAIN && errno != EINTR)) { /* EOF or a real error */
         if (p->elen)
             err_line(p, 0);
         close_fd(&p->err);
