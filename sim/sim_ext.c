@@ -190,7 +190,7 @@ static int fail(sim_ext *x, const pt_candle *c, int rc, const char *text, const 
     va_end(ap);
     if (c)
         pt_format_iso_ms(c->ts_ms, when, sizeof when);
-    size_t tl = text ? strlen(text) : 0;
+    size_t tl = text ? strcspn(text, "\n") : 0; /* one log line */
     pt_err_log("strategy %s%s%s%s%s: %s%s%.*s%s%s", x->ops.name, c ? ": on candle " : "",
                c ? c->symbol : "", c ? " " : "", when, why, text ? ": '" : "",
                (int)(tl > SIM_EXT_CUT ? SIM_EXT_CUT : tl), text ? text : "",

@@ -193,7 +193,8 @@ class Hostile(Strategy):
             if m == 5: sys.stdout.write("x" * 70000 + "\n"); sys.stdout.flush(); return None
             if m == 6: return [{"intent": "buy_the_moon"}]
             if m == 7: return [{"intent": "enter_long", "symbol": "NOPE"}]
-            if m == 9: sys.stdout.write('{"orders":[],"extra":1}\n')
+            if m == 9:  # two lines in one write: both are there when the engine reads the first
+                sys.stdout.write('{"orders":[],"extra":1}\n{"orders":[],"extra":2}\n')
         f, s = c.indicators["f"], c.indicators["s"]
         if f is None or s is None: return None
         x = self.x.update(f - s)
