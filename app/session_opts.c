@@ -385,8 +385,9 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         return PT_EXIT_USAGE;
     }
     /* an external strategy (docs/strategy-protocol.md) learns the session */
-    o->eng.ext = (sim_ext_options){1, SESS_STRATEGY_TIMEOUT_MS, o->interval_ms, o->symbols,
-                                   o->n_symbols};
+    o->eng.ext = (sim_ext_options){
+        1, (int)ops_config_get_num(c, "session", "strategy_timeout_ms", SESS_STRATEGY_TIMEOUT_MS),
+        o->interval_ms, o->symbols, o->n_symbols};
     o->backoff_base_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_base_ms", 500);
     o->backoff_cap_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_cap_ms", 30000);
     o->stale_after_ms = (int64_t)ops_config_get_num(c, "feed", "stale_after_s", 30) * 1000;

@@ -49,6 +49,8 @@ static const cfg_key schema[] = {
     BOOL("session", "allow_short", "false", "allow short positions"),
     BOOL("session", "close_at_end", "false", "close open positions when the data ends"),
     ENUM("session", "fsync", "every|none", "every", "ledger durability: fdatasync every fill, or never"),
+    INT("session", "strategy_timeout_ms", 0, 86400000, "5000",
+        "live: an external strategy's answer deadline (0 = wait)"),
     ENUM("feed", "exchange", "binance|bitvavo", "binance", "exchange protocol"),
     STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)"),
     STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)"),

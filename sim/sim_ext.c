@@ -196,6 +196,7 @@ static int fail(sim_ext *x, const pt_candle *c, int rc, const char *text, const 
                (int)(tl > SIM_EXT_CUT ? SIM_EXT_CUT : tl), text ? text : "",
                tl > SIM_EXT_CUT ? "...[cut]" : "", text ? "'" : "");
     x->dead = 1;
+    sim_ext_proc_kill(&x->proc);
     return rc;
 }
 
@@ -286,8 +287,11 @@ int sim_ext_start(sim_ext *x, const sim_ext_options *opt, const double *values)
     pin_parent(x, &cpu);
     int rc = spawn(x, cpu);
     if (!rc)
+        /* starting an interpreter takes longer than answering a candle */
         rc = handshake(x, opt->live ? "live" : "backtest", values,
-                       opt->timeout_ms > 0 ? opt->timeout_ms : 0);
+                       opt->timeout_ms <= 0 ? 0
+                       : opt->timeout_ms < SIM_EXT_DESCRIBE_MS ? SIM_EXT_DESCRIBE_MS
+                                                               : opt->timeout_ms);
     if (!rc)
         rc = sim_ext_ind_resolve(x, values);
     if (rc) {

@@ -60,6 +60,8 @@ int sim_ext_proc_start(sim_ext_proc *p, const char *const *argv, const char *tag
  * crashed, closed its stdout), PT_ETIMEOUT, PT_EFULL (line too long). */
 int sim_ext_proc_xchg(sim_ext_proc *p, const char *msg, size_t len, int want_line, int timeout_ms,
                       char **line, size_t *line_len, char *why, size_t cap);
+/* A failed strategy: SIGKILL now and reap (a hung one must not linger). */
+void sim_ext_proc_kill(sim_ext_proc *p);
 /* Close stdin, wait up to SIM_EXT_END_MS for the exit (logging stderr),
  * then SIGKILL; always reaps. Returns the exit code, or -1 if killed or
  * signalled. Idempotent. */

@@ -261,7 +261,7 @@ int sim_ext_proc_xchg(sim_ext_proc *p, const char *msg, size_t len, int want_lin
                                 {done < len ? p->in : -1, POLLOUT, 0}};
         int64_t left = end == INT64_MAX ? -1 : end - pt_mono_ms();
         if (end != INT64_MAX && left <= 0) {
-            snprintf(why, cap, "no answer within %d ms (--strategy-timeout)", timeout_ms);
+            snprintf(why, cap, "no answer within %d ms (the answer deadline)", timeout_ms);
             return PT_ETIMEOUT;
         }
         if (poll(fds, 3, left > 1000000 ? 1000000 : (int)left) < 0 && errno != EINTR) {
@@ -287,6 +287,13 @@ int sim_ext_proc_xchg(sim_ext_proc *p, const char *msg, size_t len, int want_lin
                 return rc;
         }
     }
+}
+
+void sim_ext_proc_kill(sim_ext_proc *p)
+{
+    if (p->pid && !p->status_known)
+        kill(p->pid, SIGKILL);
+    reap(p, SIM_EXT_END_MS); /* SIGKILL'ed: returns at once */
 }
 
 int sim_ext_proc_stop(sim_ext_proc *p)

@@ -232,6 +232,15 @@ check_fault 9 "two answers" "more than one answer line to the previous message: 
 if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "every child reaped"
 else ok "every child reaped"; fi
 
+# live: a hang past [session] strategy_timeout_ms opens the circuit breaker, the session goes on
+run_pt demo --no-dashboard --speed 200000 --duration 4 --out "$T/hlive" --strategy "$T/hostile.py" \
+  --param mode=3 --param after=50 --set session.strategy_timeout_ms=300
+expect_exit 0 "live: the session survives a hung strategy"
+expect_err "strategy hostile: on candle BTCUSDT [0-9T:.-]*Z: no answer within 300 ms" "live: names strategy and candle"
+expect_err "circuit_breaker BTCUSDT: opened after 3 failures" "live: the circuit breaker opens"
+if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "live: the hung child was killed"
+else ok "live: the hung child was killed"; fi
+
 run_pt backtest --out "$T/h8" --strategy "$T/hostile.py" --param mode=8 "$F"
 expect_exit 0 "stderr flood: the run completes"
 same_trades "stderr flood: same trades" "$T/b1" "$T/h8"
