@@ -306,14 +306,14 @@ void sim_ext_stop(sim_ext *x)
 {
     if (!x || !x->proc.pid)
         return;
-    if (x->running && !x->dead) {
+    if (!x->dead) { /* after ready (describe) or a run: say end */
         char why[160], *line;
         size_t len;
         sim_ext_proc_xchg(&x->proc, "{\"type\":\"end\"}\n", 15, 0, SIM_EXT_END_MS, &line, &len,
                           why, sizeof why);
     }
     int code = sim_ext_proc_stop(&x->proc);
-    if (code && x->running && !x->dead)
+    if (code && !x->dead)
         pt_warn("strategy %s: exit status %d after end (expected 0)", x->ops.name, code);
     x->running = 0;
     if (x->pinned)
