@@ -61,6 +61,8 @@ static int env_build(char **envp, char *store, size_t cap)
         envp[n++] = store + used;
         used += (size_t)w + 1;
     }
+    /* a strategy must not leave bytecode caches in the user's tree */
+    envp[n++] = (char *)"PYTHONDONTWRITEBYTECODE=1";
     envp[n] = NULL;
     return n;
 }
@@ -69,7 +71,7 @@ int sim_ext_proc_start(sim_ext_proc *p, const char *const *argv, const char *tag
 {
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
     char store[8192];
-    char *envp[ENV_KEEP + 1];
+    char *envp[ENV_KEEP + 2];
     memset(p, 0, sizeof *p);
     p->in = p->out = p->err = -1;
     snprintf(p->tag, sizeof p->tag, "%s", tag);
