@@ -72,7 +72,10 @@ static void usage(FILE *out)
             "  with one portfolio for all symbols. Writes trades.csv, portfolio.csv,\n"
             "  report.json, session.json and report.html into --out, prints the metrics.\n"
             "options:\n"
-            "  --strategy NAME|PATH.so   strategy (default sma_cross); --param K=V sets a parameter\n"
+            "  --strategy NAME|PATH      strategy (default sma_cross): a built-in, a PATH.so plugin,\n"
+            "                            or a program: PATH.py, PATH.mjs, any executable\n"
+            "                            (docs/strategy-protocol.md); --param K=V sets a parameter\n"
+            "  --strategy-timeout MS     a program's answer deadline (default 0: wait)\n"
             "  --symbol S                symbol for a single file without a symbol column\n"
             "  --cash N                  starting cash (default 10000)\n"
             "  --fee-bps N               taker and maker fee (default 10); --maker-fee-bps N\n"
@@ -157,7 +160,7 @@ enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
     O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
-    O_NOREPORT,
+    O_NOREPORT, O_STIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -193,6 +196,7 @@ static const struct option long_opts[] = {
     {"force", no_argument, 0, O_FORCE},
     {"portfolio-rows", required_argument, 0, O_ROWS},
     {"no-report", no_argument, 0, O_NOREPORT},
+    {"strategy-timeout", required_argument, 0, O_STIMEOUT},
     {0, 0, 0, 0},
 };
 
@@ -207,7 +211,7 @@ static int presentation_opt(int ch)
 static const char *strategy_arg(bt_opts *o, const char *arg)
 {
     size_t n = strlen(arg);
-    if ((strchr(arg, '/') || (n > 3 && !strcmp(arg + n - 3, ".so"))) &&
+    if ((strchr(arg, '/') || (n > 3 && !strcmp(arg + n - 3, ".so")) || sim_strategy_is_external(arg)) &&
         realpath(arg, o->strategy_abs))
         return o->strategy_abs;
     return arg;
@@ -265,6 +269,12 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_PART: bad = eng_num("max-participation-pct", optarg, &c->max_participation_pct); break;
         case O_ATRP: bad = eng_int("atr-period", optarg, &c->atr_period); break;
         case O_ATRM: bad = eng_num("atr-mult", optarg, &c->atr_mult); break;
+        case O_STIMEOUT: { /* the live key's range; a backtest's default is "wait" (0) */
+            double v = 0;
+            bad = key_num("strategy-timeout", "session", "strategy_timeout_ms", optarg, &v);
+            c->ext.timeout_ms = (int)v;
+            break;
+        }
         case O_COOL: {
             char *colon = strchr(optarg, ':');
             if (!colon) {
@@ -795,7 +805,8 @@ int cmd_backtest(int argc, char **argv)
     if (!o.no_report && app_report_run_new(&x.report))
         x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
-    if (sim_engine_new(&o.cfg, &hooks, &x, &e))
+    o.cfg.ext.interval_ms = bar_ms;
+    if (sim_engine_new(&o.cfg, &hooks, &x, &e) || (!o.controls && sim_engine_lookahead(e, &src)))
         goto done;
     if (o.controls && backtest_controls_load(o.controls, &ctl)) {
         code = PT_EXIT_INPUT;
@@ -807,7 +818,14 @@ int cmd_backtest(int argc, char **argv)
             code = PT_EXIT_INPUT;
             goto done;
         }
-        sim_engine_on_candle(e, &c); /* a ledger error stops trading at once */
+        /* a ledger error stops trading at once; so does a failed external strategy
+         * (logged with the candle and its text), keeping every row written */
+        if (sim_engine_on_candle(e, &c) == PT_ESTATE) {
+            fprintf(stderr, "papertrader backtest: stopped: the strategy failed (above); the "
+                            "rows written so far are kept in %s\n", outdir);
+            code = PT_EXIT_FAILURE;
+            goto done;
+        }
     }
     progress_end(&x.progress);
     if (!x.io_err && rc != PT_EOF) {

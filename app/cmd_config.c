@@ -3,6 +3,7 @@
  * config with the origin of every value. Exit 0 valid, 2 invalid. */
 #include "commands.h"
 #include "ops.h"
+#include "sim.h"
 #include "pt_core.h"
 #include "strategy_check.h"
 
@@ -47,6 +48,33 @@ static int print_keys(void)
     return PT_EXIT_OK;
 }
 
+/* An external strategy program is run once (describe) and the [strategy]
+ * keys are checked against the parameters it declares (docs/config.md). */
+static int check_external_strategy(const ops_config *cfg, const char *file)
+{
+    const char *name = ops_config_get(cfg, "strategy", "name");
+    if (!sim_strategy_is_external(name))
+        return 0;
+    char kv[64][64], err[256];
+    const char *ptr[64];
+    double values[SIM_MAX_PARAMS];
+    const sim_strategy_ops *ops;
+    void *dl = NULL;
+    int n = ops_config_strategy_params(cfg, kv, 64), bad = 0;
+    for (int i = 0; i < n; i++)
+        ptr[i] = kv[i];
+    if (sim_strategy_load(name, &ops, &dl)) {
+        fprintf(stderr, "papertrader config: %s: [strategy] name: %s does not start as a strategy (above)\n",
+                file, name);
+        bad = 1;
+    } else if (sim_strategy_params(ops, ptr, n, values, err, sizeof err)) {
+        fprintf(stderr, "papertrader config: %s: [strategy]: %s\n", file, err);
+        bad = 1;
+    }
+    sim_strategy_unload(dl);
+    return bad;
+}
+
 int cmd_config(int argc, char **argv)
 {
     if (app_wants_help(argc, argv)) {
@@ -86,6 +114,8 @@ int cmd_config(int argc, char **argv)
     if (rc || errors) {
         fprintf(stderr, "papertrader config: %s is not valid (%d error%s)\n", file, errors ? errors : 1,
                 errors == 1 ? "" : "s");
+        code = PT_EXIT_USAGE;
+    } else if (check_external_strategy(cfg, file)) {
         code = PT_EXIT_USAGE;
     } else {
         ops_config_print(cfg, stdout);

@@ -12,18 +12,26 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader strategies [--json] [NAME | PATH.so]\n"
+            "usage: papertrader strategies [--json] [NAME | PATH.so | PATH.py | PROGRAM]\n"
             "  Lists the built-in strategies with their parameters (default, range) and the\n"
-            "  indicator values they report. With NAME or a plugin PATH, describes that one.\n"
+            "  indicator values they report. With NAME, a plugin PATH.so or a strategy\n"
+            "  program (PATH.py, PATH.mjs, any executable), describes that one.\n"
             "  Parameters are set with --param K=V (backtest, run) or as keys of [strategy].\n"
             "  --json   machine-readable output\n"
+            "A strategy in Python (docs/strategies.md, SDK in sdk/python/papertrader.py):\n"
+            "  write   a class with params, indicators and on_candle (examples/strategies/sma_cross.py)\n"
+            "  check   papertrader strategies my.py   (runs it once: name, parameters, ranges)\n"
+            "  test    papertrader.replay(MyStrategy, \"candles.csv\") in a unit test, no engine\n"
+            "  run     papertrader backtest --strategy my.py --param fast=5 FILE.csv\n"
+            "          (also run, demo, backtest --serve; protocol: docs/strategy-protocol.md)\n"
             "Rules of each strategy: docs/strategies.md.\n");
 }
 
 static void print_text(const sim_strategy_ops *o, int plugin)
 {
     char d[32], lo[32], hi[32];
-    printf("%s%s\n  %s\n", o->name, plugin ? " (plugin)" : "", o->description ? o->description : "");
+    printf("%s%s\n  %s\n", o->name, plugin == 2 ? " (external)" : plugin ? " (plugin)" : "",
+           o->description ? o->description : "");
     for (int i = 0; i < o->n_params; i++) {
         const sim_param_spec *p = &o->params[i];
         pt_format_double(p->def, d, sizeof d);
@@ -51,6 +59,8 @@ static cJSON *to_json(const sim_strategy_ops *o, int plugin)
     cJSON_AddStringToObject(j, "name", o->name);
     cJSON_AddStringToObject(j, "description", o->description ? o->description : "");
     cJSON_AddBoolToObject(j, "builtin", !plugin);
+    if (plugin == 2)
+        cJSON_AddBoolToObject(j, "external", 1);
     for (int i = 0; i < o->n_params; i++) {
         const sim_param_spec *p = &o->params[i];
         cJSON *x = cJSON_CreateObject();
@@ -94,12 +104,13 @@ int cmd_strategies(int argc, char **argv)
     }
     if (argc - optind == 1 && sim_strategy_load(argv[optind], &one, &dl) != PT_OK)
         return PT_EXIT_USAGE; /* the loader logged why, with the path */
+    int kind = !dl ? 0 : sim_strategy_is_external(argv[optind]) ? 2 : 1;
     size_t n = one ? 1 : sim_strategy_builtin_count();
     if (json) {
         root = cJSON_CreateObject();
         cJSON *arr = root ? cJSON_AddArrayToObject(root, "strategies") : NULL;
         for (size_t i = 0; arr && i < n; i++) {
-            cJSON *x = to_json(one ? one : sim_strategy_builtin_at(i), dl != NULL);
+            cJSON *x = to_json(one ? one : sim_strategy_builtin_at(i), kind);
             if (!x)
                 break;
             cJSON_AddItemToArray(arr, x);
@@ -114,7 +125,7 @@ int cmd_strategies(int argc, char **argv)
         free(text);
     } else {
         for (size_t i = 0; i < n; i++)
-            print_text(one ? one : sim_strategy_builtin_at(i), dl != NULL);
+            print_text(one ? one : sim_strategy_builtin_at(i), kind);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "papertrader strategies: cannot write to stdout\n");

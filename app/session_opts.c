@@ -51,7 +51,8 @@ void sess_opts_usage(FILE *out, int flags)
     fprintf(out,
             "session options (same engine flags as `papertrader backtest`):\n"
             "  --config FILE             INI config (defaults < file < PAPERTRADER_* env < flags)\n"
-            "  --strategy NAME|PATH.so   strategy (default sma_cross); --param K=V sets a parameter\n"
+            "  --strategy NAME|PATH      built-in, PATH.so plugin or program (.py, .mjs, executable;\n"
+            "                            docs/strategy-protocol.md); --param K=V sets a parameter\n"
             "  --cash N  --fee-bps N  --maker-fee-bps N  --slippage-bps N\n"
             "  --sizing all-in|quote:N|percent:P|risk:P  --atr-period N --atr-mult K\n"
             "  --min-quality N  --max-positions N  --max-exposure-pct P  --daily-loss-pct P\n"
@@ -364,6 +365,10 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
                 SESS_MAX_SYMBOLS, PT_SYMBOL_MAX);
         return PT_EXIT_USAGE;
     }
+    /* an external strategy (docs/strategy-protocol.md) learns the session */
+    o->eng.ext = (sim_ext_options){
+        1, (int)ops_config_get_num(c, "session", "strategy_timeout_ms", SESS_STRATEGY_TIMEOUT_MS),
+        o->interval_ms, o->symbols, o->n_symbols};
     o->backoff_base_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_base_ms", 500);
     o->backoff_cap_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_cap_ms", 30000);
     o->stale_after_ms = (int64_t)ops_config_get_num(c, "feed", "stale_after_s", 30) * 1000;

@@ -20,6 +20,7 @@
 
 #define SESS_MAX_PARAMS 32
 #define SESS_MAX_SYMBOLS 64
+#define SESS_STRATEGY_TIMEOUT_MS 5000 /* an external strategy's answer deadline, live */
 
 typedef struct sess_opts {
     const char *cmd;           /* "run", "demo", "backtest --serve" (messages) */

@@ -62,6 +62,8 @@ static const cfg_key schema[] = {
      * backtest is re-derivable; "fill" was its word for "every" */
     ENUM("session", "fsync", "every|none|fill=every", "every", "ledger durability: fdatasync every fill, or never",
          FL("fsync", LV)),
+    INT("session", "strategy_timeout_ms", 0, 86400000, "5000",
+        "live: an external strategy's answer deadline (0 = wait)"),
     INT("session", "restart_limit", 0, 1000, "5", "refuse to start after this many failed starts in a row (0 = off)"),
     INT("session", "restart_healthy_s", 1, 86400, "600", "uptime after which a start counts as healthy"),
     ENUM("feed", "exchange", "binance|bitvavo", "binance", "exchange protocol", FL("exchange", LV)),

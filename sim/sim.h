@@ -24,13 +24,20 @@ const sim_strategy_ops *sim_strategy_builtin(const char *name);
 size_t sim_strategy_builtin_count(void);
 const sim_strategy_ops *sim_strategy_builtin_at(size_t i);
 
-/* A built-in name, or a path to a shared library (contains '/' or ends in
- * ".so") exporting SIM_STRATEGY_ENTRY. On success *dl_handle is the dlopen
- * handle (NULL for built-ins) that the caller releases with
- * sim_strategy_unload() after every instance is freed. Errors are logged
- * with the path and dlerror(): PT_ENOENT, PT_EINVAL (ABI mismatch). */
+/* A built-in name, a path to a shared library (contains '/' or ends in
+ * ".so") exporting SIM_STRATEGY_ENTRY, or an external strategy: a ".py"
+ * (run with python3), ".mjs"/".js" (node) or any other executable file
+ * path, spoken to over docs/strategy-protocol.md (loading runs it once in
+ * "describe" mode for its name and parameters). On success *dl_handle
+ * (NULL for built-ins) is released by the caller with sim_strategy_unload()
+ * after the engine is freed; *ops stays valid until then. Errors are
+ * logged with the path and the reason: PT_ENOENT, PT_EINVAL (ABI mismatch,
+ * a strategy that does not answer hello), PT_EIO. */
 int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, void **dl_handle);
 void sim_strategy_unload(void *dl_handle); /* NULL: no-op */
+/* 1 if name_or_path names an external strategy program (.py, .mjs, .js, or
+ * an executable file path that is not a .so). */
+int sim_strategy_is_external(const char *name_or_path);
 
 /* Fill values[0..n_params) from defaults, then apply "K=V" overrides.
  * Unknown key, non-number, out of range or non-integer for an integer
@@ -95,6 +102,15 @@ typedef enum sim_block_reason {
 
 const char *sim_block_name(sim_block_reason r);
 
+/* An external strategy's session (docs/strategy-protocol.md). */
+typedef struct sim_ext_options {
+    int live;            /* hello "mode": "live", else "backtest" */
+    int timeout_ms;      /* per answer; 0 = wait (backtest default) */
+    int64_t interval_ms; /* the session's candle interval (hello, candles); 0 = 1m */
+    const char *const *symbols; /* known before the first candle (live); may be NULL */
+    int n_symbols;
+} sim_ext_options;
+
 typedef struct sim_engine_config {
     double cash;            /* starting cash (quote), default 10000 */
     double taker_fee_bps;   /* market, stop, protective exits; default 10 */
@@ -123,6 +139,7 @@ typedef struct sim_engine_config {
     quality_config quality; /* per-symbol checker config */
     const sim_strategy_ops *strategy; /* required */
     double params[SIM_MAX_PARAMS];    /* after sim_strategy_params */
+    sim_ext_options ext;              /* only read for an external strategy */
 } sim_engine_config;
 
 void sim_engine_config_default(sim_engine_config *cfg);
@@ -196,6 +213,18 @@ void sim_engine_free(sim_engine *e);
 /* Push one closed candle (closed == 0 is ignored). Returns PT_OK, or
  * PT_EFULL for a symbol past max_symbols (counted, logged once). */
 int sim_engine_on_candle(sim_engine *e, const pt_candle *c);
+/* An external strategy that stopped answering (exited, crashed, timed
+ * out, malformed answer) makes sim_engine_on_candle return PT_ESTATE from
+ * then on in a backtest (the error was logged once, with the strategy, the
+ * candle and the text); a live engine counts it against the circuit
+ * breaker instead. */
+/* Backtest read-ahead for an external strategy that asked for batches:
+ * wraps *src in place so the engine may look at the candles it will be
+ * pushed next (docs/strategy-protocol.md "Batches"). Call after
+ * sim_engine_new, only when nothing else (operator controls) acts between
+ * candles. The wrapper belongs to *src (feed_source_free releases it): free
+ * the engine first. No-op (PT_OK) for other strategies. PT_ENOMEM. */
+int sim_engine_lookahead(sim_engine *e, struct feed_source *src);
 /* End of data: with close_at_end, close every open position at its last
  * close (reason end_of_data); otherwise they stay open, marked to the last
  * close. Idempotent. */

@@ -11,6 +11,7 @@
  */
 #include "feed.h"
 #include "sim_engine_internal.h"
+#include "sim_ext_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -298,7 +299,8 @@ static int entry_allowed(sim_engine *e, sim_symbol *s, int64_t ts, int adds_posi
 
 static int price_ok(double p) { return isfinite(p) && p >= 0; }
 
-static void submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_order_request *rq)
+void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_order_request *rq,
+                    double qty)
 {
     int side;
     switch (rq->intent) {
@@ -341,6 +343,7 @@ static void submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_o
     o->px.limit_price = rq->limit_price;
     o->px.stop_price = rq->stop_price;
     o->intent = rq->intent;
+    o->qty = qty;
     o->stop_loss = rq->stop_loss;
     o->take_profit = rq->take_profit;
     o->trailing_pct = rq->trailing_pct;
@@ -348,6 +351,15 @@ static void submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_o
     o->reason = rq->reason ? rq->reason : "signal";
     e->st.orders++;
     order_event(e, s, o, c->ts_ms, SIM_ORDER_NEW, NULL);
+}
+
+int sim_request_valid(const sim_order_request *r)
+{
+    return price_ok(r->limit_price) && price_ok(r->stop_price) && price_ok(r->stop_loss) &&
+           price_ok(r->take_profit) && price_ok(r->trailing_pct) && r->trailing_pct < 100 &&
+           (unsigned)r->type <= SIM_ORDER_STOP_LIMIT &&
+           !((r->type == SIM_ORDER_LIMIT || r->type == SIM_ORDER_STOP_LIMIT) && !(r->limit_price > 0)) &&
+           !((r->type == SIM_ORDER_STOP || r->type == SIM_ORDER_STOP_LIMIT) && !(r->stop_price > 0));
 }
 
 /* A request with a price the fill model cannot use is a strategy failure. */
@@ -359,16 +371,9 @@ static int signal_valid(const sim_signal *sig)
     for (int i = 0; i < sig->n_indicators; i++)
         if (isinf(sig->indicators[i]))
             return 0;
-    for (int i = 0; i < sig->n_orders; i++) {
-        const sim_order_request *r = &sig->orders[i];
-        if (!price_ok(r->limit_price) || !price_ok(r->stop_price) || !price_ok(r->stop_loss) ||
-            !price_ok(r->take_profit) || !price_ok(r->trailing_pct) || r->trailing_pct >= 100 ||
-            (unsigned)r->type > SIM_ORDER_STOP_LIMIT ||
-            ((r->type == SIM_ORDER_LIMIT || r->type == SIM_ORDER_STOP_LIMIT) &&
-             !(r->limit_price > 0)) ||
-            ((r->type == SIM_ORDER_STOP || r->type == SIM_ORDER_STOP_LIMIT) && !(r->stop_price > 0)))
+    for (int i = 0; i < sig->n_orders; i++)
+        if (!sim_request_valid(&sig->orders[i]))
             return 0;
-    }
     return 1;
 }
 
@@ -379,13 +384,26 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
             sim_eng_alert(e, c->ts_ms, s->name, "circuit_breaker", "closed again after recovery");
         return 0;
     }
-    sim_position_view view = {s->qty, s->avg_price, s->n_orders};
-    memset(sig, 0, sizeof *sig);
-    e->st.strategy_calls++;
-    int rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig);
-    if (rc == 0 && signal_valid(sig)) {
-        s->failures = 0;
-        return 1;
+    int rc;
+    if (e->ext) { /* orders already submitted; a failure was logged with the text */
+        if ((rc = sim_eng_ext_decide(e, s, c, sig)) == PT_OK) {
+            s->failures = 0;
+            return 2;
+        }
+        if (!e->cfg.ext.live) { /* a backtest stops: its rows so far stay as written */
+            e->st.strategy_failures++;
+            e->ext_dead = 1;
+            return 0;
+        }
+    } else {
+        sim_position_view view = {s->qty, s->avg_price, s->n_orders};
+        memset(sig, 0, sizeof *sig);
+        e->st.strategy_calls++;
+        rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig);
+        if (rc == 0 && signal_valid(sig)) {
+            s->failures = 0;
+            return 1;
+        }
     }
     e->st.strategy_failures++;
     char when[32];
@@ -475,6 +493,12 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
     }
     sim_risk_init(&e->risk, cfg->cash);
     e->event_ts = INT64_MIN;
+    e->ext = sim_ext_of(cfg->strategy);
+    if (e->ext && (rc = sim_ext_start(e->ext, &cfg->ext, cfg->params))) {
+        e->ext = NULL;
+        sim_engine_free(e);
+        return rc;
+    }
     *out = e;
     return PT_OK;
 }
@@ -483,6 +507,10 @@ void sim_engine_free(sim_engine *e)
 {
     if (!e)
         return;
+    if (e->ext) { /* end, reap; the read-ahead belongs to the source */
+        sim_ext_stop(e->ext);
+        sim_ext_set_peek(e->ext, &(sim_ext_peek){0});
+    }
     for (int i = 0; i < e->n_syms; i++) {
         if (e->cfg.strategy->free && e->syms[i].strat)
             e->cfg.strategy->free(e->syms[i].strat);
@@ -559,6 +587,8 @@ static void mark(sim_engine *e, int64_t ts)
 
 int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
 {
+    if (e->ext_dead)
+        return PT_ESTATE;
     if (!c->closed)
         return PT_OK;
     e->st.candles++;
@@ -600,12 +630,11 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
 
     sim_signal sig;
     int ran = run_strategy(e, s, c, &sig);
-    if (ran)
-        for (int i = 0; i < sig.n_orders; i++)
-            submit(e, s, c, &sig.orders[i]);
+    for (int i = 0; ran == 1 && i < sig.n_orders; i++) /* external: submitted by run_strategy */
+        sim_eng_submit(e, s, c, &sig.orders[i], 0);
     if (e->hooks.on_candle)
         e->hooks.on_candle(e->ud, c, v, qr.score, ran ? &sig : NULL);
-    return PT_OK;
+    return e->ext_dead ? PT_ESTATE : PT_OK;
 }
 
 int sim_engine_finish(sim_engine *e)

@@ -65,6 +65,9 @@ struct sim_engine {
     int n_ctl;
     int64_t ctl_last_b; /* boundary of the newest queued control */
     int ctl_last_n;     /* controls queued at ctl_last_b (applied or not) */
+    /* an external strategy (sim_engine_ext.c), borrowed from the table */
+    struct sim_ext *ext;
+    int ext_dead; /* backtest: it failed; every candle now returns PT_ESTATE */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -76,6 +79,13 @@ void sim_eng_cancel_orders(sim_engine *e, sim_symbol *s, int64_t ts, int entries
 /* Cancel every order of s and, if a position is open, queue a market exit
  * (fills at the symbol's next candle open, like a strategy exit). */
 void sim_eng_market_exit(sim_engine *e, sim_symbol *s, int64_t ts, const char *reason);
+
+/* Queue one order request (sizing: qty 0 = the session's rule). */
+void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_order_request *rq,
+                    double qty);
+/* sim_engine_ext.c: an external strategy decides on candle c and its
+ * orders are submitted; PT_OK or its failure (logged there). */
+int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */

@@ -14,6 +14,10 @@
  * returns PT_EINVAL so callers can `return sim_errf(...)`. */
 int sim_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* 1 if the fill model can use r: prices finite and >= 0, trailing below
+ * 100 %, a known type, the prices its type needs > 0 (sim_engine.c). */
+int sim_request_valid(const sim_order_request *r);
+
 /* ------------------------------------------------------------ fill model */
 
 /* A resting order as the fill model sees it. side: +1 buy, -1 sell. */

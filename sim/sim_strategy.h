@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define SIM_STRATEGY_ABI 1
-#define SIM_MAX_PARAMS 8
+#define SIM_MAX_PARAMS 64 /* engine-side array only: a larger cap keeps ABI 1 (plugins read values[0..n_params)) */
 #define SIM_MAX_ORDERS 4
 #define SIM_MAX_INDICATORS 4
 

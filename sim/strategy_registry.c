@@ -1,13 +1,33 @@
-/* Strategy registry: built-ins by name, plugins via dlopen, parameters. */
-#include "indicators.h"
-#include "sim.h"
-#include "sim_internal.h"
+/* Strategy registry: built-ins by name, plugins via dlopen, external
+ * strategies (sim_ext.c), parameters. */
+#include "sim_ext_internal.h"
 
 #include <dlfcn.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* What sim_strategy_load hands out as *dl_handle. */
+typedef struct strategy_lib {
+    void *dl;    /* a plugin's dlopen handle */
+    sim_ext *ext; /* an external strategy's table and child */
+} strategy_lib;
+
+static int lib_wrap(void *dl, sim_ext *ext, void **out)
+{
+    strategy_lib *l = malloc(sizeof *l);
+    if (!l) {
+        if (dl)
+            dlclose(dl);
+        sim_ext_free(ext);
+        return PT_ENOMEM;
+    }
+    *l = (strategy_lib){dl, ext};
+    *out = l;
+    return PT_OK;
+}
 
 const sim_strategy_ops *sim_strategy_builtin(const char *name)
 {
@@ -75,6 +95,11 @@ int sim_strategy_validate(const sim_strategy_ops *ops, const char *origin, char 
     return PT_OK;
 }
 
+int sim_strategy_is_external(const char *name_or_path)
+{
+    return sim_ext_is_external(name_or_path);
+}
+
 static int is_path(const char *s)
 {
     size_t n = strlen(s);
@@ -91,6 +116,13 @@ int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, vo
     if (!name_or_path || !name_or_path[0]) {
         pt_err_log("strategy: empty name");
         return PT_EINVAL;
+    }
+    if (sim_ext_is_external(name_or_path)) {
+        sim_ext *x;
+        if ((rc = sim_ext_load(name_or_path, &x)))
+            return rc;
+        *ops = sim_ext_table(x);
+        return lib_wrap(NULL, x, dl_handle);
     }
     if (!is_path(name_or_path)) {
         *ops = sim_strategy_builtin(name_or_path);
@@ -130,8 +162,7 @@ int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, vo
         goto fail;
     }
     *ops = o;
-    *dl_handle = h;
-    return PT_OK;
+    return lib_wrap(h, NULL, dl_handle);
 fail:
     dlclose(h);
     return rc;
@@ -139,8 +170,13 @@ fail:
 
 void sim_strategy_unload(void *dl_handle)
 {
-    if (dl_handle)
-        dlclose(dl_handle);
+    strategy_lib *l = dl_handle;
+    if (!l)
+        return;
+    sim_ext_free(l->ext);
+    if (l->dl)
+        dlclose(l->dl);
+    free(l);
 }
 
 static const sim_param_spec *find_param(const sim_strategy_ops *ops, const char *k, size_t klen,

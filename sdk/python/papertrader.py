@@ -1,0 +1,339 @@
+"""papertrader strategy SDK: write a strategy in Python, run it with
+``papertrader backtest --strategy my_strategy.py``.
+
+Standard library only, Python 3.9+. Speaks protocol 1 of
+docs/strategy-protocol.md on stdin/stdout; print() debugging output goes to
+stderr (the session log), never to stdout.
+
+    from papertrader import Strategy, param, sma, buy, sell, run
+
+    class Cross(Strategy):
+        params = {"fast": param(10, 1, 1000, integer=True),
+                  "slow": param(30, 2, 10000, integer=True)}
+        indicators = {"f": sma("fast"), "s": sma("slow")}
+
+        def on_candle(self, c):
+            f, s = c.indicators["f"], c.indicators["s"]
+            if f is not None and s is not None and f > s and c.position.qty == 0:
+                return [buy(reason="fast above slow")]
+            return []
+
+    if __name__ == "__main__":
+        run(Cross)
+
+One instance of the class per symbol (scope "symbol"): self.symbol and
+self.p (the parameters, attributes by name) are set before setup().
+"""
+import json
+import sys
+from fractions import Fraction
+
+PROTOCOL = 1
+
+__all__ = ["Strategy", "param", "run", "replay", "sma", "ema", "rsi", "atr", "bollinger",
+           "donchian", "macd", "buy", "sell", "short", "cover", "order", "cancel_all",
+           "SMA", "Cross"]
+
+
+# ---------------------------------------------------------------- parameters
+
+def param(default, min=None, max=None, integer=False, help=""):
+    """A declared parameter; the engine checks --param K=V against it."""
+    d = {"default": default, "integer": bool(integer), "help": help}
+    if min is not None:
+        d["min"] = min
+    if max is not None:
+        d["max"] = max
+    return d
+
+
+class Params:
+    """Parameter values as attributes (self.p.fast) and items (self.p["fast"])."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+    def __getitem__(self, k):
+        return self.__dict__[k]
+
+
+# ---------------------------------------------------------------- indicators
+# Computed by the engine with its own library (the values the built-ins
+# use); a period may be a parameter's name. Values arrive in
+# candle.indicators[name]: a number, None until warm, or for bollinger /
+# donchian / macd a dict of three such numbers.
+
+def sma(period):
+    return {"kind": "sma", "period": period}
+
+
+def ema(period):
+    return {"kind": "ema", "period": period}
+
+
+def rsi(period=14):
+    return {"kind": "rsi", "period": period}
+
+
+def atr(period=14):
+    return {"kind": "atr", "period": period}
+
+
+def bollinger(period=20, k=2):
+    return {"kind": "bollinger", "period": period, "k": k}
+
+
+def donchian(period=20):
+    return {"kind": "donchian", "period": period}
+
+
+def macd(fast=12, slow=26, signal=9):
+    return {"kind": "macd", "fast": fast, "slow": slow, "signal": signal}
+
+
+# ---------------------------------------------------------------- orders
+# The meaning of sim_order_request (sim/sim_strategy.h): prices absolute,
+# 0/None = none; qty None = the session's sizing (entries) or the whole
+# position (exits); tif_candles None = good till cancelled.
+
+def order(intent, type="market", qty=None, limit_price=None, stop_price=None, stop_loss=None,
+          take_profit=None, trailing_pct=None, tif_candles=None, reason=None, symbol=None):
+    o = {"intent": intent, "type": type}
+    for k, v in (("qty", qty), ("limit_price", limit_price), ("stop_price", stop_price),
+                 ("stop_loss", stop_loss), ("take_profit", take_profit),
+                 ("trailing_pct", trailing_pct), ("tif_candles", tif_candles),
+                 ("reason", reason), ("symbol", symbol)):
+        if v is not None:
+            o[k] = v
+    return o
+
+
+def _typed(limit, stop):
+    if limit is not None and stop is not None:
+        return "stop_limit"
+    return "limit" if limit is not None else "stop" if stop is not None else "market"
+
+
+def buy(qty=None, limit=None, stop=None, **kw):
+    """Enter (or add to) a long: market, or limit=, stop=, both for stop-limit;
+    stop_loss=, take_profit=, trailing_pct= protect the position."""
+    return order("enter_long", _typed(limit, stop), qty, limit, stop, **kw)
+
+
+def sell(qty=None, limit=None, stop=None, **kw):
+    """Exit the long."""
+    return order("exit_long", _typed(limit, stop), qty, limit, stop, **kw)
+
+
+def short(qty=None, limit=None, stop=None, **kw):
+    """Enter a short (the session needs --allow-short)."""
+    return order("enter_short", _typed(limit, stop), qty, limit, stop, **kw)
+
+
+def cover(qty=None, limit=None, stop=None, **kw):
+    """Exit the short."""
+    return order("exit_short", _typed(limit, stop), qty, limit, stop, **kw)
+
+
+def cancel_all(reason=None):
+    return order("cancel_all", reason=reason)
+
+
+# ---------------------------------------------------------------- local helpers
+
+class SMA:
+    """Exact simple moving average, the engine's definition: the correctly
+    rounded mean of the last `period` closes (no drift). update() returns
+    None until warm."""
+
+    _S = 2 ** 1074  # every finite double is an integer multiple of 2^-1074
+
+    def __init__(self, period):
+        self.period, self.win, self.sum = int(period), [], 0
+
+    def update(self, x):
+        n, d = float(x).as_integer_ratio()
+        v = n * (self._S // d)
+        self.win.append(v)
+        self.sum += v
+        if len(self.win) > self.period:
+            self.sum -= self.win.pop(0)
+        if len(self.win) < self.period:
+            return None
+        return self.sum / (self.period * self._S)  # int / int: correctly rounded
+
+
+class Cross:
+    """Crossover of d = fast - slow as the engine defines it: +1 when d > 0
+    and the last non-zero d was < 0, -1 the other way, 0 otherwise; a tie
+    (d == 0) carries the previous sign; the first non-zero d is no cross."""
+
+    def __init__(self):
+        self.last = 0
+
+    def update(self, d):
+        r = 0
+        if d > 0:
+            r = 1 if self.last < 0 else 0
+            self.last = 1
+        elif d < 0:
+            r = -1 if self.last > 0 else 0
+            self.last = -1
+        return r
+
+
+# ---------------------------------------------------------------- the strategy
+
+class Position:
+    __slots__ = ("qty", "avg_price", "open_orders")
+
+    def __init__(self, d):
+        self.qty = d.get("qty", 0)
+        self.avg_price = d.get("avg_price", 0)
+        self.open_orders = d.get("open_orders", 0)
+
+
+class Candle:
+    __slots__ = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume",
+                 "position", "indicators")
+
+    def __init__(self, d):
+        self.symbol = d["symbol"]
+        self.interval = d.get("interval")
+        self.ts = d["ts"]
+        self.open, self.high, self.low = d["open"], d["high"], d["low"]
+        self.close, self.volume = d["close"], d["volume"]
+        self.position = Position(d.get("position") or {})
+        self.indicators = d.get("indicators") or {}
+
+
+class Strategy:
+    """Subclass it: set params / indicators, write on_candle(candle) that
+    returns a list of orders (or None for none)."""
+    name = None
+    description = ""
+    params = {}
+    indicators = {}
+    batch = True  # the engine may send candles in batches (same decisions, faster)
+
+    def __init__(self, symbol, values):
+        self.symbol = symbol
+        self.p = Params(values)
+
+    def setup(self):
+        """Called once per symbol; raise ValueError to refuse the parameters."""
+
+    def on_candle(self, candle):
+        return None
+
+    @classmethod
+    def check(cls, values):
+        """Raise ValueError when the parameter set is inconsistent."""
+        cls("", values).setup()
+
+
+def _defaults(cls):
+    return {k: v["default"] for k, v in cls.params.items()}
+
+
+def _ready(cls, values, mode):
+    r = {"type": "ready", "name": cls.name or cls.__name__, "description": cls.description,
+         "params": [dict(name=k, **v) for k, v in cls.params.items()],
+         "indicators": [dict(name=k, **v) for k, v in cls.indicators.items()],
+         "scope": "symbol", "batch": bool(cls.batch)}
+    if mode != "describe":
+        try:
+            cls.check(values)
+        except ValueError as e:
+            r["error"] = str(e)
+    return r
+
+
+def _answer(orders, at=None):
+    a = {"orders": list(orders or [])}
+    if at is not None:
+        a["at"] = at
+    return json.dumps(a, separators=(",", ":"))
+
+
+def run(cls, stdin=None, stdout=None):
+    """The protocol loop: call it from `if __name__ == "__main__":`."""
+    inp, out = stdin or sys.stdin, stdout or sys.stdout
+    values, inst = _defaults(cls), {}
+
+    def get(sym):
+        s = inst.get(sym)
+        if s is None:
+            s = inst[sym] = cls(sym, values)
+            s.setup()
+        return s
+
+    for line in inp:
+        m = json.loads(line)
+        t = m.get("type")
+        if t == "candle":
+            c = Candle(m)
+            out.write(_answer(get(c.symbol).on_candle(c)) + "\n")
+        elif t == "batch":
+            reply = _answer(())
+            for i, d in enumerate(m["candles"]):
+                c = Candle(d)
+                orders = get(c.symbol).on_candle(c)
+                if orders:
+                    reply = _answer(orders, i)
+                    break  # the engine sends the rest again, with the new view
+            out.write(reply + "\n")
+        elif t == "hello":
+            if m.get("protocol") != PROTOCOL:
+                sys.stderr.write("papertrader SDK speaks protocol %d, engine %r\n"
+                                 % (PROTOCOL, m.get("protocol")))
+            values.update(m.get("params") or {})
+            for k, v in cls.params.items():  # whole numbers stay ints in Python
+                if v.get("integer") and isinstance(values.get(k), float):
+                    values[k] = int(values[k])
+            out.write(json.dumps(_ready(cls, values, m.get("mode")), separators=(",", ":")) + "\n")
+        elif t == "end":
+            out.flush()
+            return 0
+        out.flush()
+    return 0
+
+
+# ---------------------------------------------------------------- testing
+
+def replay(cls, csv_path, params=None, indicators=None):
+    """Run a strategy over a CSV (ts,open,high,low,close,volume with a header)
+    without the engine: market orders fill at the next candle's open, one
+    unit, no fees. Engine indicators are computed locally for sma only
+    (others stay None). Returns [(ts, orders)] for every candle with orders.
+    For checking a strategy's logic; the engine's backtest is the truth."""
+    import csv
+    values = _defaults(cls)
+    values.update(params or {})
+    s = cls("CSV", values)
+    s.setup()
+    local = {k: SMA(values[v["period"]] if isinstance(v["period"], str) else v["period"])
+             for k, v in cls.indicators.items() if v["kind"] == "sma"}
+    qty, avg, pending, out = 0.0, 0.0, [], []
+    with open(csv_path, newline="") as f:
+        for row in csv.reader(f):
+            try:
+                ts, o, h, lo, cl, v = int(float(row[0])), *map(float, row[1:6])
+            except ValueError:
+                continue  # the header
+            for p in pending:
+                if p["intent"] == "enter_long" and qty == 0:
+                    qty, avg = 1.0, o
+                elif p["intent"] == "exit_long" and qty > 0:
+                    qty, avg = 0.0, 0.0
+            pending = []
+            ind = {k: None for k in cls.indicators}
+            ind.update({k: sm.update(cl) for k, sm in local.items()})
+            c = Candle({"symbol": "CSV", "ts": ts, "open": o, "high": h, "low": lo, "close": cl,
+                        "volume": v, "position": {"qty": qty, "avg_price": avg},
+                        "indicators": ind})
+            orders = s.on_candle(c) or []
+            if orders:
+                out.append((ts, orders))
+                pending = orders
+    return out
