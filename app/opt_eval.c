@@ -1,0 +1,205 @@
+/* opt_eval: the candles of an optimize run, read once, and one evaluation:
+ * exactly what `backtest` does per candle, minus the ledger files, so a
+ * results.csv row equals that backtest's report.json (tests/integration/
+ * optimize_exact.sh). */
+#include "backtest_controls.h"
+#include "optimize.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct opt_data {
+    pt_candle *c;
+    uint64_t n;
+    int64_t bar_ms;
+};
+
+uint64_t opt_data_candles(const opt_data *d) { return d->n; }
+
+int opt_data_load(const backtest_setup *s, opt_data **out)
+{
+    *out = NULL;
+    opt_data *d = calloc(1, sizeof *d);
+    feed_source src = {0};
+    uint64_t rejects = 0, cap = 0;
+    int rc = d ? backtest_setup_open(s, &rejects, &src) : PT_ENOMEM;
+    pt_candle c;
+    while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK) {
+        if (d->n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            pt_candle *nc = cap <= OPT_MAX_CANDLES ? realloc(d->c, cap * sizeof *nc) : NULL;
+            if (!nc) {
+                pt_err_log("optimize: more than %u candles or out of memory", OPT_MAX_CANDLES);
+                rc = PT_ENOMEM;
+                break;
+            }
+            d->c = nc;
+        }
+        d->c[d->n++] = c;
+    }
+    feed_source_free(&src);
+    if (rc != PT_EOF || !d->n) {
+        if (rc == PT_EOF)
+            pt_err_log("optimize: no candles in the input");
+        opt_data_free(d);
+        return 3;
+    }
+    /* the backtest's bar interval for the metrics, from its first file */
+    if (feed_csv_detect_interval(s->files[0], &(feed_csv_opts){.symbol = s->symbol}, &d->bar_ms) ||
+        d->bar_ms <= 0)
+        d->bar_ms = 60000;
+    *out = d;
+    return 0;
+}
+
+void opt_data_free(opt_data *d)
+{
+    if (!d)
+        return;
+    free(d->c);
+    free(d);
+}
+
+/* ------------------------------------------------------------ engine */
+
+/* The backtest's hooks (app/cmd_backtest.c) without the ledger. */
+static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score,
+                     const sim_signal *sig)
+{
+    (void)score, (void)sig;
+    if (v != QUALITY_REJECT)
+        pf_metrics_price(ud, c->symbol, c->close);
+}
+
+static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
+{
+    pf_metrics_fill(ud, f->fee, r);
+}
+
+static void h_row(void *ud, const pf_snapshot *s) { pf_metrics_snapshot(ud, s); }
+
+/* Runs the engine over d; *rep is report.json's document. */
+static int run_engine(const opt_data *d, const sim_engine_config *cfg, const char *controls,
+                      cJSON **rep)
+{
+    pf_metrics *m = NULL;
+    sim_engine *e = NULL;
+    backtest_controls *ctl = NULL;
+    const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
+    int rc = pf_metrics_new(d->bar_ms, cfg->cash, &m);
+    if (!rc)
+        rc = sim_engine_new(cfg, &hooks, m, &e);
+    if (!rc && controls)
+        rc = backtest_controls_load(controls, &ctl);
+    for (uint64_t i = 0; !rc && i < d->n; i++) {
+        rc = backtest_controls_apply(ctl, e, d->c[i].ts_ms);
+        if (!rc)
+            sim_engine_on_candle(e, &d->c[i]);
+    }
+    if (!rc)
+        rc = backtest_controls_apply(ctl, e, INT64_MAX);
+    if (!rc)
+        sim_engine_finish(e);
+    if (!rc && sim_engine_get_stats(e)->accepted == 0) {
+        pt_err_log("optimize: no usable candles in the input");
+        rc = PT_EINVAL;
+    }
+    if (!rc) {
+        pf_metrics_result mr;
+        pf_metrics_compute(m, &mr);
+        *rep = pf_metrics_to_json(&mr);
+        rc = *rep ? sim_engine_stats_to_json(e, cJSON_AddObjectToObject(*rep, "engine"))
+                  : PT_ENOMEM;
+    }
+    backtest_controls_free(ctl);
+    sim_engine_free(e);
+    pf_metrics_free(m);
+    return rc;
+}
+
+/* ------------------------------------------------------------ flattening */
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = (b->n + n + 1) * 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np, b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void put_field(buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        put(b, s, strlen(s));
+        return;
+    }
+    put(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            put(b, "\"", 1); /* doubled */
+        put(b, p, 1);
+    }
+    put(b, "\"", 1);
+}
+
+/* Values as report.json prints them: numbers in cJSON's text, strings
+ * bare, null empty, booleans true/false. Keys joined with '.'. */
+static void flatten(const cJSON *o, const char *prefix, buf *h, buf *r)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+        char key[256], num[64];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", it->string);
+        if (cJSON_IsObject(it)) {
+            flatten(it, key, h, r);
+            continue;
+        }
+        put(h, ",", h->n ? 1 : 0), put_field(h, key);
+        put(r, ",", r->n ? 1 : 0);
+        if (cJSON_IsString(it))
+            put_field(r, it->valuestring);
+        else if (cJSON_IsBool(it))
+            put_field(r, cJSON_IsTrue(it) ? "true" : "false");
+        else if (cJSON_IsNumber(it) && cJSON_PrintPreallocated((cJSON *)it, num, sizeof num, 0))
+            put_field(r, num);
+    }
+}
+
+int opt_eval_run(const opt_data *d, const sim_engine_config *cfg, const double *values,
+                 const char *controls, char **header, char **row)
+{
+    sim_engine_config c = *cfg;
+    memcpy(c.params, values, sizeof c.params);
+    cJSON *rep = NULL;
+    int rc = run_engine(d, &c, controls, &rep);
+    buf h = {0}, r = {0};
+    if (!rc) {
+        flatten(rep, "", &h, &r);
+        rc = h.oom || r.oom || !h.p ? PT_ENOMEM : PT_OK;
+    }
+    cJSON_Delete(rep);
+    if (rc) {
+        free(h.p), free(r.p);
+        return rc;
+    }
+    *header = h.p, *row = r.p;
+    return PT_OK;
+}
