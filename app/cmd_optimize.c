@@ -405,11 +405,13 @@ int cmd_optimize(int argc, char **argv)
     opt_data *data = NULL;
     if (!rc)
         rc = opt_data_load(x.setup, &data);
-    if (!rc) {
+    if (!rc && !x.setup->quiet) {
         fprintf(stderr, "optimize: %llu evaluations (%llu skipped by %s's constraints) over %llu "
                         "candles on %d workers\n", (unsigned long long)x.sp.n_eval,
                 (unsigned long long)x.sp.skipped, x.sp.ops->name,
                 (unsigned long long)opt_data_candles(data), x.cli.jobs);
+    }
+    if (!rc) {
         opt_job j = {&x.sp, data, &x.setup->cfg, x.setup->controls, 0, x.sp.n_eval, x.cli.jobs,
                      dir, ".journal.csv", "results.csv", isatty(2) && !x.setup->quiet};
         rc = opt_pool_run(&j);

@@ -180,6 +180,10 @@ static void worker_main(const opt_job *j, const uint64_t *todo, uint64_t n, int 
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed parent takes its workers along */
     if (getppid() == 1)
         _exit(1);
+    /* hold nothing of the parent's: its flock on the folder must end with it */
+    for (int f = 3; f < 1024; f++)
+        if (f != fd)
+            close(f);
     pt_log_set_level(PT_LOG_WARN); /* per-run risk notes would drown the terminal */
     int first = 1;
     for (uint64_t i = (uint64_t)w; i < n; i += (uint64_t)jobs) {
@@ -260,12 +264,8 @@ static int spawn(const opt_job *j, const uint64_t *todo, uint64_t n, worker *ws,
             close(p[0]), close(p[1]);
             return 1;
         }
-        if (pid == 0) {
-            close(p[0]);
-            for (int k = 0; k < w; k++)
-                close(ws[k].fd);
+        if (pid == 0)
             worker_main(j, todo, n, w, jobs, p[1]);
-        }
         close(p[1]);
         ws[w].pid = pid, ws[w].fd = p[0];
     }

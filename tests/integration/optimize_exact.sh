@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# optimize: every row of results.csv equals the report.json of `backtest`
+# with that parameter set and the same engine flags, for every built-in
+# strategy (names and parameters read from `papertrader strategies`).
+set -u
+. "$(dirname "$0")/lib.bash"
+DATA="$PT_SHARED_DATA/freqtrade_ADA-BTC_5m.csv"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ENGINE=(--fee-bps 7 --slippage-bps 2 --sizing percent:50 --cash 5000)
+
+# row N of results.csv (1-based) against DIR/report.json, field by field
+compare() {
+  node -e '
+    const fs = require("fs");
+    const [csv, rep, n] = process.argv.slice(1);
+    const split = (l) => l.match(/("([^"]|"")*"|[^,]*)(,|$)/g).slice(0, -1)
+      .map((f) => f.replace(/,$/, "").replace(/^"(.*)"$/, "$1").replace(/""/g, "\""));
+    const lines = fs.readFileSync(csv, "utf8").trim().split("\n");
+    const head = split(lines[0]), row = split(lines[+n]);
+    const flat = {};
+    const walk = (o, p) => { for (const k of Object.keys(o)) { const key = p ? p + "." + k : k;
+      if (o[k] !== null && typeof o[k] === "object") walk(o[k], key); else flat[key] = o[k]; } };
+    walk(JSON.parse(fs.readFileSync(rep, "utf8")), "");
+    const bad = [];
+    let metrics = 0;
+    head.forEach((h, i) => {
+      if (!(h in flat)) return; /* a parameter column */
+      metrics++;
+      const v = flat[h], c = row[i];
+      const same = v === null ? c === "" : typeof v === "number" ? Number(c) === v && c !== "" : String(v) === c;
+      if (!same) bad.push(h + ": csv " + c + " json " + v);
+    });
+    if (metrics !== Object.keys(flat).length) bad.push("columns " + metrics + " vs report.json " + Object.keys(flat).length);
+    if (bad.length) { console.log(bad.join("\n")); process.exit(1); }
+  ' "$1" "$2" "$3"
+}
+
+run_pt strategies
+LIST=$OUT
+mapfile -t NAMES < <(grep -E '^[a-z_]+$' <<<"$LIST")
+[ "${#NAMES[@]}" -ge 6 ] && ok "strategies lists ${#NAMES[@]} built-ins" || bad "strategy list" "$OUT"
+for s in "${NAMES[@]}"; do
+  # first two parameters and their defaults: "  fast   default 10   integer [...]"
+  mapfile -t PARAMS < <(awk -v s="$s" '$0==s{on=1;next} /^[a-z]/{on=0} on&&$2=="default"{print $1, $3, $4}' <<<"$LIST" | head -2)
+  GRID=()
+  for p in "${PARAMS[@]}"; do
+    read -r name def kind <<<"$p"
+    if [ "$kind" = integer ]; then GRID+=(--grid "$name=$def,$((def + 2))"); else GRID+=(--grid "$name=$def,$(node -e "console.log($def*1.1)")"); fi
+  done
+  run_pt optimize --strategy "$s" "${GRID[@]}" "${ENGINE[@]}" --jobs 2 --quiet --out "$T/$s" "$DATA"
+  expect_exit 0 "$s: optimize ${GRID[*]}"
+  rows=$(($(wc -l <"$T/$s/results.csv") - 1))
+  [ "$rows" -ge 1 ] || bad "$s: no rows"
+  for r in $(seq 1 "$rows"); do
+    line=$(sed -n "$((r + 1))p" "$T/$s/results.csv")
+    args=()
+    IFS=, read -ra F <<<"$line"
+    for i in "${!PARAMS[@]}"; do
+      read -r name _ <<<"${PARAMS[$i]}"
+      col=$(head -1 "$T/$s/results.csv" | tr , '\n' | grep -nx "$name" | cut -d: -f1)
+      args+=(--param "$name=${F[$((col - 1))]}")
+    done
+    run_pt backtest --strategy "$s" "${args[@]}" "${ENGINE[@]}" --quiet --out "$T/$s-bt$r" "$DATA"
+    if [ "$RC" -ne 0 ]; then bad "$s row $r: backtest exit $RC" "$ERR"; continue; fi
+    if d=$(compare "$T/$s/results.csv" "$T/$s-bt$r/report.json" "$r"); then
+      ok "$s row $r (${args[*]}) equals backtest's report.json"
+    else
+      bad "$s row $r (${args[*]}) differs from backtest" "$d"
+    fi
+  done
+done
+finish
