@@ -9,13 +9,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each symbol's quality results, checked once here and replayed by every
+ * evaluation's engine (quality.h "replay"): the same verdicts and scores
+ * the engine's own checker would give, without the rolling windows. */
+typedef struct opt_sym {
+    char name[PT_SYMBOL_MAX];
+    quality_checker *qc;
+    quality_tape *tape;
+} opt_sym;
+
 struct opt_data {
     pt_candle *c;
     uint64_t n;
     int64_t bar_ms;
+    opt_sym sym[PF_MAX_SYMBOLS];
+    int n_sym, last;
 };
 
 uint64_t opt_data_candles(const opt_data *d) { return d->n; }
+
+static int sym_index(const opt_data *d, const char *name)
+{
+    if (d->n_sym && !strcmp(d->sym[d->last].name, name))
+        return d->last;
+    for (int i = 0; i < d->n_sym; i++)
+        if (!strcmp(d->sym[i].name, name))
+            return i;
+    return -1;
+}
+
+static const quality_tape *tape_of(void *ud, const char *symbol)
+{
+    const opt_data *d = ud; /* asked once per symbol and run (engine's symbol_get) */
+    int i = sym_index(d, symbol);
+    return i >= 0 ? d->sym[i].tape : NULL;
+}
+
+/* The engine's check of one candle, recorded (symbols past the table are
+ * left to the engine, which ignores them past its max_symbols anyway). */
+static int record_quality(opt_data *d, const quality_config *qcfg, const pt_candle *c)
+{
+    if (!c->closed)
+        return PT_OK;
+    int i = sym_index(d, c->symbol);
+    if (i < 0) {
+        if (d->n_sym == PF_MAX_SYMBOLS)
+            return PT_OK;
+        opt_sym *s = &d->sym[d->n_sym];
+        snprintf(s->name, sizeof s->name, "%s", c->symbol);
+        s->qc = quality_new(qcfg);
+        s->tape = quality_tape_new();
+        i = d->n_sym++;
+        if (!s->qc || !s->tape)
+            return PT_ENOMEM;
+    }
+    d->last = i;
+    quality_result r;
+    quality_check(d->sym[i].qc, c, 0, &r);
+    return quality_tape_add(d->sym[i].tape, &r);
+}
 
 int opt_data_load(const backtest_setup *s, opt_data **out)
 {
@@ -37,8 +89,17 @@ int opt_data_load(const backtest_setup *s, opt_data **out)
             d->c = nc;
         }
         d->c[d->n++] = c;
+        if (record_quality(d, &s->cfg.quality, &c)) {
+            rc = PT_ENOMEM;
+            break;
+        }
     }
     feed_source_free(&src);
+    for (int i = 0; d && i < d->n_sym && d->sym[i].qc && d->sym[i].tape; i++) {
+        quality_tape_seal(d->sym[i].tape, d->sym[i].qc);
+        quality_free(d->sym[i].qc);
+        d->sym[i].qc = NULL;
+    }
     if (rc != PT_EOF || !d->n) {
         if (rc == PT_EOF)
             pt_err_log("optimize: no candles in the input");
@@ -57,6 +118,10 @@ void opt_data_free(opt_data *d)
 {
     if (!d)
         return;
+    for (int i = 0; i < d->n_sym; i++) {
+        quality_free(d->sym[i].qc);
+        quality_tape_free(d->sym[i].tape);
+    }
     free(d->c);
     free(d);
 }
@@ -188,6 +253,8 @@ int opt_eval_run(const opt_data *d, const sim_engine_config *cfg, const double *
 {
     sim_engine_config c = *cfg;
     memcpy(c.params, values, sizeof c.params);
+    c.quality_replay = tape_of;
+    c.quality_replay_ud = (void *)d;
     cJSON *rep = NULL;
     int rc = run_engine(d, &c, controls, &rep);
     buf h = {0}, r = {0};

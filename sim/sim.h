@@ -123,6 +123,11 @@ typedef struct sim_engine_config {
     quality_config quality; /* per-symbol checker config */
     const sim_strategy_ops *strategy; /* required */
     double params[SIM_MAX_PARAMS];    /* after sim_strategy_params */
+    /* optional: the recorded quality results of a symbol (quality.h
+     * "replay"), replayed instead of checking; NULL (or a NULL answer):
+     * checked live. app/opt_eval.c checks candles once for every run. */
+    const quality_tape *(*quality_replay)(void *ud, const char *symbol);
+    void *quality_replay_ud;
 } sim_engine_config;
 
 void sim_engine_config_default(sim_engine_config *cfg);
