@@ -185,6 +185,7 @@ static void worker_main(const opt_job *j, const uint64_t *todo, uint64_t n, int 
         if (f != fd)
             close(f);
     pt_log_set_level(PT_LOG_WARN); /* per-run risk notes would drown the terminal */
+    sim_memo_enable(OPT_MEMO_BYTES); /* every run here sees the same candles */
     int first = 1;
     for (uint64_t i = (uint64_t)w; i < n; i += (uint64_t)jobs) {
         if (eval_line(j, todo[i], fd, first))

@@ -25,6 +25,7 @@
 #define OPT_MAX_VALUES 100000   /* values of one --grid axis */
 #define OPT_MAX_JOBS 256
 #define OPT_MAX_CANDLES 50000000u
+#define OPT_MEMO_BYTES (512u << 20) /* per worker: recorded indicator series (sim_memo_enable) */
 
 /* ------------------------------------------------------------ space */
 

@@ -38,6 +38,16 @@ void sim_strategy_unload(void *dl_handle); /* NULL: no-op */
 int sim_strategy_params(const sim_strategy_ops *ops, const char *const *kv, int n_kv,
                         double *values, char *err, size_t errcap);
 
+/* Indicator memo for a process that runs the engine many times over the
+ * same candles (app/opt_pool.c workers): the first SMA of a period fed a
+ * given input sequence records its means, later ones replay them while
+ * their inputs are bit-identical to the recorded ones (checked at every
+ * update) and compute by themselves, exactly, from the first difference on.
+ * Results are the same bytes as without it. At most max_bytes are kept
+ * (16 bytes per recorded update); process-wide and not thread-safe, like
+ * the engine. Off unless called. */
+void sim_memo_enable(size_t max_bytes);
+
 /* ---------------------------------------------------------------- engine */
 /* (engine API follows: sim_engine_*)
  *

@@ -70,4 +70,26 @@ for s in "${NAMES[@]}"; do
     fi
   done
 done
+
+# several symbols (one portfolio, k-way merge) and a file with bad rows,
+# duplicates and gaps: the quality verdicts replayed by every evaluation
+# must be the ones the backtest's own checker gives
+"$PT_BUILD_DIR/bench/gen_candles" --rows 20000 --seed 9 --faults 0.02 -o "$T/faulty.csv" 2>/dev/null
+for set in multi faulty; do
+  if [ $set = multi ]; then FILES=("$PT_SHARED_DATA/freqtrade_XRP-ETH_1m.csv" "$PT_SHARED_DATA/freqtrade_UNITTEST-BTC_1m.csv")
+  else FILES=("$T/faulty.csv"); fi
+  run_pt optimize --strategy sma_cross --grid fast=8,12 --grid slow=30 --max-positions 1 --quiet --out "$T/$set" "${FILES[@]}"
+  expect_exit 0 "$set: optimize"
+  for r in 1 2; do
+    fast=$(sed -n "$((r + 1))p" "$T/$set/results.csv" | cut -d, -f1)
+    run_pt backtest --strategy sma_cross --param fast="$fast" --param slow=30 --max-positions 1 --quiet --out "$T/$set-bt$r" "${FILES[@]}"
+    if d=$(compare "$T/$set/results.csv" "$T/$set-bt$r/report.json" "$r"); then
+      ok "$set row $r (fast=$fast) equals backtest's report.json"
+    else
+      bad "$set row $r differs from backtest" "$d"
+    fi
+  done
+done
+grep -q 'rejected_candles' "$T/faulty/results.csv" && [ "$(sed -n 2p "$T/faulty/results.csv" | cut -d, -f34)" != 0 ] &&
+  ok "the faulty file has rejected candles in the comparison" || bad "faulty file: no rejected candles"
 finish
