@@ -6,6 +6,7 @@
 #include "optimize.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ typedef struct opt_sym {
     char name[PT_SYMBOL_MAX];
     quality_checker *qc;
     quality_tape *tape;
+    double bh_first, bh_last; /* first and last close the backtest prices buy-and-hold at */
 } opt_sym;
 
 struct opt_data {
@@ -24,6 +26,8 @@ struct opt_data {
     int64_t bar_ms;
     opt_sym sym[PF_MAX_SYMBOLS];
     int n_sym, last;
+    int bh_order[PF_MAX_SYMBOLS]; /* symbols in the order of their first priced close */
+    int n_bh;
 };
 
 uint64_t opt_data_candles(const opt_data *d) { return d->n; }
@@ -66,6 +70,12 @@ static int record_quality(opt_data *d, const quality_config *qcfg, const pt_cand
     d->last = i;
     quality_result r;
     quality_check(d->sym[i].qc, c, 0, &r);
+    /* the backtest's h_candle prices every close that is not rejected */
+    if (r.verdict != QUALITY_REJECT && isfinite(c->close) && c->close > 0) {
+        if (!d->sym[i].bh_first)
+            d->bh_order[d->n_bh++] = i, d->sym[i].bh_first = c->close;
+        d->sym[i].bh_last = c->close;
+    }
     return quality_tape_add(d->sym[i].tape, &r);
 }
 
@@ -128,13 +138,19 @@ void opt_data_free(opt_data *d)
 
 /* ------------------------------------------------------------ engine */
 
-/* The backtest's hooks (app/cmd_backtest.c) without the ledger. */
-static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score,
-                     const sim_signal *sig)
+/* The backtest's hooks (app/cmd_backtest.c) without the ledger. Its
+ * h_candle only feeds buy-and-hold, which keeps each symbol's first and
+ * last priced close in first-priced order: the same for every run, so
+ * recorded once (record_quality) and handed over at the end. */
+static void price_buy_and_hold(const opt_data *d, const sim_engine_config *cfg, pf_metrics *m)
 {
-    (void)score, (void)sig;
-    if (v != QUALITY_REJECT)
-        pf_metrics_price(ud, c->symbol, c->close);
+    for (int k = 0; k < d->n_bh; k++) {
+        const opt_sym *s = &d->sym[d->bh_order[k]];
+        if (d->bh_order[k] >= cfg->max_symbols) /* the engine never saw it */
+            continue;
+        pf_metrics_price(m, s->name, s->bh_first);
+        pf_metrics_price(m, s->name, s->bh_last);
+    }
 }
 
 static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
@@ -151,14 +167,15 @@ static int run_engine(const opt_data *d, const sim_engine_config *cfg, const cha
     pf_metrics *m = NULL;
     sim_engine *e = NULL;
     backtest_controls *ctl = NULL;
-    const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
+    const sim_hooks hooks = {NULL, NULL, h_fill, h_row, NULL};
     int rc = pf_metrics_new(d->bar_ms, cfg->cash, &m);
     if (!rc)
         rc = sim_engine_new(cfg, &hooks, m, &e);
     if (!rc && controls)
         rc = backtest_controls_load(controls, &ctl);
     for (uint64_t i = 0; !rc && i < d->n; i++) {
-        rc = backtest_controls_apply(ctl, e, d->c[i].ts_ms);
+        if (ctl)
+            rc = backtest_controls_apply(ctl, e, d->c[i].ts_ms);
         if (!rc)
             sim_engine_on_candle(e, &d->c[i]);
     }
@@ -172,6 +189,7 @@ static int run_engine(const opt_data *d, const sim_engine_config *cfg, const cha
     }
     if (!rc) {
         pf_metrics_result mr;
+        price_buy_and_hold(d, cfg, m);
         pf_metrics_compute(m, &mr);
         *rep = pf_metrics_to_json(&mr);
         rc = *rep ? sim_engine_stats_to_json(e, cJSON_AddObjectToObject(*rep, "engine"))
