@@ -240,6 +240,17 @@ static int write_best(const opt_finish *f, const ranked *rk, const opt_rank_row 
     return rc;
 }
 
+/* A field for the terminal: numbers to 6 significant digits (results.csv
+ * keeps them exact). */
+static void print_cell(int width, const char *v)
+{
+    double x = field_num(v);
+    if (isnan(x))
+        printf(" %*s", width, *v ? v : "n/a");
+    else
+        printf(" %*.6g", width, x);
+}
+
 /* The top 10: rank, the grid's parameters, the objective and a few metrics. */
 static void print_top(const opt_finish *f, const ranked *rk)
 {
@@ -264,9 +275,9 @@ static void print_top(const opt_finish *f, const ranked *rk)
         printf("%-5llu", (unsigned long long)r + 1);
         for (int a = 0; a < f->sp->n_axes; a++)
             printf(" %12s", vals[f->sp->ax[a].param]);
-        printf(" %14s", isnan(row->obj) ? "n/a" : vals[rk->obj_col]);
+        print_cell(14, isnan(row->obj) ? "" : vals[rk->obj_col]);
         for (int k = 0; k < 3; k++)
-            printf(" %*s", k == 2 ? 8 : 14, cols[k] >= 0 ? vals[cols[k]] : "");
+            print_cell(k == 2 ? 8 : 14, cols[k] >= 0 ? vals[cols[k]] : "");
         printf("\n");
         free(l);
     }

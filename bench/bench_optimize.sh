@@ -16,16 +16,22 @@ f="$tmp/candles.csv"
 "$GEN" --rows "$rows" --seed 42 -o "$f"
 GRID=(--strategy sma_cross --grid fast=5,8,10,13,16,20,25,30 --grid slow=30,40,50,60,80,100,150,200)
 echo "$rows candles, 63 combinations, $(nproc) cores"
-printf '%-22s %10s %20s %12s\n' run seconds candle-evals/s peakRSS_MB
+printf '%-22s %8s %8s %16s %16s %11s\n' run wall_s cpu_s evals/s_wall evals/s_per_cpu peakRSS_MB
 for j in 1 2; do
   rm -rf "$tmp/out$j"
-  t0=$(date +%s%N)
-  peak_rss_run "$tmp/rss" "$BIN" optimize "${GRID[@]}" --jobs "$j" --quiet --out "$tmp/out$j" "$f"
-  t1=$(date +%s%N)
+  if [ -x /usr/bin/time ]; then # wall, CPU of the whole process tree, largest resident size
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp/t" "$BIN" optimize "${GRID[@]}" --jobs "$j" --quiet \
+      --out "$tmp/out$j" "$f" >/dev/null 2>&1 || true
+    read -r wall user sys rss <"$tmp/t"
+  else
+    t0=$(date +%s%N)
+    peak_rss_run "$tmp/rss" "$BIN" optimize "${GRID[@]}" --jobs "$j" --quiet --out "$tmp/out$j" "$f"
+    t1=$(date +%s%N)
+    wall=$(awk -v n=$((t1 - t0)) 'BEGIN{printf "%.2f", n/1e9}') user=$wall sys=0 rss=$(tail -1 "$tmp/rss")
+  fi
   [ -s "$tmp/out$j/results.csv" ] || { echo "bench_optimize: optimize --jobs $j failed" >&2; exit 1; }
-  us=$(( (t1 - t0) / 1000 ))
-  printf '%-22s %10s %20s %12s\n' "papertrader --jobs $j" "$(awk -v u="$us" 'BEGIN{printf "%.2f", u/1e6}')" \
-    $(( 63 * rows * 1000000 / (us > 0 ? us : 1) )) "$(awk -v k="$(tail -1 "$tmp/rss")" 'BEGIN{printf "%.1f", k/1024}')"
+  awk -v j="$j" -v w="$wall" -v u="$user" -v s="$sys" -v k="$rss" -v e=$((63 * rows)) 'BEGIN{
+    printf "%-22s %8.2f %8.2f %16.0f %16.0f %11.1f\n", "papertrader --jobs " j, w, u + s, e / w, e / (u + s), k / 1024}'
 done
 cmp -s "$tmp/out1/results.csv" "$tmp/out2/results.csv" && echo "results.csv identical for --jobs 1 and 2" ||
   { echo "bench_optimize: results.csv differs between --jobs 1 and 2" >&2; exit 1; }

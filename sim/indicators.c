@@ -289,7 +289,8 @@ static int window_push(sim_ind_window *w, double x, double *old)
     }
     *old = w->v[w->head];
     w->v[w->head] = x;
-    w->head = (w->head + 1) % w->period;
+    if (++w->head == w->period) /* no division on the per-candle path */
+        w->head = 0;
     return 1;
 }
 
