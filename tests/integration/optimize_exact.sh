@@ -90,6 +90,19 @@ for set in multi faulty; do
     fi
   done
 done
+# an external strategy (examples/mystrat.c as a .so), swept on 2 workers
+so="$PT_BUILD_DIR/examples/libmystrat.so"
+run_pt optimize --strategy "$so" --grid lookback=5,10 --grid threshold_pct=0.5,1 "${ENGINE[@]}" --quiet --out "$T/so" "$DATA"
+expect_exit 0 "external strategy: optimize"
+for r in 1 2 3 4; do
+  IFS=, read -r lb th _ <<<"$(sed -n "$((r + 1))p" "$T/so/results.csv")"
+  run_pt backtest --strategy "$so" --param lookback="$lb" --param threshold_pct="$th" "${ENGINE[@]}" --quiet --out "$T/so-bt$r" "$DATA"
+  if d=$(compare "$T/so/results.csv" "$T/so-bt$r/report.json" "$r"); then
+    ok "external row $r (lookback=$lb threshold_pct=$th) equals backtest's report.json"
+  else
+    bad "external row $r differs from backtest" "$d"
+  fi
+done
 grep -q 'rejected_candles' "$T/faulty/results.csv" && [ "$(sed -n 2p "$T/faulty/results.csv" | cut -d, -f34)" != 0 ] &&
   ok "the faulty file has rejected candles in the comparison" || bad "faulty file: no rejected candles"
 finish
