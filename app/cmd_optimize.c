@@ -302,8 +302,12 @@ int opt_ctx_from_doc(opt_ctx *x, const char *path, const char *command)
     }
     x->argv_mem[k++] = (char *)command;
     const cJSON *it;
-    cJSON_ArrayForEach(it, args) x->argv_mem[k++] = cJSON_IsString(it) ? it->valuestring : "";
-    cJSON_ArrayForEach(it, files) x->argv_mem[k++] = cJSON_IsString(it) ? it->valuestring : "";
+    cJSON_ArrayForEach(it, args) {
+        x->argv_mem[k++] = cJSON_IsString(it) ? it->valuestring : "";
+    }
+    cJSON_ArrayForEach(it, files) {
+        x->argv_mem[k++] = cJSON_IsString(it) ? it->valuestring : "";
+    }
     int rc = opt_ctx_prepare(x, k, x->argv_mem);
     if (!rc && strcmp(hash->valuestring, x->hash)) {
         name_changed(cJSON_GetObjectItemCaseSensitive(x->doc, "inputs"), x->inputs);
@@ -380,9 +384,10 @@ int cmd_optimize(int argc, char **argv)
     }
     opt_ctx x = {0};
     opt_cli first = {0};
-    char dir[PATH_MAX], path[PATH_MAX + 16];
+    char dir[PATH_MAX];
     int lock_fd = -1, rc = split_args(&first, argc, argv);
     if (!rc && first.resume) {
+        char path[PATH_MAX + 16];
         snprintf(dir, sizeof dir, "%s", first.resume);
         snprintf(path, sizeof path, "%s/session.json", dir);
         if (first.n_rest > 1 || first.n_rec) {

@@ -81,18 +81,16 @@ static int verb_args(int argc, char **argv, const char **dir, opt_cli *c)
     *dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t n;
-        const char *why = "not a number";
+        const char *why = "out of range";
         int64_t t;
         if ((!strcmp(a, "--task-index") || !strcmp(a, "--jobs")) && v) {
             if (pt_parse_int64(v, strlen(v), &t, &why) || t < 0 || t > 99999 ||
                 (a[2] == 'j' && (t < 1 || t > OPT_MAX_JOBS)))
                 return ERR(2, "%s '%s': %s", a, v, why);
-            n = (uint64_t)t;
             if (a[2] == 'j')
-                c->jobs = (int)n;
+                c->jobs = (int)t;
             else
-                c->task_index = (long)n;
+                c->task_index = (long)t;
             i++;
         } else if (a[0] != '-' && !*dir) {
             *dir = a;
