@@ -42,13 +42,15 @@ static void usage(FILE *out)
 /* ------------------------------------------------------------ own flags */
 
 enum { F_GRID, F_RANDOM, F_SEED, F_OBJECTIVE, F_MIN_TRADES, F_JOBS, F_OUT, F_RESUME, F_TASKS,
-       F_TASK_INDEX };
+       F_TASK_INDEX, F_TRAIN, F_TESTW, F_STEP, F_ANCHORED };
 static const struct {
     const char *name;
     int recorded; /* shapes the results: kept in session.json / plan.json */
+    int value;    /* takes a value */
 } own_flags[] = {
-    {"grid", 1},  {"random", 1}, {"seed", 1},   {"objective", 1}, {"min-trades", 1},
-    {"jobs", 0},  {"out", 0},    {"resume", 0}, {"tasks", 0},     {"task-index", 0},
+    {"grid", 1, 1},  {"random", 1, 1}, {"seed", 1, 1},   {"objective", 1, 1}, {"min-trades", 1, 1},
+    {"jobs", 0, 1},  {"out", 0, 1},    {"resume", 0, 1}, {"tasks", 0, 1},     {"task-index", 0, 1},
+    {"train", 1, 1}, {"test", 1, 1},   {"step", 1, 1},   {"anchored", 1, 0},
 };
 #define N_OWN ((int)(sizeof own_flags / sizeof own_flags[0]))
 
@@ -98,6 +100,18 @@ static int own_value(opt_cli *c, int f, const char *v)
         rc = count_flag("task-index", v, 0, 99999, &n);
         c->task_index = (long)n;
         break;
+    case F_TRAIN:
+    case F_TESTW:
+    case F_STEP: {
+        int64_t *ms = f == F_TRAIN ? &c->train_ms : f == F_TESTW ? &c->test_ms : &c->step_ms;
+        if (pt_interval_parse(v, ms)) {
+            fprintf(stderr, "papertrader walk-forward: --%s '%s': want a duration like 30d, 12h, "
+                            "2w\n", own_flags[f].name, v);
+            rc = 2;
+        }
+        break;
+    }
+    case F_ANCHORED: c->anchored = 1; break;
     }
     return rc;
 }
@@ -135,7 +149,9 @@ static int split_args(opt_cli *c, int argc, char **argv)
             c->rest[c->n_rest++] = argv[i];
             continue;
         }
-        if (!val && (val = i + 1 < argc ? argv[++i] : NULL) == NULL) {
+        if (!own_flags[f].value)
+            val = NULL;
+        else if (!val && (val = i + 1 < argc ? argv[++i] : NULL) == NULL) {
             fprintf(stderr, "papertrader optimize: --%s wants a value\n", own_flags[f].name);
             return 2;
         }
@@ -146,7 +162,8 @@ static int split_args(opt_cli *c, int argc, char **argv)
             static char names[N_OWN][24];
             snprintf(names[f], sizeof names[f], "--%s", own_flags[f].name);
             c->rec[c->n_rec++] = names[f];
-            c->rec[c->n_rec++] = val;
+            if (val)
+                c->rec[c->n_rec++] = val;
         }
     }
     return 0;
@@ -417,7 +434,7 @@ int cmd_optimize(int argc, char **argv)
                 (unsigned long long)opt_data_candles(data), x.cli.jobs);
     }
     if (!rc) {
-        opt_job j = {&x.sp, data, &x.setup->cfg, x.setup->controls, 0, x.sp.n_eval, x.cli.jobs,
+        opt_job j = {&x.sp, data, &x.setup->cfg, x.setup->controls, NULL, 0, x.sp.n_eval, x.cli.jobs,
                      dir, ".journal.csv", "results.csv", isatty(2) && !x.setup->quiet};
         rc = opt_pool_run(&j);
     }

@@ -169,7 +169,7 @@ int opt_cluster_run(int argc, char **argv)
         task_range(x.sp.n_eval, tasks, (uint64_t)idx, &first, &count);
         char journal[64];
         snprintf(journal, sizeof journal, ".%ld/journal.csv", idx);
-        opt_job j = {&x.sp, data, &x.setup->cfg, x.setup->controls, first, count, c.jobs,
+        opt_job j = {&x.sp, data, &x.setup->cfg, x.setup->controls, NULL, first, count, c.jobs,
                      tdir, journal, name, 0};
         rc = opt_pool_run(&j);
         if (!rc)

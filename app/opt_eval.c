@@ -32,6 +32,26 @@ struct opt_data {
 
 uint64_t opt_data_candles(const opt_data *d) { return d->n; }
 
+uint64_t opt_data_index_at(const opt_data *d, int64_t ts)
+{
+    uint64_t lo = 0, hi = d->n; /* candles are in event-time order (k-way merge) */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (d->c[mid].ts_ms < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void opt_data_span(const opt_data *d, int64_t *first_ts, int64_t *last_ts, int64_t *bar_ms)
+{
+    *first_ts = d->c[0].ts_ms;
+    *last_ts = d->c[d->n - 1].ts_ms;
+    *bar_ms = d->bar_ms;
+}
+
 static int sym_index(const opt_data *d, const char *name)
 {
     if (d->n_sym && !strcmp(d->sym[d->last].name, name))
@@ -153,27 +173,52 @@ static void price_buy_and_hold(const opt_data *d, const sim_engine_config *cfg, 
     }
 }
 
+typedef struct ev_ctx {
+    pf_metrics *m;
+    const opt_tap *tap;
+} ev_ctx;
+
 static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
 {
-    pf_metrics_fill(ud, f->fee, r);
+    ev_ctx *x = ud;
+    pf_metrics_fill(x->m, f->fee, r);
+    if (x->tap && x->tap->fill)
+        x->tap->fill(x->tap->ud, f, r);
 }
 
-static void h_row(void *ud, const pf_snapshot *s) { pf_metrics_snapshot(ud, s); }
-
-/* Runs the engine over d; *rep is report.json's document. */
-static int run_engine(const opt_data *d, const sim_engine_config *cfg, const char *controls,
-                      cJSON **rep)
+static void h_row(void *ud, const pf_snapshot *s)
 {
-    pf_metrics *m = NULL;
+    ev_ctx *x = ud;
+    pf_metrics_snapshot(x->m, s);
+    if (x->tap && x->tap->row)
+        x->tap->row(x->tap->ud, s);
+}
+
+/* A window's own buy-and-hold: what the backtest's h_candle would price. */
+static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score,
+                     const sim_signal *sig)
+{
+    (void)score, (void)sig;
+    if (v != QUALITY_REJECT)
+        pf_metrics_price(((ev_ctx *)ud)->m, c->symbol, c->close);
+}
+
+/* Runs the engine over candles [from, to) of d; *rep is report.json's
+ * document. The whole data replays the recorded quality and prices. */
+static int run_engine(const opt_data *d, const sim_engine_config *cfg, const char *controls,
+                      uint64_t from, uint64_t to, const opt_tap *tap, cJSON **rep)
+{
+    int whole = from == 0 && to == d->n;
+    ev_ctx x = {NULL, tap};
     sim_engine *e = NULL;
     backtest_controls *ctl = NULL;
-    const sim_hooks hooks = {NULL, NULL, h_fill, h_row, NULL};
-    int rc = pf_metrics_new(d->bar_ms, cfg->cash, &m);
+    const sim_hooks hooks = {whole ? NULL : h_candle, NULL, h_fill, h_row, NULL};
+    int rc = pf_metrics_new(d->bar_ms, cfg->cash, &x.m);
     if (!rc)
-        rc = sim_engine_new(cfg, &hooks, m, &e);
+        rc = sim_engine_new(cfg, &hooks, &x, &e);
     if (!rc && controls)
         rc = backtest_controls_load(controls, &ctl);
-    for (uint64_t i = 0; !rc && i < d->n; i++) {
+    for (uint64_t i = from; !rc && i < to; i++) {
         if (ctl)
             rc = backtest_controls_apply(ctl, e, d->c[i].ts_ms);
         if (!rc)
@@ -189,15 +234,16 @@ static int run_engine(const opt_data *d, const sim_engine_config *cfg, const cha
     }
     if (!rc) {
         pf_metrics_result mr;
-        price_buy_and_hold(d, cfg, m);
-        pf_metrics_compute(m, &mr);
+        if (whole)
+            price_buy_and_hold(d, cfg, x.m);
+        pf_metrics_compute(x.m, &mr);
         *rep = pf_metrics_to_json(&mr);
         rc = *rep ? sim_engine_stats_to_json(e, cJSON_AddObjectToObject(*rep, "engine"))
                   : PT_ENOMEM;
     }
     backtest_controls_free(ctl);
     sim_engine_free(e);
-    pf_metrics_free(m);
+    pf_metrics_free(x.m);
     return rc;
 }
 
@@ -267,14 +313,17 @@ static void flatten(const cJSON *o, const char *prefix, buf *h, buf *r)
 }
 
 int opt_eval_run(const opt_data *d, const sim_engine_config *cfg, const double *values,
-                 const char *controls, char **header, char **row)
+                 const char *controls, const opt_range *range, char **header, char **row)
 {
     sim_engine_config c = *cfg;
     memcpy(c.params, values, sizeof c.params);
-    c.quality_replay = tape_of;
-    c.quality_replay_ud = (void *)d;
+    uint64_t from = range ? range->from : 0, to = range ? range->to : d->n;
+    if (from == 0 && to == d->n) { /* the recorded verdicts are those of the whole data */
+        c.quality_replay = tape_of;
+        c.quality_replay_ud = (void *)d;
+    }
     cJSON *rep = NULL;
-    int rc = run_engine(d, &c, controls, &rep);
+    int rc = run_engine(d, &c, controls, from, to, range ? range->tap : NULL, &rep);
     buf h = {0}, r = {0};
     if (!rc) {
         flatten(rep, "", &h, &r);

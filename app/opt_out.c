@@ -98,12 +98,12 @@ static double field_num(const char *s)
     return *s && !*end ? v : NAN;
 }
 
-static int read_results(const opt_finish *f, ranked *rk)
+static int read_results(const char *path, opt_objective objective, uint64_t min_trades,
+                        ranked *rk)
 {
-    char path[4096], *line = NULL, *fl[MAX_COLS];
+    char *line = NULL, *fl[MAX_COLS];
     size_t cap = 0;
     ssize_t len;
-    snprintf(path, sizeof path, "%s/results.csv", f->dir);
     FILE *in = fopen(path, "r");
     if (!in || (len = getline(&line, &cap, in)) < 1) {
         fprintf(stderr, "papertrader optimize: cannot read %s\n", path);
@@ -115,7 +115,7 @@ static int read_results(const opt_finish *f, ranked *rk)
     line[strcspn(line, "\n")] = 0;
     rk->header = strdup(line);
     int nc = split_csv(line, fl, MAX_COLS);
-    rk->obj_col = column(fl, nc, objectives[f->objective].column);
+    rk->obj_col = column(fl, nc, objectives[objective].column);
     rk->trades_col = column(fl, nc, "trades");
     uint64_t capr = 0;
     while ((len = getline(&line, &cap, in)) > 0) {
@@ -133,7 +133,7 @@ static int read_results(const opt_finish *f, ranked *rk)
         int n = split_csv(line, fl, MAX_COLS);
         r->obj = rk->obj_col >= 0 && rk->obj_col < n ? field_num(fl[rk->obj_col]) : NAN;
         double tr = rk->trades_col >= 0 && rk->trades_col < n ? field_num(fl[rk->trades_col]) : 0;
-        if (!(tr >= (double)f->min_trades))
+        if (!(tr >= (double)min_trades))
             r->obj = NAN;
         rk->n++;
     }
@@ -287,7 +287,9 @@ static void print_top(const opt_finish *f, const ranked *rk)
 int opt_finish_run(const opt_finish *f)
 {
     ranked rk = {0};
-    int rc = read_results(f, &rk);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.csv", f->dir);
+    int rc = read_results(path, f->objective, f->min_trades, &rk);
     if (rc) {
         fprintf(stderr, "papertrader optimize: %s/results.csv: not an optimize result\n", f->dir);
         ranked_free(&rk);
@@ -307,4 +309,40 @@ int opt_finish_run(const opt_finish *f)
     printf("output: %s\n", f->dir);
     ranked_free(&rk);
     return rc || fflush(stdout);
+}
+
+int opt_rank_file(const char *path, opt_objective o, uint64_t min_trades, const char *col,
+                  double **obj, double **colv, uint64_t *n, uint64_t *best)
+{
+    ranked rk = {0};
+    int rc = read_results(path, o, min_trades, &rk);
+    *obj = rc ? NULL : malloc((size_t)(rk.n + 1) * sizeof **obj);
+    *colv = rc ? NULL : malloc((size_t)(rk.n + 1) * sizeof **colv);
+    char *names[MAX_COLS], *vals[MAX_COLS];
+    int nc = !rc && *obj && *colv ? split_csv(rk.header, names, MAX_COLS) : 0, c = -1;
+    rc = rc || !*obj || !*colv;
+    c = rc ? -1 : column(names, nc, col);
+    for (uint64_t i = 0; !rc && i < rk.n; i++) {
+        (*obj)[i] = rk.rows[i].obj;
+        (*colv)[i] = c >= 0 && split_csv(rk.rows[i].line, vals, MAX_COLS) == nc ? field_num(vals[c]) : NAN;
+    }
+    *n = rk.n;
+    *best = !rc && rk.n && !isnan(rk.rows[rk.rank[0]].obj) ? rk.rank[0] : UINT64_MAX;
+    if (rc)
+        fprintf(stderr, "papertrader optimize: %s: not a results file\n", path);
+    ranked_free(&rk);
+    return rc;
+}
+
+double opt_csv_field(const char *header, const char *row, const char *name)
+{
+    char *h = strdup(header), *r = strdup(row), *hn[MAX_COLS], *rv[MAX_COLS];
+    double v = NAN;
+    if (h && r) {
+        int nh = split_csv(h, hn, MAX_COLS), nr = split_csv(r, rv, MAX_COLS), c = column(hn, nh, name);
+        if (c >= 0 && c < nr)
+            v = field_num(rv[c]);
+    }
+    free(h), free(r);
+    return v;
 }

@@ -143,7 +143,7 @@ static int eval_line(const opt_job *j, uint64_t k, int fd, int with_header)
     double v[SIM_MAX_PARAMS];
     opt_space_values(j->sp, k, v);
     char *hdr = NULL, *row = NULL;
-    int rc = opt_eval_run(j->data, j->cfg, v, j->controls, &hdr, &row);
+    int rc = opt_eval_run(j->data, j->cfg, v, j->controls, j->range, &hdr, &row);
     if (rc) {
         fprintf(stderr, "papertrader optimize: evaluation %llu failed: %s\n",
                 (unsigned long long)k, pt_strerror(rc));

@@ -67,12 +67,31 @@ int opt_data_load(const backtest_setup *s, opt_data **out);
 uint64_t opt_data_candles(const opt_data *d);
 void opt_data_free(opt_data *d);
 
+/* Candles [from, to) of d as their own backtest (walk-forward folds): the
+ * engine checks quality itself from a fresh checker, as `backtest` on just
+ * those rows would. The whole data (from 0, to n) replays the recorded
+ * verdicts instead. tap, when set, also sees every fill and portfolio row. */
+typedef struct opt_tap {
+    void (*fill)(void *ud, const pf_fill *f, const pf_fill_result *r);
+    void (*row)(void *ud, const pf_snapshot *s);
+    void *ud;
+} opt_tap;
+typedef struct opt_range {
+    uint64_t from, to;
+    const opt_tap *tap; /* NULL: none */
+} opt_range;
+
+/* First candle index with ts_ms >= ts (n if none); the data's time span. */
+uint64_t opt_data_index_at(const opt_data *d, int64_t ts);
+void opt_data_span(const opt_data *d, int64_t *first_ts, int64_t *last_ts, int64_t *bar_ms);
+
 /* One evaluation: the engine of `backtest` with cfg (strategy set) and
- * values over d. *header and *row (malloc'd, the caller frees; no newline)
- * are the metric columns of report.json flattened (docs/optimize.md).
- * controls: the --controls file or NULL. PT_OK or an error (logged). */
+ * values over d (range NULL: all of it). *header and *row (malloc'd, the
+ * caller frees; no newline) are the metric columns of report.json
+ * flattened (docs/optimize.md). controls: the --controls file or NULL.
+ * PT_OK or an error (logged). */
 int opt_eval_run(const opt_data *d, const sim_engine_config *cfg, const double *values,
-                 const char *controls, char **header, char **row);
+                 const char *controls, const opt_range *range, char **header, char **row);
 
 /* ------------------------------------------------------------ pool */
 
@@ -86,6 +105,7 @@ typedef struct opt_job {
     const opt_data *data;
     const sim_engine_config *cfg; /* strategy set */
     const char *controls;
+    const opt_range *range;       /* NULL: the whole data */
     uint64_t first, count;
     int jobs;
     const char *dir, *journal_name, *out_name;
@@ -118,6 +138,12 @@ typedef struct opt_finish {
  * the top 10 and the best set's `papertrader backtest` command. 0 or exit. */
 int opt_finish_run(const opt_finish *f);
 
+/* Per row of a results.csv-format file: the objective (NAN when not
+ * eligible) and the column col (NAN when absent); *best the best row
+ * (UINT64_MAX: none). *obj and *colv are the caller's (free). 0 or 1. */
+int opt_rank_file(const char *path, opt_objective o, uint64_t min_trades, const char *col,
+                  double **obj, double **colv, uint64_t *n, uint64_t *best);
+
 /* report.html from the ranked rows (opt_out.c hands them over). */
 typedef struct opt_rank_row {
     uint64_t i;          /* evaluation number */
@@ -139,6 +165,8 @@ typedef struct opt_cli {
     int objective, jobs;
     uint64_t min_trades, tasks;
     long task_index;                 /* -1 = not given */
+    int64_t train_ms, test_ms, step_ms; /* walk-forward; 0 = not given */
+    int anchored;
     const char *out, *resume;
     char *rest[OPT_MAX_ARGS];        /* "optimize" + the backtest's flags and FILE... */
     int n_rest;
@@ -170,6 +198,9 @@ struct cJSON *opt_ctx_doc(const opt_ctx *x, const char *command);
 void opt_ctx_free(opt_ctx *x);
 /* Locks dir for this process (0, or an exit code printed). */
 int opt_lock(const char *dir, int *fd);
+
+/* One field of a results row by column name (NAN if absent or empty). */
+double opt_csv_field(const char *header, const char *row, const char *name);
 
 /* optimize plan | run | reduce (opt_cluster.c). argv[0] is the verb. */
 int opt_cluster_plan(int argc, char **argv);
