@@ -374,13 +374,35 @@ int cmd_walk_forward(int argc, char **argv)
     opt_ctx x = {0};
     wf_run w = {.x = &x};
     wf_fold *folds = NULL;
-    int n_folds = 0, lock_fd = -1, rc = opt_ctx_prepare(&x, argc, argv);
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    int n_folds = 0, lock_fd = -1, rc, resume = 0;
+    /* --resume DIR: inputs and flags from DIR/session.json; the finished
+     * in-sample evaluations are in each fold's journal (folds/.K_train.journal) */
+    for (int i = 1; i + 1 < argc && !resume; i++)
+        resume = !strcmp(argv[i], "--resume") ? i : 0;
+    if (resume) {
+        snprintf(dir, sizeof dir, "%s", argv[resume + 1]);
+        snprintf(path, sizeof path, "%s/session.json", dir);
+        rc = argc != 3 && !(argc == 5 && !strcmp(argv[resume == 1 ? 3 : 1], "--jobs")) ? 2 : 0;
+        if (rc)
+            fprintf(stderr, "papertrader walk-forward: --resume DIR takes its inputs and flags "
+                            "from DIR/session.json (only --jobs may be added)\n");
+        if (!rc && !(rc = opt_lock(dir, &lock_fd)))
+            rc = opt_ctx_from_doc(&x, path, "walk-forward");
+        long jobs = 0;
+        for (int i = 1; i + 1 < argc; i++)
+            if (!strcmp(argv[i], "--jobs"))
+                jobs = strtol(argv[i + 1], NULL, 10);
+        if (jobs >= 1 && jobs <= OPT_MAX_JOBS)
+            x.cli.jobs = (int)jobs;
+    } else {
+        rc = opt_ctx_prepare(&x, argc, argv);
+        snprintf(dir, sizeof dir, "%s", x.cli.out ? x.cli.out : "logs/walk-forward");
+    }
     if (!rc && (!x.cli.train_ms || !x.cli.test_ms)) {
         fprintf(stderr, "papertrader walk-forward: --train DUR and --test DUR are required\n");
         rc = 2;
     }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", x.cli.out ? x.cli.out : "logs/walk-forward");
     w.dir = dir;
     if (!rc)
         rc = opt_data_load(x.setup, &w.data);
@@ -389,13 +411,13 @@ int cmd_walk_forward(int argc, char **argv)
         opt_data_span(w.data, &t0, &t1, &bar);
         rc = make_folds(&x.cli, t0, t1 + bar, &folds, &n_folds);
     }
-    char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/session.json", dir);
-    if (!rc && !access(path, F_OK)) {
-        fprintf(stderr, "papertrader walk-forward: %s already holds a run\n", dir);
+    if (!rc && !resume && !access(path, F_OK)) {
+        fprintf(stderr, "papertrader walk-forward: %s already holds a run (walk-forward --resume "
+                        "%s carries it on)\n", dir, dir);
         rc = 2;
     }
-    if (!rc && !(rc = opt_lock(dir, &lock_fd))) {
+    if (!rc && !resume && !(rc = opt_lock(dir, &lock_fd))) {
         cJSON *j = opt_ctx_doc(&x, "walk-forward");
         rc = session_write_json(dir, "session.json", j) ? 1 : 0;
         cJSON_Delete(j);

@@ -61,4 +61,26 @@ expect_exit 2 "--test is required"
 run_pt walk-forward --strategy sma_cross --grid fast=5,10 --train 5x --test 2d --out "$T/g" "$DATA"
 expect_exit 2 "a bad duration is refused"
 [ ! -e "$T/d" ] && [ ! -e "$T/e" ] && ok "no output folder for refused runs" || bad "refused runs left folders"
+
+# kill -9 mid-run, then --resume: the same outputs as an uninterrupted run
+BIG="$PT_SHARED_DATA/backtrader_index-future_2006_1m.csv" # 2006-01-02 .. 2006-02-27, 1m
+K=(--strategy sma_cross --grid fast=3:30:3 --grid slow=35:60:5 --train 14d --test 7d --quiet --jobs 2)
+run_pt walk-forward "${K[@]}" --out "$T/full" "$BIG"
+expect_exit 0 "uninterrupted reference run"
+"$PT_BIN" walk-forward "${K[@]}" --out "$T/killed" "$BIG" >/dev/null 2>&1 &
+pid=$!
+scale=$([ -n "${PT_SANITIZE:-}" ] && echo 5 || echo 1)
+for _ in $(seq 1 $((600 * scale))); do
+  [ -e "$T/killed/folds/.2_train.journal" ] && break
+  sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ ! -e "$T/killed/folds.csv" ] && [ -e "$T/killed/folds/1_train.csv" ] && ok "killed with -9 in fold 2" ||
+  bad "kill -9 did not land mid-run ($(ls "$T/killed" "$T/killed/folds" 2>&1 | tr '\n' ' '))"
+run_pt walk-forward --resume "$T/killed" --jobs 1
+expect_exit 0 "walk-forward --resume after kill -9"
+for f in folds.csv oos_trades.csv oos_portfolio.csv walkforward.json; do
+  cmp -s "$T/full/$f" "$T/killed/$f" && ok "resumed $f byte-identical" || bad "resumed $f differs"
+done
 finish
