@@ -39,18 +39,20 @@ typedef struct wf_fold {
 typedef struct wf_out {
     opt_atomic trades, port;
     int fold;
-    double returns_sum, returns_sq, r3, r4, last_equity;
+    double last_equity;
     uint64_t n_ret;
     double *ret; /* stitched per-bar returns (for skew and kurtosis) */
-    uint64_t cap;
+    double *eq;  /* stitched equity and its times, for report.html */
+    int64_t *ts;
+    uint64_t n_eq, cap;
 } wf_out;
 
 static void iso(int64_t ms, char *b, size_t cap) { pt_format_iso_ms(ms, b, cap); }
 
 static void num(FILE *f, double v)
 {
-    char b[40];
     if (isfinite(v)) {
+        char b[40];
         pt_format_double(v, b, sizeof b);
         fputs(b, f);
     }
@@ -80,6 +82,8 @@ static void tap_row(void *ud, const pf_snapshot *s)
     fprintf(o->port.f, "%d\n", s->open_positions);
     if (o->last_equity > 0 && o->n_ret < o->cap) /* one return per bar, across folds */
         o->ret[o->n_ret++] = s->equity / o->last_equity - 1;
+    if (o->n_eq < o->cap)
+        o->eq[o->n_eq] = s->equity, o->ts[o->n_eq++] = s->ts_ms;
     o->last_equity = s->equity;
 }
 
@@ -353,6 +357,12 @@ static int summary(wf_run *w, int n_folds, int64_t bar_ms)
     ADD("deflated_sharpe_ratio", dsr);
 #undef ADD
     int rc = session_write_json(w->dir, "walkforward.json", j) ? 1 : 0;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/folds.csv", w->dir);
+    char *folds = rc ? NULL : opt_read_file(path, 64u << 20, NULL);
+    if (!folds || opt_html_walkforward(w->dir, folds, j, w->o.eq, w->o.ts, w->o.n_eq))
+        fprintf(stderr, "papertrader walk-forward: %s/report.html not written\n", w->dir);
+    free(folds);
     printf("walk-forward: %d folds, %llu sets each, ranked by %s\n", n_folds,
            (unsigned long long)w->x->sp.n_eval,
            opt_objective_name((opt_objective)w->x->cli.objective));
@@ -424,7 +434,9 @@ int cmd_walk_forward(int argc, char **argv)
     }
     w.cash = x.setup ? x.setup->cfg.cash : 0;
     w.o.cap = w.data ? opt_data_candles(w.data) + 1 : 0;
-    if (!rc && !(w.o.ret = malloc(w.o.cap * sizeof *w.o.ret)))
+    if (!rc && (!(w.o.ret = malloc(w.o.cap * sizeof *w.o.ret)) ||
+                !(w.o.eq = malloc(w.o.cap * sizeof *w.o.eq)) ||
+                !(w.o.ts = malloc(w.o.cap * sizeof *w.o.ts))))
         rc = 1;
     int opened = !rc;
     if (!rc)
@@ -440,7 +452,7 @@ int cmd_walk_forward(int argc, char **argv)
     if (rc == 2)
         fprintf(stderr, "(papertrader walk-forward --help lists the options)\n");
     free(folds);
-    free(w.o.ret);
+    free(w.o.ret), free(w.o.eq), free(w.o.ts);
     opt_data_free(w.data);
     session_unlock(lock_fd);
     opt_ctx_free(&x);

@@ -15,6 +15,7 @@
 #define HTML_TOP_ROWS 200     /* ranked rows in the table */
 #define HTML_POINTS 200000    /* rows in the heatmap and sensitivity */
 #define HTML_ASSET_MAX (1 << 20)
+#define HTML_EQ_POINTS 4000   /* walk-forward equity curve points */
 
 static void put_json(FILE *o, const cJSON *j)
 {
@@ -98,7 +99,7 @@ static const char PAGE_HEAD[] =
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
     "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
-    "<title>papertrader optimize report</title>\n<style>\n";
+    "<title>papertrader %s report</title>\n<style>\n";
 static const char PAGE_BODY[] =
     "</style></head><body>\n"
     "<header><h1>papertrader optimize report</h1><p id=\"meta\" class=\"muted\"></p></header>\n"
@@ -114,21 +115,70 @@ static const char PAGE_BODY[] =
     "each parameter: mean and best over the other parameters</p><div id=\"sensitivity\"></div>"
     "</section>\n</main>\n<script type=\"application/json\" id=\"pt-data\">";
 
-int opt_html_write(const char *dir, const opt_finish *f, const char *header,
-                   const opt_rank_row *rows, uint64_t n, const uint64_t *rank)
+/* The page: head, inlined CSS, body, the data block, the inlined script. */
+static int write_page(const char *dir, const char *what, const char *body, const cJSON *d,
+                      const char *script)
 {
     opt_atomic at;
     if (opt_atomic_begin(&at, dir, "report.html"))
         return 1;
-    cJSON *d = data_json(f, header, rows, n, rank);
     int bad = !d;
-    fputs(PAGE_HEAD, at.f);
+    fprintf(at.f, PAGE_HEAD, what);
     bad = bad || put_asset(at.f, "report.css", "</style");
-    fputs(PAGE_BODY, at.f);
+    fputs(body, at.f);
     put_json(at.f, d);
     fputs("</script>\n<script>\n", at.f);
-    bad = bad || put_asset(at.f, "optimize.js", "</script");
+    bad = bad || put_asset(at.f, script, "</script");
     fputs("\n</script>\n</body></html>\n", at.f);
-    cJSON_Delete(d);
     return opt_atomic_end(&at, bad) || bad;
+}
+
+int opt_html_write(const char *dir, const opt_finish *f, const char *header,
+                   const opt_rank_row *rows, uint64_t n, const uint64_t *rank)
+{
+    cJSON *d = data_json(f, header, rows, n, rank);
+    int rc = write_page(dir, "optimize", PAGE_BODY, d, "optimize.js");
+    cJSON_Delete(d);
+    return rc;
+}
+
+static const char WF_BODY[] =
+    "</style></head><body>\n"
+    "<header><h1>papertrader walk-forward report</h1><p id=\"meta\" class=\"muted\"></p></header>\n"
+    "<main>\n"
+    "<section class=\"card\"><h2>Summary</h2><table id=\"summary\"><tbody></tbody></table></section>\n"
+    "<section class=\"card\"><h2>In-sample vs out-of-sample objective per fold</h2>"
+    "<div id=\"is-oos\"></div></section>\n"
+    "<section class=\"card wide\"><h2>Out-of-sample equity (stitched)</h2><div id=\"equity\"></div>"
+    "</section>\n"
+    "<section class=\"card wide\"><h2>Folds</h2><div class=\"scroll\"><table id=\"folds\">"
+    "<thead></thead><tbody></tbody></table></div></section>\n"
+    "</main>\n<script type=\"application/json\" id=\"pt-data\">";
+
+/* CSV text -> array of arrays of strings (fields hold no quotes here). */
+static cJSON *csv_json(const char *text)
+{
+    cJSON *a = cJSON_CreateArray();
+    char *t = strdup(text ? text : ""), *save = NULL;
+    for (char *l = t ? strtok_r(t, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+        cJSON_AddItemToArray(a, row_array(l));
+    free(t);
+    return a;
+}
+
+int opt_html_walkforward(const char *dir, const char *folds_csv, const cJSON *summary,
+                         const double *equity, const int64_t *ts, uint64_t n)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddItemToObject(d, "folds", csv_json(folds_csv));
+    cJSON_AddItemToObject(d, "summary", cJSON_Duplicate(summary, 1));
+    cJSON *t = cJSON_AddArrayToObject(d, "t"), *e = cJSON_AddArrayToObject(d, "equity");
+    uint64_t step = n / HTML_EQ_POINTS + 1; /* decimated: the page stays small */
+    for (uint64_t i = 0; i < n; i += step) {
+        cJSON_AddItemToArray(t, cJSON_CreateNumber((double)ts[i]));
+        cJSON_AddItemToArray(e, cJSON_CreateNumber(equity[i]));
+    }
+    int rc = write_page(dir, "walk-forward", WF_BODY, d, "walkforward.js");
+    cJSON_Delete(d);
+    return rc;
 }

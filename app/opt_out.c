@@ -336,9 +336,10 @@ int opt_rank_file(const char *path, opt_objective o, uint64_t min_trades, const 
 
 double opt_csv_field(const char *header, const char *row, const char *name)
 {
-    char *h = strdup(header), *r = strdup(row), *hn[MAX_COLS], *rv[MAX_COLS];
+    char *h = strdup(header), *r = strdup(row);
     double v = NAN;
     if (h && r) {
+        char *hn[MAX_COLS], *rv[MAX_COLS];
         int nh = split_csv(h, hn, MAX_COLS), nr = split_csv(r, rv, MAX_COLS), c = column(hn, nh, name);
         if (c >= 0 && c < nr)
             v = field_num(rv[c]);

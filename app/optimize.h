@@ -207,6 +207,11 @@ int opt_cluster_plan(int argc, char **argv);
 int opt_cluster_run(int argc, char **argv);
 int opt_cluster_reduce(int argc, char **argv);
 
+/* walk-forward's report.html: folds.csv's text, walkforward.json's
+ * document, the stitched equity (n points, decimated on the page). */
+int opt_html_walkforward(const char *dir, const char *folds_csv, const struct cJSON *summary,
+                         const double *equity, const int64_t *ts, uint64_t n);
+
 /* ------------------------------------------------------------ helpers */
 
 /* dir/name written crash-safe: _begin opens dir/.name.tmp (at->f); _end
