@@ -360,7 +360,7 @@ int opt_lock(const char *dir, int *fd)
 
 /* ------------------------------------------------------------ main */
 
-static void default_out(char *out, size_t cap)
+void opt_default_out(char *out, size_t cap, const char *what)
 { /* the wall clock names the folder only; it never reaches the files */
     char now[32];
     pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
@@ -368,7 +368,7 @@ static void default_out(char *out, size_t cap)
     for (char *p = now; *p; p++)
         if (*p == ':')
             *p = '-';
-    snprintf(out, cap, "logs/%s-optimize", now);
+    snprintf(out, cap, "logs/%s-%s", now, what);
 }
 
 /* New run: refuse a folder that holds one; record session.json first. */
@@ -420,7 +420,7 @@ int cmd_optimize(int argc, char **argv)
         if (!rc && x.cli.out)
             snprintf(dir, sizeof dir, "%s", x.cli.out);
         else if (!rc)
-            default_out(dir, sizeof dir);
+            opt_default_out(dir, sizeof dir, "optimize");
         if (!rc && !(rc = opt_lock(dir, &lock_fd)))
             rc = start_run(&x, dir);
     }

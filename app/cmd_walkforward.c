@@ -407,7 +407,10 @@ int cmd_walk_forward(int argc, char **argv)
             x.cli.jobs = (int)jobs;
     } else {
         rc = opt_ctx_prepare(&x, argc, argv);
-        snprintf(dir, sizeof dir, "%s", x.cli.out ? x.cli.out : "logs/walk-forward");
+        if (x.cli.out)
+            snprintf(dir, sizeof dir, "%s", x.cli.out);
+        else
+            opt_default_out(dir, sizeof dir, "walk-forward");
     }
     if (!rc && (!x.cli.train_ms || !x.cli.test_ms)) {
         fprintf(stderr, "papertrader walk-forward: --train DUR and --test DUR are required\n");

@@ -196,6 +196,8 @@ int opt_ctx_from_doc(opt_ctx *x, const char *path, const char *command);
 /* The document's common part: command, version, args, files, hash, inputs. */
 struct cJSON *opt_ctx_doc(const opt_ctx *x, const char *command);
 void opt_ctx_free(opt_ctx *x);
+/* logs/<UTC time>-<what>: the default output folder. */
+void opt_default_out(char *out, size_t cap, const char *what);
 /* Locks dir for this process (0, or an exit code printed). */
 int opt_lock(const char *dir, int *fd);
 
