@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +131,16 @@ static int own_flag(const char *a, const char **val)
 }
 
 /* Own flags out of argv; the rest (argv[0] first) is the backtest's. */
+int opt_default_jobs(void)
+{ /* the CPUs this process may run on (taskset, cgroup cpusets, Slurm's binding) */
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) ? sysconf(_SC_NPROCESSORS_ONLN) : CPU_COUNT(&set);
+    return n < 1 ? 1 : n > OPT_MAX_JOBS ? OPT_MAX_JOBS : (int)n;
+}
+
 static int split_args(opt_cli *c, int argc, char **argv)
 {
-    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    c->jobs = jobs < 1 ? 1 : jobs > OPT_MAX_JOBS ? OPT_MAX_JOBS : (int)jobs;
+    c->jobs = opt_default_jobs();
     c->task_index = -1;
     if (argc > OPT_MAX_ARGS - 1) {
         fprintf(stderr, "papertrader optimize: more than %d arguments\n", OPT_MAX_ARGS - 1);

@@ -75,8 +75,7 @@ int opt_cluster_plan(int argc, char **argv)
 /* DIR and the flags after it: `run DIR [--task-index I] [--jobs N]`. */
 static int verb_args(int argc, char **argv, const char **dir, opt_cli *c)
 {
-    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    c->jobs = jobs < 1 ? 1 : jobs > OPT_MAX_JOBS ? OPT_MAX_JOBS : (int)jobs;
+    c->jobs = opt_default_jobs();
     c->task_index = -1;
     *dir = NULL;
     for (int i = 1; i < argc; i++) {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define HTML_TOP_ROWS 200     /* ranked rows in the table */
+#define HTML_TOP_ROWS OPT_LINES_KEPT /* ranked rows in the table */
 #define HTML_POINTS 200000    /* rows in the heatmap and sensitivity */
 #define HTML_ASSET_MAX (1 << 20)
 #define HTML_EQ_POINTS 4000   /* walk-forward equity curve points */
@@ -78,7 +78,7 @@ static cJSON *data_json(const opt_finish *f, const char *header, const opt_rank_
     for (int a = 0; a < sp->n_axes; a++)
         cJSON_AddItemToArray(g, cJSON_CreateNumber(sp->ax[a].param));
     cJSON *top = cJSON_AddArrayToObject(d, "top"), *pts = cJSON_AddArrayToObject(d, "points");
-    for (uint64_t r = 0; r < n && r < HTML_TOP_ROWS; r++)
+    for (uint64_t r = 0; r < n && r < HTML_TOP_ROWS && rows[rank[r]].line; r++)
         cJSON_AddItemToArray(top, row_array(rows[rank[r]].line));
     for (uint64_t i = 0; i < n && i < HTML_POINTS; i++) { /* [value per grid axis..., objective] */
         double v[SIM_MAX_PARAMS];

@@ -98,8 +98,10 @@ static double field_num(const char *s)
     return *s && !*end ? v : NAN;
 }
 
+/* One pass over the rows for the objective (and col); then the text of
+ * the best OPT_LINES_KEPT rows only, read back by offset. */
 static int read_results(const char *path, opt_objective objective, uint64_t min_trades,
-                        ranked *rk)
+                        const char *col, ranked *rk)
 {
     char *line = NULL, *fl[MAX_COLS];
     size_t cap = 0;
@@ -112,40 +114,53 @@ static int read_results(const char *path, opt_objective objective, uint64_t min_
         free(line);
         return 1;
     }
+    off_t at = len;
     line[strcspn(line, "\n")] = 0;
     rk->header = strdup(line);
-    int nc = split_csv(line, fl, MAX_COLS);
+    int nc = split_csv(line, fl, MAX_COLS), cc = col ? column(fl, nc, col) : -1;
     rk->obj_col = column(fl, nc, objectives[objective].column);
     rk->trades_col = column(fl, nc, "trades");
     uint64_t capr = 0;
+    int oom = 0;
     while ((len = getline(&line, &cap, in)) > 0) {
         if (rk->n == capr) {
             capr = capr ? capr * 2 : 1024;
             opt_rank_row *nr = realloc(rk->rows, capr * sizeof *nr);
-            if (!nr)
+            if (!nr) {
+                oom = 1;
                 break;
+            }
             rk->rows = nr;
         }
         line[strcspn(line, "\n")] = 0;
         opt_rank_row *r = &rk->rows[rk->n];
-        r->i = rk->n;
-        r->line = strdup(line);
+        r->i = rk->n, r->off = at, r->line = NULL;
+        at += len;
         int n = split_csv(line, fl, MAX_COLS);
         r->obj = rk->obj_col >= 0 && rk->obj_col < n ? field_num(fl[rk->obj_col]) : NAN;
+        r->col = cc >= 0 && cc < n ? field_num(fl[cc]) : NAN;
         double tr = rk->trades_col >= 0 && rk->trades_col < n ? field_num(fl[rk->trades_col]) : 0;
         if (!(tr >= (double)min_trades))
             r->obj = NAN;
         rk->n++;
     }
+    rk->rank = malloc((size_t)(rk->n + 1) * sizeof *rk->rank);
+    int rc = oom || !rk->rank || !rk->header || rk->obj_col < 0;
+    for (uint64_t i = 0; !rc && i < rk->n; i++)
+        rk->rank[i] = i;
+    if (!rc)
+        qsort_r(rk->rank, (size_t)rk->n, sizeof *rk->rank, by_rank, rk->rows);
+    for (uint64_t r = 0; !rc && r < rk->n && r < OPT_LINES_KEPT; r++) {
+        opt_rank_row *row = &rk->rows[rk->rank[r]];
+        rc = fseeko(in, row->off, SEEK_SET) || getline(&line, &cap, in) < 1;
+        if (!rc) {
+            line[strcspn(line, "\n")] = 0;
+            rc = !(row->line = strdup(line));
+        }
+    }
     fclose(in);
     free(line);
-    rk->rank = malloc((size_t)(rk->n + 1) * sizeof *rk->rank);
-    if (!rk->rank || !rk->header || rk->obj_col < 0)
-        return 1;
-    for (uint64_t i = 0; i < rk->n; i++)
-        rk->rank[i] = i;
-    qsort_r(rk->rank, (size_t)rk->n, sizeof *rk->rank, by_rank, rk->rows);
-    return 0;
+    return rc;
 }
 
 static void ranked_free(ranked *rk)
@@ -289,7 +304,7 @@ int opt_finish_run(const opt_finish *f)
     ranked rk = {0};
     char path[4096];
     snprintf(path, sizeof path, "%s/results.csv", f->dir);
-    int rc = read_results(path, f->objective, f->min_trades, &rk);
+    int rc = read_results(path, f->objective, f->min_trades, NULL, &rk);
     if (rc) {
         fprintf(stderr, "papertrader optimize: %s/results.csv: not an optimize result\n", f->dir);
         ranked_free(&rk);
@@ -315,17 +330,12 @@ int opt_rank_file(const char *path, opt_objective o, uint64_t min_trades, const 
                   double **obj, double **colv, uint64_t *n, uint64_t *best)
 {
     ranked rk = {0};
-    int rc = read_results(path, o, min_trades, &rk);
+    int rc = read_results(path, o, min_trades, col, &rk);
     *obj = rc ? NULL : malloc((size_t)(rk.n + 1) * sizeof **obj);
     *colv = rc ? NULL : malloc((size_t)(rk.n + 1) * sizeof **colv);
-    char *names[MAX_COLS], *vals[MAX_COLS];
-    int nc = !rc && *obj && *colv ? split_csv(rk.header, names, MAX_COLS) : 0, c = -1;
     rc = rc || !*obj || !*colv;
-    c = rc ? -1 : column(names, nc, col);
-    for (uint64_t i = 0; !rc && i < rk.n; i++) {
-        (*obj)[i] = rk.rows[i].obj;
-        (*colv)[i] = c >= 0 && split_csv(rk.rows[i].line, vals, MAX_COLS) == nc ? field_num(vals[c]) : NAN;
-    }
+    for (uint64_t i = 0; !rc && i < rk.n; i++)
+        (*obj)[i] = rk.rows[i].obj, (*colv)[i] = rk.rows[i].col;
     *n = rk.n;
     *best = !rc && rk.n && !isnan(rk.rows[rk.rank[0]].obj) ? rk.rank[0] : UINT64_MAX;
     if (rc)

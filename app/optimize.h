@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define OPT_MAX_COMBOS 1000000u /* a grid larger than this needs --random */
 #define OPT_MAX_VALUES 100000   /* values of one --grid axis */
@@ -145,10 +146,14 @@ int opt_rank_file(const char *path, opt_objective o, uint64_t min_trades, const 
                   double **obj, double **colv, uint64_t *n, uint64_t *best);
 
 /* report.html from the ranked rows (opt_out.c hands them over). */
+#define OPT_LINES_KEPT 200 /* ranked rows whose text is kept (table, best, top 10) */
 typedef struct opt_rank_row {
     uint64_t i;          /* evaluation number */
     double obj;          /* NAN when not eligible */
-    char *line;          /* the results.csv row (owned by the caller) */
+    double col;          /* opt_rank_file's extra column */
+    off_t off;           /* of the row in results.csv */
+    char *line;          /* the row's text for the best OPT_LINES_KEPT ranks, else NULL
+                            (owned by the caller): memory stays flat in the rows */
 } opt_rank_row;
 int opt_html_write(const char *dir, const opt_finish *f, const char *header,
                    const opt_rank_row *rows, uint64_t n, const uint64_t *rank);
@@ -196,6 +201,8 @@ int opt_ctx_from_doc(opt_ctx *x, const char *path, const char *command);
 /* The document's common part: command, version, args, files, hash, inputs. */
 struct cJSON *opt_ctx_doc(const opt_ctx *x, const char *command);
 void opt_ctx_free(opt_ctx *x);
+/* --jobs default: the CPUs this process may run on (sched_getaffinity). */
+int opt_default_jobs(void);
 /* logs/<UTC time>-<what>: the default output folder. */
 void opt_default_out(char *out, size_t cap, const char *what);
 /* Locks dir for this process (0, or an exit code printed). */
