@@ -112,6 +112,23 @@ run_pt optimize reduce "$T/plan"
 expect_exit 0 "reduce"
 cmp -s "$T/j1/results.csv" "$T/plan/results.csv" && ok "reduced results.csv byte-identical to one machine" ||
   bad "reduced results.csv differs"
+# a cluster task killed with -9 carries on from its journal when run again
+run_pt optimize plan "${K[@]}" --tasks 2 --out "$T/kplan" "$BIG"
+"$PT_BIN" optimize run "$T/kplan" --task-index 1 --jobs 2 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 $((600 * scale))); do
+  [ "$(grep -c '^[0-9]' "$T/kplan/tasks/.1/journal.csv" 2>/dev/null)" -ge 3 ] 2>/dev/null && break
+  sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ ! -e "$T/kplan/tasks/1.csv" ] && ok "task 1 killed with -9 mid-run" || bad "kill -9 of task 1 did not land mid-run"
+run_pt optimize run "$T/kplan" --task-index 1
+expect_exit 0 "task 1 run again after kill -9"
+run_pt optimize run "$T/kplan" --task-index 0
+run_pt optimize reduce "$T/kplan"
+cmp -s "$T/full/results.csv" "$T/kplan/results.csv" && ok "reduced after a killed task: byte-identical to one machine" ||
+  bad "reduced results.csv after a killed task differs"
 cp "$DATA" "$T/data.csv"
 run_pt optimize plan "${G[@]}" --tasks 2 --out "$T/plan2" "$T/data.csv"
 echo "1517300000000,1,1,1,1,1" >>"$T/data.csv"

@@ -36,6 +36,7 @@ compare() {
   ' "$1" "$2" "$3"
 }
 
+col_of() { awk -F, -v n="$2" 'NR==1{for(i=1;i<=NF;i++)if($i==n)c=i} NR==2{print $c}' "$1"; }
 run_pt strategies
 LIST=$OUT
 mapfile -t NAMES < <(grep -E '^[a-z_]+$' <<<"$LIST")
@@ -103,6 +104,26 @@ for r in 1 2 3 4; do
     bad "external row $r differs from backtest" "$d"
   fi
 done
+# --controls (a live session's operator controls) applies to every evaluation
+cat >"$T/controls.csv" <<CTL
+boundary_ts,boundary_time,action,symbol
+1516000000000,,pause,
+1516600000000,,resume,
+1517000000000,,flatten,
+CTL
+run_pt optimize --strategy sma_cross --grid fast=8,12 --grid slow=30 --controls "$T/controls.csv" --quiet --out "$T/ctl" "$DATA"
+expect_exit 0 "--controls: optimize"
+for r in 1 2; do
+  fast=$(sed -n "$((r + 1))p" "$T/ctl/results.csv" | cut -d, -f1)
+  run_pt backtest --strategy sma_cross --param fast="$fast" --param slow=30 --controls "$T/controls.csv" --quiet --out "$T/ctl-bt$r" "$DATA"
+  if d=$(compare "$T/ctl/results.csv" "$T/ctl-bt$r/report.json" "$r"); then
+    ok "--controls row $r (fast=$fast) equals backtest's report.json"
+  else
+    bad "--controls row $r differs from backtest" "$d"
+  fi
+done
+[ "$(col_of "$T/ctl/results.csv" engine.risk_blocks.paused)" != 0 ] && ok "--controls: the pause blocked entries" ||
+  bad "--controls had no effect"
 grep -q 'rejected_candles' "$T/faulty/results.csv" && [ "$(sed -n 2p "$T/faulty/results.csv" | cut -d, -f34)" != 0 ] &&
   ok "the faulty file has rejected candles in the comparison" || bad "faulty file: no rejected candles"
 finish
