@@ -1,4 +1,5 @@
-/* optimize: `papertrader optimize` (app/cmd_optimize.c) and its parts.
+/* optimize: `papertrader optimize` (app/cmd_optimize.c), `papertrader
+ * walk-forward` (app/cmd_walkforward.c) and their parts.
  *
  *   opt_space.c   --grid / --random: the parameter space and its canonical
  *                 order (first --grid outermost), bad input refused up front
@@ -9,6 +10,8 @@
  *   opt_out.c     results.csv -> ranking, best.json, stdout top 10
  *   opt_html.c    report.html (ranked table, heatmap, sensitivity)
  *   opt_cluster.c `optimize plan|run|reduce` (docs/optimize.md)
+ *   opt_util.c    hash, whole-file read, crash-safe file replacement
+ *   cmd_walkforward.c `papertrader walk-forward` over the same parts
  *
  * Columns of results.csv and the rules: docs/optimize.md.
  * Ownership is stated per function; *_free(NULL) is a no-op. */
