@@ -5,6 +5,7 @@
  * report.json: nothing here that reaches those files reads the wall clock. */
 #include "backtest_config.h"
 #include "backtest_controls.h"
+#include "backtest_setup.h"
 #include "commands.h"
 #include "feed.h"
 #include "ops.h"
@@ -895,4 +896,66 @@ done:
     backtest_controls_free(ctl);
     app_report_run_free(x.report);
     return code;
+}
+
+/* ------------------------------------------------------------ backtest_setup.h */
+
+typedef struct bt_setup_box {
+    backtest_setup pub; /* first: the public pointer is the box */
+    bt_opts o;
+    backtest_argv *ca;
+    const char *args[2 * BT_MAX_REC];
+    char flags[BT_MAX_REC][64];
+} bt_setup_box;
+
+int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
+{
+    *out = NULL;
+    bt_setup_box *b = calloc(1, sizeof *b);
+    if (!b)
+        return PT_EXIT_FAILURE;
+    int code = backtest_config_args(argc, argv, &b->ca);
+    if (!code) {
+        opts_init(&b->o);
+        code = parse_opts(b->ca->argc, b->ca->argv, &b->o);
+    }
+    if (!code && b->o.resume) {
+        fprintf(stderr, "papertrader: --resume is not a flag of the engine here\n");
+        code = PT_EXIT_USAGE;
+    }
+    if (code) {
+        backtest_setup_free(&b->pub);
+        return code;
+    }
+    const bt_opts *o = &b->o;
+    backtest_setup *s = &b->pub;
+    s->cfg = o->cfg;
+    s->strategy = o->strategy;
+    s->symbol = o->symbol, s->order = o->order, s->controls = o->controls;
+    s->params = o->params, s->n_params = o->n_params;
+    s->files = b->ca->argv + optind, s->nfiles = b->ca->argc - optind;
+    for (int i = 0; i < o->n_rec; i++) {
+        snprintf(b->flags[i], sizeof b->flags[i], "--%s", long_opts[o->rec_opt[i]].name);
+        b->args[s->n_args++] = b->flags[i];
+        if (o->rec_arg[i])
+            b->args[s->n_args++] = o->rec_arg[i];
+    }
+    s->args = b->args;
+    s->quiet = o->quiet;
+    *out = s;
+    return 0;
+}
+
+int backtest_setup_open(const backtest_setup *s, uint64_t *rejects, int64_t *bar_ms, feed_source *out)
+{
+    return open_sources(s->files, s->nfiles, s->symbol, s->order, rejects, bar_ms, out);
+}
+
+void backtest_setup_free(backtest_setup *s)
+{
+    if (!s)
+        return;
+    bt_setup_box *b = (bt_setup_box *)s;
+    backtest_config_free(b->ca);
+    free(b);
 }

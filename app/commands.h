@@ -12,6 +12,8 @@
 #define PT_COMMAND_MAP(X)                                                              \
     X("check", cmd_check, "data-quality report for candle CSV files")                  \
     X("backtest", cmd_backtest, "replay candle files through the engine")              \
+    X("optimize", cmd_optimize, "parameter search over the backtest engine, on every core") \
+    X("walk-forward", cmd_walk_forward, "re-optimise on rolling windows, trade the next window") \
     X("strategies", cmd_strategies, "list built-in strategies and their parameters")   \
     X("run", cmd_run, "live paper session against an exchange stream")                 \
     X("demo", cmd_demo, "built-in exchange simulator + live session + dashboard")      \

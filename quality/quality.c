@@ -79,6 +79,16 @@ struct quality_checker {
     int prev_ret_sign; /* sign of the previous bar's outlier return, 0 if none */
     int stale_run;
     uint64_t traded; /* accepted bars with volume > 0: the outlier rules judge from QUALITY_MIN_HISTORY */
+
+    const quality_tape *tape; /* replay checker (quality.h "replay"); NULL: live */
+    size_t tape_pos;
+};
+
+struct quality_tape {
+    quality_result *r;
+    size_t n, cap;
+    quality_config cfg;
+    quality_counts final;
 };
 
 static const char *const issue_names[QI__COUNT] = {
@@ -474,6 +484,71 @@ static void count_flags(quality_checker *qc, uint32_t flags)
         qc->counts.by_issue[__builtin_ctz(flags)]++;
 }
 
+/* ---------------------------------------------------------------- replay */
+
+static quality_verdict replay_check(quality_checker *qc, quality_result *out)
+{
+    const quality_tape *t = qc->tape;
+    quality_result r = {QUALITY_REJECT, 0, 0, qc->counts.score};
+    if (qc->tape_pos < t->n) {
+        r = t->r[qc->tape_pos++];
+    } else if (qc->tape_pos++ == t->n) {
+        pt_err_log("quality: replay past the end of its tape (%zu results)", t->n);
+    }
+    qc->counts.candles++;
+    qc->counts.by_verdict[r.verdict]++;
+    qc->counts.score = r.score;
+    if (qc->tape_pos == t->n)
+        qc->counts = t->final;
+    if (out)
+        *out = r;
+    return r.verdict;
+}
+
+quality_tape *quality_tape_new(void) { return calloc(1, sizeof(quality_tape)); }
+
+int quality_tape_add(quality_tape *t, const quality_result *r)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        quality_result *nr = realloc(t->r, cap * sizeof *nr);
+        if (!nr)
+            return PT_ENOMEM;
+        t->r = nr, t->cap = cap;
+    }
+    t->r[t->n++] = *r;
+    return PT_OK;
+}
+
+void quality_tape_seal(quality_tape *t, const quality_checker *qc)
+{
+    t->cfg = qc->cfg;
+    t->final = qc->counts;
+}
+
+void quality_tape_free(quality_tape *t)
+{
+    if (!t)
+        return;
+    free(t->r);
+    free(t);
+}
+
+quality_checker *quality_new_replay(const quality_tape *t)
+{
+    quality_checker *qc = calloc(1, sizeof *qc);
+    if (!qc)
+        return NULL;
+    qc->cfg = t->cfg;
+    qc->tape = t;
+    qc->counts.interval_ms = t->cfg.interval_ms; /* a fresh checker's counts (quality_new) */
+    qc->counts.score = 100.0;
+    qc->counts.worst_score = 100.0;
+    if (t->n == 0)
+        qc->counts = t->final;
+    return qc;
+}
+
 quality_verdict quality_check(quality_checker *qc, const pt_candle *c, int64_t now_ms,
                               quality_result *out)
 {
@@ -483,6 +558,8 @@ quality_verdict quality_check(quality_checker *qc, const pt_candle *c, int64_t n
             *out = r;
         return QUALITY_REJECT;
     }
+    if (qc->tape)
+        return replay_check(qc, out);
     const char *field = NULL;
     uint32_t flags = check_values(c, &field);
     flags |= check_time(qc, c, now_ms);
@@ -545,7 +622,7 @@ quality_verdict quality_check(quality_checker *qc, const pt_candle *c, int64_t n
 
 void quality_note_rejected_row(quality_checker *qc)
 {
-    if (!qc)
+    if (!qc || qc->tape)
         return;
     qc->counts.candles++;
     qc->counts.by_verdict[QUALITY_REJECT]++;

@@ -115,6 +115,28 @@ const char *quality_level(double score);
 int quality_gate_allows_entry(const quality_checker *qc, double threshold);
 const quality_counts *quality_get_counts(const quality_checker *qc);
 
+/* ---------------------------------------------------------------- replay
+ * A symbol's verdicts depend on its candle sequence only, so a search that
+ * runs the engine many times over the same candles (app/opt_eval.c) checks
+ * each candle once and replays the results. A tape holds one checker's
+ * results in order plus its final counts; a replay checker hands them out
+ * in that order, whatever candle it is given, with O(1) work. Its counts
+ * track candles, by_verdict and score as it goes and equal the recorded
+ * checker's in full once the whole tape is replayed.
+ * Ownership: the tape is the caller's (quality_tape_free, NULL: no-op) and
+ * must outlive every replay checker made from it. */
+typedef struct quality_tape quality_tape;
+
+quality_tape *quality_tape_new(void); /* NULL: out of memory */
+/* Append one result (quality_check's *out). PT_OK or PT_ENOMEM. */
+int quality_tape_add(quality_tape *t, const quality_result *r);
+/* The recorded checker's final counts and config, after its last candle. */
+void quality_tape_seal(quality_tape *t, const quality_checker *qc);
+void quality_tape_free(quality_tape *t);
+/* NULL on out of memory. quality_note_rejected_row is a no-op on it; a
+ * check past the tape's end is a reject (logged once). */
+quality_checker *quality_new_replay(const quality_tape *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 /* Incremental indicators; definitions and references in indicators.h. */
 #include "indicators.h"
+#include "sim.h"
 
 #include <limits.h>
 #include <math.h>
@@ -288,8 +289,77 @@ static int window_push(sim_ind_window *w, double x, double *old)
     }
     *old = w->v[w->head];
     w->v[w->head] = x;
-    w->head = (w->head + 1) % w->period;
+    if (++w->head == w->period) /* no division on the per-candle path */
+        w->head = 0;
     return 1;
+}
+
+/* ------------------------------------------------------------ sma memo
+ * sim_memo_enable (sim.h). A series is keyed by period and first input; an
+ * instance replays it (MEMO_READ) while each input equals the recorded
+ * one, else rebuilds its exact sums from its window (it kept the window up
+ * to date) and goes on computing; one instance at a time extends a series
+ * (MEMO_RECORD). Plain means only (want_sd == 0). */
+#define MEMO_MAX_SERIES 256
+enum { MEMO_OFF = 0, MEMO_UNBOUND, MEMO_READ, MEMO_RECORD };
+
+typedef struct sim_ind_memo_series {
+    int period;
+    double x0;
+    double *x, *mean;
+    size_t n, cap;
+    int recording;
+} sim_ind_memo_series;
+
+static struct {
+    size_t budget, used;
+    int n;
+    sim_ind_memo_series *s[MEMO_MAX_SERIES];
+} memo;
+
+void sim_memo_enable(size_t max_bytes) { memo.budget = max_bytes; }
+
+static sim_ind_memo_series *memo_series(int period, double x0)
+{
+    for (int i = 0; i < memo.n; i++)
+        if (memo.s[i]->period == period && memo.s[i]->x0 == x0)
+            return memo.s[i];
+    if (memo.n == MEMO_MAX_SERIES)
+        return NULL;
+    sim_ind_memo_series *m = calloc(1, sizeof *m);
+    if (m) {
+        m->period = period, m->x0 = x0;
+        memo.s[memo.n++] = m;
+    }
+    return m;
+}
+
+static int memo_append(sim_ind_memo_series *m, double x, double mean)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4096;
+        if (memo.used + (cap - m->cap) * 2 * sizeof(double) > memo.budget)
+            return -1;
+        double *nx = realloc(m->x, cap * sizeof *nx);
+        if (nx)
+            m->x = nx;
+        double *nm = nx ? realloc(m->mean, cap * sizeof *nm) : NULL;
+        if (!nm)
+            return -1;
+        m->mean = nm;
+        memo.used += (cap - m->cap) * 2 * sizeof(double);
+        m->cap = cap;
+    }
+    m->x[m->n] = x, m->mean[m->n] = mean;
+    m->n++;
+    return 0;
+}
+
+static void memo_stop(sim_ind_sma *s)
+{
+    if (s->memo_mode == MEMO_RECORD)
+        s->memo->recording = 0;
+    s->memo_mode = MEMO_OFF;
 }
 
 /* ------------------------------------------------------------ sma */
@@ -306,6 +376,7 @@ int sim_ind_sma_init(sim_ind_sma *s, int period, int want_sd)
     memset(s, 0, sizeof *s);
     s->mean = s->sd = NAN;
     s->want_sd = want_sd;
+    s->memo_mode = memo.budget && !want_sd ? MEMO_UNBOUND : MEMO_OFF;
     return window_init(&s->w, period);
 }
 
@@ -324,12 +395,55 @@ static int sma_rebuild(sim_ind_sma *s)
     return PT_OK;
 }
 
+static int sma_compute(sim_ind_sma *s, double x);
+static int sma_rebuild(sim_ind_sma *s);
+
+/* 1 when the update was served from the memo. */
+static int memo_replay(sim_ind_sma *s, double x)
+{
+    if (s->memo_mode == MEMO_UNBOUND) {
+        s->memo = memo_series(s->w.period, x);
+        s->memo_mode = s->memo ? MEMO_READ : MEMO_OFF;
+    }
+    if (s->memo_mode != MEMO_READ)
+        return 0;
+    sim_ind_memo_series *m = s->memo;
+    if (s->memo_k < m->n && m->x[s->memo_k] == x) {
+        double old;
+        window_push(&s->w, x, &old);
+        s->mean = m->mean[s->memo_k++];
+        return 1;
+    }
+    /* a different input, or the end of what is recorded: exact sums from
+     * the window, then compute (and extend the series if nobody does) */
+    s->memo_mode = s->memo_k == m->n && !m->recording ? MEMO_RECORD : MEMO_OFF;
+    if (s->memo_mode == MEMO_RECORD)
+        m->recording = 1;
+    if (sma_rebuild(s))
+        memo_stop(s);
+    return 0;
+}
+
 int sim_ind_sma_update(sim_ind_sma *s, double x)
+{
+    if (!isfinite(x) || !s->w.v)
+        return PT_EINVAL;
+    if (s->memo_mode && memo_replay(s, x))
+        return PT_OK;
+    int rc = sma_compute(s, x);
+    if (s->memo_mode == MEMO_RECORD) {
+        if (rc || memo_append(s->memo, x, s->mean))
+            memo_stop(s);
+        else
+            s->memo_k++;
+    }
+    return rc;
+}
+
+static int sma_compute(sim_ind_sma *s, double x)
 {
     double old = 0.0;
     int rc = PT_OK;
-    if (!isfinite(x) || !s->w.v)
-        return PT_EINVAL;
     int evicted = window_push(&s->w, x, &old);
     if (evicted)
         rc = sim_ind_xsum_add(&s->sum, -old);
@@ -365,6 +479,7 @@ void sim_ind_sma_free(sim_ind_sma *s)
 {
     if (!s)
         return;
+    memo_stop(s);
     free(s->w.v);
     s->w.v = NULL;
 }

@@ -62,12 +62,18 @@ typedef struct sim_ind_window {
 } sim_ind_window;
 
 /* ------------------------------------------------------------ sma / stddev */
+struct sim_ind_memo_series;
 typedef struct sim_ind_sma {
     sim_ind_window w;
     sim_ind_xsum sum;
     sim_ind_xsum sumsq; /* only with want_sd: x*x kept exactly (fma split) */
     int want_sd;
     double mean, sd; /* NAN until warm */
+    /* sim_memo_enable (sim.h): the recorded series this one replays or
+     * records, and how far; memo_mode 0 = computing by itself */
+    struct sim_ind_memo_series *memo;
+    size_t memo_k;
+    int memo_mode;
 } sim_ind_sma;
 
 int sim_ind_sma_init(sim_ind_sma *s, int period, int want_sd); /* PT_ENOMEM, PT_EINVAL */

@@ -45,6 +45,16 @@ int sim_strategy_is_external(const char *name_or_path);
 int sim_strategy_params(const sim_strategy_ops *ops, const char *const *kv, int n_kv,
                         double *values, char *err, size_t errcap);
 
+/* Indicator memo for a process that runs the engine many times over the
+ * same candles (app/opt_pool.c workers): the first SMA of a period fed a
+ * given input sequence records its means, later ones replay them while
+ * their inputs are bit-identical to the recorded ones (checked at every
+ * update) and compute by themselves, exactly, from the first difference on.
+ * Results are the same bytes as without it. At most max_bytes are kept
+ * (16 bytes per recorded update); process-wide and not thread-safe, like
+ * the engine. Off unless called. */
+void sim_memo_enable(size_t max_bytes);
+
 /* ---------------------------------------------------------------- engine */
 /* (engine API follows: sim_engine_*)
  *
@@ -140,6 +150,11 @@ typedef struct sim_engine_config {
     const sim_strategy_ops *strategy; /* required */
     double params[SIM_MAX_PARAMS];    /* after sim_strategy_params */
     sim_ext_options ext;              /* only read for an external strategy */
+    /* optional: the recorded quality results of a symbol (quality.h
+     * "replay"), replayed instead of checking; NULL (or a NULL answer):
+     * checked live. app/opt_eval.c checks candles once for every run. */
+    const quality_tape *(*quality_replay)(void *ud, const char *symbol);
+    void *quality_replay_ud;
 } sim_engine_config;
 
 void sim_engine_config_default(sim_engine_config *cfg);

@@ -443,7 +443,9 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
     snprintf(s->name, sizeof s->name, "%s", name);
     char err[160] = "";
     s->orders = calloc((size_t)e->cfg.max_open_orders, sizeof *s->orders);
-    s->qc = quality_new(&e->cfg.quality);
+    const quality_tape *tape =
+        e->cfg.quality_replay ? e->cfg.quality_replay(e->cfg.quality_replay_ud, name) : NULL;
+    s->qc = tape ? quality_new_replay(tape) : quality_new(&e->cfg.quality);
     if (!s->orders || !s->qc)
         goto fail;
     if (e->cfg.strategy->create(e->cfg.params, &s->strat, err, sizeof err)) {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "indicators.h"
+#include "sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -405,6 +406,47 @@ static void test_rsi_flat_is_50(void **st)
     assert_true(r.value == 50.0);
 }
 
+/* sim_memo_enable: replayed, diverging and re-recorded SMAs give the bits
+ * of a plain one. Runs last: the memo stays on for the process. */
+static void run_sma(const double *x, int n, int period, double *out)
+{
+    sim_ind_sma s;
+    assert_int_equal(sim_ind_sma_init(&s, period, 0), PT_OK);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(sim_ind_sma_update(&s, x[i]), PT_OK);
+        out[i] = s.mean;
+    }
+    sim_ind_sma_free(&s);
+}
+
+static void test_sma_memo_same_bits(void **st)
+{
+    (void)st;
+    enum { N = 3000 };
+    static double a[N], b[N], plain_a[N], plain_b[N], got[N];
+    uint64_t r = 12345;
+    for (int i = 0; i < N; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        a[i] = 100 + (double)(r >> 40) / 1e4;
+        b[i] = i < N / 2 ? a[i] : a[i] + 0.5; /* same start, diverges half-way */
+    }
+    run_sma(a, N, 17, plain_a);
+    run_sma(b, N, 17, plain_b);
+    sim_memo_enable(1u << 20);
+    for (int round = 0; round < 3; round++) {
+        run_sma(a, N / 3, 17, got); /* records a prefix only */
+        assert_memory_equal(got, plain_a, sizeof(double) * (N / 3));
+        run_sma(a, N, 17, got); /* replays the prefix, then extends the series */
+        assert_memory_equal(got, plain_a, sizeof got);
+        run_sma(b, N, 17, got); /* replays, then computes from the first difference */
+        assert_memory_equal(got, plain_b, sizeof got);
+    }
+    sim_memo_enable(64); /* a budget too small to record: computes by itself */
+    run_sma(b, N, 23, got);
+    run_sma(b, N, 23, plain_b);
+    assert_memory_equal(got, plain_b, sizeof got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_extreme_brute),
         cmocka_unit_test(test_nonfinite_rejected),
         cmocka_unit_test(test_rsi_flat_is_50),
+        cmocka_unit_test(test_sma_memo_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
