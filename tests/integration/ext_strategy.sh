@@ -236,8 +236,8 @@ else ok "every child reaped"; fi
 run_pt demo --no-dashboard --speed 200000 --duration 4 --out "$T/hlive" --strategy "$T/hostile.py" \
   --param mode=3 --param after=50 --set session.strategy_timeout_ms=300
 expect_exit 0 "live: the session survives a hung strategy"
-expect_err "strategy hostile: on candle BTCUSDT [0-9T:.-]*Z: no answer within 300 ms" "live: names strategy and candle"
-expect_err "circuit_breaker BTCUSDT: opened after 3 failures" "live: the circuit breaker opens"
+expect_err "strategy hostile: on candle UNITTESTBTC [0-9T:.-]*Z: no answer within 300 ms" "live: names strategy and candle"
+expect_err "circuit_breaker UNITTESTBTC: opened after 3 failures" "live: the circuit breaker opens"
 if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "live: the hung child was killed"
 else ok "live: the hung child was killed"; fi
 
