@@ -95,26 +95,31 @@ int sl_ops_start(session *s)
     return PT_OK;
 }
 
+static void vpost(session *s, ops_notify_event ev, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vpost(session *s, ops_notify_event ev, const char *fmt, va_list ap)
+{
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    if (s->ops) /* refusals are counted (and logged) by the notifier */
+        ops_notify_event_post(s->ops->n, ev, text);
+}
+
 static void post(session *s, ops_notify_event ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void post(session *s, ops_notify_event ev, const char *fmt, ...)
 {
-    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vpost(s, ev, fmt, ap);
     va_end(ap);
-    ops_notify_event_post(s->ops->n, ev, text); /* refusals are counted (and logged) by the notifier */
 }
 
 void sl_ops_post_error(session *s, const char *fmt, ...)
 {
-    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vpost(s, OPS_EV_ERROR, fmt, ap);
     va_end(ap);
-    if (s->ops)
-        ops_notify_event_post(s->ops->n, OPS_EV_ERROR, text);
 }
 
 void sl_ops_stop(session *s)
