@@ -33,6 +33,7 @@ typedef struct sl_sym {
     wss_metric *unused_;
     feed_sym_status status;     /* session_ops.c, once a second: what /health and the page say */
     char status_why[128];       /* its reason ("" = none) */
+    int stale_ticks;            /* consecutive ops ticks that saw it stale */
     uint64_t seen_issue[QI__COUNT]; /* the checker's counts at the last candle: what is new */
     uint64_t seen_missing;
 } sl_sym;

@@ -261,6 +261,11 @@ static void status_tick(session *s, const feed_live_stats *fs)
     for (int i = 0; i < s->n_sym; i++) {
         sl_sym *y = &s->sym[i];
         feed_sym_status st = feed_sym_status_of(fs, (size_t)i, s->o->interval_ms, down_after);
+        /* stale only when seen on two ticks in a row: a fast replay (demo at 7200x) crosses a
+         * natural gap of a few bars, or catches up after a backfill, within one tick */
+        y->stale_ticks = st == FEED_SYM_STALE ? y->stale_ticks + 1 : 0;
+        if (st == FEED_SYM_STALE && y->stale_ticks < 2)
+            continue;
         char why[128] = "";
         if (st == FEED_SYM_STALE)
             snprintf(why, sizeof why, "no closed candle for more than 2 intervals");
