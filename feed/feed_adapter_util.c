@@ -228,7 +228,7 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
 
 const feed_adapter *feed_adapter_find(const char *name)
 {
-    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit};
+    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name))
             return all[i];

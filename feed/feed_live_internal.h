@@ -71,6 +71,7 @@ struct feed_adapter {
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_bitvavo;
 extern const feed_adapter feed_adapter_bybit;
+extern const feed_adapter feed_adapter_okx;
 
 /* REST kline body -> candles (ascending, deduped by open time, rows with a
  * bad field dropped and counted in drops[]). Rows are Binance/Bitvavo style

@@ -125,6 +125,7 @@ struct feed_xsim {
 extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
 extern const xs_proto feed_xsim_proto_bybit;
+extern const xs_proto feed_xsim_proto_okx;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);

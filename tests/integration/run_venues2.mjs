@@ -16,6 +16,8 @@ import { BIN, deadline, exactlyOnce, finish, loadRows, ok, parity, sleep, start,
 const VENUES = {
   // 429 fault -> 200 + retCode 10006, 418 fault -> HTTP 403 (feed/feed_xsim_proto_bybit.c)
   bybit: { symbol: 'XRPETH', limited: /HTTP 403|retCode 10006/g },
+  // both faults -> HTTP 429 + code 50011 (feed/feed_xsim_proto_okx.c)
+  okx: { symbol: 'XRP-ETH', limited: /HTTP 429/g },
 };
 const pick = (process.env.PT_VENUES || Object.keys(VENUES).join(',')).split(',');
 deadline(45000 * pick.length);
