@@ -1,6 +1,6 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
  * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill, and
- * every adapter's own rest_parse hook (Bybit's enveloped rows).
+ * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows).
  * Seeds: the exchanges' documented responses and broken ones (HTML body,
  * [], overlapping rows, truncated JSON).
  *
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data, size);
     uint64_t drops[FEED_DROP__COUNT] = {0};
     size_t n = 12345;
-    static const char *const hooked[] = {"", "bybit"}; /* "" = the shared parser */
+    static const char *const hooked[] = {"", "bybit", "okx"}; /* "" = the shared parser */
     for (size_t a = 0; a < sizeof hooked / sizeof hooked[0]; a++) {
         const feed_adapter *ad = feed_adapter_find(hooked[a]);
         char err[256];

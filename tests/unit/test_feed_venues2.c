@@ -1,10 +1,12 @@
-/* feed adapters, venues of issue 17 (Bybit spot): the parsers on the
+/* feed adapters, venues of issue 17 (Bybit spot, OKX spot): the parsers on the
  * verbatim example messages of the venue's public docs, the subscribe/REST
  * requests they build, and broken variants (each dropped with a reason).
  * Sources, per fixture:
  *   https://bybit-exchange.github.io/docs/v5/websocket/public/kline
  *   https://bybit-exchange.github.io/docs/v5/ws/connect
- *   https://bybit-exchange.github.io/docs/v5/market/kline */
+ *   https://bybit-exchange.github.io/docs/v5/market/kline
+ *   https://www.okx.com/docs-v5/en/ (#overview-websocket-overview,
+ *   #public-data-websocket-candlesticks-channel, #order-book-trading-market-data-get-candlesticks) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,12 +205,138 @@ static void test_bybit_rest_doc(void **st)
     assert_int_equal(rest("{\"retCode\":0,\"result\":{}}", rows, &n, err, sizeof err), PT_EPARSE);
 }
 
+/* ------------------------------------------------------------------ OKX */
+static feed_msg_kind okx(const char *msg, int64_t ival)
+{
+    feed_adapter_okx.parse(msg, strlen(msg), ival, &po);
+    return po.kind;
+}
+
+/* candlesticks channel "Push Data Example" (candle1D) */
+static const char okx_push_doc[] =
+    "{\n    \"arg\": {\n        \"channel\": \"candle1D\",\n        \"instId\": \"BTC-USDT\"\n    },\n"
+    "    \"data\": [\n        [\n            \"1597026383085\",\n            \"8533.02\",\n"
+    "            \"8553.74\",\n            \"8527.17\",\n            \"8548.26\",\n            \"45247\",\n"
+    "            \"529.5858061\",\n            \"5529.5858061\",\n            \"0\"\n        ]\n    ]\n}";
+
+/* "Get candlesticks" Response Example: newest first, two rows with one ts */
+static const char okx_rest_doc[] =
+    "{\n    \"code\":\"0\",\n    \"msg\":\"\",\n    \"data\":[\n     [\n        \"1597026383085\",\n"
+    "        \"3.721\",\n        \"3.743\",\n        \"3.677\",\n        \"3.708\",\n        \"8422410\",\n"
+    "        \"22698348.04828491\",\n        \"12698348.04828491\",\n        \"0\"\n    ],\n    [\n"
+    "        \"1597026383085\",\n        \"3.731\",\n        \"3.799\",\n        \"3.494\",\n        \"3.72\",\n"
+    "        \"24912403\",\n        \"67632347.24399722\",\n        \"37632347.24399722\",\n        \"1\"\n    ]\n"
+    "    ]\n}";
+
+static void test_okx_push_doc(void **st)
+{
+    (void)st;
+    assert_ptr_equal(feed_adapter_find("okx"), &feed_adapter_okx);
+    /* we subscribe 1Dutc (UTC days), the doc example is candle1D (Hong Kong days) */
+    assert_int_equal(okx(okx_push_doc, 86400000), FEED_MSG_DROP);
+    assert_int_equal(po.reason, FEED_DROP_WRONG_INTERVAL);
+    char m[sizeof okx_push_doc];
+    snprintf(m, sizeof m, "%s", okx_push_doc);
+    memcpy(strstr(m, "candle1D"), "candle1m", 8);
+    assert_int_equal(okx(m, 60000), FEED_MSG_CANDLE);
+    assert_int_equal(po.n, 1);
+    const pt_candle *c = &po.candles[0];
+    assert_string_equal(c->symbol, "BTC-USDT");
+    assert_int_equal(c->ts_ms, 1597026383085LL);
+    assert_true(c->open == 8533.02 && c->high == 8553.74 && c->low == 8527.17 && c->close == 8548.26);
+    assert_true(c->volume == 45247);
+    assert_int_equal(c->closed, 0); /* confirm "0": uncompleted */
+    memcpy(strstr(m, "\"0\"\n"), "\"1\"", 3);
+    assert_int_equal(okx(m, 60000), FEED_MSG_CANDLE);
+    assert_int_equal(po.candles[0].closed, 1);
+}
+
+static void test_okx_control_doc(void **st)
+{
+    (void)st;
+    assert_int_equal(okx("pong", 60000), FEED_MSG_IGNORE); /* text, not JSON */
+    assert_int_equal(okx("{\n    \"event\": \"subscribe\",\n    \"arg\": {\n        \"channel\": \"candle1D\",\n"
+                         "        \"instId\": \"BTC-USDT\"\n    },\n    \"connId\": \"a4d3ae55\"\n}",
+                         60000),
+                     FEED_MSG_ACK);
+    assert_int_equal(okx("{\n    \"event\": \"error\",\n    \"code\": \"60012\",\n    \"msg\": \"Invalid request: "
+                         "{\\\"op\\\": \\\"subscribe\\\", \\\"argss\\\":[{ \\\"channel\\\" : \\\"candle1D\\\", "
+                         "\\\"instId\\\" : \\\"BTC-USD-191227\\\"}]}\",\n    \"connId\": \"a4d3ae55\"\n}",
+                         60000),
+                     FEED_MSG_DROP);
+    assert_int_equal(po.reason, FEED_DROP_EXCHANGE_ERROR);
+    assert_non_null(strstr(po.detail, "60012: Invalid request: {\"op\": \"subscribe\""));
+    assert_int_equal(okx("{\n    \"event\": \"notice\",\n    \"code\": \"64008\",\n    \"msg\": \"The connection "
+                         "will soon be closed for a service upgrade. Please reconnect.\",\n    \"connId\": \"a4d3ae55\"\n}",
+                         60000),
+                     FEED_MSG_SHUTDOWN);
+    assert_int_equal(okx("ping", 60000), FEED_MSG_DROP); /* only the server's pong is text */
+    assert_int_equal(po.reason, FEED_DROP_INVALID_JSON);
+    /* broken pushes */
+    assert_int_equal(okx("{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"BTC-USDT\"},\"data\":[[\"1597026383085\","
+                         "\"1\",\"1\",\"1\",\"1\",\"1\"]]}",
+                         60000),
+                     FEED_MSG_DROP); /* no confirm */
+    assert_int_equal(po.reason, FEED_DROP_SCHEMA);
+    assert_int_equal(okx("{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"BTC-USDT\"},\"data\":[]}", 60000),
+                     FEED_MSG_DROP);
+    assert_int_equal(okx("{\"arg\":{\"channel\":\"tickers\",\"instId\":\"BTC-USDT\"},\"data\":[{}]}", 60000),
+                     FEED_MSG_IGNORE);
+}
+
+static void test_okx_requests(void **st)
+{
+    (void)st;
+    char buf[512], b[16];
+    size_t len = 0;
+    const char *two[] = {"BTC-USDT", "eth-usdt"};
+    assert_int_equal(feed_adapter_okx.subscribe(two, 2, 60000, buf, sizeof buf, &len), PT_OK);
+    assert_string_equal(buf, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"candle1m\",\"instId\":\"BTC-USDT\"},"
+                             "{\"channel\":\"candle1m\",\"instId\":\"ETH-USDT\"}]}");
+    const char *nodash[] = {"BTCUSDT"};
+    assert_int_equal(feed_adapter_okx.subscribe(nodash, 1, 60000, buf, sizeof buf, &len), PT_EINVAL);
+    assert_int_equal(feed_adapter_okx.interval_name(3600000, b, sizeof b), PT_OK);
+    assert_string_equal(b, "1H");
+    assert_int_equal(feed_adapter_okx.interval_name(86400000, b, sizeof b), PT_OK);
+    assert_string_equal(b, "1Dutc");
+    assert_string_equal(feed_adapter_okx.ping_text, "ping");
+    assert_true(feed_adapter_okx.ping_every_ms < 30000);
+    assert_int_equal(feed_adapter_okx.rest_url_for("http://h", "BTC-USDT", 60000, 1000, 2000, 100, buf, sizeof buf), PT_OK);
+    assert_string_equal(buf, "http://h/api/v5/market/history-candles?instId=BTC-USDT&bar=1m&after=2001&before=999&limit=100");
+}
+
+static void test_okx_rest_doc(void **st)
+{
+    (void)st;
+    pt_candle rows[8];
+    size_t n = 0;
+    char err[256] = "";
+    uint64_t drops[FEED_DROP__COUNT] = {0};
+    assert_int_equal(feed_adapter_okx.rest_parse(okx_rest_doc, strlen(okx_rest_doc), "BTC-USDT", rows, 8, &n, drops, err,
+                                                 sizeof err),
+                     PT_OK);
+    assert_int_equal(n, 1); /* the example repeats one ts: the first row is kept */
+    assert_int_equal(rows[0].ts_ms, 1597026383085LL);
+    assert_true(rows[0].open == 3.721 && rows[0].close == 3.708);
+    static const char e51001[] = "{\"code\":\"51001\",\"msg\":\"Instrument ID does not exist\",\"data\":[]}";
+    assert_int_equal(feed_adapter_okx.rest_parse(e51001, strlen(e51001), "X-Y", rows, 8, &n, drops, err, sizeof err),
+                     PT_EINVAL);
+    assert_string_equal(err, "okx code 51001: Instrument ID does not exist");
+    static const char e50011[] = "{\"msg\":\"Too Many Requests\",\"code\":\"50011\"}";
+    assert_int_equal(feed_adapter_okx.rest_parse(e50011, strlen(e50011), "X-Y", rows, 8, &n, drops, err, sizeof err),
+                     PT_ERATELIMIT);
+    assert_int_equal(feed_adapter_okx.rest_parse("{\"code\":0}", 10, "X-Y", rows, 8, &n, drops, err, sizeof err),
+                     PT_EPARSE); /* code must be a string */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bybit_registered), cmocka_unit_test(test_bybit_kline_doc),
         cmocka_unit_test(test_bybit_control_doc), cmocka_unit_test(test_bybit_broken),
         cmocka_unit_test(test_bybit_requests),   cmocka_unit_test(test_bybit_rest_doc),
+        cmocka_unit_test(test_okx_push_doc),     cmocka_unit_test(test_okx_control_doc),
+        cmocka_unit_test(test_okx_requests),     cmocka_unit_test(test_okx_rest_doc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
