@@ -19,13 +19,15 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader exchange-sim [--protocol binance|bitvavo] [--port N] [--speed X]\n"
+            "usage: papertrader exchange-sim [--protocol binance|bitvavo|bybit|okx] [--port N] [--speed X]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
             "  Serves the exchange's WebSocket stream and REST candles on ws://127.0.0.1:PORT\n"
             "  (binance: /ws/<stream>, /stream?streams=a/b, /ws + SUBSCRIBE, GET /api/v3/klines;\n"
-            "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles).\n"
+            "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
+            "   bybit: /v5/public/spot + op subscribe, GET /v5/market/kline;\n"
+            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
             "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR).\n"
@@ -167,8 +169,9 @@ int cmd_exchange_sim(int argc, char **argv)
             return app_usage_hint("exchange-sim");
         }
     }
-    if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo")) {
-        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo)\n", cfg.protocol);
+    if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo") && strcmp(cfg.protocol, "bybit") &&
+        strcmp(cfg.protocol, "okx")) {
+        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, bybit, okx)\n", cfg.protocol);
         return PT_EXIT_USAGE;
     }
     feed_xsim_faults fl;
@@ -196,9 +199,10 @@ int cmd_exchange_sim(int argc, char **argv)
                                                                       : PT_EXIT_FAILURE;
     }
     int port = feed_xsim_port(x);
-    const int bn = !strcmp(cfg.protocol, "binance");
+    const int bn = !strcmp(cfg.protocol, "binance"), by = !strcmp(cfg.protocol, "bybit"), ok = !strcmp(cfg.protocol, "okx");
     printf("exchange-sim listening on ws://127.0.0.1:%d%s (REST http://127.0.0.1:%d%s)\n", port,
-           bn ? "/stream?streams=..." : "/v2/", port, bn ? "/api/v3/klines" : "/v2/{market}/candles");
+           bn ? "/stream?streams=..." : by ? "/v5/public/spot" : ok ? "/ws/v5/business" : "/v2/", port,
+           bn ? "/api/v3/klines" : by ? "/v5/market/kline" : ok ? "/api/v5/market/history-candles" : "/v2/{market}/candles");
     printf("listening port=%d\n", port);
     fflush(stdout);
 

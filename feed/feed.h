@@ -180,7 +180,7 @@ typedef enum feed_conn_state {
 const char *feed_conn_name(feed_conn_state s);
 
 typedef struct feed_live_config {
-    const char *exchange;    /* "binance" | "bitvavo" */
+    const char *exchange;    /* "binance" | "bitvavo" | "bybit" | "okx" */
     const char *ws_url;      /* base, e.g. "wss://stream.binance.com:9443"; NULL = adapter default */
     const char *rest_url;    /* base (scheme://host[:port]); NULL = adapter default */
     const char *const *symbols; /* exchange spelling ("BTCUSDT", "BTC-EUR") */
@@ -279,7 +279,7 @@ feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_
                                    int64_t down_after_ms);
 
 /* Exchange protocol adapters (const tables, defined in
- * feed_live_internal.h): "binance" | "bitvavo"; NULL if unknown. */
+ * feed_live_internal.h): "binance" | "bitvavo" | "bybit" | "okx"; NULL if unknown. */
 typedef struct feed_adapter feed_adapter;
 const feed_adapter *feed_adapter_find(const char *name);
 

@@ -161,33 +161,24 @@ static int cmp_ts(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
-                         size_t *n, uint64_t drops[FEED_DROP__COUNT])
+int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
+                   uint64_t drops[FEED_DROP__COUNT])
 {
     feed_parse_out po;
     *n = 0;
-    cJSON *root = feed_json_parse(body, len, &po);
-    if (!root) {
-        drops[po.reason]++;
-        pt_warn("feed: REST %s: %s", symbol, po.detail);
-        return PT_EPARSE;
-    }
-    int rc = PT_OK;
-    if (!cJSON_IsArray(root)) {
+    if (!cJSON_IsArray(arr)) {
         drops[FEED_DROP_SCHEMA]++;
         pt_warn("feed: REST %s: body is not a JSON array", symbol);
-        rc = PT_EPARSE;
-        goto out;
+        return PT_EPARSE;
     }
     size_t k = 0, row_no = 0;
     const cJSON *row;
-    cJSON_ArrayForEach(row, root)
+    cJSON_ArrayForEach(row, arr)
     {
         row_no++;
         if (k >= cap) {
             pt_warn("feed: REST %s: more than %zu rows", symbol, cap);
-            rc = PT_EFULL;
-            goto out;
+            return PT_EFULL;
         }
         if (parse_row(row, symbol, &out[k], &po)) {
             drops[po.reason]++;
@@ -204,7 +195,21 @@ int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_ca
         if (w == 0 || out[i].ts_ms != out[w - 1].ts_ms)
             out[w++] = out[i];
     *n = w;
-out:
+    return PT_OK;
+}
+
+int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
+                         size_t *n, uint64_t drops[FEED_DROP__COUNT])
+{
+    feed_parse_out po;
+    *n = 0;
+    cJSON *root = feed_json_parse(body, len, &po);
+    if (!root) {
+        drops[po.reason]++;
+        pt_warn("feed: REST %s: %s", symbol, po.detail);
+        return PT_EPARSE;
+    }
+    int rc = feed_rest_rows(root, symbol, out, cap, n, drops);
     cJSON_Delete(root);
     return rc;
 }
@@ -223,7 +228,7 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
 
 const feed_adapter *feed_adapter_find(const char *name)
 {
-    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo};
+    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name))
             return all[i];

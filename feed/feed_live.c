@@ -30,6 +30,8 @@ struct feed_live {
     char sub[4096];
     size_t sub_len;
     int sub_pending;
+    int ping_pending;       /* the adapter's keepalive text goes out from the next WRITEABLE */
+    int64_t last_ping_ms;   /* mono */
     feed_series *ser;
     size_t n_ser;
     struct lws *wsi;
@@ -302,6 +304,12 @@ static void tick(lws_sorted_usec_list_t *sul)
         set_state(f, FEED_CONN_STALE, "no data within stale_after");
         lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
+    if (f->ad->ping_text && f->wsi && f->state != FEED_CONN_CONNECTING &&
+        now - f->last_ping_ms >= f->ad->ping_every_ms) { /* venue keepalive (adapter's cited cadence) */
+        f->last_ping_ms = now;
+        f->ping_pending = 1;
+        lws_callback_on_writable(f->wsi);
+    }
     if (!f->ad->has_closed_flag) {
         pt_candle c;
         for (size_t i = 0; i < f->n_ser; i++)
@@ -423,7 +431,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         f->st.connects++;
         if (f->st.connects > 1)
             f->st.reconnects++;
-        f->connected_ms = f->last_msg_ms = pt_mono_ms();
+        f->connected_ms = f->last_msg_ms = f->last_ping_ms = pt_mono_ms();
+        f->ping_pending = 0;
         f->rx_n = 0;
         f->rx_skip = 0;
         f->close_status = 0;
@@ -453,6 +462,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             if (lws_write(wsi, buf + LWS_PRE, f->sub_len, LWS_WRITE_TEXT) < (int)f->sub_len)
                 return -1;
             f->sub_pending = 0;
+        }
+        if (f->ping_pending && !f->sub_pending) {
+            size_t pl = strlen(f->ad->ping_text);
+            unsigned char buf[LWS_PRE + 64];
+            if (pl > sizeof buf - LWS_PRE)
+                return -1;
+            memcpy(buf + LWS_PRE, f->ad->ping_text, pl);
+            if (lws_write(wsi, buf + LWS_PRE, pl, LWS_WRITE_TEXT) < (int)pl)
+                return -1;
+            f->ping_pending = 0;
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:

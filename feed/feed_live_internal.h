@@ -56,10 +56,22 @@ struct feed_adapter {
     /* full REST URL for [start, end] (ms, inclusive) */
     int (*rest_url_for)(const char *base, const char *symbol, int64_t interval_ms, int64_t start_ms,
                         int64_t end_ms, int limit, char *buf, size_t cap);
+    /* application-level keepalive sent every ping_every_ms while connected;
+     * NULL = none (lws protocol pings only) */
+    const char *ping_text;
+    int64_t ping_every_ms;
+    /* REST body -> rows as feed_rest_parse_rows; NULL = that one. A venue
+     * error inside the body: its text in err, PT_EINVAL (do not retry) or
+     * PT_ERATELIMIT (wait, retry) */
+    int (*rest_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
+                      uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
+    int rate_limit_status; /* HTTP status the venue answers for a rate limit besides 429/418; 0 none */
 };
 
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_bitvavo;
+extern const feed_adapter feed_adapter_bybit;
+extern const feed_adapter feed_adapter_okx;
 
 /* REST kline body -> candles (ascending, deduped by open time, rows with a
  * bad field dropped and counted in drops[]). Rows are Binance/Bitvavo style
@@ -68,6 +80,11 @@ extern const feed_adapter feed_adapter_bitvavo;
  * if more rows than cap. */
 int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
                          size_t *n, uint64_t drops[FEED_DROP__COUNT]);
+/* The same for an already parsed JSON array of rows (a venue that wraps its
+ * rows in an envelope). */
+struct cJSON;
+int feed_rest_rows(const struct cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
+                   uint64_t drops[FEED_DROP__COUNT]);
 
 /* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;

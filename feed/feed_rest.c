@@ -200,11 +200,13 @@ static void timed(feed_rest *r, int64_t t0_ns, int ok)
 }
 
 /* The message of an exchange's error body: Binance {"code","msg"}, Bitvavo
- * {"errorCode","error"}; else the body's first line, cut. */
+ * {"errorCode","error"}, Bybit {"retCode","retMsg"}; else the body's first line, cut. */
 static void exchange_text(const char *body, char *out, size_t cap)
 {
     cJSON *j = cJSON_Parse(body);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "msg");
+    if (!cJSON_IsString(m))
+        m = cJSON_GetObjectItemCaseSensitive(j, "retMsg"); /* Bybit v5 */
     if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (cJSON_IsString(m))
@@ -253,7 +255,7 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
             }
             continue;
         }
-        if (status == 429 || status == 418) {
+        if (status == 429 || status == 418 || (status && status == r->cfg.ad->rate_limit_status)) {
             curl_off_t ra = 0;
             curl_easy_getinfo(r->h, CURLINFO_RETRY_AFTER, &ra);
             int clamped = 0;
@@ -282,11 +284,24 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
             continue;
         }
         uint64_t drops[FEED_DROP__COUNT] = {0};
-        rc = feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
+        char venue_err[sizeof r->exch_err] = "";
+        rc = r->cfg.ad->rest_parse
+                 ? r->cfg.ad->rest_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, venue_err,
+                                         sizeof venue_err)
+                 : feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < FEED_DROP__COUNT; i++)
             r->st.dropped[i] += drops[i];
         pthread_mutex_unlock(&r->mu);
+        if (rc == PT_EINVAL || rc == PT_ERATELIMIT) { /* the venue refused inside a 200 body */
+            pt_warn("feed: REST %s: %s", symbol, venue_err);
+            snprintf(r->exch_err, sizeof r->exch_err, "%s", venue_err);
+            count(r, rc == PT_EINVAL ? &r->st.rest_http_err : &r->st.rest_rate_limited);
+            if (rc == PT_EINVAL)
+                return rc;
+            failed(r, attempt, 0);
+            continue;
+        }
         if (rc) {
             /* truncated body / HTML with 200: commit nothing, retry */
             count(r, &r->st.rest_parse_err);

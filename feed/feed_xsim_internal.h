@@ -124,6 +124,8 @@ struct feed_xsim {
 
 extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
+extern const xs_proto feed_xsim_proto_bybit;
+extern const xs_proto feed_xsim_proto_okx;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);
@@ -138,5 +140,20 @@ int feed_xsim_send(struct feed_xsim *x, xs_client *c, const char *msg, size_t le
 int feed_xsim_roll(const struct feed_xsim *x, feed_xsim_fault f, uint64_t a, uint64_t b);
 void feed_xsim_count_fault(struct feed_xsim *x, feed_xsim_fault f, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* feed_xsim_proto.c helpers for the per-venue protocol files */
+struct cJSON;
+const char *feed_xsim_arg(struct lws *wsi, const char *key, char *buf, size_t cap); /* query value or NULL */
+int feed_xsim_arg_int(struct lws *wsi, const char *key, int64_t *out); /* 0 absent, 1 ok, -1 bad */
+int feed_xsim_body(char **body, size_t *len, const char *text);        /* strdup'd body */
+void feed_xsim_num(double v, int trim, char *b, size_t cap);           /* "%.8f", trim zeros */
+/* REST 418/429 roll: the kind injected (status set, counted, Retry-After in hdrs) or -1 */
+int feed_xsim_rest_fault(struct feed_xsim *x, int *status, char *hdrs, size_t hcap);
+/* bar states with open in [lo, hi] visible now: ascending from lo, else newest first */
+size_t feed_xsim_collect(const struct feed_xsim *x, size_t s, int64_t lo, int64_t hi, size_t limit, int from_start,
+                         feed_xsim_bar *out);
+int feed_xsim_sub_add(struct feed_xsim *x, xs_client *c, const char *name, int sym);
+void feed_xsim_sub_del(xs_client *c, const char *name);
+void feed_xsim_send_json(struct feed_xsim *x, xs_client *c, struct cJSON *o); /* sends and frees o */
 
 #endif

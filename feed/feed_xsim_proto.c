@@ -81,18 +81,33 @@ static void num(double v, int trim, char *b, size_t cap)
         *e = 0;
 }
 
-/* fault answers on REST; 1 if one was injected */
-static int rest_fault(feed_xsim *x, int binance, int *status, char **body, size_t *len, char *hdrs, size_t hcap)
+/* The REST fault roll every protocol shares: the injected kind (counted,
+ * Retry-After added to hdrs) or -1; the caller writes its venue's body. */
+static int rest_fault_roll(feed_xsim *x, int *status, char *hdrs, size_t hcap)
 {
     uint64_t n = ++x->rest_counter;
-    char txt[256], ra[24];
+    char ra[24];
     int f = feed_xsim_roll(x, FEED_XSIM_F_HTTP418, n, 0)   ? FEED_XSIM_F_HTTP418
             : feed_xsim_roll(x, FEED_XSIM_F_HTTP429, n, 0) ? FEED_XSIM_F_HTTP429
                                                            : -1;
     if (f < 0)
+        return -1;
+    *status = f == FEED_XSIM_F_HTTP418 ? 418 : 429;
+    snprintf(ra, sizeof ra, "%lld", (long long)x->faults.retry_after_s);
+    hdr_add(hdrs, hcap, "retry-after:", ra);
+    feed_xsim_count_fault(x, (feed_xsim_fault)f, "REST request %llu answered %d, Retry-After %s",
+                          (unsigned long long)n, *status, ra);
+    return f;
+}
+
+/* fault answers on REST; 1 if one was injected */
+static int rest_fault(feed_xsim *x, int binance, int *status, char **body, size_t *len, char *hdrs, size_t hcap)
+{
+    char txt[256];
+    int f = rest_fault_roll(x, status, hdrs, hcap);
+    if (f < 0)
         return 0;
     long long until = (long long)(pt_wall_ms() + x->faults.retry_after_s * 1000);
-    *status = f == FEED_XSIM_F_HTTP418 ? 418 : 429;
     if (binance && f == FEED_XSIM_F_HTTP418)
         snprintf(txt, sizeof txt, "{\"code\":-1003,\"msg\":\"Way too much request weight used; IP banned until %lld. "
                  "Please use WebSocket Streams for live updates to avoid bans.\"}", until);
@@ -104,10 +119,6 @@ static int rest_fault(feed_xsim *x, int binance, int *status, char **body, size_
                  "respecting the rate limit. The ban expires at %lld.\"}", until);
     else
         snprintf(txt, sizeof txt, "{\"errorCode\":110,\"error\":\"Rate limit exceeded.\"}");
-    snprintf(ra, sizeof ra, "%lld", (long long)x->faults.retry_after_s);
-    hdr_add(hdrs, hcap, "retry-after:", ra);
-    feed_xsim_count_fault(x, (feed_xsim_fault)f, "REST request %llu answered %d, Retry-After %s",
-                          (unsigned long long)n, *status, ra);
     return body_set(body, len, txt) == PT_OK;
 }
 
@@ -600,3 +611,25 @@ const xs_proto feed_xsim_proto_bitvavo = {
     .rest = bv_rest,
     .shutdown_notice = NULL,
 };
+
+/* ------------------------------------------------------------ shared with
+ * the per-venue protocol files (feed_xsim_proto_*.c, feed_xsim_internal.h) */
+const char *feed_xsim_arg(struct lws *wsi, const char *key, char *buf, size_t cap)
+{
+    return arg_get(wsi, key, buf, cap);
+}
+int feed_xsim_arg_int(struct lws *wsi, const char *key, int64_t *out) { return arg_int(wsi, key, out); }
+int feed_xsim_body(char **body, size_t *len, const char *text) { return body_set(body, len, text); }
+void feed_xsim_num(double v, int trim, char *b, size_t cap) { num(v, trim, b, cap); }
+int feed_xsim_rest_fault(feed_xsim *x, int *status, char *hdrs, size_t hcap)
+{
+    return rest_fault_roll(x, status, hdrs, hcap);
+}
+size_t feed_xsim_collect(const feed_xsim *x, size_t s, int64_t lo, int64_t hi, size_t limit, int from_start,
+                         feed_xsim_bar *out)
+{
+    return collect(x, s, lo, hi, limit, from_start, out);
+}
+int feed_xsim_sub_add(feed_xsim *x, xs_client *c, const char *name, int sym) { return sub_add(x, c, name, sym); }
+void feed_xsim_sub_del(xs_client *c, const char *name) { sub_del(c, name); }
+void feed_xsim_send_json(feed_xsim *x, xs_client *c, cJSON *o) { send_json(x, c, o); }

@@ -1,5 +1,6 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
- * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill.
+ * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill, and
+ * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows).
  * Seeds: the exchanges' documented responses and broken ones (HTML body,
  * [], overlapping rows, truncated JSON).
  *
@@ -22,18 +23,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data, size);
     uint64_t drops[FEED_DROP__COUNT] = {0};
     size_t n = 12345;
-    int rc = feed_rest_parse_rows(body, size, "BTCUSDT", rows, CAP, &n, drops);
-    FUZZ_CHECK(rc == PT_OK || rc == PT_EPARSE || rc == PT_EFULL);
-    FUZZ_CHECK(n <= CAP);
-    if (rc == PT_EPARSE)
-        FUZZ_CHECK(n == 0);
-    for (size_t i = 0; rc == PT_OK && i < n; i++) {
-        fuzz_check_candle(&rows[i]);
-        FUZZ_CHECK(rows[i].open > 0 && rows[i].high > 0 && rows[i].low > 0 && rows[i].close > 0);
-        FUZZ_CHECK(rows[i].volume >= 0);
-        FUZZ_CHECK(!strcmp(rows[i].symbol, "BTCUSDT"));
-        if (i > 0)
-            FUZZ_CHECK(rows[i].ts_ms > rows[i - 1].ts_ms);
+    static const char *const hooked[] = {"", "bybit", "okx"}; /* "" = the shared parser */
+    for (size_t a = 0; a < sizeof hooked / sizeof hooked[0]; a++) {
+        const feed_adapter *ad = feed_adapter_find(hooked[a]);
+        char err[256];
+        n = 12345;
+        int rc = ad ? ad->rest_parse(body, size, "BTCUSDT", rows, CAP, &n, drops, err, sizeof err)
+                    : feed_rest_parse_rows(body, size, "BTCUSDT", rows, CAP, &n, drops);
+        FUZZ_CHECK(rc == PT_OK || rc == PT_EPARSE || rc == PT_EFULL || (ad && (rc == PT_EINVAL || rc == PT_ERATELIMIT)));
+        if (ad && (rc == PT_EINVAL || rc == PT_ERATELIMIT))
+            FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL && n == 0);
+        FUZZ_CHECK(n <= CAP);
+        if (rc == PT_EPARSE)
+            FUZZ_CHECK(n == 0);
+        for (size_t i = 0; rc == PT_OK && i < n; i++) {
+            fuzz_check_candle(&rows[i]);
+            FUZZ_CHECK(rows[i].open > 0 && rows[i].high > 0 && rows[i].low > 0 && rows[i].close > 0);
+            FUZZ_CHECK(rows[i].volume >= 0);
+            FUZZ_CHECK(!strcmp(rows[i].symbol, "BTCUSDT"));
+            if (i > 0)
+                FUZZ_CHECK(rows[i].ts_ms > rows[i - 1].ts_ms);
+        }
     }
     free(rows);
     free(body);

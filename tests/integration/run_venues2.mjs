@@ -1,0 +1,83 @@
+// papertrader run against `papertrader exchange-sim --protocol <venue>` with
+// faults on, once per venue of VENUES (issue 17; PT_VENUES=a,b picks some):
+// abrupt drops, skipped closes (gaps only REST fills), duplicates, out-of-order
+// closes, malformed and oversize frames, and REST rate limits in the venue's
+// own form. The market is seeded 1m candles at 240x on a clock two years behind
+// ours (finality must come from the exchange's clock). Checks per venue: every
+// candle recorded exactly once (vs the simulator's candles by `fetch --exchange
+// <venue>`), the counters that match each fault that fired, exit 0 on SIGTERM,
+// and a backtest on the recording gives byte-identical trades.csv.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { BIN, deadline, exactlyOnce, finish, loadRows, ok, parity, sleep, start, tmpdir } from './run_lib.mjs';
+
+// limited: how the venue's REST says "slow down" in our log (one line per refusal)
+const VENUES = {
+  // 429 fault -> 200 + retCode 10006, 418 fault -> HTTP 403 (feed/feed_xsim_proto_bybit.c)
+  bybit: { symbol: 'XRPETH', limited: /HTTP 403|retCode 10006/g },
+  // both faults -> HTTP 429 + code 50011 (feed/feed_xsim_proto_okx.c)
+  okx: { symbol: 'XRP-ETH', limited: /HTTP 429/g },
+};
+const pick = (process.env.PT_VENUES || Object.keys(VENUES).join(',')).split(',');
+deadline(45000 * pick.length);
+
+async function venue(name) {
+  const v = VENUES[name];
+  const dir = tmpdir(`ptv2-${name}-`);
+  const env = { PAPERTRADER_FEED_BACKOFF_BASE_MS: '50', PAPERTRADER_FEED_BACKOFF_CAP_MS: '400', PAPERTRADER_FEED_STALE_AFTER_S: '2' };
+  const xs = start(['exchange-sim', '--protocol', name, '--port', '0', '--speed', '240', '--symbols', v.symbol,
+    '--seed', '7', '--interval', '1m', '--start', '1704067200000',
+    '--faults', 'drop=2500ms,skip=0.2,dup=0.2,ooo=0.1,malformed=0.03,http429=0.25,http418=0.05,retry=1,oversize=0.006']);
+  const xport = Number((await xs.wait(/^listening port=(\d+)/))[1]);
+  const engine = ['--fee-bps', '7', '--sizing', 'percent:50', '--strategy', 'donchian', '--param', 'entry=3',
+    '--param', 'exit=2', '--min-quality', '0'];
+  const run = start(['run', '--exchange', name, '--ws-url', `ws://127.0.0.1:${xport}`,
+    '--rest-url', `http://127.0.0.1:${xport}`, '--symbols', v.symbol, '--interval', '1m', '--port', '0',
+    '--out', dir, '--heartbeat', '1', '--fsync', 'none', '--quiet', ...engine], env);
+  ok((await run.wait(/^output: (.*)$/))[1] === dir, `${name}: prints the output dir`);
+  await sleep(12000);
+  const code = await run.stop('SIGTERM');
+  ok(code === 0, `${name}: SIGTERM -> exit 0 (got ${code} ${run.signal || ''})`, run.err.slice(-500));
+  const rec = loadRows(path.join(dir, 'candles', `${v.symbol}.csv`));
+  const fetched = path.join(dir, 'fetched.csv');
+  const fr = rec.length ? spawnSync(BIN, ['fetch', '--exchange', name, '--rest-url', `http://127.0.0.1:${xport}`,
+    '--symbol', v.symbol, '--interval', '1m', '--since', String(rec[0].t), '--until', String(rec[rec.length - 1].t + 60000),
+    '-o', fetched], { encoding: 'utf8', timeout: 30000 }) : { status: -1, stderr: 'nothing recorded' };
+  ok(fr.status === 0, `${name}: fetch --exchange ${name} got the simulator's candles`, (fr.stderr || '').slice(-300));
+  await xs.stop('SIGTERM');
+  const xsum = (xs.err.match(/summary:.*/) || [''])[0];
+  const fired = (k) => Number((xsum.match(new RegExp(`${k}=(\\d+)`)) || [0, 0])[1]);
+  const diff = fr.status === 0 ? exactlyOnce(rec, loadRows(fetched)) : 'no fetch';
+  ok(diff === null && rec.length > 20, `${name}: every candle exactly once (${rec.length} recorded)`, diff || '');
+  let rep = null;
+  try { rep = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')); } catch { /* below */ }
+  ok(rep && rep.feed && rep.engine, `${name}: report.json written`);
+  if (rep) {
+    const f = rep.feed;
+    ok(fired('drop') > 0 && f.reconnects > 0, `${name}: drops fired ${fired('drop')} -> reconnects ${f.reconnects}`);
+    ok(fired('skip') > 0 && f.backfills > 0 && f.backfilled_candles > 0,
+      `${name}: skips fired ${fired('skip')} -> backfills ${f.backfills} (${f.backfilled_candles} candles)`);
+    ok(fired('dup') > 0 && f.duplicates > 0, `${name}: dups fired ${fired('dup')} -> duplicates dropped ${f.duplicates}`);
+    ok(fired('ooo') === 0 || f.out_of_order + f.duplicates > 0,
+      `${name}: out-of-order fired ${fired('ooo')} -> dropped ${f.out_of_order} (+ duplicates)`);
+    ok(fired('malformed') === 0 || f.dropped.invalid_json > 0,
+      `${name}: malformed fired ${fired('malformed')} -> invalid_json ${f.dropped.invalid_json}`);
+    ok(fired('oversize') === 0 || (f.dropped.too_big > 0 && f.dropped.too_big <= fired('oversize')),
+      `${name}: oversize fired ${fired('oversize')} -> ${f.dropped.too_big} closed 1009`);
+    // the simulator counts refusals for every client: the session's and the fetch's
+    const fetchLimited = ((fr.stderr || '').match(v.limited) || []).length;
+    const limits = fired('http429') + fired('http418');
+    ok(limits > 0 && f.rest_rate_limited + fetchLimited === limits,
+      `${name}: rate limits fired ${limits} -> session ${f.rest_rate_limited} + fetch ${fetchLimited}`);
+    ok(rep.engine.candles_in === rec.length, `${name}: engine saw exactly the recorded candles (${rep.engine.candles_in})`);
+  }
+  const p = parity(dir, v.symbol, engine);
+  ok(p === null, `${name}: backtest on the recording gives byte-identical trades.csv`, p || '');
+}
+
+for (const name of pick) {
+  if (!VENUES[name]) { ok(false, `unknown venue ${name} in PT_VENUES`); continue; }
+  await venue(name);
+}
+finish();
