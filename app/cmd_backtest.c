@@ -783,8 +783,9 @@ int cmd_backtest(int argc, char **argv)
         goto done;
     }
     if (!o.trade_from_given) { /* a live recording: its warm-up candles warm here too */
-        char from[4200], when[32];
+        char from[4200];
         if ((o.cfg.trade_from_ms = backtest_recorded_trade_from(files, nfiles, o.order, from, sizeof from)) > 0) {
+            char when[32];
             pt_format_iso_ms(o.cfg.trade_from_ms, when, sizeof when);
             pt_info("backtest: %s: warm-up until %s, no trading before it (--trade-from 0: trade from the "
                     "first candle)", from, when);

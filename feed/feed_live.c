@@ -225,12 +225,20 @@ static void resume_backfill(feed_live *f)
     }
 }
 
-/* Warm-up: once the exchange's clock is known, each fresh series starts
- * warmup_candles bars before the bar in progress; the resume backfill (or a
- * gap backfill its first closed bar opens) then fetches them. */
-static void warmup_start(feed_live *f)
+/* Warm-up: at the first candle message each fresh series starts
+ * warmup_candles bars before the bar in progress by the message's own bar
+ * times (an event time may run ahead of the bars: a replaying peer); the
+ * resume backfill (or a gap backfill its first closed bar opens) fetches
+ * them. */
+static void warmup_start(feed_live *f, const feed_parse_out *po)
 {
-    int64_t iv = f->cfg.interval_ms, to = f->exch_now_ms - f->exch_now_ms % iv;
+    int64_t iv = f->cfg.interval_ms, to = INT64_MAX;
+    for (size_t k = 0; k < po->n; k++) {
+        int64_t open = po->candles[k].closed ? po->candles[k].ts_ms + iv : po->candles[k].ts_ms;
+        if (open < to)
+            to = open;
+    }
+    to -= to % iv;
     f->st.warmup_until_ms = to;
     for (size_t i = 0; i < f->n_ser; i++)
         if (f->ser[i].last_ts == INT64_MIN)
@@ -267,13 +275,8 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     }
     if (po.event_ms > f->exch_now_ms)
         f->exch_now_ms = po.event_ms, f->exch_seen_mono = now;
-    for (size_t k = 0; k < po.n && f->cfg.warmup_candles > 0 && !f->st.warmup_until_ms; k++) {
-        int64_t seen = po.candles[k].closed ? po.candles[k].ts_ms + f->cfg.interval_ms : po.candles[k].ts_ms;
-        if (seen > f->exch_now_ms)
-            f->exch_now_ms = seen, f->exch_seen_mono = now;
-    }
-    if (f->cfg.warmup_candles > 0 && !f->st.warmup_until_ms && f->exch_now_ms > 0)
-        warmup_start(f);
+    if (f->cfg.warmup_candles > 0 && !f->st.warmup_until_ms && po.n > 0)
+        warmup_start(f, &po);
     for (size_t k = 0; k < po.n; k++) {
         pt_candle *c = &po.candles[k];
         /* a closed bar proves its close time passed; an open one its open time */
