@@ -36,4 +36,9 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out);
 int backtest_setup_open(const backtest_setup *s, uint64_t *rejects, int64_t *bar_ms, feed_source *out);
 void backtest_setup_free(backtest_setup *s);
 
+/* app/backtest_warm.c: the "trade_from_ms" of the live session whose
+ * recording the inputs are (FILE or --order under DIR/candles/, with
+ * DIR/session.json), or 0. from gets that session.json's path. */
+int64_t backtest_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap);
+
 #endif

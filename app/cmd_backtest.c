@@ -37,6 +37,7 @@ typedef struct bt_opts {
     const char *strategy, *symbol, *out, *resume, *controls, *order;
     const char *params[BT_MAX_PARAMS];
     int n_params, json, quiet, force, no_report;
+    int trade_from_given; /* --trade-from: else a recording's session.json may say it */
     int rows_every;  /* --portfolio-rows N: every Nth row (1 = every row) */
     int rows_change; /* --portfolio-rows change: only rows that differ */
     sim_engine_config cfg;
@@ -103,6 +104,8 @@ static void usage(FILE *out)
             "                            (papertrader backtest --serve --help)\n"
             "  --controls FILE           replay a live session's operator controls (its controls.csv)\n"
             "  --order FILE              replay a live session's candles in its order (candles/.order)\n"
+            "  --trade-from TIME         candles before TIME only warm the strategy (default: a live\n"
+            "                            recording's DIR/session.json trade_from_ms; 0 = off)\n"
             "  --resume DIR              carry on an interrupted backtest in DIR with the inputs\n"
             "                            and options kept in DIR/session.json (docs/durability.md)\n"
             "  --config FILE             INI config: [session] [strategy] [risk] [quality] keys\n"
@@ -161,7 +164,7 @@ enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
     O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
-    O_NOREPORT, O_STIMEOUT,
+    O_NOREPORT, O_STIMEOUT, O_TRADEFROM,
 };
 
 static const struct option long_opts[] = {
@@ -198,6 +201,7 @@ static const struct option long_opts[] = {
     {"portfolio-rows", required_argument, 0, O_ROWS},
     {"no-report", no_argument, 0, O_NOREPORT},
     {"strategy-timeout", required_argument, 0, O_STIMEOUT},
+    {"trade-from", required_argument, 0, O_TRADEFROM},
     {0, 0, 0, 0},
 };
 
@@ -310,6 +314,18 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             }
             break;
         case O_RESUME: o->resume = optarg; break;
+        case O_TRADEFROM: {
+            pt_time_kind k = PT_TIME_UNKNOWN;
+            c->trade_from_ms = 0;
+            bad = strcmp(optarg, "0") &&
+                  (pt_parse_time(optarg, strlen(optarg), &k, NULL, &c->trade_from_ms, NULL) != PT_OK ||
+                   c->trade_from_ms < 0);
+            if (bad)
+                fprintf(stderr, "papertrader backtest: --trade-from '%s': want an ISO time or epoch ms "
+                                "(0 = trade from the first candle)\n", optarg);
+            o->trade_from_given = 1;
+            break;
+        }
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
             break;
@@ -765,6 +781,15 @@ int cmd_backtest(int argc, char **argv)
     if (rc) {
         code = PT_EXIT_INPUT; /* the reader logged path and reason */
         goto done;
+    }
+    if (!o.trade_from_given) { /* a live recording: its warm-up candles warm here too */
+        char from[4200];
+        if ((o.cfg.trade_from_ms = backtest_recorded_trade_from(files, nfiles, o.order, from, sizeof from)) > 0) {
+            char when[32];
+            pt_format_iso_ms(o.cfg.trade_from_ms, when, sizeof when);
+            pt_info("backtest: %s: warm-up until %s, no trading before it (--trade-from 0: trade from the "
+                    "first candle)", from, when);
+        }
     }
     if (o.resume) {
         /* outdir set above */

@@ -114,6 +114,11 @@ typedef struct session {
         *m_backfills, *m_rest, *m_ratew, *m_lag, *m_closed_sym;
     struct sl_ops *ops; /* session_ops.c: health registry + notifier; NULL before sl_ops_start */
     int restart_armed;  /* session_restarts.c: this start is counted in DIR/.restarts */
+    /* warm-up (docs/durability.md): candles the feed fetches first; where trading starts
+       (0 = everywhere); session.json, kept to add trade_from_ms to it once known */
+    int warm_n;
+    int64_t trade_from_ms;
+    cJSON *ses;
 } session;
 
 /* session_live.c */

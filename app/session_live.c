@@ -128,6 +128,27 @@ int sl_time_complete(const session *s, int64_t ts)
 
 static void process_closed(session *s, sl_sym *y, const pt_candle *c);
 
+/* The first closed candle of a warming session: the feed knows where the
+ * warm-up ends. session.json says so before any candle is recorded, so a
+ * resume or a backtest of the recording warms on the same candles. */
+static int warm_boundary(session *s)
+{
+    feed_live_stats fs;
+    feed_live_get_stats(s->feed, &fs);
+    s->warm_n = 0; /* once */
+    if (fs.warmup_until_ms <= 0)
+        return PT_OK;
+    s->trade_from_ms = fs.warmup_until_ms;
+    sim_engine_set_trade_from(s->eng, s->trade_from_ms);
+    cJSON_DeleteItemFromObjectCaseSensitive(s->ses, "args"); /* sl_state_write_session adds it again */
+    if (!cJSON_AddNumberToObject(s->ses, "trade_from_ms", (double)s->trade_from_ms))
+        return PT_ENOMEM;
+    char when[32];
+    pt_format_iso_ms(s->trade_from_ms, when, sizeof when);
+    pt_info("session: warm-up ends at %s: candles before it only warm the strategy", when);
+    return sl_state_write_session(s, s->ses);
+}
+
 static void on_feed_candle(void *ud, const pt_candle *c)
 {
     session *s = ud;
@@ -145,7 +166,12 @@ static void on_feed_candle(void *ud, const pt_candle *c)
         sl_dash_partial(s, c);
         return;
     }
-    int rc = sl_rec_append(s, y, c);
+    int rc = s->warm_n > 0 ? warm_boundary(s) : PT_OK;
+    if (rc) {
+        fail_output(s, rc, "session.json (warm-up)");
+        return;
+    }
+    rc = sl_rec_append(s, y, c);
     if (rc) {
         fail_output(s, rc, "candle recording");
         return;
@@ -315,6 +341,8 @@ static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
     add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
     cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
     cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
+    if (s->warm_n > 0)
+        add_num(j, "warmup_candles", s->warm_n);
     return j;
 }
 
@@ -338,13 +366,35 @@ static int start_feed(session *s, const char *ws_url, const char *rest_url)
         .exchange = o->exchange, .ws_url = ws_url, .rest_url = rest_url, .start_after_ts = after,
         .symbols = o->symbols, .n_symbols = (size_t)o->n_symbols, .interval_ms = o->interval_ms,
         .backoff_base_ms = o->backoff_base_ms, .backoff_cap_ms = o->backoff_cap_ms,
-        .stale_after_ms = o->stale_after_ms, .ca_file = o->ca_file, .backfill = 1,
+        .stale_after_ms = o->stale_after_ms, .ca_file = o->ca_file, .backfill = 1, .warmup_candles = s->warm_n,
         /* the built-in simulator runs --speed times faster: so may its REST calls
          * (gaps in a replayed file each cost one), else they pace the session */
         .rest_per_sec = s->xsim ? fmin(1000.0, 5.0 * fmax(1.0, o->speed)) : 0,
     };
     const feed_live_callbacks cb = {on_feed_candle, on_feed_state};
     return feed_live_new(s->cx, &fc, &cb, s, &s->feed);
+}
+
+/* How many candles to warm on: `run` only, a fresh session only (a resume
+ * replays its recorded warm-up: trade_from_ms in session.json); --warmup N
+ * or the strategy's own need (sim_strategy_warmup). */
+static void warm_plan(session *s)
+{
+    const sess_opts *o = s->o;
+    if (o->resuming) {
+        const cJSON *tf = cJSON_GetObjectItemCaseSensitive(o->resume_doc, "trade_from_ms");
+        if (cJSON_IsNumber(tf) && tf->valuedouble > 0)
+            sim_engine_set_trade_from(s->eng, s->trade_from_ms = (int64_t)tf->valuedouble);
+        return;
+    }
+    if (strcmp(s->cfg->mode, "run"))
+        return;
+    s->warm_n = o->warmup >= 0 ? o->warmup
+                               : sim_strategy_warmup(o->eng.strategy, o->eng.params, &o->eng.sizing,
+                                                     o->eng.atr_period);
+    if (s->warm_n > 0)
+        pt_info("session: warm-up of %d candles per symbol (%s)", s->warm_n,
+                o->warmup >= 0 ? "--warmup" : "the strategy's need");
 }
 
 static int exit_code_of(int rc)
@@ -377,7 +427,7 @@ int session_live_run(const session_live_config *cfg)
     int code = PT_EXIT_FAILURE, rc, logs_open = 0;
     char ws_url[256] = "", rest_url[256] = "";
     const char *wsu = o->ws_url, *restu = o->rest_url;
-    cJSON *rep = NULL, *ses = NULL;
+    cJSON *rep = NULL;
     feed_live_stats fs;
     memset(&fs, 0, sizeof fs);
     for (int i = 0; i < o->n_symbols; i++) {
@@ -418,6 +468,7 @@ int session_live_run(const session_live_config *cfg)
     const sim_hooks hooks = {h_candle, h_order, h_fill, h_row, h_alert};
     if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
         goto done;
+    warm_plan(s);
     s->cash = o->eng.cash; /* dashboard values; the replay moves them on */
     s->eq_now = o->eng.cash;
     /* resume = replay: the engine's whole state comes back from the recorded
@@ -441,11 +492,9 @@ int session_live_run(const session_live_config *cfg)
         wsu = ws_url, restu = rest_url;
     }
     if (!o->resuming) { /* the session's inputs are durable before its first candle */
-        ses = session_json(s, wsu, restu);
-        if (sl_state_write_session(s, ses))
+        s->ses = session_json(s, wsu, restu);
+        if (sl_state_write_session(s, s->ses))
             goto done;
-        cJSON_Delete(ses);
-        ses = NULL;
     }
     if ((rc = sl_dash_start(s))) {
         code = exit_code_of(rc);
@@ -533,7 +582,7 @@ refuse: /* resume found a ledger or recording that does not add up: files left a
                 s->outdir);
 done:
     cJSON_Delete(rep);
-    cJSON_Delete(ses);
+    cJSON_Delete(s->ses);
     if (s->cx) {
         lws_sul_cancel(&s->sul_poll);
         lws_sul_cancel(&s->sul_hb);

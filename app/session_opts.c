@@ -25,7 +25,7 @@ extern char **environ;
 #define SESS_MAX_CFG_FLAGS 64
 enum {
     F_CONFIG = 1, F_PARAM, F_COOL, F_QUIET, F_DURATION, F_NODASH,
-    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_FORCE, F_CFG0 = 1000,
+    F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_FORCE, F_WARMUP, F_CFG0 = 1000,
 };
 
 #define SESS_JSON_MAX (1 << 20) /* session.json size bound */
@@ -78,7 +78,12 @@ void sess_opts_usage(FILE *out, int flags)
                      "                            --log-dir --heartbeat --quiet --duration --no-dashboard\n"
                      "                            --fsync may be added\n"
                      "  --state-dir DIR           resume DIR if it holds a session, else start one there\n"
-                     "                            with the given options (for services)\n");
+                     "                            with the given options (for services)\n"
+                     "warm-up (docs/durability.md):\n"
+                     "  --warmup N                closed candles per symbol fetched over REST at the start\n"
+                     "                            and fed to the strategy without trading (default: what\n"
+                     "                            the strategy needs, e.g. sma_cross slow; 0 = off; a\n"
+                     "                            resume never warms again)\n");
     if (flags & SESS_F_SIM)
         fprintf(out, "simulator options:\n"
                      "  --speed X                 simulated ms per wall ms\n"
@@ -216,6 +221,7 @@ static void build_longopts(struct option *lo, int flags)
     if (flags & SESS_F_RESUME) {
         lo[n++] = (struct option){"resume", required_argument, NULL, F_RESUME};
         lo[n++] = (struct option){"state-dir", required_argument, NULL, F_STATEDIR};
+        lo[n++] = (struct option){"warmup", required_argument, NULL, F_WARMUP};
     }
     lo[n] = (struct option){NULL, 0, NULL, 0};
 }
@@ -244,6 +250,7 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     o->speed = 1;
+    o->warmup = -1;
     sim_engine_config_default(&o->eng);
     if (ops_config_new(&o->cfg))
         return PT_EXIT_FAILURE;
@@ -311,6 +318,10 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
             o->state_dir = ch == F_STATEDIR;
             break;
         case F_NODASH: nodash = 1; break;
+        case F_WARMUP:
+            bad = num_flag(cmd, "warmup", optarg, 0, SIM_WARMUP_MAX, &v) || v != floor(v);
+            o->warmup = (int)v;
+            break;
         case F_DURATION: bad = num_flag(cmd, "duration", optarg, 0.1, 86400.0 * 365, &o->duration_s); break;
         case F_SPEED: bad = num_flag(cmd, "speed", optarg, 1e-3, 1e6, &o->speed); break;
         case F_FAULTS: o->faults = optarg; break;

@@ -52,6 +52,7 @@ typedef struct sess_opts {
        does, else start a new session there) */
     const char *resume_dir;
     int state_dir;             /* 1: given as --state-dir */
+    int warmup;                /* run --warmup N; -1 = the strategy's own (sim_strategy_warmup) */
     int resuming;              /* 1: options were loaded from resume_dir/session.json */
     cJSON *resume_doc;         /* owned: the loaded session.json */
     char **resume_argv;        /* owned array; strings in resume_doc or argv */

@@ -204,6 +204,10 @@ typedef struct feed_live_config {
                                 The series start there: the first connect backfills the
                                 bars after it; live bars up to it count as duplicates.
                                 Borrowed for the call. */
+    int warmup_candles;      /* > 0 (needs backfill): a series without start_after_ts starts this
+                                many bars before the exchange's bar in progress at the first
+                                message, backfilled like a resume; stats.warmup_until_ms says
+                                where the warm-up ends. Bounded by FEED_MAX_BACKFILL. */
 } feed_live_config;
 #define FEED_LIVE_MAX_SYMBOLS 64
 
@@ -250,6 +254,8 @@ typedef struct feed_live_stats {
                                 error text; "" = none yet */
     size_t n_symbols;
     feed_live_symbol_stats sym[FEED_LIVE_MAX_SYMBOLS];
+    int64_t warmup_until_ms; /* warmup_candles: open time of the first bar after the warm-up
+                                (the exchange's bar in progress at the first message); 0 = not yet */
 } feed_live_stats;
 
 typedef struct feed_live feed_live;

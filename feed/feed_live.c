@@ -227,6 +227,27 @@ static void resume_backfill(feed_live *f)
     }
 }
 
+/* Warm-up: at the first candle message each fresh series starts
+ * warmup_candles bars before the bar in progress by the message's own bar
+ * times (an event time may run ahead of the bars: a replaying peer); the
+ * resume backfill (or a gap backfill its first closed bar opens) fetches
+ * them. */
+static void warmup_start(feed_live *f, const feed_parse_out *po)
+{
+    int64_t iv = f->cfg.interval_ms, to = INT64_MAX;
+    for (size_t k = 0; k < po->n; k++) {
+        int64_t open = po->candles[k].closed ? po->candles[k].ts_ms + iv : po->candles[k].ts_ms;
+        if (open < to)
+            to = open;
+    }
+    to -= to % iv;
+    f->st.warmup_until_ms = to;
+    for (size_t i = 0; i < f->n_ser; i++)
+        if (f->ser[i].last_ts == INT64_MIN)
+            f->ser[i].last_ts = f->ser[i].st.last_closed_ts = to - (int64_t)(f->cfg.warmup_candles + 1) * iv;
+    pt_info("feed: warm-up: %d bars before %lld per symbol", f->cfg.warmup_candles, (long long)to);
+}
+
 static void on_message(feed_live *f, const char *msg, size_t len)
 {
     feed_parse_out po;
@@ -256,6 +277,8 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     }
     if (po.event_ms > f->exch_now_ms)
         f->exch_now_ms = po.event_ms, f->exch_seen_mono = now;
+    if (f->cfg.warmup_candles > 0 && !f->st.warmup_until_ms && po.n > 0)
+        warmup_start(f, &po);
     for (size_t k = 0; k < po.n; k++) {
         pt_candle *c = &po.candles[k];
         /* a closed bar proves its close time passed; an open one its open time */
@@ -583,6 +606,7 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
             f->ser[i].last_ts = f->ser[i].st.last_closed_ts = c->start_after_ts[i];
             f->resume_pending = 1;
         }
+        f->resume_pending |= c->warmup_candles > 0 && c->backfill;
     }
     f->cfg.symbols = NULL; /* borrowed; the series keep copies */
     f->cfg.start_after_ts = NULL;

@@ -89,6 +89,15 @@ typedef struct sim_sizing {
 /* "all-in", "quote:N", "percent:P", "risk:P"; PT_EINVAL otherwise. */
 int sim_sizing_parse(const char *text, sim_sizing *out);
 
+/* Closed candles the strategy needs before it can act (its warm-up, from
+ * its parameters): built-ins by their table in sim/sim_warmup.c, an
+ * external strategy by "warmup":N in its ready (describe mode), else by the
+ * engine indicators it asks for, a plugin 0 (unknown: give --warmup). With risk sizing the ATR's period counts too. At most
+ * SIM_WARMUP_MAX. `run` fetches this many before its first live candle. */
+#define SIM_WARMUP_MAX 10000
+int sim_strategy_warmup(const sim_strategy_ops *ops, const double *params, const sim_sizing *sizing,
+                        int atr_period);
+
 /* Why an entry was blocked. Names are stable (report.json keys). */
 #define SIM_BLOCK_MAP(X)                                  \
     X(SIM_BLOCK_QUALITY, "quality_gate")                  \
@@ -155,6 +164,10 @@ typedef struct sim_engine_config {
      * checked live. app/opt_eval.c checks candles once for every run. */
     const quality_tape *(*quality_replay)(void *ud, const char *symbol);
     void *quality_replay_ud;
+    /* warm-up (docs/durability.md): a candle that opens before this time
+     * reaches the quality checker and the strategy but never trades: no
+     * order, fill, portfolio row or hook. 0 (default) = none. */
+    int64_t trade_from_ms;
 } sim_engine_config;
 
 void sim_engine_config_default(sim_engine_config *cfg);
@@ -215,6 +228,7 @@ typedef struct sim_engine_stats {
     uint64_t quality_blocks;   /* == blocks[SIM_BLOCK_QUALITY] */
     int64_t first_ts_ms, last_ts_ms; /* of accepted candles */
     int killed;
+    uint64_t warmup;           /* candles before trade_from_ms (not in accepted/rejected) */
 } sim_engine_stats;
 
 typedef struct sim_engine sim_engine;
@@ -224,6 +238,8 @@ typedef struct sim_engine sim_engine;
 int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *ud,
                    sim_engine **out);
 void sim_engine_free(sim_engine *e);
+/* Sets cfg.trade_from_ms (warm-up) before the first candle at or after it. */
+void sim_engine_set_trade_from(sim_engine *e, int64_t ts_ms);
 
 /* Push one closed candle (closed == 0 is ignored). Returns PT_OK, or
  * PT_EFULL for a symbol past max_symbols (counted, logged once). */

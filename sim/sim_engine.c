@@ -302,6 +302,8 @@ static int price_ok(double p) { return isfinite(p) && p >= 0; }
 void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_order_request *rq,
                     double qty)
 {
+    if (c->ts_ms < e->cfg.trade_from_ms)
+        return; /* warm-up: the strategy decides, nothing is acted on */
     int side;
     switch (rq->intent) {
     case SIM_INTENT_CANCEL_ALL:
@@ -587,6 +589,22 @@ static void mark(sim_engine *e, int64_t ts)
     e->row_pending = 1;
 }
 
+void sim_engine_set_trade_from(sim_engine *e, int64_t ts_ms) { e->cfg.trade_from_ms = ts_ms; }
+
+/* A warm-up candle: the indicators move, nothing trades or is reported. */
+static int warm_candle(sim_engine *e, sim_symbol *s, const pt_candle *c, quality_verdict v)
+{
+    e->st.warmup++;
+    if (v == QUALITY_REJECT)
+        return PT_OK;
+    s->last_close = c->close;
+    s->last_ts = c->ts_ms;
+    sim_atr_update(&s->atr, c);
+    sim_signal sig;
+    run_strategy(e, s, c, &sig);
+    return e->ext_dead ? PT_ESTATE : PT_OK;
+}
+
 int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
 {
     if (e->ext_dead)
@@ -605,6 +623,8 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
         return PT_EFULL;
     quality_result qr;
     quality_verdict v = quality_check(s->qc, c, 0, &qr);
+    if (c->ts_ms < e->cfg.trade_from_ms)
+        return warm_candle(e, s, c, v);
     if (v == QUALITY_REJECT) {
         /* invalid data never reaches fills or the strategy */
         e->st.rejected++;

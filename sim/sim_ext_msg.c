@@ -191,6 +191,11 @@ static int ready_options(sim_ext *x, const cJSON *r, char *why, size_t cap)
                        x->interval);
     }
     x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch"));
+    const cJSON *wu = cJSON_GetObjectItemCaseSensitive(r, "warmup");
+    if (wu && !(cJSON_IsNumber(wu) && wu->valuedouble >= 0 && wu->valuedouble <= SIM_WARMUP_MAX &&
+                wu->valuedouble == (int)wu->valuedouble))
+        return bad(why, cap, PT_EINVAL, "\"warmup\": want a whole number of candles in [0, %d]", SIM_WARMUP_MAX);
+    x->warmup = wu ? (int)wu->valuedouble : 0;
     return PT_OK;
 }
 

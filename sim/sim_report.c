@@ -23,6 +23,8 @@ int sim_engine_stats_to_json(const sim_engine *e, cJSON *en)
           num(en, "strategy_failures", (double)s->strategy_failures) &
           num(en, "breaker_opens", (double)s->breaker_opens);
     ok &= cJSON_AddBoolToObject(en, "kill_switch", s->killed) != NULL;
+    if (e->cfg.trade_from_ms > 0) /* only then: reports of runs without warm-up keep their bytes */
+        ok &= num(en, "warmup_candles", (double)s->warmup) & num(en, "trade_from_ms", (double)e->cfg.trade_from_ms);
     cJSON *rb = cJSON_AddObjectToObject(en, "risk_blocks");
     ok &= rb != NULL;
     for (int i = 0; rb && i < SIM_BLOCK__COUNT; i++)

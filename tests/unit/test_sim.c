@@ -378,6 +378,54 @@ static void test_engine_next_open(void **st)
     sim_engine_free(e);
 }
 
+/* Warm-up (trade_from_ms): the strategy sees the early candles, nothing it
+ * decides on them is acted on, and they make no portfolio row. */
+static void test_engine_warmup(void **st)
+{
+    (void)st;
+    sim_engine_config cfg;
+    cfg0(&cfg);
+    cfg.trade_from_ms = 2 * 60000;
+    rec r;
+    const script_step steps[] = {ENTER("AAA", 1), ENTER("AAA", 3)};
+    sim_engine *e = engine(&cfg, &r, steps, 2);
+    push(e, "AAA", 0, 10, 10, 10, 10); /* call 1: an entry, but warming */
+    push(e, "AAA", 1, 11, 11, 11, 11);
+    assert_int_equal(r.fills, 0);
+    assert_int_equal(r.rows, 0);
+    push(e, "AAA", 2, 12, 12, 12, 12); /* call 3: tradable */
+    push(e, "AAA", 3, 13, 13, 13, 13);
+    assert_int_equal(r.fills, 1);
+    assert_true(r.last_fill[0].ts_ms == 3 * 60000 && r.last_fill[0].price == 13);
+    sim_engine_finish(e);
+    assert_int_equal(r.rows, 2);
+    assert_int_equal((int)sim_engine_get_stats(e)->warmup, 2);
+    assert_int_equal((int)sim_engine_get_stats(e)->accepted, 2);
+    sim_engine_free(e);
+}
+
+/* What `run` fetches before trading: from each built-in's parameters. */
+static void test_strategy_warmup(void **st)
+{
+    (void)st;
+    static const struct { const char *name, *kv[2]; int want; } cases[] = {
+        {"sma_cross", {"slow=30", NULL}, 30}, {"ema_cross", {"slow=40", NULL}, 40},
+        {"rsi", {"period=14", NULL}, 15},     {"bollinger", {"period=20", NULL}, 20},
+        {"donchian", {"entry=20", "exit=25"}, 26}, {"macd", {"slow=26", "signal=9"}, 35},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const sim_strategy_ops *ops = sim_strategy_builtin(cases[i].name);
+        double v[SIM_MAX_PARAMS];
+        char err[128];
+        assert_non_null(ops);
+        assert_int_equal(sim_strategy_params(ops, cases[i].kv, cases[i].kv[1] ? 2 : 1, v, err, sizeof err), PT_OK);
+        sim_sizing all = {SIM_SIZE_ALL_IN, 0}, risk = {SIM_SIZE_RISK, 1};
+        assert_int_equal(sim_strategy_warmup(ops, v, &all, 14), cases[i].want);
+        assert_int_equal(sim_strategy_warmup(ops, v, &risk, 50), 51); /* the ATR's period + 1 */
+    }
+    assert_int_equal(sim_strategy_warmup(&script_ops, NULL, NULL, 14), 0); /* unknown: --warmup */
+}
+
 /* All-in on a second symbol with the crumbs the first left: blocked as
  * insufficient cash (min_notional), never a dust fill. */
 static void test_engine_no_dust(void **st)
@@ -631,6 +679,8 @@ int main(void)
         cmocka_unit_test(test_engine_kill_switch),
         cmocka_unit_test(test_engine_participation),
         cmocka_unit_test(test_engine_bad_config),
+        cmocka_unit_test(test_engine_warmup),
+        cmocka_unit_test(test_strategy_warmup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

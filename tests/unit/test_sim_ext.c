@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define N 3000
 
@@ -186,6 +188,39 @@ static void test_external_paths(void **state)
     assert_false(sim_strategy_is_external(NULL));
 }
 
+/* A program's warm-up: "warmup" in ready, else its engine indicators'. */
+static const sim_strategy_ops *load_ready(const char *ready, char *path, void **dl)
+{
+    snprintf(path, 64, "/tmp/pt_warm_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "#!/bin/sh\nread line\necho '%s'\nread line\n", ready);
+    fclose(f);
+    chmod(path, 0700);
+    const sim_strategy_ops *ops = NULL;
+    assert_int_equal(sim_strategy_load(path, &ops, dl), PT_OK);
+    return ops;
+}
+
+static void test_external_warmup(void **state)
+{
+    (void)state;
+    char path[64];
+    void *dl = NULL;
+    const sim_strategy_ops *ops = load_ready("{\"type\":\"ready\",\"warmup\":7}", path, &dl);
+    assert_int_equal(sim_strategy_warmup(ops, NULL, NULL, 14), 7);
+    sim_strategy_unload(dl);
+    unlink(path);
+    ops = load_ready("{\"type\":\"ready\",\"params\":[{\"name\":\"n\",\"default\":12,\"min\":1,\"max\":100,"
+                     "\"integer\":true}],\"indicators\":[{\"name\":\"m\",\"kind\":\"sma\",\"period\":\"n\"}]}",
+                     path, &dl);
+    double v[1] = {20};
+    assert_int_equal(sim_strategy_warmup(ops, v, NULL, 14), 21);
+    sim_strategy_unload(dl);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_bad_period_refused),
         cmocka_unit_test(test_numbers_round_trip),
         cmocka_unit_test(test_external_paths),
+        cmocka_unit_test(test_external_warmup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

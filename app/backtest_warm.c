@@ -1,0 +1,65 @@
+/* backtest_warm: a live session's recording replays with its warm-up.
+ * `run` feeds its first candles (fetched over REST) to the strategy without
+ * trading and writes where trading starts into session.json
+ * ("trade_from_ms"); a backtest of DIR/candles/<SYM>.csv (or of
+ * DIR/candles/.order) finds it there, so the same candles only warm and
+ * the trades come out byte-identical (docs/durability.md, warm-up). */
+#include "backtest_setup.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BW_SESSION_MAX (1 << 20) /* session.json size bound, as backtest --resume */
+
+/* DIR of DIR/candles/NAME, or 0. */
+static int session_dir_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return 0;
+    size_t n = (size_t)(slash - path);
+    if (n < 7 || strncmp(slash - 7, "candles", 7) || (n > 7 && slash[-8] != '/'))
+        return 0;
+    n -= 7; /* "DIR/" or "" */
+    return snprintf(dir, cap, "%.*s", n ? (int)n : 1, n ? path : ".") < (int)cap;
+}
+
+static int64_t trade_from_of(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/session.json", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *buf = malloc(BW_SESSION_MAX + 1);
+    size_t n = buf ? fread(buf, 1, BW_SESSION_MAX + 1, f) : 0;
+    fclose(f);
+    cJSON *doc = NULL;
+    if (buf && n <= BW_SESSION_MAX) {
+        buf[n] = 0;
+        doc = cJSON_Parse(buf);
+    }
+    free(buf);
+    const cJSON *tf = cJSON_GetObjectItemCaseSensitive(doc, "trade_from_ms");
+    int64_t v = cJSON_IsNumber(tf) && tf->valuedouble > 0 ? (int64_t)tf->valuedouble : 0;
+    cJSON_Delete(doc);
+    return v;
+}
+
+int64_t backtest_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap)
+{
+    char dir[4096];
+    for (int i = -1; i < nfiles; i++) {
+        const char *p = i < 0 ? order : files[i];
+        if (!p || !session_dir_of(p, dir, sizeof dir))
+            continue;
+        int64_t v = trade_from_of(dir);
+        if (v > 0) {
+            snprintf(from, cap, "%s/session.json", dir);
+            return v;
+        }
+    }
+    return 0;
+}
