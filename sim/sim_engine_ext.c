@@ -33,7 +33,7 @@ int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_sig
 {
     sim_ext_order reqs[SIM_EXT_MAX_ORDERS];
     int n = 0;
-    sim_ext_view v = {{s->qty, s->avg_price, s->n_orders}, engine_quiet(e)};
+    sim_ext_view v = {{s->qty, s->avg_price, s->n_orders, 0}, engine_quiet(e)};
     memset(sig, 0, sizeof *sig);
     e->st.strategy_calls++;
     int rc = sim_ext_decide(e->ext, c, &v, reqs, &n, sig);
@@ -134,7 +134,7 @@ static void la_view(void *ud, const char *symbol, sim_position_view *out)
     memset(out, 0, sizeof *out);
     for (int i = 0; i < e->n_syms; i++)
         if (!strcmp(e->syms[i].name, symbol)) {
-            *out = (sim_position_view){e->syms[i].qty, e->syms[i].avg_price, e->syms[i].n_orders};
+            *out = (sim_position_view){e->syms[i].qty, e->syms[i].avg_price, e->syms[i].n_orders, 0};
             return;
         }
 }

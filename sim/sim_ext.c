@@ -173,7 +173,8 @@ static void put_hello(sim_ext *x, const char *mode, const double *values)
         mb_printf(x, "%s", i ? "," : "");
         mb_str(x, x->opt.symbols[i]);
     }
-    mb_printf(x, "],\"interval\":\"%s\"}\n", x->interval);
+    mb_printf(x, "],\"interval\":\"%s\",\"allow_short\":%s}\n", x->interval,
+              x->opt.allow_short ? "true" : "false");
 }
 
 /* ------------------------------------------------------------ failures */

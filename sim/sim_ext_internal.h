@@ -141,6 +141,7 @@ typedef struct sim_ext {
     char dash_store[SIM_MAX_INDICATORS][SIM_EXT_NAME_LEN + 8];
     char path[4096], name[SIM_EXT_NAME_LEN], desc[SIM_EXT_HELP_LEN];
     int batch, batch_off; /* asked for batches in ready; PT_STRATEGY_BATCH=0 */
+    int shorts;           /* ready "shorts":true: it may go short */
     /* indicators as asked for (periods may name parameters: pref >= 0) */
     sim_ext_ind_spec ind[SIM_EXT_MAX_IND];
     int pref[SIM_EXT_MAX_IND][3];

@@ -191,6 +191,7 @@ static int ready_options(sim_ext *x, const cJSON *r, char *why, size_t cap)
                        x->interval);
     }
     x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch"));
+    x->shorts = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "shorts"));
     return PT_OK;
 }
 

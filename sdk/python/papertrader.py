@@ -215,6 +215,7 @@ class Strategy:
     params = {}
     indicators = {}
     batch = True  # the engine may send candles in batches (same decisions, faster)
+    shorts = False  # True: it may go short (else --allow-short warns that it never does)
 
     def __init__(self, symbol, values):
         self.symbol = symbol
@@ -240,7 +241,7 @@ def _ready(cls, values, mode):
     r = {"type": "ready", "name": cls.name or cls.__name__, "description": cls.description,
          "params": [dict(name=k, **v) for k, v in cls.params.items()],
          "indicators": [dict(name=k, **v) for k, v in cls.indicators.items()],
-         "scope": "symbol", "batch": bool(cls.batch)}
+         "scope": "symbol", "batch": bool(cls.batch), "shorts": bool(cls.shorts)}
     if mode != "describe":
         try:
             cls.check(values)
