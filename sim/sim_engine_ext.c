@@ -29,14 +29,35 @@ static int engine_quiet(const sim_engine *e)
     return 1;
 }
 
+/* The higher candles of one phase (before or after the base candle); their
+ * orders are submitted at the base candle, like its own. */
+static int higher(sim_engine *e, sim_symbol *s, const pt_candle *c, int after)
+{
+    sim_ext_order reqs[SIM_EXT_MAX_ORDERS];
+    for (int i = 0; i < e->ext->n_hi; i++) {
+        if (e->ext->hi[i].after != after)
+            continue;
+        sim_ext_view v = {{s->qty, s->avg_price, s->n_orders, 0}, 0};
+        int n = 0, rc = sim_ext_higher(e->ext, &e->ext->hi[i], &v, reqs, &n);
+        if (rc)
+            return rc;
+        for (int k = 0; k < n; k++)
+            sim_eng_submit(e, s, c, &reqs[k].rq, reqs[k].qty);
+    }
+    return PT_OK;
+}
+
 int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig)
 {
     sim_ext_order reqs[SIM_EXT_MAX_ORDERS];
     int n = 0;
-    sim_ext_view v = {{s->qty, s->avg_price, s->n_orders, 0}, engine_quiet(e)};
     memset(sig, 0, sizeof *sig);
     e->st.strategy_calls++;
-    int rc = sim_ext_decide(e->ext, c, &v, reqs, &n, sig);
+    sim_ext_tf_fold(e->ext, c);
+    int rc = higher(e, s, c, 0);
+    sim_ext_view v = {{s->qty, s->avg_price, s->n_orders, 0}, engine_quiet(e)};
+    if (!rc)
+        rc = sim_ext_decide(e->ext, c, &v, reqs, &n, sig);
     if (rc)
         return rc;
     for (int i = 0; i < n; i++)
@@ -44,7 +65,7 @@ int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_sig
     /* the dashboard sees the first orders (its signal holds SIM_MAX_ORDERS) */
     for (int i = 0; i < n && i < SIM_MAX_ORDERS; i++)
         sig->orders[sig->n_orders++] = reqs[i].rq;
-    return PT_OK;
+    return higher(e, s, c, 1);
 }
 
 /* ------------------------------------------------------------ read-ahead */

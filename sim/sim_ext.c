@@ -122,12 +122,17 @@ static void mb_num(sim_ext *x, const char *key, double v)
     mb_printf(x, "%s\"%s\":%s", key[0] == ',' ? "," : "", key + (key[0] == ','), b);
 }
 
+/* A candle message; hi: a higher-timeframe candle (its interval and base
+ * candle count, no indicators), else a base candle with vals. */
 static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *pos,
-                       const double *vals)
+                       const double *vals, const sim_ext_hi *hi)
 {
     mb_put(x, "{\"type\":\"candle\",\"symbol\":", 26);
     mb_str(x, c->symbol);
-    mb_printf(x, ",\"interval\":\"%s\",\"ts\":%lld", x->interval, (long long)c->ts_ms);
+    mb_printf(x, ",\"interval\":\"%s\",\"ts\":%lld", hi ? x->tf_name[hi->tf] : x->interval,
+              (long long)c->ts_ms);
+    if (hi)
+        mb_printf(x, ",\"count\":%d", hi->count);
     mb_num(x, ",open", c->open);
     mb_num(x, ",high", c->high);
     mb_num(x, ",low", c->low);
@@ -137,7 +142,7 @@ static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *
     mb_num(x, "qty", pos->qty);
     mb_num(x, ",avg_price", pos->avg_price);
     mb_printf(x, ",\"open_orders\":%d},\"indicators\":{", pos->open_orders);
-    for (int i = 0; i < x->n_ind; i++) {
+    for (int i = 0; !hi && i < x->n_ind; i++) {
         const sim_ext_ind_spec *sp = &x->ind[i];
         int n = sim_ext_ind_outputs(sp->kind);
         mb_printf(x, "%s", i ? "," : "");
@@ -328,6 +333,7 @@ void sim_ext_free(sim_ext *x)
         return;
     sim_ext_stop(x);
     sim_ext_ind_reset(x);
+    sim_ext_tf_free(x);
     free(x->msg);
     free(x);
 }
@@ -368,7 +374,7 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
     mb_reset(x);
     mb_put(x, "{\"type\":\"batch\",\"candles\":[", 27);
     x->bcand[n] = *c, x->bview[n] = v->pos;
-    put_candle(x, c, &v->pos, vals0);
+    put_candle(x, c, &v->pos, vals0, NULL);
     /* candles the strategy will not look at cost formatting and parsing:
      * size the batch by how far the last one got (twice that, 8..256) */
     int want = x->bsize ? x->bsize : 8;
@@ -385,7 +391,7 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
         x->bcand[n] = *d;
         x->peek.view(x->peek.ud, d->symbol, &x->bview[n]);
         mb_put(x, ",", 1);
-        put_candle(x, d, &x->bview[n], vals);
+        put_candle(x, d, &x->bview[n], vals, NULL);
         n++;
     }
     mb_put(x, "]}", 2);
@@ -434,7 +440,19 @@ int sim_ext_decide(sim_ext *x, const pt_candle *c, const sim_ext_view *v, sim_ex
         return rc ? rc : known_answer(x, c, v, reqs, n);
     }
     mb_reset(x);
-    put_candle(x, c, &v->pos, vals);
+    put_candle(x, c, &v->pos, vals, NULL);
     int at = 0;
     return ask(x, c, 1, reqs, n, &at);
+}
+
+int sim_ext_higher(sim_ext *x, const sim_ext_hi *h, const sim_ext_view *v, sim_ext_order *reqs,
+                   int *n)
+{
+    *n = 0;
+    if (x->dead || !x->running)
+        return PT_ESTATE;
+    mb_reset(x);
+    put_candle(x, &h->c, &v->pos, NULL, h);
+    int at = 0;
+    return ask(x, &h->c, 1, reqs, n, &at);
 }

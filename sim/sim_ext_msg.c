@@ -184,13 +184,13 @@ static int ready_options(sim_ext *x, const cJSON *r, char *why, size_t cap)
     const cJSON *tf = cJSON_GetObjectItemCaseSensitive(r, "timeframes");
     if (sc && !(cJSON_IsString(sc) && !strcmp(sc->valuestring, "symbol")))
         return bad(why, cap, PT_EUNSUPPORTED, "\"scope\": only \"symbol\" is supported (portfolio scope is not implemented yet)");
-    for (int i = 0; i < cJSON_GetArraySize(tf); i++) {
-        const cJSON *t = cJSON_GetArrayItem(tf, i);
-        if (!cJSON_IsString(t) || strcmp(t->valuestring, x->interval))
-            return bad(why, cap, PT_EUNSUPPORTED, "\"timeframes\": only the session's interval %s is supported (higher timeframes are not implemented yet)",
-                       x->interval);
-    }
-    x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch"));
+    if (tf && !cJSON_IsArray(tf))
+        return bad(why, cap, PT_EINVAL, "\"timeframes\" must be a list of intervals");
+    int rc = sim_ext_tf_parse(x, tf, why, cap);
+    if (rc)
+        return rc;
+    /* higher candles interleave with the base ones: one candle per message */
+    x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch")) && !x->n_tf;
     x->shorts = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "shorts"));
     return PT_OK;
 }

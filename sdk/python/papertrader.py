@@ -195,7 +195,7 @@ class Position:
 
 class Candle:
     __slots__ = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume",
-                 "position", "indicators")
+                 "position", "indicators", "count")
 
     def __init__(self, d):
         self.symbol = d["symbol"]
@@ -205,6 +205,7 @@ class Candle:
         self.close, self.volume = d["close"], d["volume"]
         self.position = Position(d.get("position") or {})
         self.indicators = d.get("indicators") or {}
+        self.count = d.get("count", 1)  # base candles in a higher-timeframe candle
 
 
 class Strategy:
@@ -216,15 +217,25 @@ class Strategy:
     indicators = {}
     batch = True  # the engine may send candles in batches (same decisions, faster)
     shorts = False  # True: it may go short (else --allow-short warns that it never does)
+    # higher timeframes ("1h", "4h", ...): the engine sends each closed one to
+    # on_timeframe(candle), never an unfinished one; self.last["1h"] is the
+    # latest (None before the first). Batches are off for such a strategy.
+    timeframes = []
 
     def __init__(self, symbol, values):
         self.symbol = symbol
         self.p = Params(values)
+        self.last = {tf: None for tf in self.timeframes}
 
     def setup(self):
         """Called once per symbol; raise ValueError to refuse the parameters."""
 
     def on_candle(self, candle):
+        return None
+
+    def on_timeframe(self, candle):
+        """A closed higher-timeframe candle (candle.interval, candle.count base
+        candles in it); may return orders like on_candle."""
         return None
 
     @classmethod
@@ -241,7 +252,8 @@ def _ready(cls, values, mode):
     r = {"type": "ready", "name": cls.name or cls.__name__, "description": cls.description,
          "params": [dict(name=k, **v) for k, v in cls.params.items()],
          "indicators": [dict(name=k, **v) for k, v in cls.indicators.items()],
-         "scope": "symbol", "batch": bool(cls.batch), "shorts": bool(cls.shorts)}
+         "timeframes": list(cls.timeframes), "scope": "symbol", "batch": bool(cls.batch),
+         "shorts": bool(cls.shorts)}
     if mode != "describe":
         try:
             cls.check(values)
@@ -260,7 +272,7 @@ def _answer(orders, at=None):
 def run(cls, stdin=None, stdout=None):
     """The protocol loop: call it from `if __name__ == "__main__":`."""
     inp, out = stdin or sys.stdin, stdout or sys.stdout
-    values, inst = _defaults(cls), {}
+    values, inst, base = _defaults(cls), {}, None
 
     def get(sym):
         s = inst.get(sym)
@@ -274,7 +286,12 @@ def run(cls, stdin=None, stdout=None):
         t = m.get("type")
         if t == "candle":
             c = Candle(m)
-            out.write(_answer(get(c.symbol).on_candle(c)) + "\n")
+            s = get(c.symbol)
+            if c.interval != base and c.interval in s.last:
+                s.last[c.interval] = c
+                out.write(_answer(s.on_timeframe(c)) + "\n")
+            else:
+                out.write(_answer(s.on_candle(c)) + "\n")
         elif t == "batch":
             reply = _answer(())
             for i, d in enumerate(m["candles"]):
@@ -288,6 +305,7 @@ def run(cls, stdin=None, stdout=None):
             if m.get("protocol") != PROTOCOL:
                 sys.stderr.write("papertrader SDK speaks protocol %d, engine %r\n"
                                  % (PROTOCOL, m.get("protocol")))
+            base = m.get("interval")
             values.update(m.get("params") or {})
             for k, v in cls.params.items():  # whole numbers stay ints in Python
                 if v.get("integer") and isinstance(values.get(k), float):
