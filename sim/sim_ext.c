@@ -122,6 +122,29 @@ static void mb_num(sim_ext *x, const char *key, double v)
     mb_printf(x, "%s\"%s\":%s", key[0] == ',' ? "," : "", key + (key[0] == ','), b);
 }
 
+static void put_pos(sim_ext *x, const sim_position_view *pos)
+{
+    mb_num(x, "qty", pos->qty);
+    mb_num(x, ",avg_price", pos->avg_price);
+    mb_printf(x, ",\"open_orders\":%d}", pos->open_orders);
+}
+
+/* ,"portfolio":{"cash":..,"equity":..,"positions":{"SYM":{position},...}} */
+static void put_portfolio(sim_ext *x, const sim_ext_pf *pf)
+{
+    mb_put(x, ",\"portfolio\":{", 14);
+    mb_num(x, "cash", pf->cash);
+    mb_num(x, ",equity", pf->equity);
+    mb_put(x, ",\"positions\":{", 14);
+    for (int i = 0; i < pf->n; i++) {
+        mb_printf(x, "%s", i ? "," : "");
+        mb_str(x, pf->pos[i].symbol);
+        mb_put(x, ":{", 2);
+        put_pos(x, &pf->pos[i].pos);
+    }
+    mb_put(x, "}}", 2);
+}
+
 /* A candle message; hi: a higher-timeframe candle (its interval and base
  * candle count, no indicators), else a base candle with vals. */
 static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *pos,
@@ -139,9 +162,8 @@ static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *
     mb_num(x, ",close", c->close);
     mb_num(x, ",volume", c->volume);
     mb_put(x, ",\"position\":{", 13);
-    mb_num(x, "qty", pos->qty);
-    mb_num(x, ",avg_price", pos->avg_price);
-    mb_printf(x, ",\"open_orders\":%d},\"indicators\":{", pos->open_orders);
+    put_pos(x, pos);
+    mb_put(x, ",\"indicators\":{", 15);
     for (int i = 0; !hi && i < x->n_ind; i++) {
         const sim_ext_ind_spec *sp = &x->ind[i];
         int n = sim_ext_ind_outputs(sp->kind);
@@ -158,7 +180,10 @@ static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *
         if (n > 1)
             mb_put(x, "}", 1);
     }
-    mb_put(x, "}}", 2);
+    mb_put(x, "}", 1);
+    if (x->portfolio && x->pf)
+        put_portfolio(x, x->pf);
+    mb_put(x, "}", 1);
 }
 
 static void put_hello(sim_ext *x, const char *mode, const double *values)
@@ -440,6 +465,7 @@ int sim_ext_decide(sim_ext *x, const pt_candle *c, const sim_ext_view *v, sim_ex
         return rc ? rc : known_answer(x, c, v, reqs, n);
     }
     mb_reset(x);
+    x->pf = v->pf;
     put_candle(x, c, &v->pos, vals, NULL);
     int at = 0;
     return ask(x, c, 1, reqs, n, &at);
@@ -452,6 +478,7 @@ int sim_ext_higher(sim_ext *x, const sim_ext_hi *h, const sim_ext_view *v, sim_e
     if (x->dead || !x->running)
         return PT_ESTATE;
     mb_reset(x);
+    x->pf = v->pf;
     put_candle(x, &h->c, &v->pos, NULL, h);
     int at = 0;
     return ask(x, &h->c, 1, reqs, n, &at);

@@ -110,13 +110,28 @@ int sim_ext_ind_update(sim_ext_ind_state *s, const pt_candle *c, double *vals);
 typedef struct sim_ext_order {
     sim_order_request rq;
     double qty;
+    char symbol[PT_SYMBOL_MAX]; /* scope portfolio: the symbol ordered; "" = the candle's */
 } sim_ext_order;
+
+/* Scope portfolio: cash, equity and every symbol's position, borrowed from
+ * the engine for one decision. */
+typedef struct sim_ext_pfpos {
+    const char *symbol;
+    sim_position_view pos;
+} sim_ext_pfpos;
+
+typedef struct sim_ext_pf {
+    double cash, equity;
+    int n;
+    const sim_ext_pfpos *pos;
+} sim_ext_pf;
 
 /* The engine's view of the state around one candle, for batching. */
 typedef struct sim_ext_view {
     sim_position_view pos;
     int quiet; /* nothing of the engine's own can change a position before
                   the strategy's next order (sim_engine.c engine_quiet) */
+    const sim_ext_pf *pf; /* scope portfolio only, else NULL */
 } sim_ext_view;
 
 /* The backtest's read-ahead (sim_engine_lookahead): the candles the engine
@@ -158,6 +173,8 @@ typedef struct sim_ext {
     char path[4096], name[SIM_EXT_NAME_LEN], desc[SIM_EXT_HELP_LEN];
     int batch, batch_off; /* asked for batches in ready; PT_STRATEGY_BATCH=0 */
     int shorts;           /* ready "shorts":true: it may go short */
+    int portfolio;        /* ready "scope":"portfolio": every symbol, one instance */
+    const sim_ext_pf *pf; /* the decision's portfolio view (put_candle) */
     int64_t tf_ms[SIM_EXT_MAX_TF]; /* higher timeframes asked for, in ready's order */
     char tf_name[SIM_EXT_MAX_TF][16];
     int n_tf;

@@ -21,8 +21,9 @@ stderr (the session log), never to stdout.
     if __name__ == "__main__":
         run(Cross)
 
-One instance of the class per symbol (scope "symbol"): self.symbol and
-self.p (the parameters, attributes by name) are set before setup().
+One instance of the class per symbol (scope "symbol"), or one for the whole
+session (scope = "portfolio"): self.symbol and self.p (the parameters,
+attributes by name) are set before setup().
 """
 import json
 import sys
@@ -195,7 +196,7 @@ class Position:
 
 class Candle:
     __slots__ = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume",
-                 "position", "indicators", "count")
+                 "position", "indicators", "count", "portfolio")
 
     def __init__(self, d):
         self.symbol = d["symbol"]
@@ -206,6 +207,9 @@ class Candle:
         self.position = Position(d.get("position") or {})
         self.indicators = d.get("indicators") or {}
         self.count = d.get("count", 1)  # base candles in a higher-timeframe candle
+        # scope "portfolio": {"cash", "equity", "positions": {symbol: {"qty", "avg_price",
+        # "open_orders"}}} for every symbol seen so far; None for scope "symbol"
+        self.portfolio = d.get("portfolio")
 
 
 class Strategy:
@@ -221,6 +225,10 @@ class Strategy:
     # on_timeframe(candle), never an unfinished one; self.last["1h"] is the
     # latest (None before the first). Batches are off for such a strategy.
     timeframes = []
+    # "portfolio": one instance (self.symbol None) gets every symbol's candles
+    # in engine order, sees candle.portfolio and may order any symbol it has
+    # seen (buy(symbol="ETHUSDT")); "symbol": one instance per symbol
+    scope = "symbol"
 
     def __init__(self, symbol, values):
         self.symbol = symbol
@@ -252,7 +260,7 @@ def _ready(cls, values, mode):
     r = {"type": "ready", "name": cls.name or cls.__name__, "description": cls.description,
          "params": [dict(name=k, **v) for k, v in cls.params.items()],
          "indicators": [dict(name=k, **v) for k, v in cls.indicators.items()],
-         "timeframes": list(cls.timeframes), "scope": "symbol", "batch": bool(cls.batch),
+         "timeframes": list(cls.timeframes), "scope": cls.scope, "batch": bool(cls.batch),
          "shorts": bool(cls.shorts)}
     if mode != "describe":
         try:
@@ -275,6 +283,8 @@ def run(cls, stdin=None, stdout=None):
     values, inst, base = _defaults(cls), {}, None
 
     def get(sym):
+        if cls.scope == "portfolio":
+            sym = None
         s = inst.get(sym)
         if s is None:
             s = inst[sym] = cls(sym, values)
