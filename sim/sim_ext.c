@@ -145,6 +145,8 @@ static void put_portfolio(sim_ext *x, const sim_ext_pf *pf)
     mb_put(x, "}}", 2);
 }
 
+static void put_indicators(sim_ext *x, const double *vals);
+
 /* A candle message; hi: a higher-timeframe candle (its interval and base
  * candle count, no indicators), else a base candle with vals. */
 static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *pos,
@@ -164,7 +166,18 @@ static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *
     mb_put(x, ",\"position\":{", 13);
     put_pos(x, pos);
     mb_put(x, ",\"indicators\":{", 15);
-    for (int i = 0; !hi && i < x->n_ind; i++) {
+    if (vals)
+        put_indicators(x, vals);
+    mb_put(x, "}", 1);
+    if (x->portfolio && x->pf)
+        put_portfolio(x, x->pf);
+    mb_put(x, "}", 1);
+}
+
+/* "name":value or "name":{"out":value,...} for each indicator asked for */
+static void put_indicators(sim_ext *x, const double *vals)
+{
+    for (int i = 0; i < x->n_ind; i++) {
         const sim_ext_ind_spec *sp = &x->ind[i];
         int n = sim_ext_ind_outputs(sp->kind);
         mb_printf(x, "%s", i ? "," : "");
@@ -180,10 +193,6 @@ static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *
         if (n > 1)
             mb_put(x, "}", 1);
     }
-    mb_put(x, "}", 1);
-    if (x->portfolio && x->pf)
-        put_portfolio(x, x->pf);
-    mb_put(x, "}", 1);
 }
 
 static void put_hello(sim_ext *x, const char *mode, const double *values)
