@@ -768,6 +768,7 @@ int cmd_backtest(int argc, char **argv)
         fprintf(stderr, "papertrader backtest: %s\n", err);
         goto done;
     }
+    sim_strategy_warn_short(o.cfg.strategy, o.cfg.allow_short);
     { /* parameters that pass ranges may still be inconsistent (fast >= slow) */
         void *probe = NULL;
         if (o.cfg.strategy->create(o.cfg.params, &probe, err, sizeof err)) {

@@ -183,6 +183,7 @@ static int load_strategy(sess_opts *o, void **dl)
         fprintf(stderr, "papertrader %s: %s\n", o->cmd, err);
         return -1;
     }
+    sim_strategy_warn_short(o->eng.strategy, o->eng.allow_short);
     void *probe = NULL; /* ranges pass but the set may be inconsistent (fast >= slow) */
     if (o->eng.strategy->create(o->eng.params, &probe, err, sizeof err)) {
         fprintf(stderr, "papertrader %s: %s: %s\n", o->cmd, o->strategy, err);
@@ -379,7 +380,7 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
     /* an external strategy (docs/strategy-protocol.md) learns the session */
     o->eng.ext = (sim_ext_options){
         1, (int)ops_config_get_num(c, "session", "strategy_timeout_ms", SESS_STRATEGY_TIMEOUT_MS),
-        o->interval_ms, o->symbols, o->n_symbols};
+        o->interval_ms, o->symbols, o->n_symbols, o->eng.allow_short};
     o->backoff_base_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_base_ms", 500);
     o->backoff_cap_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_cap_ms", 30000);
     o->stale_after_ms = (int64_t)ops_config_get_num(c, "feed", "stale_after_s", 30) * 1000;

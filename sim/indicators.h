@@ -153,6 +153,8 @@ int sim_ind_cross_update(sim_ind_cross *c, double d);
  * (strategy_registry.c). */
 extern const sim_strategy_ops *const sim_builtin_strategies[];
 extern const size_t sim_builtin_strategy_count;
+/* 1 if ops is a built-in whose rule is symmetric (it shorts), else 0. */
+int sim_builtin_shorts(const sim_strategy_ops *ops);
 
 /* Structural check of a strategy table (ABI, required functions, parameter
  * specs); origin names it in the message. 0 or PT_EINVAL with err set. */

@@ -39,6 +39,13 @@ void sim_strategy_unload(void *dl_handle); /* NULL: no-op */
  * an executable file path that is not a .so). */
 int sim_strategy_is_external(const char *name_or_path);
 
+/* Does the strategy ever go short? 1 (a symmetric built-in, or an external
+ * strategy whose ready says "shorts":true), 0 (never), -1 (a .so plugin:
+ * unknown). With allow_short set and a 0, sim_strategy_warn_short logs one
+ * warning saying --allow-short changes nothing for it. */
+int sim_strategy_shorts(const sim_strategy_ops *ops);
+void sim_strategy_warn_short(const sim_strategy_ops *ops, int allow_short);
+
 /* Fill values[0..n_params) from defaults, then apply "K=V" overrides.
  * Unknown key, non-number, out of range or non-integer for an integer
  * parameter: PT_EINVAL with a message in err naming the key and the range. */
@@ -128,6 +135,7 @@ typedef struct sim_ext_options {
     int64_t interval_ms; /* the session's candle interval (hello, candles); 0 = 1m */
     const char *const *symbols; /* known before the first candle (live); may be NULL */
     int n_symbols;
+    int allow_short;     /* hello "allow_short"; the engine copies cfg.allow_short */
 } sim_ext_options;
 
 typedef struct sim_engine_config {

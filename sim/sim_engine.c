@@ -200,6 +200,10 @@ static void fill_orders(sim_engine *e, sim_symbol *s, const pt_candle *c)
             continue;
         }
         int entry = o->intent == SIM_INTENT_ENTER_LONG || o->intent == SIM_INTENT_ENTER_SHORT;
+        if (entry && s->qty != 0 && (s->qty > 0) != (o->px.side > 0)) {
+            i++; /* a reversal: waits until the exit before it has filled */
+            continue;
+        }
         double q;
         sim_block_reason why = SIM_BLOCK_NO_CASH;
         if (entry)
@@ -299,6 +303,14 @@ static int entry_allowed(sim_engine *e, sim_symbol *s, int64_t ts, int adds_posi
 
 static int price_ok(double p) { return isfinite(p) && p >= 0; }
 
+static int exit_waiting(const sim_symbol *s)
+{
+    for (int i = 0; i < s->n_orders; i++)
+        if (s->orders[i].intent == SIM_INTENT_EXIT_LONG || s->orders[i].intent == SIM_INTENT_EXIT_SHORT)
+            return 1;
+    return 0;
+}
+
 void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_order_request *rq,
                     double qty)
 {
@@ -317,8 +329,10 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
         /* fall through */
     case SIM_INTENT_ENTER_LONG:
         side = rq->intent == SIM_INTENT_ENTER_LONG ? 1 : -1;
-        if (s->qty != 0 && (s->qty > 0) != (side > 0))
-            return; /* opposite position open: exit first (no flips in one order) */
+        /* opposite position open: only behind an exit that is waiting (a
+         * reversal; fill_orders holds the entry until the exit filled) */
+        if (s->qty != 0 && (s->qty > 0) != (side > 0) && !exit_waiting(s))
+            return;
         if (!entry_allowed(e, s, c->ts_ms, s->qty == 0))
             return;
         break;
@@ -398,7 +412,7 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
             return 0;
         }
     } else {
-        sim_position_view view = {s->qty, s->avg_price, s->n_orders};
+        sim_position_view view = {s->qty, s->avg_price, s->n_orders, e->cfg.allow_short};
         memset(sig, 0, sizeof *sig);
         e->st.strategy_calls++;
         rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig);
@@ -498,7 +512,9 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
     sim_risk_init(&e->risk, cfg->cash);
     e->event_ts = INT64_MIN;
     e->ext = sim_ext_of(cfg->strategy);
-    if (e->ext && (rc = sim_ext_start(e->ext, &cfg->ext, cfg->params))) {
+    sim_ext_options xo = cfg->ext;
+    xo.allow_short = cfg->allow_short;
+    if (e->ext && (rc = sim_ext_start(e->ext, &xo, cfg->params))) {
         e->ext = NULL;
         sim_engine_free(e);
         return rc;

@@ -29,22 +29,75 @@ static int engine_quiet(const sim_engine *e)
     return 1;
 }
 
+/* Scope portfolio: cash, equity and every symbol's position now. */
+typedef struct pf_now {
+    sim_ext_pf pf;
+    sim_ext_pfpos pos[SIM_EXT_MAX_SYMS];
+} pf_now;
+
+static const sim_ext_pf *pf_view(const sim_engine *e, pf_now *p)
+{
+    if (!e->ext->portfolio)
+        return NULL;
+    for (int i = 0; i < e->n_syms && i < SIM_EXT_MAX_SYMS; i++) {
+        const sim_symbol *s = &e->syms[i];
+        p->pos[i] = (sim_ext_pfpos){s->name, {s->qty, s->avg_price, s->n_orders, 0}};
+    }
+    p->pf = (sim_ext_pf){pf_cash(e->pf), pf_equity(e->pf),
+                         e->n_syms < SIM_EXT_MAX_SYMS ? e->n_syms : SIM_EXT_MAX_SYMS, p->pos};
+    return &p->pf;
+}
+
+/* Each order to its symbol: the candle's, or (scope portfolio) the one it
+ * names, which the strategy has seen (sim_ext_msg.c checked). */
+static void submit_all(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_ext_order *r,
+                       int n)
+{
+    for (int k = 0; k < n; k++) {
+        sim_symbol *t = s;
+        for (int i = 0; r[k].symbol[0] && i < e->n_syms; i++)
+            if (!strcmp(e->syms[i].name, r[k].symbol))
+                t = &e->syms[i];
+        sim_eng_submit(e, t, c, &r[k].rq, r[k].qty);
+    }
+}
+
+/* The higher candles of one phase (before or after the base candle); their
+ * orders are submitted at the base candle, like its own. */
+static int higher(sim_engine *e, sim_symbol *s, const pt_candle *c, int after, pf_now *p)
+{
+    sim_ext_order reqs[SIM_EXT_MAX_ORDERS];
+    for (int i = 0; i < e->ext->n_hi; i++) {
+        if (e->ext->hi[i].after != after)
+            continue;
+        sim_ext_view v = {{s->qty, s->avg_price, s->n_orders, 0}, 0, pf_view(e, p)};
+        int n = 0, rc = sim_ext_higher(e->ext, &e->ext->hi[i], &v, reqs, &n);
+        if (rc)
+            return rc;
+        submit_all(e, s, c, reqs, n);
+    }
+    return PT_OK;
+}
+
 int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig)
 {
     sim_ext_order reqs[SIM_EXT_MAX_ORDERS];
     int n = 0;
-    sim_ext_view v = {{s->qty, s->avg_price, s->n_orders}, engine_quiet(e)};
     memset(sig, 0, sizeof *sig);
     e->st.strategy_calls++;
-    int rc = sim_ext_decide(e->ext, c, &v, reqs, &n, sig);
+    pf_now p;
+    sim_ext_tf_fold(e->ext, c);
+    int rc = higher(e, s, c, 0, &p);
+    sim_ext_view v = {{s->qty, s->avg_price, s->n_orders, 0}, engine_quiet(e), pf_view(e, &p)};
+    if (!rc)
+        rc = sim_ext_decide(e->ext, c, &v, reqs, &n, sig);
     if (rc)
         return rc;
-    for (int i = 0; i < n; i++)
-        sim_eng_submit(e, s, c, &reqs[i].rq, reqs[i].qty);
+    submit_all(e, s, c, reqs, n);
     /* the dashboard sees the first orders (its signal holds SIM_MAX_ORDERS) */
     for (int i = 0; i < n && i < SIM_MAX_ORDERS; i++)
         sig->orders[sig->n_orders++] = reqs[i].rq;
-    return PT_OK;
+    return higher(e, s, c, 1, &p);
 }
 
 /* ------------------------------------------------------------ read-ahead */
@@ -134,7 +187,7 @@ static void la_view(void *ud, const char *symbol, sim_position_view *out)
     memset(out, 0, sizeof *out);
     for (int i = 0; i < e->n_syms; i++)
         if (!strcmp(e->syms[i].name, symbol)) {
-            *out = (sim_position_view){e->syms[i].qty, e->syms[i].avg_price, e->syms[i].n_orders};
+            *out = (sim_position_view){e->syms[i].qty, e->syms[i].avg_price, e->syms[i].n_orders, 0};
             return;
         }
 }

@@ -122,21 +122,61 @@ static void mb_num(sim_ext *x, const char *key, double v)
     mb_printf(x, "%s\"%s\":%s", key[0] == ',' ? "," : "", key + (key[0] == ','), b);
 }
 
+static void put_pos(sim_ext *x, const sim_position_view *pos)
+{
+    mb_num(x, "qty", pos->qty);
+    mb_num(x, ",avg_price", pos->avg_price);
+    mb_printf(x, ",\"open_orders\":%d}", pos->open_orders);
+}
+
+/* ,"portfolio":{"cash":..,"equity":..,"positions":{"SYM":{position},...}} */
+static void put_portfolio(sim_ext *x, const sim_ext_pf *pf)
+{
+    mb_put(x, ",\"portfolio\":{", 14);
+    mb_num(x, "cash", pf->cash);
+    mb_num(x, ",equity", pf->equity);
+    mb_put(x, ",\"positions\":{", 14);
+    for (int i = 0; i < pf->n; i++) {
+        mb_printf(x, "%s", i ? "," : "");
+        mb_str(x, pf->pos[i].symbol);
+        mb_put(x, ":{", 2);
+        put_pos(x, &pf->pos[i].pos);
+    }
+    mb_put(x, "}}", 2);
+}
+
+static void put_indicators(sim_ext *x, const double *vals);
+
+/* A candle message; hi: a higher-timeframe candle (its interval and base
+ * candle count, no indicators), else a base candle with vals. */
 static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *pos,
-                       const double *vals)
+                       const double *vals, const sim_ext_hi *hi)
 {
     mb_put(x, "{\"type\":\"candle\",\"symbol\":", 26);
     mb_str(x, c->symbol);
-    mb_printf(x, ",\"interval\":\"%s\",\"ts\":%lld", x->interval, (long long)c->ts_ms);
+    mb_printf(x, ",\"interval\":\"%s\",\"ts\":%lld", hi ? x->tf_name[hi->tf] : x->interval,
+              (long long)c->ts_ms);
+    if (hi)
+        mb_printf(x, ",\"count\":%d", hi->count);
     mb_num(x, ",open", c->open);
     mb_num(x, ",high", c->high);
     mb_num(x, ",low", c->low);
     mb_num(x, ",close", c->close);
     mb_num(x, ",volume", c->volume);
     mb_put(x, ",\"position\":{", 13);
-    mb_num(x, "qty", pos->qty);
-    mb_num(x, ",avg_price", pos->avg_price);
-    mb_printf(x, ",\"open_orders\":%d},\"indicators\":{", pos->open_orders);
+    put_pos(x, pos);
+    mb_put(x, ",\"indicators\":{", 15);
+    if (vals)
+        put_indicators(x, vals);
+    mb_put(x, "}", 1);
+    if (x->portfolio && x->pf)
+        put_portfolio(x, x->pf);
+    mb_put(x, "}", 1);
+}
+
+/* "name":value or "name":{"out":value,...} for each indicator asked for */
+static void put_indicators(sim_ext *x, const double *vals)
+{
     for (int i = 0; i < x->n_ind; i++) {
         const sim_ext_ind_spec *sp = &x->ind[i];
         int n = sim_ext_ind_outputs(sp->kind);
@@ -153,7 +193,6 @@ static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *
         if (n > 1)
             mb_put(x, "}", 1);
     }
-    mb_put(x, "}}", 2);
 }
 
 static void put_hello(sim_ext *x, const char *mode, const double *values)
@@ -173,7 +212,8 @@ static void put_hello(sim_ext *x, const char *mode, const double *values)
         mb_printf(x, "%s", i ? "," : "");
         mb_str(x, x->opt.symbols[i]);
     }
-    mb_printf(x, "],\"interval\":\"%s\"}\n", x->interval);
+    mb_printf(x, "],\"interval\":\"%s\",\"allow_short\":%s}\n", x->interval,
+              x->opt.allow_short ? "true" : "false");
 }
 
 /* ------------------------------------------------------------ failures */
@@ -327,6 +367,7 @@ void sim_ext_free(sim_ext *x)
         return;
     sim_ext_stop(x);
     sim_ext_ind_reset(x);
+    sim_ext_tf_free(x);
     free(x->msg);
     free(x);
 }
@@ -367,7 +408,7 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
     mb_reset(x);
     mb_put(x, "{\"type\":\"batch\",\"candles\":[", 27);
     x->bcand[n] = *c, x->bview[n] = v->pos;
-    put_candle(x, c, &v->pos, vals0);
+    put_candle(x, c, &v->pos, vals0, NULL);
     /* candles the strategy will not look at cost formatting and parsing:
      * size the batch by how far the last one got (twice that, 8..256) */
     int want = x->bsize ? x->bsize : 8;
@@ -384,7 +425,7 @@ static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, cons
         x->bcand[n] = *d;
         x->peek.view(x->peek.ud, d->symbol, &x->bview[n]);
         mb_put(x, ",", 1);
-        put_candle(x, d, &x->bview[n], vals);
+        put_candle(x, d, &x->bview[n], vals, NULL);
         n++;
     }
     mb_put(x, "]}", 2);
@@ -433,7 +474,21 @@ int sim_ext_decide(sim_ext *x, const pt_candle *c, const sim_ext_view *v, sim_ex
         return rc ? rc : known_answer(x, c, v, reqs, n);
     }
     mb_reset(x);
-    put_candle(x, c, &v->pos, vals);
+    x->pf = v->pf;
+    put_candle(x, c, &v->pos, vals, NULL);
     int at = 0;
     return ask(x, c, 1, reqs, n, &at);
+}
+
+int sim_ext_higher(sim_ext *x, const sim_ext_hi *h, const sim_ext_view *v, sim_ext_order *reqs,
+                   int *n)
+{
+    *n = 0;
+    if (x->dead || !x->running)
+        return PT_ESTATE;
+    mb_reset(x);
+    x->pf = v->pf;
+    put_candle(x, &h->c, &v->pos, NULL, h);
+    int at = 0;
+    return ask(x, &h->c, 1, reqs, n, &at);
 }

@@ -7,6 +7,7 @@
  *   sim_ext_msg.c     ready and answers decoded (orders as sim_order_request);
  *   sim_ext_ind.c     the indicators a strategy asks for, computed with
  *                     sim/indicators (the values the built-ins use);
+ *   sim_ext_tf.c      higher timeframes: closed base candles aggregated;
  *   sim_engine_ext.c  the engine's side: decisions, the quiet rule, read-ahead.
  * Loop thread only, like the engine. Every bound is a define below and is
  * listed in docs/strategy-protocol.md "Bounds".
@@ -35,6 +36,7 @@
 #define SIM_EXT_DESCRIBE_MS 10000   /* ready in describe mode (strategies PATH, config check) */
 #define SIM_EXT_END_MS 2000         /* exit after end before SIGKILL */
 #define SIM_EXT_CUT 120             /* bytes of offending text quoted in an error */
+#define SIM_EXT_MAX_TF 4            /* timeframes above the session's interval */
 
 /* ------------------------------------------------------------ the child */
 typedef struct sim_ext_proc {
@@ -108,13 +110,28 @@ int sim_ext_ind_update(sim_ext_ind_state *s, const pt_candle *c, double *vals);
 typedef struct sim_ext_order {
     sim_order_request rq;
     double qty;
+    char symbol[PT_SYMBOL_MAX]; /* scope portfolio: the symbol ordered; "" = the candle's */
 } sim_ext_order;
+
+/* Scope portfolio: cash, equity and every symbol's position, borrowed from
+ * the engine for one decision. */
+typedef struct sim_ext_pfpos {
+    const char *symbol;
+    sim_position_view pos;
+} sim_ext_pfpos;
+
+typedef struct sim_ext_pf {
+    double cash, equity;
+    int n;
+    const sim_ext_pfpos *pos;
+} sim_ext_pf;
 
 /* The engine's view of the state around one candle, for batching. */
 typedef struct sim_ext_view {
     sim_position_view pos;
     int quiet; /* nothing of the engine's own can change a position before
                   the strategy's next order (sim_engine.c engine_quiet) */
+    const sim_ext_pf *pf; /* scope portfolio only, else NULL */
 } sim_ext_view;
 
 /* The backtest's read-ahead (sim_engine_lookahead): the candles the engine
@@ -126,6 +143,20 @@ typedef struct sim_ext_peek {
     const pt_candle *(*at)(void *ud, int i, int *accepted);
     void (*view)(void *ud, const char *symbol, sim_position_view *out);
 } sim_ext_peek;
+
+/* A higher-timeframe candle being built or handed out (sim_ext_tf.c):
+ * c.ts_ms is its period's start, count the base candles in it. */
+typedef struct sim_ext_hi {
+    pt_candle c;
+    int count, tf, after;
+} sim_ext_hi;
+
+typedef struct sim_ext_tfsym {
+    char name[PT_SYMBOL_MAX];
+    sim_ext_hi agg[SIM_EXT_MAX_TF];
+} sim_ext_tfsym;
+
+struct cJSON; /* cjson/cJSON.h, for sim_ext_tf_parse */
 
 /* Per-symbol indicator state (sim_ext_ind.c). */
 typedef struct sim_ext_sym {
@@ -142,6 +173,16 @@ typedef struct sim_ext {
     char path[4096], name[SIM_EXT_NAME_LEN], desc[SIM_EXT_HELP_LEN];
     int batch, batch_off; /* asked for batches in ready; PT_STRATEGY_BATCH=0 */
     int warmup;           /* "warmup":N in ready: closed candles it needs before it can act */
+    int shorts;           /* ready "shorts":true: it may go short */
+    int portfolio;        /* ready "scope":"portfolio": every symbol, one instance */
+    const sim_ext_pf *pf; /* the decision's portfolio view (put_candle) */
+    int64_t tf_ms[SIM_EXT_MAX_TF]; /* higher timeframes asked for, in ready's order */
+    char tf_name[SIM_EXT_MAX_TF][16];
+    int n_tf;
+    sim_ext_tfsym *tfsyms; /* [SIM_EXT_MAX_SYMS], lazily */
+    int n_tfsyms;
+    sim_ext_hi hi[2 * SIM_EXT_MAX_TF]; /* closed by the candle being decided */
+    int n_hi;
     /* indicators as asked for (periods may name parameters: pref >= 0) */
     sim_ext_ind_spec ind[SIM_EXT_MAX_IND];
     int pref[SIM_EXT_MAX_IND][3];
@@ -172,6 +213,17 @@ typedef struct sim_ext {
 } sim_ext;
 
 #define SIM_EXT_MAX_SYMS PF_MAX_SYMBOLS
+
+/* sim_ext_tf.c: higher timeframes. ready's "timeframes" (PT_OK or an error
+ * with the reason in why); fold an accepted base candle: x->hi[0..n_hi)
+ * then holds the higher candles it closed, after = 0 to be sent before it
+ * (period ended by a gap), 1 after it (it ended the period). */
+int sim_ext_tf_parse(sim_ext *x, const struct cJSON *timeframes, char *why, size_t cap);
+void sim_ext_tf_fold(sim_ext *x, const pt_candle *c);
+void sim_ext_tf_free(sim_ext *x);
+/* sim_ext.c: send one higher candle (x->hi[i]) and decode its answer. */
+int sim_ext_higher(sim_ext *x, const sim_ext_hi *h, const sim_ext_view *v, sim_ext_order *reqs,
+                   int *n);
 
 /* sim_ext.c */
 sim_ext *sim_ext_of(const sim_strategy_ops *ops); /* NULL unless external */

@@ -182,15 +182,19 @@ static int ready_options(sim_ext *x, const cJSON *r, char *why, size_t cap)
 {
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(r, "scope");
     const cJSON *tf = cJSON_GetObjectItemCaseSensitive(r, "timeframes");
-    if (sc && !(cJSON_IsString(sc) && !strcmp(sc->valuestring, "symbol")))
-        return bad(why, cap, PT_EUNSUPPORTED, "\"scope\": only \"symbol\" is supported (portfolio scope is not implemented yet)");
-    for (int i = 0; i < cJSON_GetArraySize(tf); i++) {
-        const cJSON *t = cJSON_GetArrayItem(tf, i);
-        if (!cJSON_IsString(t) || strcmp(t->valuestring, x->interval))
-            return bad(why, cap, PT_EUNSUPPORTED, "\"timeframes\": only the session's interval %s is supported (higher timeframes are not implemented yet)",
-                       x->interval);
-    }
-    x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch"));
+    if (sc && !(cJSON_IsString(sc) && (!strcmp(sc->valuestring, "symbol") ||
+                                       !strcmp(sc->valuestring, "portfolio"))))
+        return bad(why, cap, PT_EINVAL, "\"scope\" must be \"symbol\" or \"portfolio\"");
+    x->portfolio = sc && !strcmp(sc->valuestring, "portfolio");
+    if (tf && !cJSON_IsArray(tf))
+        return bad(why, cap, PT_EINVAL, "\"timeframes\" must be a list of intervals");
+    int rc = sim_ext_tf_parse(x, tf, why, cap);
+    if (rc)
+        return rc;
+    /* higher candles interleave with the base ones: one candle per message */
+    x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch")) && !x->n_tf &&
+               !x->portfolio;
+    x->shorts = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "shorts"));
     const cJSON *wu = cJSON_GetObjectItemCaseSensitive(r, "warmup");
     if (wu && !(cJSON_IsNumber(wu) && wu->valuedouble >= 0 && wu->valuedouble <= SIM_WARMUP_MAX &&
                 wu->valuedouble == (int)wu->valuedouble))
@@ -262,6 +266,15 @@ static const char *intern(sim_ext *x, const char *s)
     return x->reasons[x->n_reasons++];
 }
 
+/* A symbol the strategy has had a candle of (the engine knows it). */
+static int seen(const sim_ext *x, const char *s)
+{
+    for (int i = 0; i < x->n_syms; i++)
+        if (!strcmp(x->syms[i].name, s))
+            return 1;
+    return 0;
+}
+
 static int one_order(sim_ext *x, const cJSON *o, int i, const char *symbol, sim_ext_order *out,
                      char *why, size_t cap)
 {
@@ -275,7 +288,11 @@ static int one_order(sim_ext *x, const cJSON *o, int i, const char *symbol, sim_
         return bad(why, cap, PT_EINVAL, "order %d: unknown \"intent\" (enter_long, exit_long, enter_short, exit_short, cancel_all)", i);
     if (type < 0)
         return bad(why, cap, PT_EINVAL, "order %d: unknown \"type\" (market, limit, stop, stop_limit)", i);
-    if (sy && !(cJSON_IsString(sy) && !strcmp(sy->valuestring, symbol)))
+    if (x->portfolio && sy && !(cJSON_IsString(sy) && seen(x, sy->valuestring)))
+        return bad(why, cap, PT_EINVAL, "order %d: unknown symbol %s%.32s%s (a strategy of scope \"portfolio\" orders a symbol it has had a candle of)",
+                   i, cJSON_IsString(sy) ? "'" : "", cJSON_IsString(sy) ? sy->valuestring : "(not a string)",
+                   cJSON_IsString(sy) ? "'" : "");
+    if (!x->portfolio && sy && !(cJSON_IsString(sy) && !strcmp(sy->valuestring, symbol)))
         return bad(why, cap, PT_EINVAL, "order %d: unknown symbol %s%.32s%s (a strategy of scope \"symbol\" orders the candle's symbol %s)",
                    i, cJSON_IsString(sy) ? "'" : "", cJSON_IsString(sy) ? sy->valuestring : "(not a string)",
                    cJSON_IsString(sy) ? "'" : "", symbol);
@@ -294,6 +311,8 @@ static int one_order(sim_ext *x, const cJSON *o, int i, const char *symbol, sim_
     if (!ok || !(out->qty >= 0) || tif < 0 || tif > INT_MAX || tif != floor(tif))
         return bad(why, cap, PT_EINVAL, "order %d: numbers must be finite, qty >= 0, tif_candles a whole number >= 0", i);
     r->tif_candles = (int)tif;
+    if (x->portfolio && sy)
+        snprintf(out->symbol, sizeof out->symbol, "%s", sy->valuestring);
     r->reason = cJSON_IsString(re) && re->valuestring[0] ? intern(x, re->valuestring) : "signal";
     if (!sim_request_valid(r))
         return bad(why, cap, PT_EINVAL, "order %d: invalid prices (each >= 0, trailing_pct < 100, limit/stop_limit need limit_price > 0, stop/stop_limit need stop_price > 0)", i);

@@ -77,6 +77,9 @@ typedef struct sim_position_view {
     double qty;          /* > 0 long, < 0 short, 0 flat */
     double avg_price;
     int open_orders;
+    /* 1: the session allows shorts (--allow-short). Last, so ABI 1 holds:
+     * the engine owns the view, a v1 plugin reads only the fields before. */
+    int allow_short;
 } sim_position_view;
 
 typedef struct sim_strategy_ops {

@@ -1,7 +1,10 @@
 /* The built-in strategies. Rules are documented exactly in docs/strategies.md;
  * keep the two in step. Every strategy here:
- *  - is long-only: ENTER_LONG (market) only when flat (pos->qty == 0),
+ *  - goes long: ENTER_LONG (market) only when flat (pos->qty == 0),
  *    EXIT_LONG (market) only when long (pos->qty > 0);
+ *  - if its rule is symmetric (sma_cross, ema_cross, donchian, macd: the
+ *    `shorting` table) and the session allows shorts, also goes short on
+ *    the down signal and reverses (exit, then entry) on the opposite one;
  *  - emits nothing until its indicators are warm;
  *  - returns PT_EINVAL on a non-finite candle or indicator value instead of
  *    emitting anything (the engine's circuit breaker counts it).
@@ -47,6 +50,28 @@ static void act(sim_signal *out, const sim_position_view *pos, int enter, int le
         sig_market(out, SIM_INTENT_ENTER_LONG, why_enter);
     else if (leave && pos->qty > 0.0)
         sig_market(out, SIM_INTENT_EXIT_LONG, why_exit);
+}
+
+/* A symmetric rule (pos->allow_short): the up signal enters long, or exits
+ * a short and reverses; the down signal the mirror image. The engine fills
+ * the entry once the exit has filled (a position never flips in one order).
+ * Without shorts it is exactly act(). */
+static void act_both(sim_signal *out, const sim_position_view *pos, int up, int down,
+                     const char *why_up, const char *why_down)
+{
+    if (!pos->allow_short) {
+        act(out, pos, up, down, why_up, why_down);
+        return;
+    }
+    if (up && pos->qty <= 0.0) {
+        if (pos->qty < 0.0)
+            sig_market(out, SIM_INTENT_EXIT_SHORT, why_up);
+        sig_market(out, SIM_INTENT_ENTER_LONG, why_up);
+    } else if (down && pos->qty >= 0.0) {
+        if (pos->qty > 0.0)
+            sig_market(out, SIM_INTENT_EXIT_LONG, why_down);
+        sig_market(out, SIM_INTENT_ENTER_SHORT, why_down);
+    }
 }
 
 /* NAN unless warm; -1 if warm but not finite (overflow: a failure). */
@@ -134,7 +159,7 @@ static int xover_on_candle(void *p, const pt_candle *c, const sim_position_view 
     if (!fw || !sw)
         return PT_OK; /* nothing before both lines are warm */
     int x = sim_ind_cross_update(&s->cross, f - sl);
-    act(out, pos, x > 0, x < 0, "cross up", "cross down");
+    act_both(out, pos, x > 0, x < 0, "cross up", "cross down");
     return PT_OK;
 }
 
@@ -364,7 +389,7 @@ static int donch_on_candle(void *p, const pt_candle *c, const sim_position_view 
         return rc;
     show(out, 0, !isnan(s->hi.value), s->hi.value);
     show(out, 1, !isnan(s->lo.value), s->lo.value);
-    act(out, pos, enter, leave, "breakout up", "breakdown");
+    act_both(out, pos, enter, leave, "breakout up", "breakdown");
     return PT_OK;
 }
 
@@ -427,7 +452,7 @@ static int macd_on_candle(void *p, const pt_candle *c, const sim_position_view *
     if (!warm)
         return PT_OK;
     int x = sim_ind_cross_update(&s->cross, s->m.macd - s->m.signal);
-    act(out, pos, x > 0, x < 0, "macd cross up", "macd cross down");
+    act_both(out, pos, x > 0, x < 0, "macd cross up", "macd cross down");
     return PT_OK;
 }
 
@@ -458,3 +483,15 @@ const sim_strategy_ops *const sim_builtin_strategies[] = {
 };
 const size_t sim_builtin_strategy_count =
     sizeof sim_builtin_strategies / sizeof sim_builtin_strategies[0];
+
+/* The built-ins whose rule is symmetric (act_both): they go short too. */
+static const sim_strategy_ops *const shorting[] = {&sma_cross_ops, &ema_cross_ops, &donch_ops,
+                                                   &macd_ops};
+
+int sim_builtin_shorts(const sim_strategy_ops *ops)
+{
+    for (size_t i = 0; i < sizeof shorting / sizeof shorting[0]; i++)
+        if (shorting[i] == ops)
+            return 1;
+    return 0;
+}

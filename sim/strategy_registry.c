@@ -100,6 +100,25 @@ int sim_strategy_is_external(const char *name_or_path)
     return sim_ext_is_external(name_or_path);
 }
 
+int sim_strategy_shorts(const sim_strategy_ops *ops)
+{
+    const sim_ext *x = sim_ext_of(ops);
+    if (x)
+        return x->shorts;
+    for (size_t i = 0; i < sim_builtin_strategy_count; i++)
+        if (sim_builtin_strategies[i] == ops)
+            return sim_builtin_shorts(ops);
+    return -1; /* a v1 plugin cannot say */
+}
+
+void sim_strategy_warn_short(const sim_strategy_ops *ops, int allow_short)
+{
+    if (allow_short && sim_strategy_shorts(ops) == 0)
+        pt_warn("--allow-short: strategy %s never goes short (long only); the option changes "
+                "nothing for it%s", ops->name,
+                sim_ext_of(ops) ? " (an external strategy says \"shorts\":true in ready)" : "");
+}
+
 static int is_path(const char *s)
 {
     size_t n = strlen(s);

@@ -21,8 +21,9 @@ stderr (the session log), never to stdout.
     if __name__ == "__main__":
         run(Cross)
 
-One instance of the class per symbol (scope "symbol"): self.symbol and
-self.p (the parameters, attributes by name) are set before setup().
+One instance of the class per symbol (scope "symbol"), or one for the whole
+session (scope = "portfolio"): self.symbol and self.p (the parameters,
+attributes by name) are set before setup().
 """
 import json
 import sys
@@ -195,7 +196,7 @@ class Position:
 
 class Candle:
     __slots__ = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume",
-                 "position", "indicators")
+                 "position", "indicators", "count", "portfolio")
 
     def __init__(self, d):
         self.symbol = d["symbol"]
@@ -205,6 +206,10 @@ class Candle:
         self.close, self.volume = d["close"], d["volume"]
         self.position = Position(d.get("position") or {})
         self.indicators = d.get("indicators") or {}
+        self.count = d.get("count", 1)  # base candles in a higher-timeframe candle
+        # scope "portfolio": {"cash", "equity", "positions": {symbol: {"qty", "avg_price",
+        # "open_orders"}}} for every symbol seen so far; None for scope "symbol"
+        self.portfolio = d.get("portfolio")
 
 
 class Strategy:
@@ -215,15 +220,30 @@ class Strategy:
     params = {}
     indicators = {}
     batch = True  # the engine may send candles in batches (same decisions, faster)
+    shorts = False  # True: it may go short (else --allow-short warns that it never does)
+    # higher timeframes ("1h", "4h", ...): the engine sends each closed one to
+    # on_timeframe(candle), never an unfinished one; self.last["1h"] is the
+    # latest (None before the first). Batches are off for such a strategy.
+    timeframes = []
+    # "portfolio": one instance (self.symbol None) gets every symbol's candles
+    # in engine order, sees candle.portfolio and may order any symbol it has
+    # seen (buy(symbol="ETHUSDT")); "symbol": one instance per symbol
+    scope = "symbol"
 
     def __init__(self, symbol, values):
         self.symbol = symbol
         self.p = Params(values)
+        self.last = {tf: None for tf in self.timeframes}
 
     def setup(self):
         """Called once per symbol; raise ValueError to refuse the parameters."""
 
     def on_candle(self, candle):
+        return None
+
+    def on_timeframe(self, candle):
+        """A closed higher-timeframe candle (candle.interval, candle.count base
+        candles in it); may return orders like on_candle."""
         return None
 
     @classmethod
@@ -240,7 +260,8 @@ def _ready(cls, values, mode):
     r = {"type": "ready", "name": cls.name or cls.__name__, "description": cls.description,
          "params": [dict(name=k, **v) for k, v in cls.params.items()],
          "indicators": [dict(name=k, **v) for k, v in cls.indicators.items()],
-         "scope": "symbol", "batch": bool(cls.batch)}
+         "timeframes": list(cls.timeframes), "scope": cls.scope, "batch": bool(cls.batch),
+         "shorts": bool(cls.shorts)}
     if mode != "describe":
         try:
             cls.check(values)
@@ -259,9 +280,11 @@ def _answer(orders, at=None):
 def run(cls, stdin=None, stdout=None):
     """The protocol loop: call it from `if __name__ == "__main__":`."""
     inp, out = stdin or sys.stdin, stdout or sys.stdout
-    values, inst = _defaults(cls), {}
+    values, inst, base = _defaults(cls), {}, None
 
     def get(sym):
+        if cls.scope == "portfolio":
+            sym = None
         s = inst.get(sym)
         if s is None:
             s = inst[sym] = cls(sym, values)
@@ -273,7 +296,12 @@ def run(cls, stdin=None, stdout=None):
         t = m.get("type")
         if t == "candle":
             c = Candle(m)
-            out.write(_answer(get(c.symbol).on_candle(c)) + "\n")
+            s = get(c.symbol)
+            if c.interval != base and c.interval in s.last:
+                s.last[c.interval] = c
+                out.write(_answer(s.on_timeframe(c)) + "\n")
+            else:
+                out.write(_answer(s.on_candle(c)) + "\n")
         elif t == "batch":
             reply = _answer(())
             for i, d in enumerate(m["candles"]):
@@ -287,6 +315,7 @@ def run(cls, stdin=None, stdout=None):
             if m.get("protocol") != PROTOCOL:
                 sys.stderr.write("papertrader SDK speaks protocol %d, engine %r\n"
                                  % (PROTOCOL, m.get("protocol")))
+            base = m.get("interval")
             values.update(m.get("params") or {})
             for k, v in cls.params.items():  # whole numbers stay ints in Python
                 if v.get("integer") and isinstance(values.get(k), float):

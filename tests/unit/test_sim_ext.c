@@ -67,7 +67,7 @@ static void compare(const char *name, const sim_ext_ind_spec *specs, int n_specs
     assert_int_equal(ops->create(values, &st, err, sizeof err), PT_OK);
     sim_ext_ind_state *x = NULL;
     assert_int_equal(sim_ext_ind_new(specs, n_specs, &x), PT_OK);
-    sim_position_view pos = {0, 0, 0};
+    sim_position_view pos = {0, 0, 0, 0};
     static double prev[N][SIM_MAX_INDICATORS];
     int warm = 0;
     for (int t = 0; t < N; t++) {

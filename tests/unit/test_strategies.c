@@ -433,6 +433,69 @@ static void test_plugin_failures(void **st)
     assert_int_equal(sim_strategy_validate(NULL, "x.so", err, sizeof err), PT_EINVAL);
 }
 
+/* --allow-short: the symmetric built-ins short on the down signal and
+ * reverse (exit first) on the opposite one; rsi and bollinger never short;
+ * without allow_short every built-in emits exactly what it did long-only. */
+static void both_sides(const char *name, int allow, char *got, int n)
+{
+    const sim_strategy_ops *ops = sim_strategy_builtin(name);
+    void *st = make(ops, NULL, 0);
+    sim_position_view pos = {.allow_short = allow};
+    for (int i = 0; i < n; i++) {
+        /* a slow wave with a faster ripple: crosses and breakouts both ways */
+        double close = 100 + 10 * sin(i / 9.0) + 2 * sin(i / 2.3);
+        pt_candle c = candle(i, close, 0.5);
+        sim_signal out;
+        assert_int_equal(ops->on_candle(st, &c, &pos, &out), 0);
+        got[i] = '.';
+        for (int k = 0; k < out.n_orders; k++) {
+            sim_intent in = out.orders[k].intent;
+            if (in == SIM_INTENT_EXIT_LONG || in == SIM_INTENT_EXIT_SHORT) {
+                /* long-only: a lone exit; with shorts: a reversal's first half */
+                assert_true(allow && sim_strategy_shorts(ops) == 1 ? k == 0 && out.n_orders == 2
+                                                                : in == SIM_INTENT_EXIT_LONG);
+                assert_true(in == SIM_INTENT_EXIT_LONG ? pos.qty > 0 : pos.qty < 0);
+                pos.qty = 0;
+                got[i] = 'x';
+            } else if (in == SIM_INTENT_ENTER_LONG || in == SIM_INTENT_ENTER_SHORT) {
+                assert_true(pos.qty == 0);
+                pos.qty = in == SIM_INTENT_ENTER_LONG ? 1 : -1;
+                got[i] = out.n_orders == 2 ? (pos.qty > 0 ? 'L' : 'S') : (pos.qty > 0 ? 'l' : 's');
+            }
+        }
+        assert_true(out.n_orders <= (allow ? 2 : 1));
+    }
+    got[n] = 0;
+    ops->free(st);
+}
+
+static void test_allow_short(void **unused)
+{
+    (void)unused;
+    enum { N = 600 };
+    static const char *const sym[] = {"sma_cross", "ema_cross", "macd", "donchian"};
+    static const char *const never[] = {"rsi", "bollinger"};
+    char a[N + 1], b[N + 1];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(sim_strategy_shorts(sim_strategy_builtin(sym[i])), 1);
+        both_sides(sym[i], 1, a, N);
+        both_sides(sym[i], 0, b, N);
+        assert_non_null(strchr(a, 'S')); /* reversed into a short */
+        assert_non_null(strchr(a, 'L')); /* and back into a long */
+        assert_null(strchr(a, 'x'));     /* never a lone exit: always reverses */
+        assert_null(strchr(b, 's'));
+        assert_null(strchr(b, 'S'));
+        assert_non_null(strchr(b, 'l'));
+        assert_string_not_equal(a, b);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sim_strategy_shorts(sim_strategy_builtin(never[i])), 0);
+        both_sides(never[i], 1, a, N);
+        both_sides(never[i], 0, b, N);
+        assert_string_equal(a, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_bollinger),
         cmocka_unit_test(test_donchian),
         cmocka_unit_test(test_macd),
+        cmocka_unit_test(test_allow_short),
         cmocka_unit_test(test_nonfinite_candle),
         cmocka_unit_test(test_backtrader_ties_exact),
         cmocka_unit_test(test_plugin_load),
