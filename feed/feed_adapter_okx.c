@@ -170,14 +170,10 @@ static int ok_rest_url(const char *base, const char *symbol, int64_t interval_ms
 static int ok_rest_parse(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                          uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap)
 {
-    feed_parse_out po;
     *n = 0;
-    cJSON *root = feed_json_parse(body, len, &po);
-    if (!root) {
-        drops[po.reason]++;
-        pt_warn("feed: REST %s: %s", symbol, po.detail);
+    cJSON *root = feed_rest_json(body, len, symbol, drops);
+    if (!root)
         return PT_EPARSE;
-    }
     int rc = PT_EPARSE;
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "msg");

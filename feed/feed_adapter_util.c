@@ -198,17 +198,24 @@ int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t 
     return PT_OK;
 }
 
-int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
-                         size_t *n, uint64_t drops[FEED_DROP__COUNT])
+cJSON *feed_rest_json(const char *body, size_t len, const char *symbol, uint64_t drops[FEED_DROP__COUNT])
 {
     feed_parse_out po;
-    *n = 0;
     cJSON *root = feed_json_parse(body, len, &po);
     if (!root) {
         drops[po.reason]++;
         pt_warn("feed: REST %s: %s", symbol, po.detail);
-        return PT_EPARSE;
     }
+    return root;
+}
+
+int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
+                         size_t *n, uint64_t drops[FEED_DROP__COUNT])
+{
+    *n = 0;
+    cJSON *root = feed_rest_json(body, len, symbol, drops);
+    if (!root)
+        return PT_EPARSE;
     int rc = feed_rest_rows(root, symbol, out, cap, n, drops);
     cJSON_Delete(root);
     return rc;

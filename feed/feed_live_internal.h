@@ -89,6 +89,9 @@ int feed_rest_rows(const struct cJSON *arr, const char *symbol, pt_candle *out, 
 /* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;
 struct cJSON *feed_json_parse(const char *msg, size_t len, feed_parse_out *out);
+/* A REST body as JSON, or NULL after counting the drop and logging it with
+ * the symbol (the caller returns PT_EPARSE). The caller cJSON_Delete()s. */
+struct cJSON *feed_rest_json(const char *body, size_t len, const char *symbol, uint64_t drops[FEED_DROP__COUNT]);
 int feed_json_time(const struct cJSON *it, int64_t *ms); /* number or digit string */
 int feed_json_price(const struct cJSON *it, int allow_zero, double *v);
 /* o,h,l,c,v from five string items (feed_json_price); a bad one is dropped
