@@ -5,13 +5,13 @@
  * DIR/candles/.order) finds it there, so the same candles only warm and
  * the trades come out byte-identical (docs/durability.md, warm-up). */
 #include "backtest_setup.h"
+#include "session_ledger.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BW_SESSION_MAX (1 << 20) /* session.json size bound, as backtest --resume */
 
 /* DIR of DIR/candles/NAME, or 0. */
 static int session_dir_of(const char *path, char *dir, size_t cap)
@@ -28,20 +28,7 @@ static int session_dir_of(const char *path, char *dir, size_t cap)
 
 static int64_t trade_from_of(const char *dir)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/session.json", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char *buf = malloc(BW_SESSION_MAX + 1);
-    size_t n = buf ? fread(buf, 1, BW_SESSION_MAX + 1, f) : 0;
-    fclose(f);
-    cJSON *doc = NULL;
-    if (buf && n <= BW_SESSION_MAX) {
-        buf[n] = 0;
-        doc = cJSON_Parse(buf);
-    }
-    free(buf);
+    cJSON *doc = session_json_read(dir); /* none, or not ours: no recorded start */
     const cJSON *tf = cJSON_GetObjectItemCaseSensitive(doc, "trade_from_ms");
     int64_t v = cJSON_IsNumber(tf) && tf->valuedouble > 0 ? (int64_t)tf->valuedouble : 0;
     cJSON_Delete(doc);

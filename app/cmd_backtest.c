@@ -31,7 +31,6 @@
 #define BT_MAX_FILES 64
 #define BT_MAX_PARAMS 32
 #define BT_MAX_REC 160            /* recorded options (session.json "args") */
-#define BT_SESSION_MAX (1 << 20)  /* session.json size bound */
 
 typedef struct bt_opts {
     const char *strategy, *symbol, *out, *resume, *controls, *order;
@@ -609,25 +608,12 @@ static int resume_finished(const char *dir)
  * *argv_out (malloc'd; its strings live in *doc) is the caller's to free. */
 static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *argc_out)
 {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/session.json", dir) >= (int)sizeof path) {
-        fprintf(stderr, "papertrader backtest: --resume: path too long\n");
+    *doc = session_json_read(dir);
+    if (!*doc && errno != EINVAL) {
+        fprintf(stderr, "papertrader backtest: --resume: cannot read %s/session.json: %s (not a session "
+                        "folder?)\n", dir, strerror(errno));
         return PT_EXIT_USAGE;
     }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "papertrader backtest: --resume: cannot read %s: %s (not a session "
-                        "folder?)\n", path, strerror(errno));
-        return PT_EXIT_USAGE;
-    }
-    char *buf = malloc(BT_SESSION_MAX + 1);
-    size_t n = buf ? fread(buf, 1, BT_SESSION_MAX + 1, f) : 0;
-    fclose(f);
-    if (buf && n <= BT_SESSION_MAX) {
-        buf[n] = 0;
-        *doc = cJSON_Parse(buf);
-    }
-    free(buf);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(*doc, "command");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(*doc, "args");
     if (cJSON_IsString(cmd) && strcmp(cmd->valuestring, "backtest")) { /* another kind of session */
@@ -660,8 +646,8 @@ static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *arg
     return 0;
 bad:
     free(av);
-    fprintf(stderr, "papertrader backtest: %s: not a resumable backtest session (want "
-                    "\"command\": \"backtest\", \"args\" and \"files\")\n", path);
+    fprintf(stderr, "papertrader backtest: %s/session.json: not a resumable backtest session (want "
+                    "\"command\": \"backtest\", \"args\" and \"files\")\n", dir);
     return PT_EXIT_CORRUPT;
 }
 

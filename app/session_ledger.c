@@ -738,3 +738,27 @@ int session_dir_holds_run(const char *dir)
             return 1;
     return 0;
 }
+
+cJSON *session_json_read(const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/session.json", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = malloc(SESSION_JSON_MAX + 1);
+    size_t n = buf ? fread(buf, 1, SESSION_JSON_MAX + 1, f) : 0;
+    fclose(f);
+    cJSON *doc = NULL;
+    if (buf && n <= SESSION_JSON_MAX) {
+        buf[n] = 0;
+        doc = cJSON_ParseWithOpts(buf, NULL, 1);
+    }
+    free(buf);
+    if (!doc)
+        errno = EINVAL;
+    return doc;
+}

@@ -97,5 +97,10 @@ int session_write_atomic(const char *dir, const char *name, const char *text);
 /* The same for a JSON document (pretty-printed, newline-terminated); j NULL
  * is PT_ENOMEM (a failed build upstream). j stays the caller's. */
 int session_write_json(const char *dir, const char *name, const cJSON *j);
+/* DIR/session.json parsed (at most SESSION_JSON_MAX bytes, nothing after the
+ * document), or NULL with errno set: ENOENT and the like when it cannot be
+ * opened, EINVAL when it is too big or not JSON. The caller cJSON_Delete()s. */
+#define SESSION_JSON_MAX (1 << 20)
+cJSON *session_json_read(const char *dir);
 
 #endif

@@ -28,7 +28,6 @@ enum {
     F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_FORCE, F_WARMUP, F_CFG0 = 1000,
 };
 
-#define SESS_JSON_MAX (1 << 20) /* session.json size bound */
 #define SESS_MAX_ARGS 256       /* recorded args + command-line overrides */
 
 /* Options that do not shape the result: the only ones `--resume DIR` takes
@@ -395,24 +394,12 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
 }
 
 /* DIR/session.json, parsed (bounded). NULL after printing why. */
-static cJSON *load_session_json(const char *cmd, const char *path)
+static cJSON *load_session_json(const char *cmd, const char *dir)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "papertrader %s: cannot read %s: %s\n", cmd, path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(SESS_JSON_MAX + 1);
-    size_t n = buf ? fread(buf, 1, SESS_JSON_MAX + 1, f) : 0;
-    fclose(f);
-    cJSON *doc = NULL;
-    if (buf && n <= SESS_JSON_MAX) {
-        buf[n] = 0;
-        doc = cJSON_ParseWithOpts(buf, NULL, 1);
-    }
-    free(buf);
+    cJSON *doc = session_json_read(dir);
     if (!doc)
-        fprintf(stderr, "papertrader %s: %s: not valid JSON (or over %d bytes)\n", cmd, path, SESS_JSON_MAX);
+        fprintf(stderr, "papertrader %s: %s/session.json: %s\n", cmd, dir,
+                errno == EINVAL ? "not valid JSON (or over 1 MiB)" : strerror(errno));
     return doc;
 }
 
@@ -449,12 +436,7 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
 {
     const char *dir = o->resume_dir;
     int state_dir = o->state_dir, code = PT_EXIT_CORRUPT, eng;
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/session.json", dir) >= (int)sizeof path) {
-        fprintf(stderr, "papertrader %s: %s: path too long\n", cmd, dir);
-        return PT_EXIT_USAGE;
-    }
-    cJSON *doc = load_session_json(cmd, path);
+    cJSON *doc = load_session_json(cmd, dir);
     char **av = calloc(SESS_MAX_ARGS + 2, sizeof *av);
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(doc, "command");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(doc, "args"), *it;
@@ -470,14 +452,14 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
     }
     if (!cJSON_IsString(cm) || !cJSON_IsArray(args) ||
         cJSON_GetArraySize(args) > SESS_MAX_ARGS / 2) {
-        fprintf(stderr, "papertrader %s: %s: not a resumable `%s` session (want \"command\": \"%s\" "
-                        "and \"args\")\n", cmd, path, cmd, cmd);
+        fprintf(stderr, "papertrader %s: %s/session.json: not a resumable `%s` session (want \"command\": "
+                        "\"%s\" and \"args\")\n", cmd, dir, cmd, cmd);
         goto fail;
     }
     av[k++] = (char *)cmd;
     cJSON_ArrayForEach(it, args) {
         if (!cJSON_IsString(it)) {
-            fprintf(stderr, "papertrader %s: %s: \"args\" must hold strings\n", cmd, path);
+            fprintf(stderr, "papertrader %s: %s/session.json: \"args\" must hold strings\n", cmd, dir);
             goto fail;
         }
         av[k++] = it->valuestring;
@@ -491,7 +473,7 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
     sim_strategy_unload(g_dl);
     g_dl = NULL;
     if ((code = parse_pass(o, cmd, flags & ~SESS_F_RESUME, k, av, &eng))) {
-        fprintf(stderr, "papertrader %s: %s: its \"args\" do not parse (above)\n", cmd, path);
+        fprintf(stderr, "papertrader %s: %s/session.json: its \"args\" do not parse (above)\n", cmd, dir);
         code = code == PT_EXIT_USAGE ? PT_EXIT_CORRUPT : code;
         o->resume_doc = doc, o->resume_argv = av; /* freed by sess_opts_free */
         return code;
