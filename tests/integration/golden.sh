@@ -4,13 +4,18 @@
 # Any refactor that changes one byte of an output fails here and names the file.
 #   GOLDEN_RECORD=1 bash tests/integration/golden.sh   re-records the hashes
 # (only when an output is meant to change; say why in the commit).
-# Paths are made stable: inputs are named relative to the data folder, and the
-# output folder's path is replaced by @OUT@ before hashing (report.html and
-# the stdout table name it); nothing hashed holds wall-clock time.
+# Paths are made stable: inputs are named relative to the data folder, and
+# before hashing the output folder's path becomes @OUT@ (report.html and the
+# stdout table name it), the data folder's real path @DATA@ (session.json
+# keeps each input's absolute path for --resume) and the source folder @SRC@
+# (a --config path); nothing hashed holds wall-clock time. CI keeps ../shared
+# somewhere else than a developer does, so nothing hashed may hold either.
 set -u
 . "$(dirname "$0")/lib.bash"
 D="${PT_SHARED_DATA:?PT_SHARED_DATA not set}"
-G="${PT_SOURCE_DIR:?PT_SOURCE_DIR not set}/tests/golden"
+D_REAL=$(realpath "$D")
+SRC_REAL=$(realpath "${PT_SOURCE_DIR:?PT_SOURCE_DIR not set}")
+G="$PT_SOURCE_DIR/tests/golden"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 RECORD="${GOLDEN_RECORD:-0}"
@@ -21,7 +26,7 @@ hash_case() {
   local name="$1" dir="$2" f got="$T/$1.sha256"
   : >"$got"
   for f in $(cd "$dir" && ls | LC_ALL=C sort); do
-    printf '%s  %s\n' "$(sed "s|$dir|@OUT@|g" "$dir/$f" | sha256sum | cut -d' ' -f1)" "$f" >>"$got"
+    printf '%s  %s\n' "$(sed -e "s|$dir|@OUT@|g" -e "s|$D_REAL|@DATA@|g" -e "s|$SRC_REAL|@SRC@|g" "$dir/$f" | sha256sum | cut -d' ' -f1)" "$f" >>"$got"
   done
   if [ "$RECORD" = 1 ]; then
     cp "$got" "$G/$name.sha256"; ok "$name recorded"; return
