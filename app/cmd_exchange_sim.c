@@ -19,7 +19,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader exchange-sim [--protocol binance|bitvavo|bybit|okx] [--port N] [--speed X]\n"
+            "usage: papertrader exchange-sim [--protocol binance|bitvavo|bybit|okx|bybit-linear|kucoin] [--port N] [--speed X]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
@@ -27,7 +27,9 @@ static void usage(FILE *out)
             "  (binance: /ws/<stream>, /stream?streams=a/b, /ws + SUBSCRIBE, GET /api/v3/klines;\n"
             "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
             "   bybit: /v5/public/spot + op subscribe, GET /v5/market/kline;\n"
-            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles).\n"
+            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles;\n"
+            "   bybit-linear: /v5/public/linear, category=linear; kucoin: POST /api/v1/bullet-public,\n"
+            "   /?token= + welcome + type subscribe, GET /api/v1/market/candles).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
             "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR).\n"
@@ -170,8 +172,8 @@ int cmd_exchange_sim(int argc, char **argv)
         }
     }
     if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo") && strcmp(cfg.protocol, "bybit") &&
-        strcmp(cfg.protocol, "okx")) {
-        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, bybit, okx)\n", cfg.protocol);
+        strcmp(cfg.protocol, "okx") && strcmp(cfg.protocol, "bybit-linear") && strcmp(cfg.protocol, "kucoin")) {
+        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, bybit, okx, bybit-linear, kucoin)\n", cfg.protocol);
         return PT_EXIT_USAGE;
     }
     feed_xsim_faults fl;
@@ -200,9 +202,12 @@ int cmd_exchange_sim(int argc, char **argv)
     }
     int port = feed_xsim_port(x);
     const int bn = !strcmp(cfg.protocol, "binance"), by = !strcmp(cfg.protocol, "bybit"), ok = !strcmp(cfg.protocol, "okx");
+    const int bl = !strcmp(cfg.protocol, "bybit-linear"), kc = !strcmp(cfg.protocol, "kucoin");
     printf("exchange-sim listening on ws://127.0.0.1:%d%s (REST http://127.0.0.1:%d%s)\n", port,
-           bn ? "/stream?streams=..." : by ? "/v5/public/spot" : ok ? "/ws/v5/business" : "/v2/", port,
-           bn ? "/api/v3/klines" : by ? "/v5/market/kline" : ok ? "/api/v5/market/history-candles" : "/v2/{market}/candles");
+           bn ? "/stream?streams=..." : by ? "/v5/public/spot" : ok ? "/ws/v5/business" : bl ? "/v5/public/linear"
+           : kc ? "/?token=..." : "/v2/", port,
+           bn ? "/api/v3/klines" : by || bl ? "/v5/market/kline" : ok ? "/api/v5/market/history-candles"
+           : kc ? "/api/v1/market/candles" : "/v2/{market}/candles");
     printf("listening port=%d\n", port);
     fflush(stdout);
 

@@ -17,7 +17,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader fetch --exchange binance|bitvavo|bybit|okx --symbol SYM --interval 1m\n"
+            "usage: papertrader fetch --exchange binance|bitvavo|bybit|okx|bybit-linear|kucoin --symbol SYM --interval 1m\n"
             "                         --since DATE [--until DATE] -o FILE [--rest-url URL]\n"
             "                         [--ca-file PEM] [--max-retry-after SECONDS]\n"
             "                         [--connect-timeout SECONDS] [--quiet]\n"

@@ -109,6 +109,20 @@ int feed_candle_set_symbol(pt_candle *c, const char *s)
     return PT_OK;
 }
 
+int feed_symbol_upper(const char *sym, int dash, char *out, size_t cap)
+{
+    pt_candle probe;
+    size_t n = sym ? strlen(sym) : 0;
+    const char *d = sym ? strchr(sym, '-') : NULL;
+    if (feed_candle_set_symbol(&probe, sym) || n >= cap || strpbrk(sym, dash ? "_/" : "-_/"))
+        return PT_EINVAL;
+    if (dash && (!d || d == sym || !d[1]))
+        return PT_EINVAL;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)toupper((unsigned char)sym[i]);
+    return PT_OK;
+}
+
 /* Fills o,h,l,c,v from five string items; names the bad field. */
 int feed_fill_ohlcv(pt_candle *c, const cJSON *const it[5], feed_parse_out *out)
 {
@@ -164,6 +178,12 @@ static int cmp_ts(const void *a, const void *b)
 int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT])
 {
+    return feed_rest_rows_with(arr, symbol, parse_row, out, cap, n, drops);
+}
+
+int feed_rest_rows_with(const cJSON *arr, const char *symbol, feed_row_fn row_fn, pt_candle *out, size_t cap,
+                        size_t *n, uint64_t drops[FEED_DROP__COUNT])
+{
     feed_parse_out po;
     *n = 0;
     if (!cJSON_IsArray(arr)) {
@@ -180,7 +200,7 @@ int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t 
             pt_warn("feed: REST %s: more than %zu rows", symbol, cap);
             return PT_EFULL;
         }
-        if (parse_row(row, symbol, &out[k], &po)) {
+        if (row_fn(row, symbol, &out[k], &po)) {
             drops[po.reason]++;
             pt_warn("feed: REST %s row %zu dropped: %s", symbol, row_no, po.detail);
             continue;
@@ -235,7 +255,7 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
 
 const feed_adapter *feed_adapter_find(const char *name)
 {
-    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx};
+    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_bybit_linear, &feed_adapter_kucoin};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name))
             return all[i];

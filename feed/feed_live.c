@@ -23,7 +23,7 @@ struct feed_live {
     feed_live_config cfg;
     feed_live_callbacks cb;
     void *ud;
-    char url_buf[512];      /* lws_parse_uri cuts this one up */
+    char url_buf[1280];     /* lws_parse_uri cuts this one up (a token URL too) */
     const char *host;
     int port, ssl;
     char path[4096];
@@ -32,6 +32,9 @@ struct feed_live {
     int sub_pending;
     int ping_pending;       /* the adapter's keepalive text goes out from the next WRITEABLE */
     int64_t last_ping_ms;   /* mono */
+    int64_t ping_every_ms;  /* the adapter's, or what its connect token says */
+    int token_pending, token_ready; /* token venues: a token job is queued / the URL is fresh */
+    uint64_t token_seq;     /* connectId of the next token */
     feed_series *ser;
     size_t n_ser;
     struct lws *wsi;
@@ -83,9 +86,21 @@ static void set_state(feed_live *f, feed_conn_state s, const char *why)
 
 static void do_connect(lws_sorted_usec_list_t *sul);
 
+/* No-closed-flag venues: the bar in progress is final only if its last push
+ * was seen. After a lost message (a drop, a reconnect) that is unknown, so
+ * the bar is forgotten: a later push of it starts it again (pushes carry
+ * the whole state), else the gap check of the next close fetches it by REST. */
+static void forget_open_bars(feed_live *f)
+{
+    for (size_t i = 0; !f->ad->has_closed_flag && i < f->n_ser; i++)
+        f->ser[i].has_open_bar = 0;
+}
+
 static void schedule_retry(feed_live *f, const char *why)
 {
+    forget_open_bars(f);
     f->wsi = NULL;
+    f->token_ready = 0; /* a token venue asks for a fresh token before the next connect */
     if (f->closing || f->connect_scheduled)
         return;
     snprintf(f->st.last_error, sizeof f->st.last_error, "%s", why);
@@ -106,12 +121,32 @@ static void schedule_retry(feed_live *f, const char *why)
     lws_sul_schedule(f->cx, 0, &f->sul_connect, do_connect, d * LWS_US_PER_MS);
 }
 
+/* Token venues (KuCoin): the token comes from the REST worker thread, so
+ * the loop never blocks on it; drain_rest connects when it is there. */
+static void request_token(feed_live *f)
+{
+    char id[32];
+    if (f->token_pending)
+        return;
+    snprintf(id, sizeof id, "pt%llu", (unsigned long long)++f->token_seq);
+    set_state(f, FEED_CONN_CONNECTING, "connect token");
+    if (!f->rest || feed_rest_worker_submit_token(f->rest, id)) {
+        schedule_retry(f, "REST queue full: no connect token");
+        return;
+    }
+    f->token_pending = 1;
+}
+
 static void do_connect(lws_sorted_usec_list_t *sul)
 {
     feed_live *f = lws_container_of(sul, feed_live, sul_connect);
     f->connect_scheduled = 0;
     if (f->closing || f->wsi)
         return;
+    if (f->ad->token_path && !f->token_ready) {
+        request_token(f);
+        return;
+    }
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = f->cx;
@@ -161,10 +196,11 @@ static void start_backfill(feed_live *f, feed_series *s, int64_t from, int64_t t
         to = f->exch_now_ms - f->exch_now_ms % s->interval_ms;
     feed_series_begin_backfill(s);
     f->st.backfills++;
-    if (!f->rest || feed_rest_worker_submit(f->rest, s->symbol, s->interval_ms, from, to)) {
-        if (f->rest)
+    int rest = f->rest && f->cfg.backfill; /* a token venue has a worker without backfill */
+    if (!rest || feed_rest_worker_submit(f->rest, s->symbol, s->interval_ms, from, to)) {
+        if (rest)
             pt_warn("feed: %s backfill queue full; gap left open", s->symbol);
-        f->st.backfill_failures += f->rest != NULL;
+        f->st.backfill_failures += rest;
         feed_series_end_backfill(s, NULL, 0, 0, 0, emit, f);
         return;
     }
@@ -172,10 +208,35 @@ static void start_backfill(feed_live *f, feed_series *s, int64_t from, int64_t t
     set_state(f, FEED_CONN_BACKFILLING, "backfill");
 }
 
+static int parse_token_url(feed_live *f, const char *url);
+
+static void on_token(feed_live *f, const feed_rest_result *r)
+{
+    char why[sizeof f->st.last_error];
+    f->token_pending = 0;
+    if (f->closing || f->wsi || f->connect_scheduled)
+        return;
+    if (r->rc || parse_token_url(f, r->url)) {
+        /* the venue's own words ({"code","msg"}) when it refused */
+        snprintf(why, sizeof why, "%s connect token: %.100s", f->ad->name,
+                 r->err[0] ? r->err : pt_strerror(r->rc ? r->rc : PT_EINVAL));
+        schedule_retry(f, why); /* logs it (the first few, then every 10th) */
+        return;
+    }
+    f->token_ready = 1;
+    f->ping_every_ms = r->ping_ms > 0 ? r->ping_ms : f->ad->ping_every_ms;
+    f->connect_scheduled = 1;
+    lws_sul_schedule(f->cx, 0, &f->sul_connect, do_connect, 1);
+}
+
 static void drain_rest(feed_live *f)
 {
     feed_rest_result r;
     while (f->rest && feed_rest_worker_poll(f->rest, &r) == PT_OK) {
+        if (r.token) {
+            on_token(f, &r);
+            continue;
+        }
         feed_series *s = series_of(f, r.symbol);
         f->inflight--;
         f->st.backfilled_candles += r.n;
@@ -258,6 +319,7 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     switch (po.kind) {
     case FEED_MSG_DROP:
         f->st.dropped[po.reason]++;
+        forget_open_bars(f);
         if (po.reason == FEED_DROP_EXCHANGE_ERROR) /* the venue's own words, for the status */
             snprintf(f->st.last_error, sizeof f->st.last_error, "%s", po.detail);
         if (f->st.dropped[po.reason] <= 20)
@@ -269,6 +331,12 @@ static void on_message(feed_live *f, const char *msg, size_t len)
         f->planned_close = 1;
         if (f->wsi)
             lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    case FEED_MSG_WELCOME: /* the venue says the connection is usable: subscribe */
+        if (f->ad->subscribe_on_welcome && f->sub_len && f->wsi) {
+            f->sub_pending = 1;
+            lws_callback_on_writable(f->wsi);
+        }
         return;
     case FEED_MSG_CANDLE:
         break;
@@ -328,7 +396,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     if (f->ad->ping_text && f->wsi && f->state != FEED_CONN_CONNECTING &&
-        now - f->last_ping_ms >= f->ad->ping_every_ms) { /* venue keepalive (adapter's cited cadence) */
+        now - f->last_ping_ms >= f->ping_every_ms) { /* venue keepalive (adapter's cited cadence or the token's) */
         f->last_ping_ms = now;
         f->ping_pending = 1;
         lws_callback_on_writable(f->wsi);
@@ -339,7 +407,7 @@ static void tick(lws_sorted_usec_list_t *sul)
             if (feed_series_close_due(&f->ser[i], exchange_clock(f, now), f->cfg.close_grace_ms, &c))
                 on_closed_candle(f, &f->ser[i], &c);
     }
-    if (!f->wsi && !f->connect_scheduled && !f->closing)
+    if (!f->wsi && !f->connect_scheduled && !f->closing && !f->token_pending)
         schedule_retry(f, "supervisor: no connection");
     lws_sul_schedule(f->cx, 0, &f->sul_tick, tick, 1000 * LWS_US_PER_MS);
 }
@@ -460,7 +528,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         f->rx_skip = 0;
         f->close_status = 0;
         set_state(f, FEED_CONN_LIVE, "established");
-        if (f->sub_len) {
+        if (f->sub_len && !f->ad->subscribe_on_welcome) {
             f->sub_pending = 1;
             lws_callback_on_writable(wsi);
         }
@@ -543,6 +611,22 @@ static int parse_ws_url(feed_live *f, const char *url)
                           sizeof f->path - (size_t)w);
 }
 
+/* the whole URL a connect token named: its path and query are kept */
+static int parse_token_url(feed_live *f, const char *url)
+{
+    if (snprintf(f->url_buf, sizeof f->url_buf, "%s", url) >= (int)sizeof f->url_buf)
+        return PT_EINVAL;
+    const char *prot = NULL, *ads = NULL, *p = NULL;
+    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, &p) || !ads || !*ads)
+        return PT_EINVAL;
+    f->ssl = !strcmp(prot, "wss");
+    if (!f->ssl && strcmp(prot, "ws"))
+        return PT_EINVAL;
+    f->host = ads;
+    int w = snprintf(f->path, sizeof f->path, "/%s", p);
+    return w < 0 || (size_t)w >= sizeof f->path ? PT_EINVAL : PT_OK;
+}
+
 static void wake(void *ud)
 {
     lws_cancel_service(((feed_live *)ud)->cx); /* the one thread-safe lws call */
@@ -587,6 +671,9 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     if (c->hangup_secs <= 0) c->hangup_secs = 30;
     f->rng = (uint64_t)pt_mono_ns() ^ (uint64_t)(uintptr_t)f;
     f->st.last_msg_age_ms = -1;
+    f->ping_every_ms = ad->ping_every_ms;
+    if (ad->token_path && c->ws_url)
+        pt_info("feed: %s: --ws-url not used: the connect token names the server", ad->name);
     if ((rc = parse_ws_url(f, c->ws_url ? c->ws_url : ad->ws_url))) {
         pt_err_log("feed: bad ws url '%s' or symbols (%s)", c->ws_url ? c->ws_url : ad->ws_url, pt_strerror(rc));
         goto fail;
@@ -610,7 +697,7 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     }
     f->cfg.symbols = NULL; /* borrowed; the series keep copies */
     f->cfg.start_after_ts = NULL;
-    if (c->backfill) {
+    if (c->backfill || ad->token_path) {
         feed_rest_config rcfg = {.ad = ad, .base_url = c->rest_url, .ca_file = c->ca_file,
                                  .backoff_base_ms = c->backoff_base_ms, .backoff_cap_ms = c->backoff_cap_ms,
                                  .bucket_per_sec = c->rest_per_sec,

@@ -21,6 +21,7 @@ typedef enum feed_msg_kind {
     FEED_MSG_ACK,       /* subscription ack */
     FEED_MSG_PING,      /* application-level ping: reply with out.reply */
     FEED_MSG_SHUTDOWN,  /* server announces a close: reconnect now */
+    FEED_MSG_WELCOME,   /* the connection is usable (KuCoin): subscribe now */
     FEED_MSG_IGNORE,    /* valid but uninteresting (other event types) */
 } feed_msg_kind;
 
@@ -66,12 +67,22 @@ struct feed_adapter {
     int (*rest_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                       uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
     int rate_limit_status; /* HTTP status the venue answers for a rate limit besides 429/418; 0 none */
+    /* Pre-connect token (KuCoin): POST rest base + token_path before every
+     * connect; token_parse turns the reply into the ws URL to open and the
+     * ping cadence (0 = keep ping_every_ms), or the venue's text in err with
+     * PT_EINVAL / PT_ERATELIMIT as rest_parse. NULL = connect to ws_url. */
+    const char *token_path;
+    int (*token_parse)(const char *body, size_t len, const char *connect_id, char *url, size_t cap,
+                       int64_t *ping_ms, char *err, size_t errcap);
+    int subscribe_on_welcome; /* send the subscription after FEED_MSG_WELCOME, not at connect */
 };
 
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_bitvavo;
 extern const feed_adapter feed_adapter_bybit;
 extern const feed_adapter feed_adapter_okx;
+extern const feed_adapter feed_adapter_bybit_linear;
+extern const feed_adapter feed_adapter_kucoin;
 
 /* REST kline body -> candles (ascending, deduped by open time, rows with a
  * bad field dropped and counted in drops[]). Rows are Binance/Bitvavo style
@@ -85,6 +96,11 @@ int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_ca
 struct cJSON;
 int feed_rest_rows(const struct cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT]);
+/* The same with the venue's own row parser (KuCoin: [time_s, o, c, h, l, ...]);
+ * row_fn fills one closed candle or drops it through out (reason, detail). */
+typedef int (*feed_row_fn)(const struct cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out);
+int feed_rest_rows_with(const struct cJSON *arr, const char *symbol, feed_row_fn row_fn, pt_candle *out, size_t cap,
+                        size_t *n, uint64_t drops[FEED_DROP__COUNT]);
 
 /* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;
@@ -100,6 +116,9 @@ int feed_fill_ohlcv(pt_candle *c, const struct cJSON *const it[5], feed_parse_ou
 void feed_drop(feed_parse_out *out, feed_drop_reason r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int feed_candle_set_symbol(pt_candle *c, const char *s);
+/* A symbol as the venue spells it, uppercased into out: dash = 1 wants one
+ * inner dash (OKX, KuCoin "BTC-USDT"), 0 no separator (Bybit "BTCUSDT"). */
+int feed_symbol_upper(const char *sym, int dash, char *out, size_t cap);
 /* one [open_ms, "o","h","l","c","v", ...] row -> closed candle */
 int feed_adapter_parse_row(const struct cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out);
 typedef struct ival_name {
@@ -235,6 +254,10 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
 /* The exchange's own text of the last refused request ("Invalid symbol."),
  * "" if none. Valid until the next fetch or feed_rest_free. */
 const char *feed_rest_exchange_error(const feed_rest *r);
+/* POST the adapter's token_path (retries, backoff, breaker, bucket as a
+ * page): the ws URL and ping cadence from its token_parse. Blocks: the
+ * worker thread only. The venue's text via feed_rest_exchange_error. */
+int feed_rest_token(feed_rest *r, const char *connect_id, char *url, size_t cap, int64_t *ping_ms);
 /* Counters (rest_*, rate_limit_waits, breaker) merged into st. */
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st);
 
@@ -248,12 +271,18 @@ typedef struct feed_rest_result {
     pt_candle *rows; /* ascending; the poller frees it with free() */
     size_t n;
     int rc;          /* PT_OK or why the fetch stopped (rows so far kept) */
+    int token;       /* a connect-token job (feed_rest_worker_submit_token): url / ping_ms / err, no rows */
+    char url[1024];
+    int64_t ping_ms;
+    char err[256];   /* the venue's text when rc != PT_OK */
 } feed_rest_result;
 int feed_rest_worker_new(const feed_rest_config *cfg, void (*wake)(void *), void *wake_ud,
                          feed_rest_worker **out);
 /* PT_EFULL when 16 jobs+results are pending */
 int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
                             int64_t end_ms);
+/* A connect token (adapter token_path), queued like a fetch; PT_EFULL as above */
+int feed_rest_worker_submit_token(feed_rest_worker *w, const char *connect_id);
 int feed_rest_worker_poll(feed_rest_worker *w, feed_rest_result *out); /* PT_OK or PT_EOF */
 void feed_rest_worker_stats(feed_rest_worker *w, feed_live_stats *st);
 void feed_rest_worker_free(feed_rest_worker *w); /* stops, joins; NULL ok */

@@ -226,9 +226,16 @@ static int out_of_budget(const feed_rest *r, int64_t first_fail_ms)
     return budget > 0 && first_fail_ms > 0 && r->ban_until_ms - first_fail_ms > budget;
 }
 
-static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t *n)
+/* A 200 body -> PT_OK, PT_EINVAL / PT_ERATELIMIT (the venue refused: its
+ * text in err) or another code (unusable body: retried). */
+typedef int (*page_parse_fn)(feed_rest *r, void *ud, char *err, size_t errcap);
+
+static int fetch_page(feed_rest *r, const char *url, const char *symbol, int post, page_parse_fn parse, void *ud)
 {
     int rc = PT_ENET;
+    curl_easy_setopt(r->h, CURLOPT_HTTPGET, 1L);
+    if (post) /* [token] of feed_adapter_kucoin.c: an empty POST */
+        curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, "");
     int64_t first_fail = 0;
     for (int attempt = 0; attempt < r->cfg.max_attempts; attempt++) {
         if ((rc = wait_gates(r)))
@@ -283,16 +290,8 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
             rc = PT_ENET;
             continue;
         }
-        uint64_t drops[FEED_DROP__COUNT] = {0};
         char venue_err[sizeof r->exch_err] = "";
-        rc = r->cfg.ad->rest_parse
-                 ? r->cfg.ad->rest_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, venue_err,
-                                         sizeof venue_err)
-                 : feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
-        pthread_mutex_lock(&r->mu);
-        for (int i = 0; i < FEED_DROP__COUNT; i++)
-            r->st.dropped[i] += drops[i];
-        pthread_mutex_unlock(&r->mu);
+        rc = parse(r, ud, venue_err, sizeof venue_err);
         if (rc == PT_EINVAL || rc == PT_ERATELIMIT) { /* the venue refused inside a 200 body */
             pt_warn("feed: REST %s: %s", symbol, venue_err);
             snprintf(r->exch_err, sizeof r->exch_err, "%s", venue_err);
@@ -314,6 +313,26 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
         return PT_OK;
     }
     pt_err_log("feed: REST %s: giving up after %d attempts (%s)", symbol, r->cfg.max_attempts, pt_strerror(rc));
+    return rc;
+}
+
+typedef struct page_rows {
+    const char *symbol;
+    size_t n;
+} page_rows;
+
+static int parse_rows(feed_rest *r, void *ud, char *err, size_t errcap)
+{
+    page_rows *p = ud;
+    uint64_t drops[FEED_DROP__COUNT] = {0};
+    const feed_adapter *ad = r->cfg.ad;
+    int rc = ad->rest_parse
+                 ? ad->rest_parse(r->body, r->body_n, p->symbol, r->rows, r->rows_cap, &p->n, drops, err, errcap)
+                 : feed_rest_parse_rows(r->body, r->body_n, p->symbol, r->rows, r->rows_cap, &p->n, drops);
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < FEED_DROP__COUNT; i++)
+        r->st.dropped[i] += drops[i];
+    pthread_mutex_unlock(&r->mu);
     return rc;
 }
 
@@ -348,9 +367,10 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
                                          r->cfg.ad->rest_max_limit, url, sizeof url);
         if (rc)
             return rc;
-        size_t n = 0;
-        if ((rc = fetch_page(r, url, symbol, &n)))
+        page_rows pr = {.symbol = symbol};
+        if ((rc = fetch_page(r, url, symbol, 0, parse_rows, &pr)))
             return rc;
+        size_t n = pr.n;
         int in_window = 0;
         for (size_t i = 0; i < n; i++) {
             const pt_candle *c = &r->rows[i];
@@ -375,6 +395,32 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
         start_ms = win_end + 1;
     }
     return have_held ? fn(ud, &held) : PT_OK;
+}
+
+typedef struct page_token {
+    const char *connect_id;
+    char *url;
+    size_t cap;
+    int64_t *ping_ms;
+} page_token;
+
+static int parse_token(feed_rest *r, void *ud, char *err, size_t errcap)
+{
+    page_token *t = ud;
+    return r->cfg.ad->token_parse(r->body, r->body_n, t->connect_id, t->url, t->cap, t->ping_ms, err, errcap);
+}
+
+int feed_rest_token(feed_rest *r, const char *connect_id, char *url, size_t cap, int64_t *ping_ms)
+{
+    char u[512];
+    if (!r->cfg.ad->token_path || !r->cfg.ad->token_parse)
+        return PT_EUNSUPPORTED;
+    if (snprintf(u, sizeof u, "%s%s", r->base, r->cfg.ad->token_path) >= (int)sizeof u)
+        return PT_EFULL;
+    r->exch_err[0] = '\0';
+    *ping_ms = 0;
+    page_token t = {.connect_id = connect_id, .url = url, .cap = cap, .ping_ms = ping_ms};
+    return fetch_page(r, u, "connect token", 1, parse_token, &t);
 }
 
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
@@ -440,8 +486,9 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 #define FEED_MAX_BACKFILL 100000 /* candles per job: ~69 days of 1m bars */
 
 typedef struct rest_job {
-    char symbol[PT_SYMBOL_MAX];
+    char symbol[PT_SYMBOL_MAX]; /* token job: the connectId */
     int64_t interval_ms, start_ms, end_ms;
+    int token;
 } rest_job;
 
 struct feed_rest_worker {
@@ -501,6 +548,23 @@ static int collect_row(void *ud, const pt_candle *c)
     return PT_OK;
 }
 
+static void worker_fetch(feed_rest_worker *w, const rest_job *job, feed_rest_result *res)
+{
+    collect k = {0};
+    int64_t end = job->end_ms > 0 ? job->end_ms : pt_wall_ms();
+    int rc = feed_rest_fetch(w->r, job->symbol, job->interval_ms, job->start_ms, end, collect_row, &k);
+    *res = (feed_rest_result){.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job->start_ms, .end_ms = end};
+    memcpy(res->symbol, job->symbol, sizeof res->symbol);
+}
+
+static void worker_token(feed_rest_worker *w, const rest_job *job, feed_rest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->token = 1;
+    res->rc = feed_rest_token(w->r, job->symbol, res->url, sizeof res->url, &res->ping_ms);
+    snprintf(res->err, sizeof res->err, "%s", feed_rest_exchange_error(w->r));
+}
+
 static void *worker_main(void *arg)
 {
     feed_rest_worker *w = arg;
@@ -517,11 +581,11 @@ static void *worker_main(void *arg)
         w->j_n--;
         pthread_mutex_unlock(&w->mu);
 
-        collect k = {0};
-        int64_t end = job.end_ms > 0 ? job.end_ms : pt_wall_ms();
-        int rc = feed_rest_fetch(w->r, job.symbol, job.interval_ms, job.start_ms, end, collect_row, &k);
-        feed_rest_result res = {.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job.start_ms, .end_ms = end};
-        memcpy(res.symbol, job.symbol, sizeof res.symbol);
+        feed_rest_result res;
+        if (job.token)
+            worker_token(w, &job, &res);
+        else
+            worker_fetch(w, &job, &res);
         pthread_mutex_lock(&w->mu);
         /* result slots == job slots and submit checks both, so this fits */
         w->res[(w->r_head + w->r_n) % FEED_RQ] = res;
@@ -561,24 +625,33 @@ fail:
     return rc;
 }
 
-int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
-                            int64_t end_ms)
+static int worker_submit(feed_rest_worker *w, const rest_job *job)
 {
     int rc = PT_EFULL;
     pthread_mutex_lock(&w->mu);
     if (w->j_n + w->r_n < FEED_RQ) {
-        rest_job *j = &w->jobs[(w->j_head + w->j_n) % FEED_RQ];
-        memset(j, 0, sizeof *j);
-        snprintf(j->symbol, sizeof j->symbol, "%s", symbol);
-        j->interval_ms = interval_ms;
-        j->start_ms = start_ms;
-        j->end_ms = end_ms;
+        w->jobs[(w->j_head + w->j_n) % FEED_RQ] = *job;
         w->j_n++;
         pthread_cond_broadcast(&w->cv);
         rc = PT_OK;
     }
     pthread_mutex_unlock(&w->mu);
     return rc;
+}
+
+int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                            int64_t end_ms)
+{
+    rest_job j = {.interval_ms = interval_ms, .start_ms = start_ms, .end_ms = end_ms};
+    snprintf(j.symbol, sizeof j.symbol, "%s", symbol);
+    return worker_submit(w, &j);
+}
+
+int feed_rest_worker_submit_token(feed_rest_worker *w, const char *connect_id)
+{
+    rest_job j = {.token = 1};
+    snprintf(j.symbol, sizeof j.symbol, "%s", connect_id);
+    return worker_submit(w, &j);
 }
 
 int feed_rest_worker_poll(feed_rest_worker *w, feed_rest_result *out)

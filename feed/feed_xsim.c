@@ -386,10 +386,13 @@ static int64_t run_series(feed_xsim *x, size_t s, int64_t now)
             continue;
         }
         int64_t k = now >= b->ts_ms ? (now - b->ts_ms) * x->steps / iv : 0;
+        int withheld = x->proto->skip_whole_bar &&
+                       feed_xsim_roll(x, FEED_XSIM_F_SKIP, feed_xsim_hash_str(se->sym), (uint64_t)b->ts_ms);
         if (k >= se->next_step) { /* only the newest due update: stale ones are useless */
             feed_xsim_bar part;
             x->market->partial(x, s, b, (double)k / x->steps, &part);
-            emit(x, s, &part, 0, b->ts_ms + iv * k / x->steps, (uint64_t)k);
+            if (!withheld)
+                emit(x, s, &part, 0, b->ts_ms + iv * k / x->steps, (uint64_t)k);
             se->next_step = (int)k + 1;
         }
         break;
@@ -589,12 +592,16 @@ static int xs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             if (x->held[i] == wsi)
                 x->held[i] = x->held[--x->n_held];
         return 0;
-    case LWS_CALLBACK_HTTP:
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+    case LWS_CALLBACK_HTTP: /* GET, or a POST without a body (KuCoin's token) */
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 &&
+            lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_POST_URI) <= 0)
             return lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL) ||
                    lws_http_transaction_completed(wsi) ? -1 : 0;
         c->x = x;
         return http_begin(x, c, wsi, uri);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: /* a POST's (empty) body is in: now the reply may go */
+        lws_callback_on_writable(wsi);
+        return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_write(c, wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -633,6 +640,8 @@ static int xs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             lws_sul_schedule(x->cx, 0, &c->sul_drop, on_drop, x->faults.drop_ms * 1000);
         if (x->faults.shutdown_ms)
             lws_sul_schedule(x->cx, 0, &c->sul_shutdown, on_shutdown, x->faults.shutdown_ms * 1000);
+        if (x->proto->on_open)
+            x->proto->on_open(x, c);
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
@@ -703,6 +712,8 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
                : !strcmp(cfg->protocol, "bitvavo")                  ? &feed_xsim_proto_bitvavo
                : !strcmp(cfg->protocol, "bybit")                    ? &feed_xsim_proto_bybit
                : !strcmp(cfg->protocol, "okx")                      ? &feed_xsim_proto_okx
+               : !strcmp(cfg->protocol, "bybit-linear")             ? &feed_xsim_proto_bybit_linear
+               : !strcmp(cfg->protocol, "kucoin")                   ? &feed_xsim_proto_kucoin
                                                                     : NULL;
     x->speed = cfg->speed > 0 ? cfg->speed : 1.0;
     x->seed = cfg->seed;

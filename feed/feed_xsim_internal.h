@@ -93,6 +93,11 @@ typedef struct xs_proto {
                 char *hdrs, size_t hcap);
     /* serverShutdown-style notice before a planned close; NULL = none */
     int (*shutdown_notice)(const struct feed_xsim *x, int combined, char *buf, size_t cap);
+    /* sent once a client is connected (KuCoin's welcome); NULL = nothing */
+    void (*on_open)(struct feed_xsim *x, xs_client *c);
+    /* the venue has no closed flag: the "skip" fault withholds every push of
+     * the bar (a gap REST fills), as a lost final push alone could not be told */
+    int skip_whole_bar;
 } xs_proto;
 
 struct feed_xsim {
@@ -126,6 +131,8 @@ extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
 extern const xs_proto feed_xsim_proto_bybit;
 extern const xs_proto feed_xsim_proto_okx;
+extern const xs_proto feed_xsim_proto_bybit_linear;
+extern const xs_proto feed_xsim_proto_kucoin;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);

@@ -18,6 +18,10 @@ const VENUES = {
   bybit: { symbol: 'XRPETH', limited: /HTTP 403|retCode 10006/g },
   // both faults -> HTTP 429 + code 50011 (feed/feed_xsim_proto_okx.c)
   okx: { symbol: 'XRP-ETH', limited: /HTTP 429/g },
+  // the same protocol as bybit on /v5/public/linear and category=linear
+  'bybit-linear': { symbol: 'XRPETH', limited: /HTTP 403|retCode 10006/g },
+  // both faults -> HTTP 429 + code 429000, the connect token included (feed/feed_xsim_proto_kucoin.c)
+  kucoin: { symbol: 'XRP-ETH', limited: /HTTP 429/g },
 };
 const pick = (process.env.PT_VENUES || Object.keys(VENUES).join(',')).split(',');
 deadline(45000 * pick.length);
