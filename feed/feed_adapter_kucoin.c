@@ -250,6 +250,12 @@ static int kc_token_ok(const char *t)
                                                 "-_.=+/~")];
 }
 
+/* an endpoint we can hand to lws: ws(s)://, nothing that ends or splits it */
+static int kc_endpoint_ok(const char *e)
+{
+    return (!strncmp(e, "wss://", 6) || !strncmp(e, "ws://", 5)) && strlen(e) < 400 && !strpbrk(e, " \t\r\n\"#<>\\");
+}
+
 static int kc_token_parse(const char *body, size_t len, const char *connect_id, char *url, size_t cap,
                           int64_t *ping_ms, char *err, size_t errcap)
 {
@@ -266,7 +272,7 @@ static int kc_token_parse(const char *body, size_t len, const char *connect_id, 
     const cJSON *ep = cJSON_GetObjectItemCaseSensitive(srv, "endpoint");
     const cJSON *pi = cJSON_GetObjectItemCaseSensitive(srv, "pingInterval");
     if (rc == PT_OK && (!cJSON_IsString(tok) || !kc_token_ok(tok->valuestring) || !cJSON_IsString(ep) ||
-                        (strncmp(ep->valuestring, "wss://", 6) && strncmp(ep->valuestring, "ws://", 5)))) {
+                        !kc_endpoint_ok(ep->valuestring))) {
         snprintf(err, errcap, "kucoin bullet-public: no usable data.token / instanceServers[0].endpoint");
         rc = PT_EPARSE;
     }

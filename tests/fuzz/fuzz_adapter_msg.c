@@ -13,7 +13,7 @@
 #include "fuzz_util.h"
 
 /* New adapters: add their names here (feed_adapter_find is the registry). */
-static const char *const adapters[] = {"binance", "bitvavo", "bybit", "okx"};
+static const char *const adapters[] = {"binance", "bitvavo", "bybit", "okx", "bybit-linear", "kucoin"};
 static const int64_t intervals[] = {60000, 3600000};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

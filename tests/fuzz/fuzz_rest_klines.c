@@ -1,6 +1,7 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
  * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill, and
- * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows).
+ * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows,
+ * KuCoin's [time_s, o, c, h, l, ...] rows) and connect-token parser (KuCoin).
  * Seeds: the exchanges' documented responses and broken ones (HTML body,
  * [], overlapping rows, truncated JSON).
  *
@@ -23,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data, size);
     uint64_t drops[FEED_DROP__COUNT] = {0};
     size_t n = 12345;
-    static const char *const hooked[] = {"", "bybit", "okx"}; /* "" = the shared parser */
+    static const char *const hooked[] = {"", "bybit", "okx", "kucoin"}; /* "" = the shared parser */
     for (size_t a = 0; a < sizeof hooked / sizeof hooked[0]; a++) {
         const feed_adapter *ad = feed_adapter_find(hooked[a]);
         char err[256];
@@ -44,6 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (i > 0)
                 FUZZ_CHECK(rows[i].ts_ms > rows[i - 1].ts_ms);
         }
+    }
+    static const char *const tokened[] = {"kucoin"};
+    for (size_t a = 0; a < sizeof tokened / sizeof tokened[0]; a++) {
+        const feed_adapter *ad = feed_adapter_find(tokened[a]);
+        char url[1024], err[256];
+        int64_t ping = -1;
+        int rc = ad->token_parse(body, size, "pt1", url, sizeof url, &ping, err, sizeof err);
+        FUZZ_CHECK(rc == PT_OK || rc == PT_EPARSE || rc == PT_EFULL || rc == PT_EINVAL || rc == PT_ERATELIMIT);
+        if (rc == PT_OK)
+            FUZZ_CHECK(memchr(url, '\0', sizeof url) && (!strncmp(url, "ws://", 5) || !strncmp(url, "wss://", 6)) &&
+                       !strpbrk(url, " \r\n\"#") && (ping == 0 || (ping >= 1000 && ping <= 600000)));
+        else
+            FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL);
     }
     free(rows);
     free(body);
