@@ -1,4 +1,5 @@
-/* feed: Bybit spot adapter (v5 public API). Every fact below is from the
+/* feed: Bybit spot and USDT linear adapters (v5 public API; the linear one
+ * at the end differs only in the category). Every fact below is from the
  * Bybit v5 docs:
  *   [conn]  https://bybit-exchange.github.io/docs/v5/ws/connect
  *           (endpoint wss://stream.bybit.com/v5/public/spot; "Spot can input
