@@ -212,12 +212,12 @@ static int parse_token_url(feed_live *f, const char *url);
 
 static void on_token(feed_live *f, const feed_rest_result *r)
 {
-    char why[sizeof f->st.last_error];
     f->token_pending = 0;
     if (f->closing || f->wsi || f->connect_scheduled)
         return;
     if (r->rc || parse_token_url(f, r->url)) {
         /* the venue's own words ({"code","msg"}) when it refused */
+        char why[sizeof f->st.last_error];
         snprintf(why, sizeof why, "%s connect token: %.100s", f->ad->name,
                  r->err[0] ? r->err : pt_strerror(r->rc ? r->rc : PT_EINVAL));
         schedule_retry(f, why); /* logs it (the first few, then every 10th) */
@@ -587,18 +587,26 @@ static const struct lws_protocols feed_protocols[] = {
     {.name = NULL},
 };
 
-static int parse_ws_url(feed_live *f, const char *url)
+/* scheme, host and port of a ws(s):// URL into f; *path: the rest, after the host's '/' */
+static int parse_host(feed_live *f, const char *url, const char **path)
 {
     if (snprintf(f->url_buf, sizeof f->url_buf, "%s", url) >= (int)sizeof f->url_buf)
         return PT_EINVAL;
-    const char *prot = NULL, *ads = NULL, *p = NULL;
-    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, &p) || !ads || !*ads)
+    const char *prot = NULL, *ads = NULL;
+    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, path) || !ads || !*ads)
         return PT_EINVAL;
-    if (!strcmp(prot, "wss"))
-        f->ssl = 1;
-    else if (strcmp(prot, "ws"))
+    f->ssl = !strcmp(prot, "wss");
+    if (!f->ssl && strcmp(prot, "ws"))
         return PT_EINVAL;
     f->host = ads;
+    return PT_OK;
+}
+
+static int parse_ws_url(feed_live *f, const char *url)
+{
+    const char *p = NULL;
+    if (parse_host(f, url, &p))
+        return PT_EINVAL;
     size_t pl = strlen(p);
     while (pl && p[pl - 1] == '/')
         pl--;
@@ -614,15 +622,9 @@ static int parse_ws_url(feed_live *f, const char *url)
 /* the whole URL a connect token named: its path and query are kept */
 static int parse_token_url(feed_live *f, const char *url)
 {
-    if (snprintf(f->url_buf, sizeof f->url_buf, "%s", url) >= (int)sizeof f->url_buf)
+    const char *p = NULL;
+    if (parse_host(f, url, &p))
         return PT_EINVAL;
-    const char *prot = NULL, *ads = NULL, *p = NULL;
-    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, &p) || !ads || !*ads)
-        return PT_EINVAL;
-    f->ssl = !strcmp(prot, "wss");
-    if (!f->ssl && strcmp(prot, "ws"))
-        return PT_EINVAL;
-    f->host = ads;
     int w = snprintf(f->path, sizeof f->path, "/%s", p);
     return w < 0 || (size_t)w >= sizeof f->path ? PT_EINVAL : PT_OK;
 }
