@@ -62,8 +62,10 @@ static int kc_ws_path(const char *const *syms, size_t n, int64_t interval_ms, ch
     char s[PT_SYMBOL_MAX];
     (void)interval_ms;
     for (size_t i = 0; i < n; i++)
-        if (feed_symbol_upper(syms[i], 1, s, sizeof s))
+        if (feed_symbol_upper(syms[i], 1, s, sizeof s)) {
+            pt_err_log("feed: kucoin symbol '%s': KuCoin names markets BASE-QUOTE (BTC-USDT)", syms[i] ? syms[i] : "");
             return PT_EINVAL;
+        }
     if (cap)
         buf[0] = '\0';
     return cap ? PT_OK : PT_EFULL;
