@@ -220,6 +220,7 @@
     for (const k of st.indNames) { const s = ind[k] && indLine(k); if (s) s.series.setData(ind[k]); }
     renderLegend();
     renderMarkers();
+    renderBadge();
     renderHeader();
     for (const b of $('symbols').children) b.classList.toggle('active', b.dataset.sym === sym);
     renderQuality();
@@ -356,9 +357,10 @@
       ['memory', ((h.rss_kb || 0) / 1024).toFixed(1) + ' MiB'], ['clients', h.server && h.server.clients],
       ['msgs/s (this page)', msgRate().toFixed(1)], ['breaker', h.circuit_breaker]];
     for (const [sym, f] of Object.entries(h.feeds || {}))
-      items.push([sym, `${f.state} · age ${F.isNum(f.last_candle_age_s) ? f.last_candle_age_s.toFixed(1) + ' s' : '–'}` +
-        ` · reconnects ${f.reconnects}`]);
+      items.push([sym, `${f.status || f.state}${f.reason ? ' (' + f.reason + ')' : ''}` +
+        ` · age ${F.isNum(f.last_candle_age_s) ? f.last_candle_age_s.toFixed(1) + ' s' : '–'} · reconnects ${f.reconnects}`]);
     renderHealthScore(h, items);
+    renderBadge();
     dl.replaceChildren();
     for (const [k, v] of items) { dl.appendChild(el('dt', k)); dl.appendChild(el('dd', v === undefined ? '–' : v)); }
   }
@@ -555,9 +557,30 @@
   let ws = null, retry = 0;
   function setConn(s) {
     st.conn = s;
-    const c = $('conn');
-    c.textContent = st.ended && s !== 'live' ? 'ended' : s;
-    c.className = 'conn conn-' + (s === 'live' ? 'live' : s === 'down' ? 'down' : 'connecting');
+    renderBadge();
+  }
+  /* The badge says what the trader needs: while the page is connected, the
+   * current symbol's feed status from /health (docs/health.md: connecting,
+   * live, stale, reconnecting, down) with its reason beside it; otherwise the
+   * page's own link. A dead exchange never shows a green "live". */
+  const FEED_BADGE = { live: 'live', down: 'down', stale: 'connecting', reconnecting: 'connecting', connecting: 'connecting' };
+  function renderBadge() {
+    const f = st.health && st.health.feeds && st.health.feeds[st.cur];
+    let text = st.conn, cls = st.conn === 'live' ? 'live' : st.conn === 'down' ? 'down' : 'connecting', why = '';
+    if (st.conn !== 'live') {
+      if (st.ended) text = 'ended';
+      else if (st.conn === 'down') why = 'no link to the session';
+    } else if (f && FEED_BADGE[f.status]) {
+      text = f.status; cls = FEED_BADGE[f.status]; why = f.status === 'live' ? '' : String(f.reason || '');
+    }
+    st.feedStatus = text;
+    const c = $('conn'), r = $('conn-reason');
+    c.textContent = text;
+    c.className = 'conn conn-' + cls;
+    c.title = why ? `${text}: ${why}` : text;
+    r.textContent = why;
+    r.title = why;
+    r.hidden = !why;
   }
   function connect() {
     const token = new URLSearchParams(location.search).get('token');
