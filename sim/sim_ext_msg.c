@@ -194,6 +194,10 @@ static int ready_options(sim_ext *x, const cJSON *r, char *why, size_t cap)
     /* higher candles interleave with the base ones: one candle per message */
     x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch")) && !x->n_tf &&
                !x->portfolio;
+    /* the columnar form and resumes are opt-in: a strategy written against
+     * the row form keeps getting it */
+    x->columns = x->batch && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "columns"));
+    x->resume = x->columns && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "resume"));
     x->shorts = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "shorts"));
     const cJSON *wu = cJSON_GetObjectItemCaseSensitive(r, "warmup");
     if (wu && !(cJSON_IsNumber(wu) && wu->valuedouble >= 0 && wu->valuedouble <= SIM_WARMUP_MAX &&

@@ -117,6 +117,39 @@ expect_err 'IND5 {"a": null, "bb": {"lower": null, "middle": null, "upper": null
 expect_err 'IND200 {"a": [0-9.e-]*, "bb": {"lower": [0-9.e-]*, "middle": [0-9.e-]*, "upper": [0-9.e-]*}, "d": {"lower": [0-9.e-]*, "middle": [0-9.e-]*, "upper": [0-9.e-]*}, "e": [0-9.e-]*, "early": [0-9.e-]*, "m": {"hist": [0-9.e-]*, "macd": [0-9.e-]*, "signal": [0-9.e-]*}, "r": [0-9.e-]*, "s": [0-9.e-]*}' \
   "warm: every value, multi-valued ones as objects"
 
+# ---------------------------------------------------------------- batch forms
+# columnar batches with resumes, row batches and lockstep decide alike: a
+# strategy on multi-output indicators, two symbols in one run
+cat >"$T/forms.py" <<'PY'
+import os
+from papertrader import Strategy, param, run, bollinger, macd, rsi, buy, sell
+class Forms(Strategy):
+    name = "forms"
+    columns = os.environ.get("FORMS_COLUMNS", "1") == "1"
+    params = {"n": param(20, 2, 100, integer=True)}
+    indicators = {"bb": bollinger("n", 2), "m": macd(), "r": rsi(14)}
+    def on_candle(self, c):
+        bb, m, r = c.indicators["bb"], c.indicators["m"], c.indicators["r"]
+        if bb["lower"] is None or m["hist"] is None or r is None:
+            return None
+        if c.position.qty == 0 and c.close < bb["lower"]:
+            return [buy(reason="below band")]
+        if c.position.qty > 0 and (c.close > bb["middle"] or r > 70 or m["hist"] < -1):
+            return [sell(reason="back to middle")]
+        return None
+run(Forms)
+PY
+for form in "columns:1:1" "rows:1:0" "lockstep:0:1"; do
+  IFS=: read -r label batch cols <<<"$form"
+  FORMS_COLUMNS=$cols PT_STRATEGY_BATCH=$batch run_pt backtest --quiet --min-quality 0 --out "$T/f$label" \
+    --strategy "$T/forms.py" "${files[@]:0:2}"
+  expect_exit 0 "forms.py, $label"
+done
+if [ "$(grep -c ',' "$T/flockstep/trades.csv")" -gt 20 ]; then ok "forms.py trades ($(wc -l <"$T/flockstep/trades.csv") rows)"
+else bad "forms.py trades too little to compare" "$(wc -l <"$T/flockstep/trades.csv")"; fi
+same_trades "columnar batches with resumes = lockstep" "$T/flockstep" "$T/fcolumns"
+same_trades "row batches = lockstep" "$T/flockstep" "$T/frows"
+
 # ---------------------------------------------------------------- a live session
 # demo runs sma_cross.py live; the built-in replaying the session's own
 # recording must write the same trades.csv (the replay guarantee of docs/session.md)
@@ -229,6 +262,24 @@ check_fault 5 "over-long line" "line longer than 65536 bytes: 'xxxxxxxx.*\[cut\]
 check_fault 6 "unknown intent" "unknown \"intent\".*buy_the_moon"
 check_fault 7 "unknown symbol" "unknown symbol 'NOPE'"
 check_fault 9 "two answers" "more than one answer line to the previous message: '{\"orders\":"
+# a resume answered at a candle before the one resumed from is refused
+cat >"$T/backwards.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m["type"] == "hello":
+        print(json.dumps({"type": "ready", "name": "backwards", "batch": True, "columns": True, "resume": True}), flush=True)
+    elif m["type"] == "batch":
+        buy = m["positions"][0]["qty"] == 0
+        print(json.dumps({"orders": [{"intent": "enter_long" if buy else "exit_long"}], "at": 5}), flush=True)
+    elif m["type"] == "resume":
+        print(json.dumps({"orders": [{"intent": "exit_long"}], "at": m["from"] - 1}), flush=True)
+    elif m["type"] == "end":
+        break
+PY
+run_pt backtest --out "$T/bw" --strategy "$T/backwards.py" "$F"
+expect_exit 1 "a resume answered before its start: exit 1"
+expect_err "strategy backwards: on candle .*a resumed batch's answer needs \"at\" >= 6, got 5" "names the rule"
 if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "every child reaped"
 else ok "every child reaped"; fi
 
