@@ -395,6 +395,8 @@ static int signal_valid(const sim_signal *sig)
 
 static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig)
 {
+    if (e->ext && e->cfg.ext.live && sim_ext_rs_tick(e, s, c))
+        pt_warn("strategy %s: no memory to keep candles for a restart", e->cfg.strategy->name);
     if (s->breaker_left > 0) {
         if (--s->breaker_left == 0)
             sim_eng_alert(e, c->ts_ms, s->name, "circuit_breaker", "closed again after recovery");
@@ -406,11 +408,12 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
             s->failures = 0;
             return 2;
         }
-        if (!e->cfg.ext.live) { /* a backtest stops: its rows so far stay as written */
-            e->st.strategy_failures++;
+        e->st.strategy_failures++;
+        if (!e->cfg.ext.live) /* a backtest stops: its rows so far stay as written */
             e->ext_dead = 1;
-            return 0;
-        }
+        else /* live: the child is gone; sim_ext_restart.c starts it again */
+            sim_ext_rs_failed(e, c);
+        return 0;
     } else {
         sim_position_view view = {s->qty, s->avg_price, s->n_orders, e->cfg.allow_short};
         memset(sig, 0, sizeof *sig);
@@ -527,6 +530,7 @@ void sim_engine_free(sim_engine *e)
 {
     if (!e)
         return;
+    sim_ext_rs_free(e->ext_rs);
     if (e->ext) { /* end, reap; the read-ahead belongs to the source */
         sim_ext_stop(e->ext);
         sim_ext_set_peek(e->ext, &(sim_ext_peek){0});

@@ -68,6 +68,7 @@ struct sim_engine {
     /* an external strategy (sim_engine_ext.c), borrowed from the table */
     struct sim_ext *ext;
     int ext_dead; /* backtest: it failed; every candle now returns PT_ESTATE */
+    struct sim_ext_restart *ext_rs; /* live: restarts and the candles to re-warm from */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -86,6 +87,16 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
 /* sim_engine_ext.c: an external strategy decides on candle c and its
  * orders are submitted; PT_OK or its failure (logged there). */
 int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig);
+/* sim_ext_restart.c (live only): at each candle of s given to the strategy,
+ * before it decides: restart a failed strategy when its backoff is over
+ * (alerts strategy_restart / strategy_down), then remember c to re-warm
+ * from. PT_OK, or PT_ENOMEM. sim_ext_rs_free(NULL) is a no-op. */
+typedef struct sim_ext_restart sim_ext_restart;
+int sim_ext_rs_tick(sim_engine *e, sim_symbol *s, const pt_candle *c);
+/* The strategy failed on c (live): every symbol's breaker opens until the
+ * restart (alert circuit_breaker). */
+void sim_ext_rs_failed(sim_engine *e, const pt_candle *c);
+void sim_ext_rs_free(sim_ext_restart *r);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */
