@@ -757,11 +757,11 @@ int cmd_backtest(int argc, char **argv)
     sim_strategy_warn_short(o.cfg.strategy, o.cfg.allow_short);
     { /* parameters that pass ranges may still be inconsistent (fast >= slow) */
         void *probe = NULL;
-        if (o.cfg.strategy->create(o.cfg.params, &probe, err, sizeof err)) {
+        if (sim_strategy_create(o.cfg.strategy, o.cfg.params, &probe, err, sizeof err)) {
             fprintf(stderr, "papertrader backtest: %s: %s\n", o.strategy, err);
             goto done;
         }
-        o.cfg.strategy->free(probe);
+        sim_strategy_free_state(o.cfg.strategy, probe);
     }
     int64_t bar_ms = 0;
     int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &bar_ms, &src);

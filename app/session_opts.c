@@ -184,11 +184,11 @@ static int load_strategy(sess_opts *o, void **dl)
     }
     sim_strategy_warn_short(o->eng.strategy, o->eng.allow_short);
     void *probe = NULL; /* ranges pass but the set may be inconsistent (fast >= slow) */
-    if (o->eng.strategy->create(o->eng.params, &probe, err, sizeof err)) {
+    if (sim_strategy_create(o->eng.strategy, o->eng.params, &probe, err, sizeof err)) {
         fprintf(stderr, "papertrader %s: %s: %s\n", o->cmd, o->strategy, err);
         return -1;
     }
-    o->eng.strategy->free(probe);
+    sim_strategy_free_state(o->eng.strategy, probe);
     return 0;
 }
 

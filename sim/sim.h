@@ -25,7 +25,7 @@ size_t sim_strategy_builtin_count(void);
 const sim_strategy_ops *sim_strategy_builtin_at(size_t i);
 
 /* A built-in name, a path to a shared library (contains '/' or ends in
- * ".so") exporting SIM_STRATEGY_ENTRY, or an external strategy: a ".py"
+ * ".so") exporting SIM_STRATEGY_ENTRY_V2 or SIM_STRATEGY_ENTRY, or an external strategy: a ".py"
  * (run with python3), ".mjs"/".js" (node) or any other executable file
  * path, spoken to over docs/strategy-protocol.md (loading runs it once in
  * "describe" mode for its name and parameters). On success *dl_handle
@@ -35,6 +35,12 @@ const sim_strategy_ops *sim_strategy_builtin_at(size_t i);
  * a strategy that does not answer hello), PT_EIO. */
 int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, void **dl_handle);
 void sim_strategy_unload(void *dl_handle); /* NULL: no-op */
+/* One symbol's strategy state from a table of any kind (built-in, plugin of
+ * ABI 1 or 2, external): 0, or nonzero with the strategy's reason in err.
+ * Free it with sim_strategy_free_state (NULL state: no-op for built-ins). */
+int sim_strategy_create(const sim_strategy_ops *ops, const double *values, void **state, char *err,
+                        size_t errcap);
+void sim_strategy_free_state(const sim_strategy_ops *ops, void *state);
 /* 1 if name_or_path names an external strategy program (.py, .mjs, .js, or
  * an executable file path that is not a .so). */
 int sim_strategy_is_external(const char *name_or_path);

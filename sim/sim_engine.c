@@ -378,18 +378,40 @@ int sim_request_valid(const sim_order_request *r)
            !((r->type == SIM_ORDER_STOP || r->type == SIM_ORDER_STOP_LIMIT) && !(r->stop_price > 0));
 }
 
-/* A request with a price the fill model cannot use is a strategy failure. */
-static int signal_valid(const sim_signal *sig)
+/* A request with a price the fill model cannot use is a strategy failure;
+ * so is a count out of its cap (ABI 1: SIM_MAX_*, ABI 2: SIM_MAX_*_V2). */
+static int signal_valid(int n_orders, const sim_order_request *orders, int max_orders,
+                        int n_ind, const double *ind, int max_ind)
 {
-    if (sig->n_orders < 0 || sig->n_orders > SIM_MAX_ORDERS || sig->n_indicators < 0 ||
-        sig->n_indicators > SIM_MAX_INDICATORS)
+    if (n_orders < 0 || n_orders > max_orders || n_ind < 0 || n_ind > max_ind)
         return 0;
-    for (int i = 0; i < sig->n_indicators; i++)
-        if (isinf(sig->indicators[i]))
+    for (int i = 0; i < n_ind; i++)
+        if (isinf(ind[i]))
             return 0;
-    for (int i = 0; i < sig->n_orders; i++)
-        if (!sim_request_valid(&sig->orders[i]))
+    for (int i = 0; i < n_orders; i++)
+        if (!sim_request_valid(&orders[i]))
             return 0;
+    return 1;
+}
+
+/* An ABI-2 plugin decides: its orders are submitted here (all of them);
+ * sig, for the dashboard, gets the first ones and the first values. 1 when
+ * it did; 0 on a failure, *rc its return (0: it returned an invalid signal). */
+static int decide_v2(sim_engine *e, const sim_strategy_ops_v2 *v2, sim_symbol *s, const pt_candle *c,
+                     const sim_position_view *view, sim_signal *sig, int *rc)
+{
+    sim_signal_v2 out;
+    memset(&out, 0, sizeof out);
+    *rc = v2->on_candle(s->strat, c, view, &out);
+    if (*rc || !signal_valid(out.n_orders, out.orders, SIM_MAX_ORDERS_V2, out.n_indicators,
+                             out.indicators, SIM_MAX_INDICATORS_V2))
+        return 0;
+    for (int i = 0; i < out.n_orders; i++)
+        sim_eng_submit(e, s, c, &out.orders[i], 0);
+    for (int i = 0; i < out.n_orders && i < SIM_MAX_ORDERS; i++)
+        sig->orders[sig->n_orders++] = out.orders[i];
+    for (int i = 0; i < out.n_indicators && i < SIM_MAX_INDICATORS; i++)
+        sig->indicators[sig->n_indicators++] = out.indicators[i];
     return 1;
 }
 
@@ -416,10 +438,16 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
         return 0;
     } else {
         sim_position_view view = {s->qty, s->avg_price, s->n_orders, e->cfg.allow_short};
+        const sim_strategy_ops_v2 *v2 = sim_v2_of(e->cfg.strategy);
         memset(sig, 0, sizeof *sig);
         e->st.strategy_calls++;
-        rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig);
-        if (rc == 0 && signal_valid(sig)) {
+        if (v2 && decide_v2(e, v2, s, c, &view, sig, &rc)) {
+            s->failures = 0;
+            return 2; /* orders already submitted */
+        }
+        if (!v2 && (rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig)) == 0 &&
+            signal_valid(sig->n_orders, sig->orders, SIM_MAX_ORDERS, sig->n_indicators,
+                         sig->indicators, SIM_MAX_INDICATORS)) {
             s->failures = 0;
             return 1;
         }
@@ -467,7 +495,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
     s->qc = tape ? quality_new_replay(tape) : quality_new(&e->cfg.quality);
     if (!s->orders || !s->qc)
         goto fail;
-    if (e->cfg.strategy->create(e->cfg.params, &s->strat, err, sizeof err)) {
+    if (sim_strategy_create(e->cfg.strategy, e->cfg.params, &s->strat, err, sizeof err)) {
         pt_err_log("engine: strategy %s for %s: %s", e->cfg.strategy->name, name, err);
         goto fail;
     }
@@ -475,7 +503,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
     s->pf_id = pf_symbol_id(e->pf, name);
     if (s->pf_id < 0) {
         pt_err_log("engine: portfolio cannot track %s: %s", name, pt_strerror(s->pf_id));
-        e->cfg.strategy->free(s->strat);
+        sim_strategy_free_state(e->cfg.strategy, s->strat);
         goto fail;
     }
     e->last_sym = e->n_syms++;
@@ -536,8 +564,8 @@ void sim_engine_free(sim_engine *e)
         sim_ext_set_peek(e->ext, &(sim_ext_peek){0});
     }
     for (int i = 0; i < e->n_syms; i++) {
-        if (e->cfg.strategy->free && e->syms[i].strat)
-            e->cfg.strategy->free(e->syms[i].strat);
+        if (e->syms[i].strat)
+            sim_strategy_free_state(e->cfg.strategy, e->syms[i].strat);
         quality_free(e->syms[i].qc);
         free(e->syms[i].orders);
     }

@@ -96,6 +96,8 @@ typedef struct sim_ext_ind_state sim_ext_ind_state;
 /* Kind by name ("sma", ...): PT_OK or PT_ENOENT. */
 int sim_ext_ind_kind_parse(const char *name, sim_ext_ind_kind *out);
 int sim_ext_ind_outputs(sim_ext_ind_kind k); /* 1 or 3 */
+/* Period i of kind k when none is named: -1 required, 0 none (unused) */
+int sim_ext_ind_default(sim_ext_ind_kind k, int i);
 const char *sim_ext_ind_output_name(sim_ext_ind_kind k, int i);
 /* n specs; PT_ENOMEM or PT_EINVAL (bad period, logged with the name). */
 int sim_ext_ind_new(const sim_ext_ind_spec *specs, int n, sim_ext_ind_state **out);
