@@ -19,16 +19,17 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader exchange-sim [--protocol binance|bitvavo] [--port N] [--speed X]\n"
+            "usage: papertrader exchange-sim [--protocol binance|bitvavo|kraken] [--port N] [--speed X]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
             "  Serves the exchange's WebSocket stream and REST candles on ws://127.0.0.1:PORT\n"
             "  (binance: /ws/<stream>, /stream?streams=a/b, /ws + SUBSCRIBE, GET /api/v3/klines;\n"
-            "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles).\n"
+            "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
+            "   kraken: /v2 + ohlc subscribe, GET /0/public/OHLC; series BTC-USD, wire BTC/USD).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
-            "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR).\n"
+            "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR / BTC-USD,ETH-USD).\n"
             "  --port 0 (default) picks a free port; stdout then gets one line 'listening port=N'.\n"
             "  --speed 60 = one 1m candle per second. --updates in-progress messages per candle\n"
             "  (default 4, 0 = none). --ping server ping period (default 20 s).\n"
@@ -167,8 +168,8 @@ int cmd_exchange_sim(int argc, char **argv)
             return app_usage_hint("exchange-sim");
         }
     }
-    if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo")) {
-        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo)\n", cfg.protocol);
+    if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo") && strcmp(cfg.protocol, "kraken")) {
+        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, kraken)\n", cfg.protocol);
         return PT_EXIT_USAGE;
     }
     feed_xsim_faults fl;

@@ -17,7 +17,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader fetch --exchange binance|bitvavo --symbol SYM --interval 1m\n"
+            "usage: papertrader fetch --exchange binance|bitvavo|kraken --symbol SYM --interval 1m\n"
             "                         --since DATE [--until DATE] -o FILE [--rest-url URL]\n"
             "                         [--ca-file PEM] [--max-retry-after SECONDS]\n"
             "                         [--connect-timeout SECONDS] [--quiet]\n"
@@ -128,7 +128,7 @@ int cmd_fetch(int argc, char **argv)
         return app_usage_hint("fetch");
     }
     if (!feed_adapter_find(fo.exchange)) {
-        fprintf(stderr, "papertrader fetch: unknown exchange '%s' (binance, bitvavo)\n", fo.exchange);
+        fprintf(stderr, "papertrader fetch: unknown exchange '%s' (%s)\n", fo.exchange, feed_adapter_names());
         return PT_EXIT_USAGE;
     }
     if (pt_interval_parse(interval, &fo.interval_ms)) {

@@ -8,7 +8,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader run [--config FILE] [--exchange binance|bitvavo] [--ws-url URL]\n"
+            "usage: papertrader run [--config FILE] [--exchange binance|bitvavo|kraken] [--ws-url URL]\n"
             "                       [--rest-url URL] --symbols A,B [--interval 1m] [options]\n"
             "       papertrader run --resume DIR [--port N ...]\n"
             "       papertrader run --state-dir DIR [options]   (resume DIR, or start there)\n"

@@ -45,6 +45,9 @@ struct feed_adapter {
     int has_closed_flag;     /* 0: bar final by next-bar / time (Bitvavo) */
     int rest_max_limit;      /* rows per REST call */
     int64_t update_period_ms; /* typical in-progress update cadence */
+    const char *market;      /* "spot" (papertrader exchanges) */
+    int history_bars;        /* REST reaches this many bars back; 0 = unlimited */
+    const char *finality;    /* how a bar becomes final, one line (docs/feed.md) */
     int (*interval_name)(int64_t ms, char *buf, size_t cap);
     /* path+query to append to the ws base ("/stream?streams=...") */
     int (*ws_path)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap);
@@ -56,10 +59,16 @@ struct feed_adapter {
     /* full REST URL for [start, end] (ms, inclusive) */
     int (*rest_url_for)(const char *base, const char *symbol, int64_t interval_ms, int64_t start_ms,
                         int64_t end_ms, int limit, char *buf, size_t cap);
+    /* REST body -> candles as feed_rest_parse_rows, plus PT_EINVAL with the
+     * venue's text in err when the body is an error (HTTP 200 errors);
+     * NULL = feed_rest_parse_rows */
+    int (*rest_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
+                      uint64_t drops[FEED_DROP__COUNT], char *err, size_t err_cap);
 };
 
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_bitvavo;
+extern const feed_adapter feed_adapter_kraken;
 
 /* REST kline body -> candles (ascending, deduped by open time, rows with a
  * bad field dropped and counted in drops[]). Rows are Binance/Bitvavo style
@@ -68,6 +77,8 @@ extern const feed_adapter feed_adapter_bitvavo;
  * if more rows than cap. */
 int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap,
                          size_t *n, uint64_t drops[FEED_DROP__COUNT]);
+/* sorts rows[0..n) ascending, keeps the first of equal open times; new n */
+size_t feed_rest_rows_normalise(pt_candle *rows, size_t n);
 
 /* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;

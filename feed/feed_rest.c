@@ -282,11 +282,19 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
             continue;
         }
         uint64_t drops[FEED_DROP__COUNT] = {0};
-        rc = feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
+        rc = r->cfg.ad->rest_parse ? r->cfg.ad->rest_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n,
+                                                           drops, r->exch_err, sizeof r->exch_err)
+                                   : feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < FEED_DROP__COUNT; i++)
             r->st.dropped[i] += drops[i];
         pthread_mutex_unlock(&r->mu);
+        if (rc == PT_EINVAL) { /* an error body with HTTP 200 (Kraken): the venue's words */
+            count(r, &r->st.rest_http_err);
+            pt_warn("feed: REST %s: exchange error: %s", symbol, r->exch_err);
+            feed_breaker_record(&r->br, pt_mono_ms(), 1, 0);
+            return PT_EINVAL;
+        }
         if (rc) {
             /* truncated body / HTML with 200: commit nothing, retry */
             count(r, &r->st.rest_parse_err);
@@ -387,7 +395,7 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 {
     const feed_adapter *ad = feed_adapter_find(o->exchange);
     if (!ad) {
-        pt_err_log("feed: unknown exchange '%s' (binance, bitvavo)", o->exchange ? o->exchange : "");
+        pt_err_log("feed: unknown exchange '%s' (%s)", o->exchange ? o->exchange : "", feed_adapter_names());
         return PT_EUNSUPPORTED;
     }
     char iv[16];

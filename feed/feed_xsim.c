@@ -701,6 +701,7 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
     x->cx = cx;
     x->proto = !cfg->protocol || !strcmp(cfg->protocol, "binance") ? &feed_xsim_proto_binance
                : !strcmp(cfg->protocol, "bitvavo")                  ? &feed_xsim_proto_bitvavo
+               : !strcmp(cfg->protocol, "kraken")                   ? &feed_xsim_proto_kraken
                                                                     : NULL;
     x->speed = cfg->speed > 0 ? cfg->speed : 1.0;
     x->seed = cfg->seed;

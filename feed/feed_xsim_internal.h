@@ -124,6 +124,7 @@ struct feed_xsim {
 
 extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
+extern const xs_proto feed_xsim_proto_kraken;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);

@@ -81,8 +81,24 @@ static void num(double v, int trim, char *b, size_t cap)
         *e = 0;
 }
 
+/* each venue's REST rate-limit texts: [0] the 429 body, [1] the 418 (ban)
+ * body, a format given the ban's end in ms */
+static const char *const bn_limit_txt[2] = {
+    "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. "
+    "Please use WebSocket Streams for live updates to avoid polling the API.\"}",
+    "{\"code\":-1003,\"msg\":\"Way too much request weight used; IP banned until %lld. Please use WebSocket Streams "
+    "for live updates to avoid bans.\"}"};
+static const char *const bv_limit_txt[2] = {
+    "{\"errorCode\":110,\"error\":\"Rate limit exceeded.\"}",
+    "{\"errorCode\":105,\"error\":\"Your IP or API key has been banned for not respecting the rate limit. The ban "
+    "expires at %lld.\"}"};
+/* Kraken's rate-limit error text (https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits) */
+static const char *const kr_limit_txt[2] = {"{\"error\":[\"EAPI:Rate limit exceeded\"],\"result\":{}}",
+                                            "{\"error\":[\"EAPI:Rate limit exceeded\"],\"result\":{},\"until\":%lld}"};
+
 /* fault answers on REST; 1 if one was injected */
-static int rest_fault(feed_xsim *x, int binance, int *status, char **body, size_t *len, char *hdrs, size_t hcap)
+static int rest_fault(feed_xsim *x, const char *const txts[2], int *status, char **body, size_t *len, char *hdrs,
+                      size_t hcap)
 {
     uint64_t n = ++x->rest_counter;
     char txt[256], ra[24];
@@ -93,17 +109,10 @@ static int rest_fault(feed_xsim *x, int binance, int *status, char **body, size_
         return 0;
     long long until = (long long)(pt_wall_ms() + x->faults.retry_after_s * 1000);
     *status = f == FEED_XSIM_F_HTTP418 ? 418 : 429;
-    if (binance && f == FEED_XSIM_F_HTTP418)
-        snprintf(txt, sizeof txt, "{\"code\":-1003,\"msg\":\"Way too much request weight used; IP banned until %lld. "
-                 "Please use WebSocket Streams for live updates to avoid bans.\"}", until);
-    else if (binance)
-        snprintf(txt, sizeof txt, "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 "
-                 "request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.\"}");
-    else if (f == FEED_XSIM_F_HTTP418)
-        snprintf(txt, sizeof txt, "{\"errorCode\":105,\"error\":\"Your IP or API key has been banned for not "
-                 "respecting the rate limit. The ban expires at %lld.\"}", until);
+    if (f == FEED_XSIM_F_HTTP418)
+        snprintf(txt, sizeof txt, txts[1], until);
     else
-        snprintf(txt, sizeof txt, "{\"errorCode\":110,\"error\":\"Rate limit exceeded.\"}");
+        snprintf(txt, sizeof txt, "%s", txts[0]);
     snprintf(ra, sizeof ra, "%lld", (long long)x->faults.retry_after_s);
     hdr_add(hdrs, hcap, "retry-after:", ra);
     feed_xsim_count_fault(x, (feed_xsim_fault)f, "REST request %llu answered %d, Retry-After %s",
@@ -362,7 +371,7 @@ static int bn_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
     char wt[24], sym[64], iv[16], err[160];
     snprintf(wt, sizeof wt, "%lld", (long long)x->weight_used);
     hdr_add(hdrs, hcap, "x-mbx-used-weight-1m:", wt);
-    if (rest_fault(x, 1, status, body, len, hdrs, hcap))
+    if (rest_fault(x, bn_limit_txt, status, body, len, hdrs, hcap))
         return PT_OK;
     *status = 400;
     int64_t start = 0, end = INT64_MAX, limit = 500;
@@ -545,7 +554,7 @@ static int bv_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
     memcpy(market, uri + 4, ml);
     market[ml] = 0;
     hdr_add(hdrs, hcap, "bitvavo-ratelimit-limit:", "1000");
-    if (rest_fault(x, 0, status, body, len, hdrs, hcap))
+    if (rest_fault(x, bv_limit_txt, status, body, len, hdrs, hcap))
         return PT_OK;
     *status = 400;
     int s = strchr(market, '/') ? -1 : feed_xsim_find_series(x, market, 0);
@@ -598,5 +607,183 @@ const xs_proto feed_xsim_proto_bitvavo = {
     .wrap = NULL,
     .on_message = bv_message,
     .rest = bv_rest,
+    .shutdown_notice = NULL,
+};
+
+/* ------------------------------------------------------------ Kraken (WebSocket v2)
+ * https://docs.kraken.com/api/docs/websocket-v2/ohlc (subscribe, ack per
+ * symbol, update), .../websocket-v2/ping, and
+ * https://docs.kraken.com/api/docs/rest-api/get-ohlc-data (REST OHLC, up to
+ * 720 newest rows, the last one not committed, errors in "error" with 200).
+ * Series are named "BTC-USD"; the wire says "BTC/USD". */
+static int kr_series(const feed_xsim *x, const char *wire)
+{
+    char n[PT_SYMBOL_MAX];
+    size_t l = strlen(wire);
+    if (l >= sizeof n || !strchr(wire, '/'))
+        return -1;
+    for (size_t i = 0; i <= l; i++)
+        n[i] = wire[i] == '/' ? '-' : wire[i];
+    return feed_xsim_find_series(x, n, 0);
+}
+
+static void kr_wire(const char *sym, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", sym);
+    for (char *p = out; *p; p++)
+        if (*p == '-')
+            *p = '/';
+}
+
+/* RFC 3339 with nanoseconds, as Kraken writes interval_begin */
+static void kr_iso(int64_t ms, char *buf, size_t cap)
+{
+    char t[32];
+    pt_format_iso_ms(ms, t, sizeof t); /* ...SS.mmmZ */
+    snprintf(buf, cap, "%.23s000000Z", t);
+}
+
+static int kr_ws_path(feed_xsim *x, xs_client *c, const char *uri, const char *args)
+{
+    (void)x, (void)args;
+    c->combined = 0;
+    return !strcmp(uri, "/v2") ? PT_OK : PT_ENOENT;
+}
+
+static int kr_event(const feed_xsim *x, size_t s, const feed_xsim_bar *b, int closed, int64_t ev, char *buf,
+                    size_t cap)
+{
+    (void)closed; /* no closed flag on Kraken */
+    char sym[PT_SYMBOL_MAX], t0[40], t1[40], now[40];
+    kr_wire(x->series[s].sym, sym, sizeof sym);
+    kr_iso(b->ts_ms, t0, sizeof t0), kr_iso(b->ts_ms + x->interval_ms, t1, sizeof t1), kr_iso(ev, now, sizeof now);
+    return snprintf(buf, cap,
+                    "{\"channel\":\"ohlc\",\"type\":\"update\",\"timestamp\":\"%s\",\"data\":[{\"symbol\":\"%s\","
+                    "\"open\":%.8f,\"high\":%.8f,\"low\":%.8f,\"close\":%.8f,\"trades\":%lld,\"volume\":%.8f,"
+                    "\"vwap\":%.8f,\"interval_begin\":\"%s\",\"interval\":%lld,\"timestamp\":\"%s\"}]}",
+                    now, sym, b->o, b->h, b->l, b->c, (long long)b->n, b->v, b->c, t0,
+                    (long long)(x->interval_ms / 60000), t1);
+}
+
+static void kr_reply(feed_xsim *x, xs_client *c, const char *method, const char *sym, const char *err,
+                     const cJSON *req_id)
+{
+    char t[40];
+    kr_iso(feed_xsim_sim_now(x), t, sizeof t);
+    cJSON *o = cJSON_CreateObject();
+    if (err)
+        cJSON_AddStringToObject(o, "error", err);
+    cJSON_AddStringToObject(o, "method", method);
+    if (!err && strcmp(method, "pong")) {
+        cJSON *r = cJSON_AddObjectToObject(o, "result");
+        cJSON_AddStringToObject(r, "channel", "ohlc");
+        cJSON_AddNumberToObject(r, "interval", (double)(x->interval_ms / 60000));
+        cJSON_AddBoolToObject(r, "snapshot", 0);
+        cJSON_AddStringToObject(r, "symbol", sym);
+    }
+    if (req_id)
+        cJSON_AddItemToObject(o, "req_id", cJSON_Duplicate(req_id, 1));
+    if (strcmp(method, "pong"))
+        cJSON_AddBoolToObject(o, "success", !err);
+    if (err && sym)
+        cJSON_AddStringToObject(o, "symbol", sym);
+    cJSON_AddStringToObject(o, "time_in", t);
+    cJSON_AddStringToObject(o, "time_out", t);
+    send_json(x, c, o);
+}
+
+static void kr_message(feed_xsim *x, xs_client *c, const char *msg, size_t len)
+{
+    const char *end = NULL;
+    char why[160];
+    cJSON *root = cJSON_ParseWithLengthOpts(msg, len, &end, 0);
+    while (root && end && end < msg + len && isspace((unsigned char)*end))
+        end++;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "method");
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(root, "req_id");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "params"), *s;
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(p, "channel"), *iv = cJSON_GetObjectItemCaseSensitive(p, "interval");
+    const cJSON *syms = cJSON_GetObjectItemCaseSensitive(p, "symbol");
+    if (!root || end != msg + len || !cJSON_IsObject(root) || !cJSON_IsString(m)) {
+        kr_reply(x, c, "unknown", NULL, "Malformed request", NULL);
+    } else if (!strcmp(m->valuestring, "ping")) {
+        kr_reply(x, c, "pong", NULL, NULL, rid);
+    } else if (strcmp(m->valuestring, "subscribe") && strcmp(m->valuestring, "unsubscribe")) {
+        kr_reply(x, c, m->valuestring, NULL, "Method not found", rid);
+    } else if (!cJSON_IsString(ch) || strcmp(ch->valuestring, "ohlc") || !cJSON_IsArray(syms)) {
+        kr_reply(x, c, m->valuestring, NULL, "Channel or symbol field is missing or invalid", rid);
+    } else if (!cJSON_IsNumber(iv) || iv->valuedouble * 60000.0 != (double)x->interval_ms) {
+        kr_reply(x, c, m->valuestring, NULL, "Unsupported field: 'interval' for this channel", rid);
+    } else {
+        cJSON_ArrayForEach(s, syms) /* one reply per symbol (ohlc doc, subscribe response) */
+        {
+            const char *w = cJSON_IsString(s) ? s->valuestring : "";
+            int k = kr_series(x, w);
+            snprintf(why, sizeof why, "Currency pair not supported %.40s", w);
+            if (k < 0)
+                kr_reply(x, c, m->valuestring, w, why, rid);
+            else if (m->valuestring[0] == 'u')
+                sub_del(c, w), kr_reply(x, c, m->valuestring, w, NULL, rid);
+            else if (sub_add(x, c, w, k))
+                kr_reply(x, c, m->valuestring, w, "Exceeded subscription limit", rid);
+            else
+                kr_reply(x, c, m->valuestring, w, NULL, rid);
+        }
+    }
+    cJSON_Delete(root);
+}
+
+static int kr_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, char **body, size_t *len,
+                   char *hdrs, size_t hcap)
+{
+    if (strcmp(uri, "/0/public/OHLC"))
+        return PT_ENOENT;
+    if (rest_fault(x, kr_limit_txt, status, body, len, hdrs, hcap))
+        return PT_OK;
+    *status = 200; /* Kraken answers errors with 200 and "error" */
+    char pair[64], wire[64];
+    int64_t iv = 1, since = 0;
+    const char *pv = arg_get(wsi, "pair", pair, sizeof pair);
+    int s = -1;
+    if (pv) { /* lws hands over the query decoded ("BTC/USD") */
+        snprintf(wire, sizeof wire, "%s", pv);
+        s = kr_series(x, wire);
+    }
+    if (s < 0)
+        return body_set(body, len, "{\"error\":[\"EQuery:Unknown asset pair\"]}");
+    if (arg_int(wsi, "interval", &iv) < 0 || iv * 60000 != x->interval_ms || arg_int(wsi, "since", &since) < 0)
+        return body_set(body, len, "{\"error\":[\"EGeneral:Invalid arguments\"]}");
+    feed_xsim_bar *rows = malloc(720 * sizeof *rows);
+    char *out = malloc(720 * 200 + 256);
+    if (!rows || !out) {
+        free(rows), free(out);
+        return PT_ENOMEM;
+    }
+    /* the 720 newest rows after since, the bar in progress last */
+    size_t n = collect(x, (size_t)s, (since + 1) * 1000, INT64_MAX, 720, 0, rows), w = 0;
+    w += (size_t)snprintf(out, 200, "{\"error\":[],\"result\":{\"%s\":[", wire);
+    for (size_t k = 0; k < n; k++) {
+        const feed_xsim_bar *b = &rows[n - 1 - k];
+        char o[32], h[32], l[32], c[32], v[32];
+        num(b->o, 0, o, sizeof o), num(b->h, 0, h, sizeof h), num(b->l, 0, l, sizeof l), num(b->c, 0, c, sizeof c);
+        num(b->v, 0, v, sizeof v);
+        w += (size_t)snprintf(out + w, 200, "%s[%lld,\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",%lld]", k ? "," : "",
+                              (long long)(b->ts_ms / 1000), o, h, l, c, c, v, (long long)b->n);
+    }
+    w += (size_t)snprintf(out + w, 64, "],\"last\":%lld}}", n ? (long long)(rows[0].ts_ms / 1000) : (long long)since);
+    free(rows);
+    *body = out;
+    *len = w;
+    return PT_OK;
+}
+
+const xs_proto feed_xsim_proto_kraken = {
+    .name = "kraken",
+    .default_symbols = "BTC-USD,ETH-USD",
+    .ws_path = kr_ws_path,
+    .event = kr_event,
+    .wrap = NULL,
+    .on_message = kr_message,
+    .rest = kr_rest,
     .shutdown_notice = NULL,
 };
