@@ -1,6 +1,7 @@
 /* libFuzzer target: every exchange adapter's WebSocket message parser
  * (feed_adapter.parse, feed/feed_adapter_*.c) on the input as one text
- * frame. Seeds: the exchanges' documented messages verbatim and broken
+ * frame, and its own REST body parser (feed_adapter.rest_parse) where it
+ * has one. Seeds: the exchanges' documented messages verbatim and broken
  * variants of them (corpus/fuzz_adapter_msg/).
  *
  * The buffer is exactly the frame (no NUL after it), as lws hands it over:
@@ -12,8 +13,9 @@
 #include "feed_live_internal.h"
 #include "fuzz_util.h"
 
-/* New adapters: add their names here (feed_adapter_find is the registry). */
-static const char *const adapters[] = {"binance", "bitvavo"};
+/* every registered adapter (feed_venue_at walks the registry) */
+static const feed_adapter *adapters[16];
+static size_t n_adapters;
 static const int64_t intervals[] = {60000, 3600000};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -21,12 +23,32 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     fuzz_quiet_logs();
-    for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
-        if (!feed_adapter_find(adapters[i])) {
-            fprintf(stderr, "fuzz_adapter_msg: adapter %s not registered\n", adapters[i]);
-            abort();
-        }
+    feed_venue v;
+    while (n_adapters < sizeof adapters / sizeof adapters[0] && feed_venue_at(n_adapters, &v) == PT_OK)
+        adapters[n_adapters++] = feed_adapter_find(v.name);
+    if (n_adapters < 3) {
+        fprintf(stderr, "fuzz_adapter_msg: only %zu adapters registered\n", n_adapters);
+        abort();
+    }
     return 0;
+}
+
+/* REST rows: ascending, unique, clean; an error names itself */
+static void check_rest(const feed_adapter *ad, const char *msg, size_t size)
+{
+    pt_candle rows[64];
+    uint64_t drops[FEED_DROP__COUNT] = {0};
+    char err[256];
+    size_t n = 0;
+    memset(err, 0xA5, sizeof err);
+    int rc = ad->rest_parse(msg, size, "BTC-USD", rows, sizeof rows / sizeof rows[0], &n, drops, err, sizeof err);
+    FUZZ_CHECK(rc == PT_OK || rc == PT_EPARSE || rc == PT_EFULL || rc == PT_EINVAL);
+    if (rc == PT_EINVAL)
+        FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL);
+    for (size_t i = 0; rc == PT_OK && i < n; i++) {
+        fuzz_check_candle(&rows[i]);
+        FUZZ_CHECK(i == 0 || rows[i].ts_ms > rows[i - 1].ts_ms);
+    }
 }
 
 static void check_out(const feed_parse_out *o)
@@ -54,8 +76,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!msg)
         abort();
     memcpy(msg, data, size);
-    for (size_t a = 0; a < sizeof adapters / sizeof adapters[0]; a++) {
-        const feed_adapter *ad = feed_adapter_find(adapters[a]);
+    for (size_t a = 0; a < n_adapters; a++) {
+        const feed_adapter *ad = adapters[a];
+        if (ad->rest_parse)
+            check_rest(ad, msg, size);
         for (size_t k = 0; k < sizeof intervals / sizeof intervals[0]; k++) {
             feed_parse_out out;
             memset(&out, 0xA5, sizeof out); /* "always filled": garbage must not survive */
