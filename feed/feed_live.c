@@ -225,6 +225,16 @@ static void resume_backfill(feed_live *f)
     }
 }
 
+/* No closed flag: a lost message (dropped, or a lost connection) may have
+ * been the open bar's last update, so that state is forgotten. The venue's
+ * next update carries the whole bar; if the bar ended meanwhile, the next
+ * bar opens a gap and REST fills it with the final values. */
+static void forget_open_bars(feed_live *f)
+{
+    for (size_t i = 0; !f->ad->has_closed_flag && i < f->n_ser; i++)
+        f->ser[i].has_open_bar = 0;
+}
+
 static void on_message(feed_live *f, const char *msg, size_t len)
 {
     feed_parse_out po;
@@ -235,6 +245,8 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     switch (po.kind) {
     case FEED_MSG_DROP:
         f->st.dropped[po.reason]++;
+        if (po.reason != FEED_DROP_EXCHANGE_ERROR)
+            forget_open_bars(f);
         if (po.reason == FEED_DROP_EXCHANGE_ERROR) /* the venue's own words, for the status */
             snprintf(f->st.last_error, sizeof f->st.last_error, "%s", po.detail);
         if (f->st.dropped[po.reason] <= 20)
@@ -432,6 +444,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             f->sub_pending = 1;
             lws_callback_on_writable(wsi);
         }
+        forget_open_bars(f);
         /* reconnect: fetch what was missed since the last closed bar */
         for (size_t i = 0; f->cfg.backfill && i < f->n_ser; i++) {
             feed_series *s = &f->ser[i];

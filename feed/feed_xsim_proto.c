@@ -786,4 +786,5 @@ const xs_proto feed_xsim_proto_kraken = {
     .on_message = kr_message,
     .rest = kr_rest,
     .shutdown_notice = NULL,
+    .skip_whole_bar = 1,
 };
