@@ -282,6 +282,10 @@ feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_
  * feed_live_internal.h): "binance" | "bitvavo" | "kraken"; NULL if unknown. */
 typedef struct feed_adapter feed_adapter;
 const feed_adapter *feed_adapter_find(const char *name);
+/* Rewrites a venue's own symbol spelling in place into papertrader's (a
+ * name that can name a file): Kraken "BTC/USD" -> "BTC-USD"; other names
+ * and unknown exchanges are left as they are. */
+void feed_symbol_local(const char *exchange, char *sym);
 /* "binance, bitvavo, kraken": every adapter name, static storage */
 const char *feed_adapter_names(void);
 

@@ -272,6 +272,7 @@ const feed_adapter feed_adapter_kraken = {
     .market = "spot",
     .history_bars = 720, /* "older data cannot be retrieved, regardless of the value of since" */
     .finality = "next interval_begin or interval end (exchange clock); no closed flag",
+    .venue_sep = '/',
     .interval_name = kr_interval,
     .ws_path = kr_ws_path,
     .subscribe = kr_subscribe,

@@ -238,6 +238,14 @@ const feed_adapter *feed_adapter_find(const char *name)
     return NULL;
 }
 
+void feed_symbol_local(const char *exchange, char *sym)
+{
+    const feed_adapter *a = feed_adapter_find(exchange);
+    for (char *p = sym; a && a->venue_sep && *p; p++)
+        if (*p == a->venue_sep)
+            *p = '-';
+}
+
 const char *feed_adapter_names(void)
 {
     static char names[128];

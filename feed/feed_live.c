@@ -562,8 +562,11 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
         pt_err_log("feed: bad ws url '%s' or symbols (%s)", c->ws_url ? c->ws_url : ad->ws_url, pt_strerror(rc));
         goto fail;
     }
-    if ((rc = ad->subscribe(c->symbols, c->n_symbols, c->interval_ms, f->sub, sizeof f->sub, &f->sub_len)))
+    if ((rc = ad->subscribe(c->symbols, c->n_symbols, c->interval_ms, f->sub, sizeof f->sub, &f->sub_len))) {
+        pt_err_log("feed: %s cannot subscribe to %s%s (%s)", ad->name, c->symbols[0], c->n_symbols > 1 ? ", ..." : "",
+                   rc == PT_EINVAL ? "not a symbol name of this venue; its naming: docs/feed.md" : pt_strerror(rc));
         goto fail;
+    }
     rc = PT_ENOMEM;
     f->ser = calloc(c->n_symbols, sizeof *f->ser);
     if (!f->ser)

@@ -48,6 +48,7 @@ struct feed_adapter {
     const char *market;      /* "spot" (papertrader exchanges) */
     int history_bars;        /* REST reaches this many bars back; 0 = unlimited */
     const char *finality;    /* how a bar becomes final, one line (docs/feed.md) */
+    char venue_sep;          /* base/quote separator of the venue's names ('/'), mapped to '-'; 0 none */
     int (*interval_name)(int64_t ms, char *buf, size_t cap);
     /* path+query to append to the ws base ("/stream?streams=...") */
     int (*ws_path)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap);
