@@ -1,10 +1,10 @@
 /* feed: Kraken spot adapter (WebSocket v2 + REST). Every fact below is from
  * Kraken's public API docs:
- *   WS ohlc:   https://docs.kraken.com/api/docs/websocket-v2/ohlc
+ *   WS ohlc:   https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/ohlc
  *   WS status, heartbeat, ping:
- *              https://docs.kraken.com/api/docs/websocket-v2/status
- *              https://docs.kraken.com/api/docs/websocket-v2/heartbeat
- *              https://docs.kraken.com/api/docs/websocket-v2/ping
+ *              https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/status
+ *              https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/heartbeat
+ *              https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/ping
  *   REST OHLC: https://docs.kraken.com/api/docs/rest-api/get-ohlc-data
  * Symbols: the v2 socket names pairs "BTC/USD"; inside papertrader the
  * pair is "BTC-USD" (a '/' cannot name a candle file), mapped both ways

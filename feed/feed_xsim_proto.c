@@ -611,8 +611,8 @@ const xs_proto feed_xsim_proto_bitvavo = {
 };
 
 /* ------------------------------------------------------------ Kraken (WebSocket v2)
- * https://docs.kraken.com/api/docs/websocket-v2/ohlc (subscribe, ack per
- * symbol, update), .../websocket-v2/ping, and
+ * https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/ohlc (subscribe, ack per
+ * symbol, update), .../spot-websocket-v2/ping, and
  * https://docs.kraken.com/api/docs/rest-api/get-ohlc-data (REST OHLC, up to
  * 720 newest rows, the last one not committed, errors in "error" with 200).
  * Series are named "BTC-USD"; the wire says "BTC/USD". */
