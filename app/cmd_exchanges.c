@@ -67,10 +67,12 @@ static cJSON *to_json(const feed_venue *v)
 static int print_json(void)
 {
     feed_venue v;
-    cJSON *root = cJSON_CreateObject(), *arr = root ? cJSON_AddArrayToObject(root, "exchanges") : NULL, *x;
+    cJSON *root = cJSON_CreateObject(), *arr = root ? cJSON_AddArrayToObject(root, "exchanges") : NULL;
     int ok = arr != NULL;
-    for (size_t i = 0; ok && feed_venue_at(i, &v) == PT_OK; i++)
-        ok = (x = to_json(&v)) != NULL && cJSON_AddItemToArray(arr, x);
+    for (size_t i = 0; ok && feed_venue_at(i, &v) == PT_OK; i++) {
+        cJSON *x = to_json(&v);
+        ok = x != NULL && cJSON_AddItemToArray(arr, x);
+    }
     char *text = ok ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (!text) {

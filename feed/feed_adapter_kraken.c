@@ -232,7 +232,7 @@ static int kr_rest_parse(const char *body, size_t len, const char *symbol, pt_ca
     size_t k = 0;
     cJSON_ArrayForEach(row, rows)
     {
-        if (k >= cap) {
+        if (k == cap) { /* more rows than the caller's buffer */
             rc = PT_EFULL;
             goto done;
         }
