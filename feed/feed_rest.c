@@ -402,7 +402,7 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 {
     const feed_adapter *ad = feed_adapter_find(o->exchange);
     if (!ad) {
-        pt_err_log("feed: unknown exchange '%s' (binance, bitvavo)", o->exchange ? o->exchange : "");
+        pt_err_log("feed: unknown exchange '%s' (%s)", o->exchange ? o->exchange : "", feed_adapter_names());
         return PT_EUNSUPPORTED;
     }
     char iv[16];
