@@ -18,7 +18,8 @@ static void usage(FILE *out)
             "usage: papertrader exchanges [--json]\n"
             "  Lists every venue `run`, `demo`, `fetch` and `exchange-sim` take by name\n"
             "  (--exchange NAME, --protocol NAME), with its market (spot), candle\n"
-            "  intervals, REST history depth (bars; unlimited = the venue keeps all),\n"
+            "  intervals (REST; \"live\" names the one interval run/demo can stream where the\n"
+            "  venue's socket has only one), REST history depth (bars; unlimited = the venue keeps all),\n"
             "  rows per REST call, how a candle becomes final, and default endpoints.\n"
             "  Trading rules (tick, lot, minimum order value) are not read from any\n"
             "  venue yet: \"rules\" is none.\n"
@@ -54,6 +55,12 @@ static cJSON *to_json(const feed_venue *v)
         cJSON_AddItemToArray(arr, cJSON_CreateString(iv));
     }
     cJSON_AddItemToObject(j, "intervals", arr);
+    if (v->live_interval_ms) { /* run/demo stream this one only; fetch takes every interval */
+        pt_interval_format(v->live_interval_ms, iv, sizeof iv);
+        cJSON_AddStringToObject(j, "live_interval", iv);
+    } else {
+        cJSON_AddNullToObject(j, "live_interval");
+    }
     cJSON_AddNumberToObject(j, "history_bars", v->history_bars); /* 0 = unlimited */
     cJSON_AddNumberToObject(j, "rest_page", v->rest_page);
     cJSON_AddBoolToObject(j, "closed_flag", v->closed_flag);
@@ -115,9 +122,12 @@ int cmd_exchanges(int argc, char **argv)
                 snprintf(depth, sizeof depth, "%d bars", v.history_bars);
             else
                 snprintf(depth, sizeof depth, "unlimited");
-            printf("%s\n  market     %s\n  intervals  %s\n  history    %s, %d rows per REST call\n"
+            char live[40] = "every interval";
+            if (v.live_interval_ms)
+                pt_interval_format(v.live_interval_ms, live, sizeof live), strcat(live, " only");
+            printf("%s\n  market     %s\n  intervals  %s\n  live       %s\n  history    %s, %d rows per REST call\n"
                    "  finality   %s\n  rules      none\n  endpoints  %s  %s\n\n",
-                   v.name, v.market, iv, depth, v.rest_page, v.finality, v.ws_url, v.rest_url);
+                   v.name, v.market, iv, live, depth, v.rest_page, v.finality, v.ws_url, v.rest_url);
         }
     }
     if (rc == PT_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout))) {

@@ -304,6 +304,7 @@ typedef struct feed_venue {
     int closed_flag;  /* the venue flags a bar final */
     int history_bars; /* REST depth in bars; 0 = unlimited */
     int rest_page;    /* rows per REST call */
+    int64_t live_interval_ms; /* the only interval run/demo stream; 0 = every one of intervals_ms */
     int64_t intervals_ms[FEED_VENUE_MAX_IVALS];
     size_t n_intervals;
 } feed_venue;

@@ -239,7 +239,7 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
 }
 
 /* the registry: every adapter, in the order `papertrader exchanges` lists them */
-static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_kraken};
+static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_kraken, &feed_adapter_coinbase};
 #define N_ADAPTERS (sizeof all / sizeof all[0])
 
 const feed_adapter *feed_adapter_at(size_t i)
@@ -285,7 +285,7 @@ int feed_venue_at(size_t i, feed_venue *out)
     memset(out, 0, sizeof *out);
     out->name = a->name, out->ws_url = a->ws_url, out->rest_url = a->rest_url, out->market = a->market;
     out->finality = a->finality, out->closed_flag = a->has_closed_flag, out->history_bars = a->history_bars;
-    out->rest_page = a->rest_max_limit;
+    out->rest_page = a->rest_max_limit, out->live_interval_ms = a->ws_interval_ms;
     for (size_t k = 0; k < sizeof probe_ms / sizeof probe_ms[0] && out->n_intervals < FEED_VENUE_MAX_IVALS; k++)
         if (!a->interval_name(probe_ms[k], iv, sizeof iv))
             out->intervals_ms[out->n_intervals++] = probe_ms[k];

@@ -28,7 +28,7 @@ struct feed_live {
     int port, ssl;
     char path[4096];
     char sub[4096];
-    size_t sub_len;
+    size_t sub_len, sub_off; /* sub_off: the next message to send */
     int sub_pending;
     int ping_pending;       /* the adapter's keepalive text goes out from the next WRITEABLE */
     int64_t last_ping_ms;   /* mono */
@@ -473,7 +473,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         f->close_status = 0;
         set_state(f, FEED_CONN_LIVE, "established");
         if (f->sub_len) {
-            f->sub_pending = 1;
+            f->sub_pending = 1, f->sub_off = 0;
             lws_callback_on_writable(wsi);
         }
         forget_open_bars(f);
@@ -492,12 +492,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             lws_close_reason(wsi, (enum lws_close_status)f->close_status, (unsigned char *)why, strlen(why));
             return -1;
         }
-        if (f->sub_pending) {
+        if (f->sub_pending) { /* one message per WRITEABLE; they are '\0'-separated */
             unsigned char buf[LWS_PRE + sizeof f->sub];
-            memcpy(buf + LWS_PRE, f->sub, f->sub_len);
-            if (lws_write(wsi, buf + LWS_PRE, f->sub_len, LWS_WRITE_TEXT) < (int)f->sub_len)
+            size_t ml = strnlen(f->sub + f->sub_off, f->sub_len - f->sub_off);
+            memcpy(buf + LWS_PRE, f->sub + f->sub_off, ml);
+            if (lws_write(wsi, buf + LWS_PRE, ml, LWS_WRITE_TEXT) < (int)ml)
                 return -1;
-            f->sub_pending = 0;
+            f->sub_off += ml + 1;
+            f->sub_pending = f->sub_off < f->sub_len;
+            if (f->sub_pending) {
+                lws_callback_on_writable(wsi);
+                break;
+            }
         }
         if (f->ping_pending && !f->sub_pending) {
             size_t pl = strlen(f->ad->ping_text);
@@ -577,6 +583,13 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     char iv[16];
     if (ad->interval_name(cfg->interval_ms, iv, sizeof iv)) {
         pt_err_log("feed: %s has no interval of %lld ms", ad->name, (long long)cfg->interval_ms);
+        return PT_EUNSUPPORTED;
+    }
+    if (ad->ws_interval_ms && cfg->interval_ms != ad->ws_interval_ms) {
+        char want[16];
+        pt_interval_format(ad->ws_interval_ms, want, sizeof want);
+        pt_err_log("feed: %s streams only %s candles (its socket has no other bucket, docs/feed.md); other "
+                   "intervals: papertrader fetch", ad->name, want);
         return PT_EUNSUPPORTED;
     }
     feed_live *f = calloc(1, sizeof *f);

@@ -49,10 +49,12 @@ struct feed_adapter {
     int history_bars;        /* REST reaches this many bars back; 0 = unlimited */
     const char *finality;    /* how a bar becomes final, one line (docs/feed.md) */
     char venue_sep;          /* base/quote separator of the venue's names ('/'), mapped to '-'; 0 none */
+    int64_t ws_interval_ms;  /* the one interval the socket streams (Coinbase 5m); 0 = every interval_name */
     int (*interval_name)(int64_t ms, char *buf, size_t cap);
     /* path+query to append to the ws base ("/stream?streams=...") */
     int (*ws_path)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap);
-    /* subscribe message sent once established; *len = 0 if none needed */
+    /* subscribe message(s) sent once established, several separated by
+     * '\0' (one lws_write each); *len = 0 if none needed */
     int (*subscribe)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap,
                      size_t *len);
     /* one text message -> out (always filled; never fails) */
@@ -77,6 +79,7 @@ extern const feed_adapter feed_adapter_bitvavo;
 extern const feed_adapter feed_adapter_bybit;
 extern const feed_adapter feed_adapter_okx;
 extern const feed_adapter feed_adapter_kraken;
+extern const feed_adapter feed_adapter_coinbase;
 /* i-th adapter of the registry (feed_adapter_util.c), NULL past the last */
 const feed_adapter *feed_adapter_at(size_t i);
 

@@ -208,6 +208,8 @@ static void exchange_text(const char *body, char *out, size_t cap)
     if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(j, "retMsg"); /* Bybit v5 */
     if (!cJSON_IsString(m))
+        m = cJSON_GetObjectItemCaseSensitive(j, "message"); /* Coinbase {"error":"NOT_FOUND","message"} */
+    if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (cJSON_IsString(m))
         snprintf(out, cap, "%.200s", m->valuestring);
