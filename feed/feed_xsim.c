@@ -706,6 +706,7 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
                : !strcmp(cfg->protocol, "bybit")                    ? &feed_xsim_proto_bybit
                : !strcmp(cfg->protocol, "okx")                      ? &feed_xsim_proto_okx
                : !strcmp(cfg->protocol, "kraken")                   ? &feed_xsim_proto_kraken
+               : !strcmp(cfg->protocol, "coinbase")                 ? &feed_xsim_proto_coinbase
                                                                     : NULL;
     x->speed = cfg->speed > 0 ? cfg->speed : 1.0;
     x->seed = cfg->seed;

@@ -132,6 +132,7 @@ extern const xs_proto feed_xsim_proto_bitvavo;
 extern const xs_proto feed_xsim_proto_bybit;
 extern const xs_proto feed_xsim_proto_okx;
 extern const xs_proto feed_xsim_proto_kraken;
+extern const xs_proto feed_xsim_proto_coinbase;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);

@@ -1,4 +1,4 @@
-/* feed adapters of the venues beyond Binance and Bitvavo: each parser on
+/* feed adapters of Kraken and Coinbase (Bybit, OKX: test_feed_venues2.c): each parser on
  * the verbatim example messages of its venue's docs
  * (tests/fixtures/venues/<venue>/, sources in its README.md): data,
  * heartbeat, status, subscribe ack and error, REST body and REST errors;
@@ -159,6 +159,123 @@ static void test_kraken_rest(void **st)
     assert_int_equal(drops[FEED_DROP_BAD_NUMBER] + drops[FEED_DROP_BAD_TIME], 2);
 }
 
+static feed_msg_kind cb(const char *name, int64_t ival)
+{
+    size_t n;
+    char *m = fixture("coinbase", name, &n);
+    feed_adapter_coinbase.parse(m, n, ival, &po);
+    free(m);
+    return po.kind;
+}
+
+static void test_coinbase_ws(void **st)
+{
+    (void)st;
+    const int64_t m5 = 300000;
+    assert_ptr_equal(feed_adapter_find("coinbase"), &feed_adapter_coinbase);
+    assert_int_equal(cb("ws_candles_doc.json", m5), FEED_MSG_CANDLE);
+    assert_int_equal(po.n, 1);
+    assert_string_equal(po.candles[0].symbol, "ETH-USD");
+    assert_int_equal(po.candles[0].ts_ms, 1688998200000LL); /* start: unix seconds */
+    assert_int_equal(po.candles[0].closed, 0);
+    assert_true(po.candles[0].open == 1867.38 && po.candles[0].high == 1867.72 && po.candles[0].low == 1865.63 &&
+                po.candles[0].close == 1866.81 && po.candles[0].volume == 0.20269406);
+    assert_int_equal(po.event_ms, 1686341975396LL); /* message timestamp, ns cut to ms */
+    /* five-minute buckets only: a 1m feed refuses them */
+    assert_int_equal(cb("ws_candles_doc.json", 60000), FEED_MSG_DROP);
+    assert_int_equal(po.reason, FEED_DROP_WRONG_INTERVAL);
+    assert_int_equal(cb("ws_heartbeats_doc.json", m5), FEED_MSG_IGNORE);
+    assert_int_equal(cb("ws_subscriptions.json", m5), FEED_MSG_ACK);
+    assert_int_equal(cb("ws_error.json", m5), FEED_MSG_DROP);
+    assert_int_equal(po.reason, FEED_DROP_EXCHANGE_ERROR);
+    assert_non_null(strstr(po.detail, "Failed to subscribe")); /* the venue's words */
+    static const struct {
+        const char *msg;
+        feed_drop_reason why;
+    } bad[] = {
+        {"{\"channel\":\"candles\",\"events\":[{\"candles\":[{\"start\":\"1688998230\",\"high\":\"1\",\"low\":\"1\","
+         "\"open\":\"1\",\"close\":\"1\",\"volume\":\"1\",\"product_id\":\"ETH-USD\"}]}]}", FEED_DROP_BAD_TIME},
+        {"{\"channel\":\"candles\",\"events\":[{\"candles\":[{\"start\":\"1688998200\",\"high\":1,\"low\":\"1\","
+         "\"open\":\"1\",\"close\":\"1\",\"volume\":\"1\",\"product_id\":\"ETH-USD\"}]}]}", FEED_DROP_BAD_NUMBER},
+        {"{\"channel\":\"candles\",\"events\":[{\"candles\":[{\"start\":\"1688998200\",\"high\":\"1\",\"low\":\"1\","
+         "\"open\":\"1\",\"close\":\"1\",\"volume\":\"1\"}]}]}", FEED_DROP_SCHEMA},
+        {"{\"channel\":\"candles\",\"events\":{}}", FEED_DROP_SCHEMA},
+        {"{\"channel\":\"candles\",\"timestamp\":\"soon\",\"events\":[]}", FEED_DROP_BAD_TIME},
+        {"{\"events\":[]}", FEED_DROP_SCHEMA},
+        {"{\"channel\":\"candles\"", FEED_DROP_INVALID_JSON},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        feed_adapter_coinbase.parse(bad[i].msg, strlen(bad[i].msg), m5, &po);
+        assert_int_equal(po.kind, FEED_MSG_DROP);
+        assert_int_equal(po.reason, bad[i].why);
+    }
+}
+
+/* a snapshot with more buckets than one parse holds: the newest, ascending */
+static void test_coinbase_snapshot(void **st)
+{
+    (void)st;
+    char msg[4096];
+    size_t w = (size_t)snprintf(msg, sizeof msg, "{\"channel\":\"candles\",\"events\":[{\"type\":\"snapshot\",\"candles\":[");
+    for (int i = 0; i < 12; i++) /* newest first, as REST sends them */
+        w += (size_t)snprintf(msg + w, sizeof msg - w, "%s{\"start\":\"%d\",\"high\":\"2\",\"low\":\"1\",\"open\":\"1\","
+                              "\"close\":\"2\",\"volume\":\"3\",\"product_id\":\"BTC-USD\"}", i ? "," : "",
+                              1700000100 - i * 300);
+    snprintf(msg + w, sizeof msg - w, "]}]}");
+    feed_adapter_coinbase.parse(msg, strlen(msg), 300000, &po);
+    assert_int_equal(po.kind, FEED_MSG_CANDLE);
+    assert_int_equal(po.n, FEED_PARSE_MAX);
+    for (size_t i = 0; i < po.n; i++)
+        assert_int_equal(po.candles[i].ts_ms, (1700000100LL - (int64_t)(FEED_PARSE_MAX - 1 - i) * 300) * 1000);
+}
+
+static void test_coinbase_requests(void **st)
+{
+    (void)st;
+    char buf[512], sub[512];
+    size_t n = 0;
+    const char *syms[] = {"ETH-USD", "btc-usd"};
+    assert_int_equal(feed_adapter_coinbase.subscribe(syms, 2, 300000, sub, sizeof sub, &n), PT_OK);
+    /* two messages, NUL-separated: one channel per subscribe */
+    assert_string_equal(sub, "{\"type\":\"subscribe\",\"channel\":\"candles\",\"product_ids\":[\"ETH-USD\",\"BTC-USD\"]}");
+    assert_string_equal(sub + strlen(sub) + 1, "{\"type\":\"subscribe\",\"channel\":\"heartbeats\"}");
+    assert_int_equal(n, strlen(sub) + 1 + strlen(sub + strlen(sub) + 1));
+    assert_int_equal(feed_adapter_coinbase.subscribe(syms, 2, 60000, sub, sizeof sub, &n), PT_EUNSUPPORTED);
+    const char *nodash[] = {"BTCUSD"};
+    assert_int_equal(feed_adapter_coinbase.subscribe(nodash, 1, 300000, sub, sizeof sub, &n), PT_EINVAL);
+    assert_int_equal(feed_adapter_coinbase.interval_name(60000, buf, sizeof buf), PT_OK);
+    assert_string_equal(buf, "ONE_MINUTE");
+    assert_int_equal(feed_adapter_coinbase.interval_name(1000, buf, sizeof buf), PT_EUNSUPPORTED);
+    assert_int_equal(feed_adapter_coinbase.rest_url_for("http://h", "BTC-USD", 60000, 1712188800000LL,
+                                                        1712188800000LL + 349 * 60000, 350, buf, sizeof buf), PT_OK);
+    assert_string_equal(buf, "http://h/api/v3/brokerage/market/products/BTC-USD/candles?start=1712188800&end=1712209740"
+                             "&granularity=ONE_MINUTE");
+}
+
+static void test_coinbase_rest(void **st)
+{
+    (void)st;
+    pt_candle rows[4];
+    uint64_t drops[FEED_DROP__COUNT] = {0};
+    char err[256] = "";
+    size_t n = 9, len;
+    char *b = fixture("coinbase", "rest_candles.json", &len);
+    assert_int_equal(feed_adapter_coinbase.rest_parse(b, len, "BTC-USD", rows, 4, &n, drops, err, sizeof err), PT_OK);
+    free(b);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].ts_ms, 1712188800000LL); /* newest first on the wire, ascending here */
+    assert_int_equal(rows[1].ts_ms, 1712192400000LL);
+    assert_true(rows[1].low == 66055.14 && rows[1].high == 66331.99 && rows[1].volume == 355.82896243);
+    assert_int_equal(rows[1].closed, 1);
+    assert_int_equal(feed_adapter_coinbase.rest_parse(b = fixture("coinbase", "rest_candles.json", &len), len,
+                                                      "BTC-USD", rows, 1, &n, drops, err, sizeof err), PT_EFULL);
+    free(b);
+    b = fixture("coinbase", "rest_error.json", &len); /* comes with a 4xx: feed_rest quotes "message" */
+    assert_int_equal(feed_adapter_coinbase.rest_parse(b, len, "X-Y", rows, 4, &n, drops, err, sizeof err), PT_EPARSE);
+    free(b);
+    assert_int_equal(n, 0);
+}
+
 static void test_venue_table(void **st)
 {
     (void)st;
@@ -173,6 +290,8 @@ static void test_venue_table(void **st)
             assert_int_equal(v.n_intervals, 9);
             assert_int_equal(v.closed_flag, 0);
         }
+        if (!strcmp(v.name, "coinbase"))
+            assert_int_equal(v.live_interval_ms, 300000);
     }
     assert_true(i >= 5 && kraken);
     assert_non_null(strstr(feed_adapter_names(), "kraken"));
@@ -209,6 +328,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kraken_ws),   cmocka_unit_test(test_kraken_malformed),
         cmocka_unit_test(test_kraken_requests), cmocka_unit_test(test_kraken_rest),
+        cmocka_unit_test(test_coinbase_ws), cmocka_unit_test(test_coinbase_snapshot),
+        cmocka_unit_test(test_coinbase_requests), cmocka_unit_test(test_coinbase_rest),
         cmocka_unit_test(test_venue_table), cmocka_unit_test(test_config_enum_is_registry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
