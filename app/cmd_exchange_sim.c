@@ -4,6 +4,7 @@
  * injection. The simulator itself is feed/feed_xsim*.c; this file parses
  * options and runs the lws loop. See docs/exchange-sim.md. */
 #include "commands.h"
+#include "feed.h"
 #include "feed_xsim.h"
 #include "ops.h"
 #include "pt_core.h"
@@ -19,18 +20,20 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader exchange-sim [--protocol binance|bitvavo|bybit|okx] [--port N] [--speed X]\n"
+            "usage: papertrader exchange-sim [--protocol VENUE] [--port N] [--speed X]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
+            "  VENUE: %s (default binance; papertrader exchanges).\n"
             "  Serves the exchange's WebSocket stream and REST candles on ws://127.0.0.1:PORT\n"
             "  (binance: /ws/<stream>, /stream?streams=a/b, /ws + SUBSCRIBE, GET /api/v3/klines;\n"
             "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
             "   bybit: /v5/public/spot + op subscribe, GET /v5/market/kline;\n"
-            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles).\n"
+            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles;\n"
+            "   kraken: /v2 + ohlc subscribe, GET /0/public/OHLC; series BTC-USD, wire BTC/USD).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
-            "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR).\n"
+            "  seed, symbol and time) serves --symbols (default: the venue's own, docs/exchange-sim.md).\n"
             "  --port 0 (default) picks a free port; stdout then gets one line 'listening port=N'.\n"
             "  --speed 60 = one 1m candle per second. --updates in-progress messages per candle\n"
             "  (default 4, 0 = none). --ping server ping period (default 20 s).\n"
@@ -45,7 +48,8 @@ static void usage(FILE *out)
             "    nohandshake=P       per TCP connection: accept, never answer\n"
             "    DUR: 500ms, 30s, 2m, 1h (bare number = seconds); P: probability 0..1.\n"
             "    Decisions are deterministic per --seed; each fault is logged, counters at exit.\n"
-            "  SIGINT/SIGTERM stop cleanly (exit 0). Exit 2 usage, 3 input files, 1 runtime.\n");
+            "  SIGINT/SIGTERM stop cleanly (exit 0). Exit 2 usage, 3 input files, 1 runtime.\n",
+            feed_adapter_names());
 }
 
 static int parse_list(char *s, const char **out, size_t cap, size_t *n)
@@ -169,9 +173,8 @@ int cmd_exchange_sim(int argc, char **argv)
             return app_usage_hint("exchange-sim");
         }
     }
-    if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo") && strcmp(cfg.protocol, "bybit") &&
-        strcmp(cfg.protocol, "okx")) {
-        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, bybit, okx)\n", cfg.protocol);
+    if (!feed_adapter_find(cfg.protocol)) { /* every adapter has its simulator protocol */
+        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (%s)\n", cfg.protocol, feed_adapter_names());
         return PT_EXIT_USAGE;
     }
     feed_xsim_faults fl;

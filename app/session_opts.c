@@ -4,6 +4,7 @@
  * config validates ranges once); the rest go straight to the engine config. */
 #include "session_opts.h"
 
+#include "feed.h"
 #include "portfolio.h"
 #include "session_ledger.h"
 #include "strategy_check.h"
@@ -127,6 +128,7 @@ static int split_symbols(sess_opts *o, const char *list)
     for (char *t = strtok_r(o->symbuf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         if (o->n_symbols == SESS_MAX_SYMBOLS || strlen(t) >= PT_SYMBOL_MAX)
             return -1;
+        feed_symbol_local(o->exchange, t); /* the venue's own name ("BTC/USD") is taken too */
         o->symbols[o->n_symbols++] = t;
     }
     return 0;

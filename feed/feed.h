@@ -285,9 +285,31 @@ feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_
                                    int64_t down_after_ms);
 
 /* Exchange protocol adapters (const tables, defined in
- * feed_live_internal.h): "binance" | "bitvavo" | "bybit" | "okx"; NULL if unknown. */
+ * feed_live_internal.h): a name of feed_adapter_names(); NULL if unknown. */
 typedef struct feed_adapter feed_adapter;
 const feed_adapter *feed_adapter_find(const char *name);
+/* Rewrites a venue's own symbol spelling in place into papertrader's (a
+ * name that can name a file): Kraken "BTC/USD" -> "BTC-USD"; other names
+ * and unknown exchanges are left as they are. */
+void feed_symbol_local(const char *exchange, char *sym);
+/* "binance, bitvavo, ...": every adapter name in registry order, for
+ * messages and help; static storage, valid for the process */
+const char *feed_adapter_names(void);
+
+/* What one venue supports, derived from its adapter (papertrader
+ * exchanges). Strings are static. */
+#define FEED_VENUE_MAX_IVALS 16
+typedef struct feed_venue {
+    const char *name, *ws_url, *rest_url, *market, *finality;
+    int closed_flag;  /* the venue flags a bar final */
+    int history_bars; /* REST depth in bars; 0 = unlimited */
+    int rest_page;    /* rows per REST call */
+    int64_t live_interval_ms; /* the only interval run/demo stream; 0 = every one of intervals_ms */
+    int64_t intervals_ms[FEED_VENUE_MAX_IVALS];
+    size_t n_intervals;
+} feed_venue;
+/* i-th venue (0..); PT_EOF past the last */
+int feed_venue_at(size_t i, feed_venue *out);
 
 /* Creates the client vhost on cx (created by the caller with
  * DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS) and starts connecting at once.

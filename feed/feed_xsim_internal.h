@@ -93,6 +93,11 @@ typedef struct xs_proto {
                 char *hdrs, size_t hcap);
     /* serverShutdown-style notice before a planned close; NULL = none */
     int (*shutdown_notice)(const struct feed_xsim *x, int combined, char *buf, size_t cap);
+    /* "skip" drops the whole bar (every update), not only its close: on a
+     * venue without a closed flag the last update sent is the bar's final
+     * state, so a lost close is not a fault the venue can have; a bar the
+     * stream never shows (a gap REST fills) is */
+    int skip_whole_bar;
 } xs_proto;
 
 struct feed_xsim {
@@ -126,6 +131,8 @@ extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
 extern const xs_proto feed_xsim_proto_bybit;
 extern const xs_proto feed_xsim_proto_okx;
+extern const xs_proto feed_xsim_proto_kraken;
+extern const xs_proto feed_xsim_proto_coinbase;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);
