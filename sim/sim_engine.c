@@ -426,7 +426,7 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
     }
     int rc;
     if (e->ext) { /* orders already submitted; a failure was logged with the text */
-        if ((rc = sim_eng_ext_decide(e, s, c, sig)) == PT_OK) {
+        if (sim_eng_ext_decide(e, s, c, sig) == PT_OK) {
             s->failures = 0;
             return 2;
         }

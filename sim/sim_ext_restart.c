@@ -66,7 +66,7 @@ static void remember(sim_ext_restart *r, sim_symbol *s, const pt_candle *c)
 
 /* The oldest remembered candle not yet replayed, across symbols, by time;
  * pos[i] counts the candles of symbol i replayed so far. */
-static const pt_candle *next_oldest(const sim_ext_restart *r, int *pos, int *which)
+static const pt_candle *next_oldest(const sim_ext_restart *r, const int *pos, int *which)
 {
     const pt_candle *best = NULL;
     for (int i = 0; i < r->n_sym; i++) {
