@@ -36,7 +36,16 @@ typedef struct sim_symbol {
     sim_atr atr;
     int consec_losses, cooldown_left;
     int failures, breaker_left;
+    /* perp (sim_perp.c) */
+    int fund_sym;       /* its symbol index in the funding file; -1 none, -2 not looked up */
+    size_t fund_next;   /* next funding row to look at */
 } sim_symbol;
+
+/* The newest mark candle of a symbol (sim_perp.c). */
+typedef struct sim_mark_slot {
+    pt_candle c;
+    int64_t last_ts;
+} sim_mark_slot;
 
 /* An operator control waiting for its candle boundary (sim_control.c). */
 typedef struct sim_ctl_pending {
@@ -68,6 +77,17 @@ struct sim_engine {
     /* an external strategy (sim_engine_ext.c), borrowed from the table */
     struct sim_ext *ext;
     int ext_dead; /* backtest: it failed; every candle now returns PT_ESTATE */
+    /* perp (sim_perp.c) */
+    sim_funding_fn on_funding;
+    void *funding_ud;
+    struct feed_source *marks;
+    const char *marks_path;
+    pt_candle mark_next;
+    int mark_have, mark_eof, n_marks;
+    sim_mark_slot mark[PF_MAX_SYMBOLS];
+    int fund_wild; /* the "*" rows of a funding file belong to a symbol now */
+    uint64_t marks_missing, funding_applied;
+    int input_dead; /* a bad mark or funding input: every candle now returns PT_EPARSE */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -86,6 +106,10 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
 /* sim_engine_ext.c: an external strategy decides on candle c and its
  * orders are submitted; PT_OK or its failure (logged there). */
 int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig);
+
+/* After the portfolio booked f (r): mirror the position, loss streak,
+ * cooldown, hook. sim_engine.c, for sim_perp.c. */
+void sim_eng_after_fill(sim_engine *e, sim_symbol *s, const pf_fill *f, const pf_fill_result *r);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */
