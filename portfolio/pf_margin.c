@@ -235,10 +235,21 @@ double pf_liquidation_price(const pf_portfolio *pf, int id)
 
 /* ------------------------------------------------------------ booking */
 
+/* Cross margin balance without the unrealized PnL of skip (-1: all of it). */
+static double cross_balance(const pf_portfolio *pf, int skip)
+{
+    double b = pf->cash;
+    for (int i = 0; i < pf->n; i++)
+        if (pf->pos[i].qty != 0)
+            b += pf->pos[i].margin + (i != skip ? upnl_of(&pf->pos[i]) : 0);
+    return b;
+}
+
 /* What the closing part of a fill gives back to cash, capped so that no
- * wallet goes below zero: the fee is cut first, the rest is shortfall.
- * room: what may absorb a loss besides the released margin (cross: cash
- * and the other margins; isolated: nothing). */
+ * margin balance goes below zero: the fee is cut first, the rest is
+ * shortfall. room: what may absorb a loss besides the released margin
+ * (cross: cash, the other margins and their unrealized PnL; isolated:
+ * nothing). */
 static double close_back(double released, double gross, double fee, double room, double *fee_paid,
                          double *shortfall)
 {
@@ -288,7 +299,7 @@ int pf_perp_fill(pf_portfolio *pf, int id, const pf_fill *f, int liquidation, pf
     if (close_q > 0) {
         released = close_q == fabs(qty0) ? p0->margin : p0->margin * (close_q / fabs(qty0));
         gross = close_q * (f->price - p0->avg_price) * (qty0 > 0 ? 1.0 : -1.0);
-        double room = pf->cross ? pf->cash + pf_total_margin(pf) - released : 0;
+        double room = pf->cross ? cross_balance(pf, id) - released : 0;
         back = close_back(released, gross, fee_close, room, &fee_paid, &shortfall);
     }
     double m_add = open_q * f->price / lev;
@@ -389,7 +400,7 @@ int pf_apply_funding(pf_portfolio *pf, const char *symbol, int64_t ts_ms, double
         p->margin -= take;
         pf->cash += take;
     }
-    double floor = pf->cross ? -pf_total_margin(pf) : 0;
+    double floor = pf->cross ? pf->cash - cross_balance(pf, -1) : 0; /* margin balance 0 */
     if (pf->cash < floor) { /* past every margin: the shortfall is not booked */
         pf->bankruptcy_loss += floor - pf->cash;
         pay += floor - pf->cash;

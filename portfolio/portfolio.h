@@ -198,9 +198,10 @@ void pf_snapshot_take(pf_portfolio *pf, int64_t ts_ms, double quality, pf_snapsh
  *   positions_value = sum(margin + qty*(mark-avg));  equity = cash + that
  * so equity = cash + margin + unrealized PnL at every moment. A reduce whose
  * loss exceeds what it releases (isolated: its margin; cross: every cash and
- * margin) books no more than that: the fee is cut first, the rest of the
- * shortfall is bankruptcy_loss (the exchange's insurance fund), and the
- * balance never goes negative. Marks (pf_mark*) are mark prices here.
+ * margin and unrealized PnL) books no more than that: the fee is cut first,
+ * the rest of the shortfall is bankruptcy_loss (the exchange's insurance
+ * fund), and the margin balance never goes negative (cross: cash alone may,
+ * while other positions' unrealized profit covers it). Marks (pf_mark*) are mark prices here.
  * The live session calls pf_apply_funding at each funding event and pf_mark
  * with the mark price; the engine wraps both (sim.h sim_engine_on_funding,
  * sim_engine_on_mark). */
