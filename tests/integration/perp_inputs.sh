@@ -21,6 +21,8 @@ expect_exit 0 "perp without --funding runs"
 expect_out "funding taken as zero" "stdout says funding was taken as zero"
 if grep -q "funding_source.*none (funding taken as zero)" "$T/zero/report.json"; then
   ok "report.json says funding was taken as zero"; else bad "report.json lacks the zero-funding notice"; fi
+if grep -q '"perp":{"market":"perp"' "$T/zero/report.html" && grep -q "'funding_paid', 'funding paid'" "$T/zero/report.html"; then
+  ok "report.html carries the perp figures and shows funding paid/received"; else bad "report.html lacks the perp figures"; fi
 if head -1 "$T/zero/trades.csv" | grep -q ',seq,leverage,margin,liquidation_price$'; then
   ok "trades.csv has the perp columns at the end"; else bad "trades.csv perp header" "$(head -1 "$T/zero/trades.csv")"; fi
 
