@@ -42,6 +42,7 @@ typedef struct bt_opts {
     sim_engine_config cfg;
     const char *sizing_text;
     const char *funding, *mark; /* perp: --funding FILE, --mark FILE */
+    const char *symbol_leverage; /* --symbol-leverage SYMBOL=N,... */
     int64_t funding_interval_ms;
     char funding_abs[PATH_MAX], mark_abs[PATH_MAX];
     /* durability: not recorded in session.json, allowed with --resume */
@@ -171,7 +172,7 @@ enum {
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
     O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
     O_NOREPORT, O_STIMEOUT, O_TRADEFROM, O_MARKET, O_LEVERAGE, O_MARGIN, O_BRACKETS, O_LIQFEE,
-    O_FUNDING, O_MARK, O_FUNDINT,
+    O_FUNDING, O_MARK, O_FUNDINT, O_SYMLEV,
 };
 
 static const struct option long_opts[] = {
@@ -217,6 +218,7 @@ static const struct option long_opts[] = {
     {"funding", required_argument, 0, O_FUNDING},
     {"mark", required_argument, 0, O_MARK},
     {"funding-interval", required_argument, 0, O_FUNDINT},
+    {"symbol-leverage", required_argument, 0, O_SYMLEV},
     {0, 0, 0, 0},
 };
 
@@ -256,6 +258,7 @@ static int perp_opt(bt_opts *o, int ch, const char *flag, const char *text)
     case O_FUNDINT: return pt_interval_parse(text, &o->funding_interval_ms) ? -1 : 0;
     case O_FUNDING: o->funding = realpath(text, o->funding_abs) ? o->funding_abs : text; return 0;
     case O_MARK: o->mark = realpath(text, o->mark_abs) ? o->mark_abs : text; return 0;
+    case O_SYMLEV: o->symbol_leverage = text; return 0; /* checked with the brackets: perp_check */
     default: break;
     }
     if (pf_brackets_parse(text, &p->brackets, why, sizeof why)) {
@@ -279,6 +282,11 @@ static int perp_check(bt_opts *o)
     if (p->on && p->leverage > b->max_leverage[0]) {
         fprintf(stderr, "papertrader backtest: --leverage %g: above the brackets' maximum of %g (%s)\n",
                 p->leverage, b->max_leverage[0], p->brackets.n ? "--brackets" : "the built-in table, docs/futures.md");
+        return -1;
+    }
+    char why[200];
+    if (sim_symbol_leverage_parse(o->symbol_leverage, b->max_leverage[0], p, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --symbol-leverage %s\n", why);
         return -1;
     }
     return 0;
@@ -430,7 +438,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             break;
         }
         case O_MARKET: case O_LEVERAGE: case O_MARGIN: case O_BRACKETS: case O_LIQFEE:
-        case O_FUNDING: case O_MARK: case O_FUNDINT:
+        case O_FUNDING: case O_MARK: case O_FUNDINT: case O_SYMLEV:
             bad = perp_opt(o, ch, long_opts[idx].name, optarg);
             optarg = ch == O_FUNDING ? (char *)o->funding : ch == O_MARK ? (char *)o->mark : optarg;
             break;

@@ -154,6 +154,10 @@ static int to_engine_perp(sess_opts *o)
         fprintf(stderr, "papertrader %s: leverage %g: above the brackets' maximum of %g\n", o->cmd, p->leverage, max);
         return -1;
     }
+    if (sim_symbol_leverage_parse(ops_config_get(o->cfg, "session", "symbol_leverage"), max, p, why, sizeof why)) {
+        fprintf(stderr, "papertrader %s: symbol_leverage %s\n", o->cmd, why);
+        return -1;
+    }
     if (p->on)
         pt_info("%s: perp market, leverage %g, %s margin; funding is taken as zero (no funding feed here)",
                 o->cmd, p->leverage, p->margin == PF_CROSS ? "cross" : "isolated");
@@ -662,12 +666,14 @@ cJSON *sess_opts_args_json(const sess_opts *o)
         bad |= add_arg(a, "--allow-short", NULL);
     if (!bad && e->close_at_end)
         bad |= add_arg(a, "--close-at-end", NULL);
-    const char *br = ops_config_get(o->cfg, "session", "brackets");
+    const char *br = ops_config_get(o->cfg, "session", "brackets"),
+               *sl = ops_config_get(o->cfg, "session", "symbol_leverage");
     if (!bad && e->perp.on) /* docs/futures.md */
         bad |= add_arg(a, "--market", "perp") || add_num_arg(a, "--leverage", e->perp.leverage) ||
                add_arg(a, "--margin", e->perp.margin == PF_CROSS ? "cross" : "isolated") ||
                add_num_arg(a, "--liquidation-fee-bps", e->perp.liq_fee_bps) ||
-               (br && add_arg(a, "--brackets", br));
+               (br && add_arg(a, "--brackets", br)) ||
+               (sl && add_arg(a, "--symbol-leverage", sl));
     static const char *const keys[][2] = {
         {"quality", "window"}, {"feed", "backoff_base_ms"}, {"feed", "backoff_cap_ms"},
         {"feed", "stale_after_s"}, {"feed", "max_msg_bytes"},

@@ -62,6 +62,8 @@ static const cfg_key schema[] = {
     ENUM("session", "market", "spot|perp", "spot", "spot, or linear perpetual futures", FL("market", BT | LV)),
     NUM("session", "leverage", 1, 1000, "1", "perp: leverage (at most the first bracket's max)",
         FL("leverage", BT | LV)),
+    ROW("session", "symbol_leverage", T_LIST, 0, 0, NULL, NULL, "perp: leverage per symbol, SYMBOL=N,...",
+        FL("symbol-leverage", BT | LV)),
     ENUM("session", "margin", "isolated|cross", "isolated", "perp: margin mode", FL("margin", BT | LV)),
     STR("session", "brackets", NULL, "perp: CAP:MAX_LEV:MMR%,... (default: the built-in table)",
         FL("brackets", BT | LV)),

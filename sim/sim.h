@@ -157,7 +157,16 @@ typedef struct sim_perp_config {
     double liq_fee_bps;         /* liquidation fee on notional, default 50 */
     pf_brackets brackets;       /* n == 0: pf_brackets_default */
     const sim_funding *funding; /* borrowed, outlives the engine; NULL: funding taken as zero */
+    int n_symbol_leverage;      /* per-symbol leverage over `leverage` */
+    struct {
+        char symbol[PT_SYMBOL_MAX];
+        double leverage;
+    } symbol_leverage[PF_MAX_SYMBOLS];
 } sim_perp_config;
+
+/* "SYMBOL=N,..." into p->symbol_leverage (each N in [1, max]); PT_EINVAL
+ * with the reason in why. */
+int sim_symbol_leverage_parse(const char *text, double max, sim_perp_config *p, char *why, size_t cap);
 
 /* "spot"/"perp", "isolated"/"cross": PT_OK or PT_EINVAL. */
 int sim_market_parse(const char *text, int *perp);

@@ -489,6 +489,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
         e->cfg.strategy->free(s->strat);
         goto fail;
     }
+    sim_perp_symbol_new(e, name);
     e->last_sym = e->n_syms++;
     return s;
 fail:

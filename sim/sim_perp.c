@@ -27,6 +27,34 @@ int sim_margin_parse(const char *text, pf_margin_mode *out)
     return PT_EINVAL;
 }
 
+int sim_symbol_leverage_parse(const char *text, double max, sim_perp_config *p, char *why, size_t cap)
+{
+    p->n_symbol_leverage = 0;
+    for (const char *t = text ? text : ""; *t;) {
+        size_t n = strcspn(t, ","), eq = strcspn(t, "=");
+        double v = 0;
+        if (eq >= n || eq == 0 || eq >= PT_SYMBOL_MAX || p->n_symbol_leverage == PF_MAX_SYMBOLS ||
+            pt_parse_decimal(t + eq + 1, n - eq - 1, &v, NULL) || !(v >= 1 && v <= max)) {
+            snprintf(why, cap, "'%.*s': want SYMBOL=LEVERAGE with leverage 1 to %g (at most %d symbols)",
+                     (int)n, t, max, PF_MAX_SYMBOLS);
+            return PT_EINVAL;
+        }
+        snprintf(p->symbol_leverage[p->n_symbol_leverage].symbol, PT_SYMBOL_MAX, "%.*s", (int)eq, t);
+        p->symbol_leverage[p->n_symbol_leverage++].leverage = v;
+        t += n + (t[n] == ',');
+    }
+    return PT_OK;
+}
+
+/* A new symbol's leverage (sim_engine.c's symbol_get calls it). */
+void sim_perp_symbol_new(sim_engine *e, const char *name)
+{
+    const sim_perp_config *p = &e->cfg.perp;
+    for (int i = 0; p->on && i < p->n_symbol_leverage; i++)
+        if (!strcmp(p->symbol_leverage[i].symbol, name))
+            pf_set_leverage(e->pf, name, p->symbol_leverage[i].leverage);
+}
+
 static int input_error(sim_engine *e, const char *path, uint64_t line, const char *field, const char *fmt,
                        const char *a, const char *b)
 {

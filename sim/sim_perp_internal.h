@@ -38,6 +38,8 @@ int sim_perp_before(sim_engine *e, sim_symbol *s, const pt_candle *c, pt_candle 
 int sim_perp_liq_first(const sim_engine *e, const sim_symbol *s);
 /* Liquidate when the mark's range reaches the liquidation price. */
 void sim_perp_liq_check(sim_engine *e, sim_symbol *s, const pt_candle *mk);
+/* Apply the configured per-symbol leverage to a symbol seen first. */
+void sim_perp_symbol_new(sim_engine *e, const char *name);
 /* Entry quantity of a perp order at price (margin-based sizing, bracket
  * cap, margin exposure); 0 with *why when nothing fits. */
 double sim_perp_entry_qty(sim_engine *e, sim_symbol *s, double order_qty, double price, double fee,

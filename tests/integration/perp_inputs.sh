@@ -26,6 +26,15 @@ if grep -q '"perp":{"market":"perp"' "$T/zero/report.html" && grep -q "'funding_
 if head -1 "$T/zero/trades.csv" | grep -q ',seq,leverage,margin,liquidation_price$'; then
   ok "trades.csv has the perp columns at the end"; else bad "trades.csv perp header" "$(head -1 "$T/zero/trades.csv")"; fi
 
+run_pt "${B[@]}" --leverage 2 --symbol-leverage BTCUSDT=4,ETHUSDT=3 --out "$T/sl" "$C"
+expect_exit 0 "--symbol-leverage runs"
+if [ "$(tail -n +2 "$T/sl/trades.csv" | cut -d, -f15 | sort -u)" = "4" ]; then
+  ok "--symbol-leverage BTCUSDT=4 is the leverage of every BTCUSDT fill"
+else bad "per-symbol leverage" "$(cut -d, -f15 "$T/sl/trades.csv" | sort -u)"; fi
+run_pt "${B[@]}" --symbol-leverage BTCUSDT=300 --out "$T/sl2" "$C"
+expect_exit 2 "--symbol-leverage above the brackets' maximum is refused"
+expect_err "'BTCUSDT=300': want SYMBOL=LEVERAGE with leverage 1 to 125" "the message names the entry and the range"
+
 run_pt "${B[@]}" --leverage 200 --out "$T/lev" "$C"
 expect_exit 2 "--leverage above the brackets' maximum is refused"
 expect_err "leverage 200: above the brackets' maximum of 125" "the message names the option and the maximum"
