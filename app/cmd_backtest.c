@@ -934,6 +934,8 @@ int cmd_backtest(int argc, char **argv)
         code = PT_EXIT_INPUT; /* logged with file:line */
         goto done;
     }
+    if (fund)
+        pt_info("backtest: %s: %zu funding rows", o.funding, sim_funding_count(fund));
     if (o.mark && open_marks(&o, files, nfiles, &marks)) {
         code = PT_EXIT_INPUT;
         goto done;
@@ -1025,9 +1027,10 @@ int cmd_backtest(int argc, char **argv)
         free(t);
     } else {
         print_table(&mr, e);
-        char fs[200];
-        if (o.cfg.perp.on)
+        if (o.cfg.perp.on) {
+            char fs[200];
             printf("%-22s %s\n", "funding", sim_engine_perp_summary(e, fs, sizeof fs));
+        }
         printf("%-22s %s\n", "output", outdir);
     }
     code = fflush(stdout) ? PT_EXIT_FAILURE : PT_EXIT_OK;

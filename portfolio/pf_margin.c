@@ -110,8 +110,6 @@ double pf_brackets_max_notional(const pf_brackets *b, double lev)
 
 /* ------------------------------------------------------------ positions */
 
-int pf_is_perp(const pf_portfolio *pf) { return pf->perp; }
-
 static double lev_of(const pf_portfolio *pf, const pf_pos *p)
 {
     return p->leverage > 0 ? p->leverage : pf->leverage;
@@ -295,10 +293,10 @@ int pf_perp_fill(pf_portfolio *pf, int id, const pf_fill *f, int liquidation, pf
     if (liquidation && open_q > 0)
         return PT_EINVAL;
     double fee_close = open_q > 0 ? f->fee * (close_q / f->qty) : f->fee, fee_open = f->fee - fee_close;
-    double released = 0, gross = 0, back = 0, fee_paid = 0, shortfall = 0;
+    double released = 0, back = 0, fee_paid = 0, shortfall = 0;
     if (close_q > 0) {
         released = close_q == fabs(qty0) ? p0->margin : p0->margin * (close_q / fabs(qty0));
-        gross = close_q * (f->price - p0->avg_price) * (qty0 > 0 ? 1.0 : -1.0);
+        double gross = close_q * (f->price - p0->avg_price) * (qty0 > 0 ? 1.0 : -1.0);
         double room = pf->cross ? cross_balance(pf, id) - released : 0;
         back = close_back(released, gross, fee_close, room, &fee_paid, &shortfall);
     }

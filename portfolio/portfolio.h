@@ -205,7 +205,6 @@ void pf_snapshot_take(pf_portfolio *pf, int64_t ts_ms, double quality, pf_snapsh
  * The live session calls pf_apply_funding at each funding event and pf_mark
  * with the mark price; the engine wraps both (sim.h sim_engine_on_funding,
  * sim_engine_on_mark). */
-int pf_is_perp(const pf_portfolio *pf);
 /* Leverage of one symbol's future positions (registers it). PT_EINVAL for
  * lev < 1 or above the first bracket's max_leverage; PT_ESTATE while a
  * position is open (Binance refuses it too). */

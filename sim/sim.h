@@ -153,7 +153,7 @@ size_t sim_funding_count(const sim_funding *fs);
 typedef struct sim_perp_config {
     int on;                     /* 1: market perp; 0 (default): spot, the rest ignored */
     pf_margin_mode margin;      /* isolated (default) or cross */
-    double leverage;            /* default 1; per symbol: sim_engine_set_leverage */
+    double leverage;            /* default 1; per symbol: symbol_leverage below */
     double liq_fee_bps;         /* liquidation fee on notional, default 50 */
     pf_brackets brackets;       /* n == 0: pf_brackets_default */
     const sim_funding *funding; /* borrowed, outlives the engine; NULL: funding taken as zero */
@@ -401,8 +401,6 @@ int sim_engine_on_mark(sim_engine *e, const pt_candle *mark);
 /* Backtest: pull mark candles from src (borrowed; outlives the engine)
  * before each trade candle, up to its time. path names it in errors. */
 void sim_engine_set_marks(sim_engine *e, struct feed_source *src, const char *path);
-/* Leverage of a symbol's future positions (portfolio.h pf_set_leverage). */
-int sim_engine_set_leverage(sim_engine *e, const char *symbol, double lev);
 /* report.json "perp": market, margin, leverage, funding paid/received/net,
  * funding events, liquidations, bankruptcy_loss, marks missing, and
  * "funding_source": the file or "none (funding taken as zero)". */

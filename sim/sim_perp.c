@@ -307,11 +307,6 @@ double sim_perp_entry_qty(sim_engine *e, sim_symbol *s, double order_qty, double
     return q > 0 && q * price >= floor ? q : 0;
 }
 
-int sim_engine_set_leverage(sim_engine *e, const char *symbol, double lev)
-{
-    return e->cfg.perp.on ? pf_set_leverage(e->pf, symbol, lev) : PT_EINVAL;
-}
-
 /* ------------------------------------------------------------ report */
 
 int sim_engine_perp_to_json(const sim_engine *e, cJSON *o)
