@@ -1077,6 +1077,10 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
         fprintf(stderr, "papertrader: --resume is not a flag of the engine here\n");
         code = PT_EXIT_USAGE;
     }
+    if (!code && (b->o.funding || b->o.mark)) { /* never a silent zero: only backtest reads them yet */
+        fprintf(stderr, "papertrader: --funding and --mark are read by backtest only (not here yet)\n");
+        code = PT_EXIT_USAGE;
+    }
     if (code) {
         backtest_setup_free(&b->pub);
         return code;
