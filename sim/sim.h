@@ -402,7 +402,8 @@ int sim_engine_on_mark(sim_engine *e, const pt_candle *mark);
  * before each trade candle, up to its time. path names it in errors. */
 void sim_engine_set_marks(sim_engine *e, struct feed_source *src, const char *path);
 /* report.json "perp": market, margin, leverage, funding paid/received/net,
- * funding events, liquidations, bankruptcy_loss, marks missing, and
+ * funding events, liquidations, bankruptcy_loss, marks missing, symbols
+ * whose funding file ended over a period before their data (funding_ends_early), and
  * "funding_source": the file or "none (funding taken as zero)". */
 int sim_engine_perp_to_json(const sim_engine *e, struct cJSON *obj);
 /* One line for stdout ("funding: ..."); buf >= 160 bytes. */

@@ -717,6 +717,8 @@ int sim_engine_finish(sim_engine *e)
             apply_fill(e, s, 0, SIM_ORDER_MARKET, s->last_ts, -s->qty, s->last_close, 0,
                        "end_of_data");
     }
+    if (e->cfg.perp.on)
+        sim_perp_finish(e);
     sim_engine_flush_row(e);
     return PT_OK;
 }

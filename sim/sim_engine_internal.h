@@ -86,7 +86,7 @@ struct sim_engine {
     int mark_have, mark_eof, n_marks;
     sim_mark_slot mark[PF_MAX_SYMBOLS];
     int fund_wild; /* the "*" rows of a funding file belong to a symbol now */
-    uint64_t marks_missing, funding_applied;
+    uint64_t marks_missing, funding_applied, funding_ends_early;
     int input_dead; /* a bad mark or funding input: every candle now returns PT_EPARSE */
 };
 

@@ -218,6 +218,25 @@ static int funding_due(sim_engine *e, sim_symbol *s, const pt_candle *c)
     return PT_OK;
 }
 
+/* At the end: a funding file that stops more than a funding period before
+ * a symbol's last candle took the rest as zero. The rows are written by
+ * then, so this is a warning and report.json's funding_ends_early. */
+void sim_perp_finish(sim_engine *e)
+{
+    const sim_funding *fs = e->cfg.perp.funding;
+    for (int i = 0; fs && fs->period_ms > 0 && i < e->n_syms; i++) {
+        const sim_symbol *s = &e->syms[i];
+        if (s->fund_sym < 0 || s->last_ts - fs->last_ts[s->fund_sym] <= fs->period_ms)
+            continue;
+        char a[32], b[32];
+        pt_format_iso_ms(fs->last_ts[s->fund_sym], a, sizeof a);
+        pt_format_iso_ms(s->last_ts, b, sizeof b);
+        pt_warn("%s: funding for %s ends at %s, more than the funding period before its last candle at %s: "
+                "funding after it was taken as zero", fs->path, s->name, a, b);
+        e->funding_ends_early++;
+    }
+}
+
 /* ------------------------------------------------------------ liquidation */
 
 static void liquidate(sim_engine *e, sim_symbol *s, int64_t ts, double price, double lp)
@@ -328,7 +347,8 @@ int sim_engine_perp_to_json(const sim_engine *e, cJSON *o)
         !cJSON_AddNumberToObject(o, "funding_net", pf_funding_total(pf)) ||
         !cJSON_AddNumberToObject(o, "liquidations", (double)pf_liquidation_count(pf)) ||
         !cJSON_AddNumberToObject(o, "bankruptcy_loss", pf_bankruptcy_loss(pf)) ||
-        !cJSON_AddNumberToObject(o, "marks_missing", (double)e->marks_missing))
+        !cJSON_AddNumberToObject(o, "marks_missing", (double)e->marks_missing) ||
+        !cJSON_AddNumberToObject(o, "funding_ends_early", (double)e->funding_ends_early))
         return PT_ENOMEM;
     return PT_OK;
 }

@@ -38,6 +38,8 @@ int sim_perp_before(sim_engine *e, sim_symbol *s, const pt_candle *c, pt_candle 
 int sim_perp_liq_first(const sim_engine *e, const sim_symbol *s);
 /* Liquidate when the mark's range reaches the liquidation price. */
 void sim_perp_liq_check(sim_engine *e, sim_symbol *s, const pt_candle *mk);
+/* sim_engine_finish: warn about a funding file that ends early. */
+void sim_perp_finish(sim_engine *e);
 /* Apply the configured per-symbol leverage to a symbol seen first. */
 void sim_perp_symbol_new(sim_engine *e, const char *name);
 /* Entry quantity of a perp order at price (margin-based sizing, bracket

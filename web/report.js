@@ -63,6 +63,7 @@
     ['funding_events', 'funding events', 'int'], ['liquidations', 'liquidations', 'int'],
     ['bankruptcy_loss', 'bankruptcy loss (beyond the margin)', 'money'],
     ['liquidation_fee_bps', 'liquidation fee (bps)', 'any'], ['marks_missing', 'mark candles missing', 'int'],
+    ['funding_ends_early', 'symbols whose funding file ended early', 'int'],
   ];
 
   /* coloured by sign: gains green, losses red; amounts like fees stay plain */

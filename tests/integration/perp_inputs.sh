@@ -67,6 +67,12 @@ expect_err "gap.csv:5: ts: gap: 2023-11-15T14:13:20.000Z to 2023-11-16T06:13:20.
 run_pt "${B[@]}" --funding "$T/gap.csv" --funding-interval 16h --out "$T/g2" "$C"
 expect_exit 0 "--funding-interval 16h accepts the same file"
 
+printf 'ts,rate\n1700000000000,0.0001\n1700028800000,0.0001\n' >"$T/short.csv"
+run_pt "${B[@]}" --funding "$T/short.csv" --out "$T/s" "$C"
+expect_exit 0 "a funding file that ends early still runs (its rows are written by then)"
+expect_err "short.csv: funding for BTCUSDT ends at 2023-11-15T06:13:20.000Z, more than the funding period before its last candle" "it warns that later funding was taken as zero"
+if grep -q '"funding_ends_early":.1' "$T/s/report.json"; then ok "report.json counts funding_ends_early"; else bad "funding_ends_early"; fi
+
 printf 'ts,rate\n1700000000000,0.0001\n1700000000000,0.0002\n' >"$T/dup.csv"
 run_pt "${B[@]}" --funding "$T/dup.csv" --out "$T/d" "$C"
 expect_exit 3 "funding rows not strictly increasing are refused"
