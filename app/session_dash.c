@@ -297,6 +297,13 @@ static cJSON *positions_json(const session *s)
         num(o, "avg_price", p.avg_price);
         num(o, "last", p.last_price);
         num(o, "upnl", p.qty * (p.last_price - p.avg_price));
+        if (s->o->eng.perp.on) { /* docs/futures.md; margin ratio = maintenance / (margin + upnl) */
+            double bal = pf_margin_of(pf, i) + p.qty * (p.last_price - p.avg_price);
+            num(o, "leverage", pf_leverage_of(pf, i));
+            num(o, "margin", pf_margin_of(pf, i));
+            num(o, "margin_ratio", bal > 0 ? pf_maintenance_margin(pf, i) / bal : 1);
+            num(o, "liquidation_price", pf_liquidation_price(pf, i));
+        }
         cJSON_AddItemToArray(a, o);
     }
     return a;

@@ -26,7 +26,8 @@
  * recorded candles are replayed, then appends (docs/durability.md). */
 static int sl_ledger_open(session *s)
 {
-    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0};
+    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0,
+                                 s->o->eng.perp.on};
     const char *env = getenv("PT_CRASH_AFTER_FILLS"); /* test hook, as backtest's */
     int64_t v;
     const char *why;

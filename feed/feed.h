@@ -93,6 +93,8 @@ const feed_csv_stats *feed_csv_get_stats(const feed_csv *r);
 /* The symbol rows get when the file has no symbol column: opts.symbol, else
  * the file's stem ("data/BTCUSDT.csv" -> "BTCUSDT"). Valid until free. */
 const char *feed_csv_default_symbol(const feed_csv *r);
+/* The same rule from a path alone, into out (PT_SYMBOL_MAX bytes). */
+void feed_csv_path_symbol(const char *path, char *out);
 void feed_csv_free(feed_csv *r);
 
 /* Opens path with interval_out (above), closes it and returns the most

@@ -58,6 +58,22 @@ static const cfg_key schema[] = {
         FL("sizing", BT | LV)),
     BOOL("session", "allow_short", "false", "allow short positions", FL("allow-short", BT | LV)),
     BOOL("session", "close_at_end", "false", "close open positions when the data ends", FL("close-at-end", BT | LV)),
+    /* perpetual futures (docs/futures.md) */
+    ENUM("session", "market", "spot|perp", "spot", "spot, or linear perpetual futures", FL("market", BT | LV)),
+    NUM("session", "leverage", 1, 1000, "1", "perp: leverage (at most the first bracket's max)",
+        FL("leverage", BT | LV)),
+    ROW("session", "symbol_leverage", T_LIST, 0, 0, NULL, NULL, "perp: leverage per symbol, SYMBOL=N,...",
+        FL("symbol-leverage", BT | LV)),
+    ENUM("session", "margin", "isolated|cross", "isolated", "perp: margin mode", FL("margin", BT | LV)),
+    STR("session", "brackets", NULL, "perp: CAP:MAX_LEV:MMR%,... (default: the built-in table)",
+        FL("brackets", BT | LV)),
+    NUM("session", "liquidation_fee_bps", 0, 1000, "50", "perp: liquidation fee on notional",
+        FL("liquidation-fee-bps", BT | LV)),
+    STR("session", "funding", NULL, "perp backtest: funding-rate CSV (ts,rate[,symbol,mark_price])",
+        FL("funding", BT)),
+    STR("session", "mark", NULL, "perp backtest: mark-price candle CSV", FL("mark", BT)),
+    ROW("session", "funding_interval", T_INTERVAL, 0, 0, "8h", NULL,
+        "perp backtest: longest step between funding rows (longer: a gap)", FL("funding-interval", BT)),
     /* backtest's --fsync (default none) is not read from the config: a
      * backtest is re-derivable; "fill" was its word for "every" */
     ENUM("session", "fsync", "every|none|fill=every", "every", "ledger durability: fdatasync every fill, or never",

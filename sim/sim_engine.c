@@ -12,6 +12,7 @@
 #include "feed.h"
 #include "sim_engine_internal.h"
 #include "sim_ext_internal.h"
+#include "sim_perp_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -42,6 +43,8 @@ void sim_engine_config_default(sim_engine_config *cfg)
     cfg->max_symbols = 64;
     cfg->max_open_orders = 16;
     quality_config_default(&cfg->quality);
+    cfg->perp.leverage = 1;
+    cfg->perp.liq_fee_bps = 50;
 }
 
 /* ------------------------------------------------------------ events */
@@ -127,6 +130,14 @@ static void apply_fill(sim_engine *e, sim_symbol *s, uint64_t oid, sim_order_typ
                    (unsigned long long)oid, s->name, pt_strerror(rc));
         return;
     }
+    f.fee = r.fee_charged; /* perp: a bankrupt close pays what is left */
+    sim_eng_after_fill(e, s, &f, &r);
+}
+
+void sim_eng_after_fill(sim_engine *e, sim_symbol *s, const pf_fill *f, const pf_fill_result *r_)
+{
+    const pf_fill_result r = *r_;
+    int64_t ts = f->ts_ms;
     s->qty = r.qty_after;
     s->avg_price = r.avg_price_after;
     e->st.fills++;
@@ -145,7 +156,7 @@ static void apply_fill(sim_engine *e, sim_symbol *s, uint64_t oid, sim_order_typ
         }
     }
     if (e->hooks.on_fill)
-        e->hooks.on_fill(e->ud, &f, &r);
+        e->hooks.on_fill(e->ud, f, &r);
 }
 
 /* Entry quantity for a fill at price, after sizing, cash, exposure and
@@ -154,6 +165,8 @@ static double entry_qty(sim_engine *e, sim_symbol *s, const sim_order *o, double
                         sim_block_reason *why)
 {
     double fee = (maker ? e->cfg.maker_fee_bps : e->cfg.taker_fee_bps) / 10000.0;
+    if (e->cfg.perp.on)
+        return sim_perp_entry_qty(e, s, o->qty, price, fee, why);
     double equity = pf_equity(e->pf), cash = pf_cash(e->pf);
     double q = o->qty > 0 ? o->qty
                           : sim_size_entry(&e->cfg.sizing, cash, equity, price, fee, s->atr.value,
@@ -488,6 +501,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
     sim_symbol *s = &e->syms[e->n_syms];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
+    s->fund_sym = -2;
     char err[160] = "";
     s->orders = calloc((size_t)e->cfg.max_open_orders, sizeof *s->orders);
     const quality_tape *tape =
@@ -506,6 +520,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
         sim_strategy_free_state(e->cfg.strategy, s->strat);
         goto fail;
     }
+    sim_perp_symbol_new(e, name);
     e->last_sym = e->n_syms++;
     return s;
 fail:
@@ -533,7 +548,11 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
         e->hooks = *hooks;
     e->ud = ud;
     e->syms = calloc((size_t)cfg->max_symbols, sizeof *e->syms);
-    pf_options po = {cfg->allow_short};
+    const sim_perp_config *pc = &cfg->perp;
+    if (pc->on)
+        e->cfg.allow_short = 1; /* a perp is two-sided: the symmetric built-ins short */
+    pf_options po = {e->cfg.allow_short, pc->on ? PF_PERP : PF_SPOT, pc->margin, pc->leverage,
+                     pc->liq_fee_bps / 10000.0, pc->brackets.n ? &pc->brackets : NULL};
     int rc = e->syms ? pf_new(cfg->cash, &po, &e->pf) : PT_ENOMEM;
     if (rc) {
         free(e->syms);
@@ -544,7 +563,7 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
     e->event_ts = INT64_MIN;
     e->ext = sim_ext_of(cfg->strategy);
     sim_ext_options xo = cfg->ext;
-    xo.allow_short = cfg->allow_short;
+    xo.allow_short = e->cfg.allow_short;
     if (e->ext && (rc = sim_ext_start(e->ext, &xo, cfg->params))) {
         e->ext = NULL;
         sim_engine_free(e);
@@ -657,6 +676,8 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
 {
     if (e->ext_dead)
         return PT_ESTATE;
+    if (e->input_dead)
+        return PT_EPARSE;
     if (!c->closed)
         return PT_OK;
     e->st.candles++;
@@ -688,11 +709,18 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
     if (c->ts_ms > e->event_ts)
         e->event_ts = c->ts_ms;
 
+    pt_candle mk = *c; /* perp: the mark candle (sim_perp.c) */
+    if (e->cfg.perp.on && sim_perp_before(e, s, c, &mk))
+        return PT_EPARSE;
     fill_orders(e, s, c);
+    if (e->cfg.perp.on && sim_perp_liq_first(e, s))
+        sim_perp_liq_check(e, s, &mk);
     protect(e, s, c);
+    if (e->cfg.perp.on)
+        sim_perp_liq_check(e, s, &mk);
     s->last_close = c->close;
     s->last_ts = c->ts_ms;
-    pf_mark_id(e->pf, s->pf_id, c->close);
+    pf_mark_id(e->pf, s->pf_id, mk.close);
     sim_atr_update(&s->atr, c);
     if (s->cooldown_left > 0)
         s->cooldown_left--;
@@ -721,6 +749,8 @@ int sim_engine_finish(sim_engine *e)
             apply_fill(e, s, 0, SIM_ORDER_MARKET, s->last_ts, -s->qty, s->last_close, 0,
                        "end_of_data");
     }
+    if (e->cfg.perp.on)
+        sim_perp_finish(e);
     sim_engine_flush_row(e);
     return PT_OK;
 }

@@ -36,7 +36,16 @@ typedef struct sim_symbol {
     sim_atr atr;
     int consec_losses, cooldown_left;
     int failures, breaker_left;
+    /* perp (sim_perp.c) */
+    int fund_sym;       /* its symbol index in the funding file; -1 none, -2 not looked up */
+    size_t fund_next;   /* next funding row to look at */
 } sim_symbol;
+
+/* The newest mark candle of a symbol (sim_perp.c). */
+typedef struct sim_mark_slot {
+    pt_candle c;
+    int64_t last_ts;
+} sim_mark_slot;
 
 /* An operator control waiting for its candle boundary (sim_control.c). */
 typedef struct sim_ctl_pending {
@@ -69,6 +78,17 @@ struct sim_engine {
     struct sim_ext *ext;
     int ext_dead; /* backtest: it failed; every candle now returns PT_ESTATE */
     struct sim_ext_restart *ext_rs; /* live: restarts and the candles to re-warm from */
+    /* perp (sim_perp.c) */
+    sim_funding_fn on_funding;
+    void *funding_ud;
+    struct feed_source *marks;
+    const char *marks_path;
+    pt_candle mark_next;
+    int mark_have, mark_eof, n_marks;
+    sim_mark_slot mark[PF_MAX_SYMBOLS];
+    int fund_wild; /* the "*" rows of a funding file belong to a symbol now */
+    uint64_t marks_missing, funding_applied, funding_ends_early;
+    int input_dead; /* a bad mark or funding input: every candle now returns PT_EPARSE */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -97,6 +117,10 @@ int sim_ext_rs_tick(sim_engine *e, sim_symbol *s, const pt_candle *c);
  * restart (alert circuit_breaker). */
 void sim_ext_rs_failed(sim_engine *e, const pt_candle *c);
 void sim_ext_rs_free(sim_ext_restart *r);
+
+/* After the portfolio booked f (r): mirror the position, loss streak,
+ * cooldown, hook. sim_engine.c, for sim_perp.c. */
+void sim_eng_after_fill(sim_engine *e, sim_symbol *s, const pf_fill *f, const pf_fill_result *r);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */

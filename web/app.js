@@ -477,8 +477,11 @@
       td.appendChild(btn);
     } else if (!ctl.authed && b) b.remove();
   }
+  /* a perp position: leverage, margin ratio and liquidation price after the symbol (docs/futures.md) */
+  const posName = (x) => (F.isNum(x.leverage) ? `${x.symbol} ${x.leverage}x · margin ratio ${F.num(100 * x.margin_ratio)}% · liq. ${
+    x.liquidation_price > 0 ? px(x.symbol, x.liquidation_price) : 'none'}` : x.symbol);
   function renderPositions() {
-    rows($('positions').tBodies[0], st.positions || [], (x) => x.symbol, (x) => [x.symbol, F.qty(x.qty),
+    rows($('positions').tBodies[0], st.positions || [], (x) => x.symbol, (x) => [posName(x), F.qty(x.qty),
       px(x.symbol, x.avg_price), px(x.symbol, x.last), { t: F.num(x.upnl), cls: signCls(x.upnl) }], closeCell);
   }
   $('ctl-auth').addEventListener('submit', (ev) => {
