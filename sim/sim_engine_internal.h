@@ -36,6 +36,7 @@ typedef struct sim_symbol {
     sim_atr atr;
     int consec_losses, cooldown_left;
     int failures, breaker_left;
+    const pf_rules *rules; /* into e->rules; NULL = none for this symbol */
 } sim_symbol;
 
 /* An operator control waiting for its candle boundary (sim_control.c). */
@@ -68,6 +69,7 @@ struct sim_engine {
     /* an external strategy (sim_engine_ext.c), borrowed from the table */
     struct sim_ext *ext;
     int ext_dead; /* backtest: it failed; every candle now returns PT_ESTATE */
+    pf_rules_set *rules; /* the engine's copy of cfg.rules; NULL = none */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -86,6 +88,15 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
 /* sim_engine_ext.c: an external strategy decides on candle c and its
  * orders are submitted; PT_OK or its failure (logged there). */
 int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig);
+
+/* sim_rules.c, for sim_engine.c: the rules of s's symbol (after a new
+ * symbol or new rules); limit/stop prices of a new order onto the tick;
+ * an entry's quantity onto the lot step, 1 if the rules refuse it (alert
+ * raised, counted; the caller rejects the order). */
+void sim_rules_attach(sim_engine *e, sim_symbol *s);
+void sim_rules_prices(sim_engine *e, const sim_symbol *s, sim_order *o);
+int sim_rules_qty(sim_engine *e, const sim_symbol *s, const sim_order *o, double price, int64_t ts,
+                  double *q);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */
