@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int rules_setup_config(const ops_config *c, pf_rules_set *out)
@@ -65,9 +66,10 @@ static int fetch(const rules_live_in *in, pf_rules_set *out, char *err, size_t c
         snprintf(err, cap, "cannot start a thread");
         return PT_ENOMEM;
     }
+    const struct timespec nap = {0, 10000000};
     while (!__atomic_load_n(&j.done, __ATOMIC_ACQUIRE))
         if (!in->cx || lws_service(in->cx, 0) < 0)
-            usleep(10000);
+            nanosleep(&nap, NULL);
     pthread_join(t, NULL);
     return j.rc;
 }

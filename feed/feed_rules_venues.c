@@ -172,11 +172,11 @@ int feed_rules_parse_bitvavo(const char *body, size_t len, const char *const *sy
             snprintf(err, cap, "%s", root ? "not an array of markets" : "not valid JSON");
         goto done;
     }
-    const cJSON *m;
     if (!cJSON_IsArray(root)) {
         if (wanted(str_of(root, "market"), syms, n))
             rc = bv_market(root, str_of(root, "market"), out, err, cap);
     } else {
+        const cJSON *m;
         cJSON_ArrayForEach(m, root)
         {
             const char *sym = str_of(m, "market");

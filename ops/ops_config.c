@@ -216,6 +216,8 @@ static int levenshtein(const char *a, const char *b)
 
 static const char *suggest(const char *section, const char *key)
 {
+    if (sym_name(section))
+        section = SYM_SECTION;
     const char *best = NULL;
     int best_d = 3; /* only close typos */
     for (size_t i = 0; i < N_SCHEMA; i++) {

@@ -23,7 +23,7 @@ static const double pow10_tab[DEC_MAX_E + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e
 
 int pf_dec_parse(const char *text, pf_dec *out, const char **why)
 {
-    const char *dummy;
+    const char *dummy = NULL;
     why = why ? why : &dummy;
     *out = (pf_dec){0, 0};
     int64_t m = 0;
@@ -137,7 +137,7 @@ static pf_dec *field_of(pf_rules *r, size_t i) { return (pf_dec *)((char *)r + f
 int pf_rules_set_field(pf_rules_set *set, const char *symbol, const char *key, const char *text,
                        const char **why)
 {
-    const char *dummy;
+    const char *dummy = NULL;
     why = why ? why : &dummy;
     for (size_t i = 0; i < N_FIELDS; i++) {
         if (strcmp(fields[i].key, key))
@@ -170,6 +170,20 @@ int pf_rules_merge(pf_rules_set *dst, const pf_rules_set *src)
     return PT_OK;
 }
 
+int pf_rules_add_json(const pf_rules *r, cJSON *o)
+{
+    char buf[40];
+    for (size_t k = 0; k < N_FIELDS; k++) {
+        pf_dec d = *field_of((pf_rules *)r, k);
+        if (d.m > 0 && (pf_dec_format(d, buf, sizeof buf) < 0 || !cJSON_AddStringToObject(o, fields[k].key, buf)))
+            return PT_ENOMEM;
+    }
+    if ((r->tick.m && !cJSON_AddNumberToObject(o, "price_decimals", r->tick.e)) ||
+        (r->step.m && !cJSON_AddNumberToObject(o, "qty_decimals", r->step.e)))
+        return PT_ENOMEM;
+    return PT_OK;
+}
+
 cJSON *pf_rules_to_json(const pf_rules_set *set)
 {
     cJSON *j = cJSON_CreateObject(), *sy = NULL;
@@ -177,17 +191,8 @@ cJSON *pf_rules_to_json(const pf_rules_set *set)
         !(sy = cJSON_AddObjectToObject(j, "symbols")))
         goto fail;
     for (int i = 0; i < set->n; i++) {
-        pf_rules *r = (pf_rules *)&set->r[i];
-        cJSON *o = cJSON_AddObjectToObject(sy, r->symbol);
-        if (!o)
-            goto fail;
-        char buf[40];
-        for (size_t k = 0; k < N_FIELDS; k++)
-            if (field_of(r, k)->m > 0 && (pf_dec_format(*field_of(r, k), buf, sizeof buf) < 0 ||
-                                          !cJSON_AddStringToObject(o, fields[k].key, buf)))
-                goto fail;
-        if ((r->tick.m && !cJSON_AddNumberToObject(o, "price_decimals", r->tick.e)) ||
-            (r->step.m && !cJSON_AddNumberToObject(o, "qty_decimals", r->step.e)))
+        cJSON *o = cJSON_AddObjectToObject(sy, set->r[i].symbol);
+        if (!o || pf_rules_add_json(&set->r[i], o))
             goto fail;
     }
     return j;

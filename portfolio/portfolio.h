@@ -279,6 +279,8 @@ int pf_rules_write(const char *path, const pf_rules_set *set);
 int pf_rules_read(const char *path, pf_rules_set *out);
 /* The same object as cJSON (the caller owns it); NULL on ENOMEM. */
 struct cJSON *pf_rules_to_json(const pf_rules_set *set);
+/* One symbol's object of that file (its keys added to o): for the dashboard. */
+int pf_rules_add_json(const pf_rules *r, struct cJSON *o);
 
 /* Why an order breaks a rule: PT_OK, or PT_ERANGE with a sentence in why
  * ("quantity 0.00004 is below the minimum quantity 0.0001 (min_qty)"). */

@@ -255,6 +255,8 @@ void sim_engine_free(sim_engine *e);
 /* Replaces the trading rules (copied; NULL = none), e.g. once a live
  * session fetched them, before its first candle. PT_ENOMEM. */
 int sim_engine_set_rules(sim_engine *e, const pf_rules_set *rules);
+/* The rules in force (NULL = none); valid until the next set_rules / free. */
+const pf_rules_set *sim_engine_rules(const sim_engine *e);
 /* Sets cfg.trade_from_ms (warm-up) before the first candle at or after it. */
 void sim_engine_set_trade_from(sim_engine *e, int64_t ts_ms);
 

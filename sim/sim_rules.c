@@ -28,6 +28,8 @@ int sim_engine_set_rules(sim_engine *e, const pf_rules_set *rules)
     return PT_OK;
 }
 
+const pf_rules_set *sim_engine_rules(const sim_engine *e) { return e->rules; }
+
 void sim_rules_attach(sim_engine *e, sim_symbol *s) { s->rules = pf_rules_find(e->rules, s->name); }
 
 /* p onto the tick; up = 1 rounds up. Counts a move. */
