@@ -80,6 +80,12 @@ int feed_rules_url_binance(const char *base, const char *const *syms, size_t n, 
 int feed_rules_parse_binance(const char *body, size_t len, const char *const *syms, size_t n,
                              struct pf_rules_set *out, char *err, size_t cap);
 int feed_rules_url_bitvavo(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_url_bybit(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_bybit(const char *body, size_t len, const char *const *syms, size_t n,
+                           struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_okx(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_okx(const char *body, size_t len, const char *const *syms, size_t n,
+                         struct pf_rules_set *out, char *err, size_t cap);
 int feed_rules_parse_bitvavo(const char *body, size_t len, const char *const *syms, size_t n,
                              struct pf_rules_set *out, char *err, size_t cap);
 

@@ -190,3 +190,110 @@ done:
     cJSON_Delete(root);
     return rc;
 }
+
+/* A venue envelope's error: Bybit retCode != 0 (retMsg), OKX code != "0"
+ * (msg). 1 with the text in err. */
+static int envelope_error(const cJSON *root, char *err, size_t cap)
+{
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(root, "retCode");
+    const char *okx = str_of(root, "code");
+    if (cJSON_IsNumber(rc) && rc->valuedouble != 0) {
+        snprintf(err, cap, "%s", str_of(root, "retMsg") ? str_of(root, "retMsg") : "retCode != 0");
+        return 1;
+    }
+    if (okx && strcmp(okx, "0")) {
+        snprintf(err, cap, "%s", str_of(root, "msg") && *str_of(root, "msg") ? str_of(root, "msg") : okx);
+        return 1;
+    }
+    return 0;
+}
+
+/* One list of instrument objects -> rules, by the venue's field names. */
+typedef struct inst_fields {
+    const char *id, *tick, *step, *min_qty, *min_notional; /* "a.b" = object a's key b */
+} inst_fields;
+
+static const char *path_of(const cJSON *o, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    if (!dot)
+        return str_of(o, path);
+    char head[32];
+    snprintf(head, sizeof head, "%.*s", (int)(dot - path), path);
+    return str_of(cJSON_GetObjectItemCaseSensitive(o, head), dot + 1);
+}
+
+static int instruments(const cJSON *list, const inst_fields *f, const char *const *syms, size_t n,
+                       pf_rules_set *out, char *err, size_t cap)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        const char *sym = str_of(it, f->id);
+        if (!wanted(sym, syms, n))
+            continue;
+        if (rule(out, sym, "tick_size", path_of(it, f->tick), f->tick, err, cap) ||
+            rule(out, sym, "lot_step", path_of(it, f->step), f->step, err, cap) ||
+            rule(out, sym, "min_qty", path_of(it, f->min_qty), f->min_qty, err, cap) ||
+            (f->min_notional && rule(out, sym, "min_notional", path_of(it, f->min_notional), f->min_notional, err, cap)))
+            return PT_EPARSE;
+    }
+    return all_found(out, syms, n, err, cap);
+}
+
+static int envelope_rules(const char *body, size_t len, const char *list_path, const inst_fields *f,
+                          const char *const *syms, size_t n, pf_rules_set *out, char *err, size_t cap)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, list_path);
+    if (cJSON_IsObject(list)) /* Bybit: result.list */
+        list = cJSON_GetObjectItemCaseSensitive(list, "list");
+    int rc = PT_EPARSE;
+    if (envelope_error(root, err, cap))
+        rc = PT_EINVAL;
+    else if (!cJSON_IsArray(list))
+        snprintf(err, cap, "%s", root ? "no instrument list" : "not valid JSON");
+    else
+        rc = instruments(list, f, syms, n, out, err, cap);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ------------------------------------------------------------- Bybit (spot)
+ * GET /v5/market/instruments-info?category=spot[&symbol=X]
+ * https://bybit-exchange.github.io/docs/v5/market/instrument :
+ * result.list[].priceFilter.tickSize, lotSizeFilter.basePrecision (the
+ * quantity step of spot), .minOrderQty, .minOrderAmt (quote). One symbol
+ * per request names it; several ask for the whole spot list. */
+int feed_rules_url_bybit(const char *base, const char *const *syms, size_t n, char *buf, size_t cap)
+{
+    int w = n == 1 ? snprintf(buf, cap, "%s/v5/market/instruments-info?category=spot&symbol=%s", base, syms[0])
+                   : snprintf(buf, cap, "%s/v5/market/instruments-info?category=spot", base);
+    return w < (int)cap ? PT_OK : PT_EFULL;
+}
+
+int feed_rules_parse_bybit(const char *body, size_t len, const char *const *syms, size_t n, pf_rules_set *out,
+                           char *err, size_t cap)
+{
+    static const inst_fields f = {"symbol", "priceFilter.tickSize", "lotSizeFilter.basePrecision",
+                                  "lotSizeFilter.minOrderQty", "lotSizeFilter.minOrderAmt"};
+    return envelope_rules(body, len, "result", &f, syms, n, out, err, cap);
+}
+
+/* ------------------------------------------------------------- OKX (spot)
+ * GET /api/v5/public/instruments?instType=SPOT[&instId=X]
+ * https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments :
+ * data[].tickSz, lotSz, minSz; spot has no minimum order value field. */
+int feed_rules_url_okx(const char *base, const char *const *syms, size_t n, char *buf, size_t cap)
+{
+    int w = n == 1 ? snprintf(buf, cap, "%s/api/v5/public/instruments?instType=SPOT&instId=%s", base, syms[0])
+                   : snprintf(buf, cap, "%s/api/v5/public/instruments?instType=SPOT", base);
+    return w < (int)cap ? PT_OK : PT_EFULL;
+}
+
+int feed_rules_parse_okx(const char *body, size_t len, const char *const *syms, size_t n, pf_rules_set *out,
+                         char *err, size_t cap)
+{
+    static const inst_fields f = {"instId", "tickSz", "lotSz", "minSz", NULL};
+    return envelope_rules(body, len, "data", &f, syms, n, out, err, cap);
+}

@@ -162,5 +162,9 @@ int feed_xsim_rules_binance(struct feed_xsim *x, struct lws *wsi, int *status, c
                             char *hdrs, size_t hcap);
 int feed_xsim_rules_bitvavo(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
                             char *hdrs, size_t hcap);
+int feed_xsim_rules_bybit(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                          char *hdrs, size_t hcap);
+int feed_xsim_rules_okx(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                        char *hdrs, size_t hcap);
 
 #endif

@@ -1,5 +1,6 @@
 /* feed_xsim_rules: the simulator's trading-rules metadata (Binance
- * /api/v3/exchangeInfo, Bitvavo /v2/markets; docs/exchange-sim.md), with the
+ * /api/v3/exchangeInfo, Bitvavo /v2/markets, Bybit /v5/market/instruments-info,
+ * OKX /api/v5/public/instruments; docs/exchange-sim.md), with the
  * REST faults of the other endpoints (429/418, and "malformed": a body cut
  * in half). The rules come from each symbol's market, overridden by the
  * configured ones (feed_xsim_config.rules):
@@ -164,4 +165,67 @@ int feed_xsim_rules_bitvavo(feed_xsim *x, struct lws *wsi, int *status, char **b
         cJSON_AddItemToArray(root, o);
     }
     return answer(root, status, body, len);
+}
+
+/* One instrument object in the Bybit / OKX shape. */
+static cJSON *inst_json(const feed_xsim *x, size_t s, int okx)
+{
+    pf_rules r;
+    rules_of(x, s, &r);
+    cJSON *o = cJSON_CreateObject();
+    if (okx) {
+        cJSON_AddStringToObject(o, "instId", r.symbol);
+        cJSON_AddStringToObject(o, "instType", "SPOT");
+        cJSON_AddStringToObject(o, "state", "live");
+        dec_add(o, "tickSz", r.tick), dec_add(o, "lotSz", r.step), dec_add(o, "minSz", r.min_qty);
+        return o;
+    }
+    cJSON_AddStringToObject(o, "symbol", r.symbol);
+    cJSON_AddStringToObject(o, "status", "Trading");
+    cJSON *lf = cJSON_AddObjectToObject(o, "lotSizeFilter"), *pf = cJSON_AddObjectToObject(o, "priceFilter");
+    dec_add(lf, "basePrecision", r.step), dec_add(lf, "minOrderQty", r.min_qty);
+    dec_add(lf, "minOrderAmt", r.min_notional), dec_add(pf, "tickSize", r.tick);
+    return o;
+}
+
+/* Bybit /v5/market/instruments-info and OKX /api/v5/public/instruments:
+ * every series, or the one named by symbol / instId. */
+static int inst_answer(feed_xsim *x, struct lws *wsi, int okx, int *status, char **body, size_t *len, char *hdrs,
+                       size_t hcap)
+{
+    if (fault(x, status, body, len, hdrs, hcap,
+              okx ? "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}"
+                  : "{\"retCode\":10006,\"retMsg\":\"Too many visits!\",\"result\":{}}"))
+        return PT_OK;
+    char want[64];
+    const char *one = feed_xsim_arg(wsi, okx ? "instId" : "symbol", want, sizeof want);
+    int s1 = one ? feed_xsim_find_series(x, one, 0) : -1;
+    cJSON *root = cJSON_CreateObject(), *list;
+    if (okx) {
+        cJSON_AddStringToObject(root, "code", one && s1 < 0 ? "51001" : "0");
+        cJSON_AddStringToObject(root, "msg", one && s1 < 0 ? "Instrument ID does not exist" : "");
+        list = cJSON_AddArrayToObject(root, "data");
+    } else {
+        cJSON_AddNumberToObject(root, "retCode", one && s1 < 0 ? 10001 : 0);
+        cJSON_AddStringToObject(root, "retMsg", one && s1 < 0 ? "params error: symbol invalid" : "OK");
+        cJSON *res = cJSON_AddObjectToObject(root, "result");
+        cJSON_AddStringToObject(res, "category", "spot");
+        list = cJSON_AddArrayToObject(res, "list");
+    }
+    for (size_t s = 0; s < x->n_series; s++)
+        if (!one || (int)s == s1)
+            cJSON_AddItemToArray(list, inst_json(x, s, okx));
+    return answer(root, status, body, len);
+}
+
+int feed_xsim_rules_bybit(feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len, char *hdrs,
+                          size_t hcap)
+{
+    return inst_answer(x, wsi, 0, status, body, len, hdrs, hcap);
+}
+
+int feed_xsim_rules_okx(feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len, char *hdrs,
+                        size_t hcap)
+{
+    return inst_answer(x, wsi, 1, status, body, len, hdrs, hcap);
 }

@@ -209,6 +209,39 @@ static void test_parse_bitvavo(void **st)
     assert_string_equal(err, "market parameter is invalid.");
 }
 
+/* The shapes of https://bybit-exchange.github.io/docs/v5/market/instrument
+ * (spot) and https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments. */
+static void test_parse_bybit_okx(void **st)
+{
+    (void)st;
+    const char by[] = "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"spot\",\"list\":[{\"symbol\":"
+                      "\"BTCUSDT\",\"baseCoin\":\"BTC\",\"quoteCoin\":\"USDT\",\"status\":\"Trading\",\"lotSizeFilter\":"
+                      "{\"basePrecision\":\"0.000001\",\"quotePrecision\":\"0.00000001\",\"minOrderQty\":\"0.000048\","
+                      "\"maxOrderQty\":\"71.73956243\",\"minOrderAmt\":\"1\",\"maxOrderAmt\":\"2000000\"},\"priceFilter\":"
+                      "{\"tickSize\":\"0.01\"}}]},\"retExtInfo\":{},\"time\":1701058223355}";
+    const char ok[] = "{\"code\":\"0\",\"data\":[{\"instId\":\"BTC-USDT\",\"instType\":\"SPOT\",\"lotSz\":\"0.00000001\","
+                      "\"minSz\":\"0.00001\",\"tickSz\":\"0.1\",\"state\":\"live\"}],\"msg\":\"\"}";
+    const char *bs[] = {"BTCUSDT"}, *os[] = {"BTC-USDT"};
+    pf_rules_set s;
+    char err[200], t[40];
+    memset(&s, 0, sizeof s);
+    assert_int_equal(feed_rules_parse("bybit", by, strlen(by), bs, 1, &s, err, sizeof err), PT_OK);
+    const pf_rules *r = pf_rules_find(&s, "BTCUSDT");
+    pf_dec_format(r->step, t, sizeof t), assert_string_equal(t, "0.000001");
+    pf_dec_format(r->min_qty, t, sizeof t), assert_string_equal(t, "0.000048");
+    pf_dec_format(r->min_notional, t, sizeof t), assert_string_equal(t, "1");
+    pf_dec_format(r->tick, t, sizeof t), assert_string_equal(t, "0.01");
+    memset(&s, 0, sizeof s);
+    assert_int_equal(feed_rules_parse("okx", ok, strlen(ok), os, 1, &s, err, sizeof err), PT_OK);
+    r = pf_rules_find(&s, "BTC-USDT");
+    pf_dec_format(r->step, t, sizeof t), assert_string_equal(t, "0.00000001");
+    pf_dec_format(r->tick, t, sizeof t), assert_string_equal(t, "0.1");
+    assert_int_equal(r->min_notional.m, 0);
+    const char bad[] = "{\"code\":\"51001\",\"msg\":\"Instrument ID does not exist\",\"data\":[]}";
+    assert_int_equal(feed_rules_parse("okx", bad, strlen(bad), os, 1, &s, err, sizeof err), PT_EINVAL);
+    assert_string_equal(err, "Instrument ID does not exist");
+}
+
 static void test_config_symbol_section(void **st)
 {
     (void)st;
@@ -338,7 +371,8 @@ int main(void)
         cmocka_unit_test(test_dec_parse_format), cmocka_unit_test(test_round_awkward_steps),
         cmocka_unit_test(test_check),            cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_parse_binance),    cmocka_unit_test(test_parse_bitvavo),
-        cmocka_unit_test(test_config_symbol_section), cmocka_unit_test(test_engine_applies_rules),
+        cmocka_unit_test(test_parse_bybit_okx),  cmocka_unit_test(test_config_symbol_section),
+        cmocka_unit_test(test_engine_applies_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
