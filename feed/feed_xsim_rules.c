@@ -3,7 +3,8 @@
  * OKX /api/v5/public/instruments; docs/exchange-sim.md), with the
  * REST faults of the other endpoints (429/418, and "malformed": a body cut
  * in half). The rules come from each symbol's market, overridden by the
- * configured ones (feed_xsim_config.rules):
+ * configured ones (feed_xsim_config.rules), from the first bar at or after
+ * the simulation's start:
  *   tick_size  10^-d, d = the decimals of the first bar's prices (at most 8)
  *   lot_step   10^-(k+1), k = the first close's order of magnitude (BTC at
  *              30000 -> 0.00001 as on Binance; 0.0016 -> 100)
@@ -33,7 +34,7 @@ static void derive(const feed_xsim *x, size_t s, pf_rules *r)
     memset(r, 0, sizeof *r);
     snprintf(r->symbol, sizeof r->symbol, "%s", x->series[s].sym);
     r->min_notional = (pf_dec){1, 0};
-    if (x->market->at_or_after(x, s, INT64_MIN, &b) || !(b.c > 0))
+    if (x->market->at_or_after(x, s, x->start_sim_ms, &b) || !(b.c > 0))
         return;
     int d = 0;
     const double px[4] = {b.o, b.h, b.l, b.c};
