@@ -167,7 +167,7 @@
 
   /* precision grows when a price needs more decimals than seen so far */
   function notePrecision(sym, c) {
-    if (sym in st.rdp) return; /* the tick says it */
+    if (sym in st.rdp) { st.dp[sym] = st.rdp[sym]; return; } /* the tick says it */
     const d = Math.max(st.dp[sym] || 0, F.inferDecimals([c.o, c.h, c.l, c.c]));
     if (st.dp[sym] === d) return;
     st.dp[sym] = d;
