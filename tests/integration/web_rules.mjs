@@ -3,7 +3,8 @@
 // --rules FILE (tick 0.0000001 = 7 decimals, lot step 0.01 = 2) shows the
 // Trades table's prices with 7 decimals and quantities with 2, where the
 // data alone would give 8 and none; the snapshot's markets carry the rules;
-// the simulator's derived rules (8 decimals, lot 100) show likewise. DOM checks in
+// the simulator's derived rules (8 decimals, lot 100) show likewise; an entry
+// under min_notional shows its order_rules alert in the Alerts panel. DOM checks in
 // headless Chromium (SKIP without chromium).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,6 +57,24 @@ else {
     ok(px.length >= 2 && px.every((p) => /^0\.\d{7}$/.test(p)), `Trades prices at the tick: 7 decimals (${px.slice(0, 3)})`);
     ok(qty.length >= 2 && qty.every((q) => /^\d+\.\d{2}$/.test(q)), `Trades quantities at the lot step: 2 decimals (${qty.slice(0, 3)})`);
     ok(errors.length === 0, 'no page errors', errors.join(' | '));
+    await d.stop('SIGTERM', 10000 * K);
+  }
+  { // a minimum order value above every entry: refused, and the page's Alerts say why
+    fs.writeFileSync(path.join(dir, 'min.json'), JSON.stringify({ version: 1, source: 'test',
+      symbols: { UNITTESTBTC: { min_notional: '5000' } } }));
+    const { d, port } = await demo('min', ['--rules', path.join(dir, 'min.json')]);
+    const b = await launchBrowser({ timeout: 20000 * K });
+    let alerts = [];
+    try {
+      await b.page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load', timeout: 15000 * K });
+      for (const end = Date.now() + 30000 * K; Date.now() < end; await sleep(100)) {
+        alerts = await b.page.evaluate(() => [...document.querySelectorAll('#alerts li')].map((li) => li.textContent));
+        if (alerts.some((t) => /refused: order value/.test(t))) break;
+      }
+    } finally { await b.close(); }
+    const a = alerts.find((t) => /refused: order value/.test(t)) || '';
+    ok(/buy order \d+ refused: order value [0-9.]+ is below the minimum order value 5000 \(min_notional\)/.test(a),
+      `the Alerts panel shows the refusal (${a.slice(0, 160)})`, JSON.stringify(alerts.slice(0, 5)));
     await d.stop('SIGTERM', 10000 * K);
   }
   { // the simulator's own rules (tick from the data's 8 decimals, lot step 100: whole quantities)
