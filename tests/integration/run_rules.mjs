@@ -4,7 +4,8 @@
 // candle (the --rules FILE fields over the derived ones); entries quoted
 // under min_notional are refused with an order_rules alert (log, counted in
 // report.json) and never fill; a backtest of the recording reads
-// DIR/rules.json and gives the session's trades.csv bytes; with every REST
+// DIR/rules.json and gives the session's trades.csv bytes; run --resume
+// reads the cache instead of fetching and verifies every fill; with every REST
 // request answered 429 the fetch fails with one warning and the session goes
 // on without rules (no rules.json).
 import fs from 'node:fs';
@@ -78,6 +79,19 @@ const engine = ['--strategy', 'sma_cross', '--param', 'fast=2', '--param', 'slow
     'backtest of the recording reads its rules.json (and records them beside its outputs)', b.stderr.slice(-400));
   ok(b.status === 0 && fs.readFileSync(path.join(dir, 'trades.csv')).equals(fs.readFileSync(path.join(bt, 'trades.csv'))),
     'the replay trades byte-identical to the session');
+  // resume: the cached rules, never a second fetch
+  const before = fills(dir).length;
+  const res = start(['run', '--resume', dir, '--quiet', '--no-dashboard']);
+  const m = await res.wait(/^resumed: (\d+) candles replayed, (\d+) fills verified$/, 15000 * slow).catch((e) => e);
+  ok(Array.isArray(m) && Number(m[2]) === before, `resume verifies the ${before} recorded fills with the cached rules`,
+    m instanceof Error ? m.message : '');
+  await until(() => fills(dir).length >= before + 2, 30000);
+  ok((await res.stop('SIGTERM')) === 0, 'the resumed session stops with exit 0', res.err.slice(-400));
+  const log = logOf(dir);
+  ok(/trading rules of 1 symbols from .*rules\.json/.test(log) && (log.match(/recorded in .*rules\.json/g) || []).length === 1,
+    'the resume reads DIR/rules.json and does not fetch again');
+  const after = fills(dir).map((l) => l.split(',')[4]);
+  ok(after.length > before && after.every((q) => /^\d+(\.\d{1,3})?$/.test(q)), `after the resume quantities stay on the 0.001 step (${after.slice(-2)})`);
   await xs.stop('SIGTERM');
 }
 

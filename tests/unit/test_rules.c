@@ -171,9 +171,7 @@ static void test_parse_binance(void **st)
     assert_int_equal(feed_rules_parse("binance", refused, strlen(refused), syms, 2, &s, err, sizeof err), PT_EINVAL);
     assert_string_equal(err, "Invalid symbol.");
     assert_int_equal(feed_rules_parse("binance", bn_info, 40, syms, 2, &s, err, sizeof err), PT_EPARSE);
-    char url[512];
     assert_int_equal(feed_rules_parse("nosuch", bn_info, 1, syms, 2, &s, err, sizeof err), PT_EUNSUPPORTED);
-    (void)url;
 }
 
 /* The fields of https://docs.bitvavo.com/docs/rest-api/get-markets as
