@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "pt_core.h"
 #include "report_html.h"
+#include "rules_setup.h"
 #include "session_ledger.h"
 #include "sim.h"
 
@@ -53,7 +54,10 @@ typedef struct bt_opts {
     int rec_opt[BT_MAX_REC];
     const char *rec_arg[BT_MAX_REC];
     int n_rec;
-    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX];
+    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX], rules_abs[PATH_MAX];
+    const char *rules_file;  /* --rules FILE (docs/rules.md) */
+    pf_rules_set rule_keys;  /* --rule SYMBOL:KEY=VALUE */
+    pf_rules_set rules;      /* what the engine trades with; n == 0: none */
 } bt_opts;
 
 typedef struct bt_ctx {
@@ -173,6 +177,7 @@ enum {
     O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
     O_NOREPORT, O_STIMEOUT, O_TRADEFROM, O_MARKET, O_LEVERAGE, O_MARGIN, O_BRACKETS, O_LIQFEE,
     O_FUNDING, O_MARK, O_FUNDINT, O_SYMLEV,
+    O_RULES, O_RULE,
 };
 
 static const struct option long_opts[] = {
@@ -219,6 +224,8 @@ static const struct option long_opts[] = {
     {"mark", required_argument, 0, O_MARK},
     {"funding-interval", required_argument, 0, O_FUNDINT},
     {"symbol-leverage", required_argument, 0, O_SYMLEV},
+    {"rules", required_argument, 0, O_RULES},
+    {"rule", required_argument, 0, O_RULE}, /* [symbol.NAME] keys (backtest_config.c) */
     {0, 0, 0, 0},
 };
 
@@ -424,6 +431,10 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
             break;
+        case O_RULES: /* recorded absolute, like a strategy path */
+            o->rules_file = optarg = realpath(optarg, o->rules_abs) ? o->rules_abs : optarg;
+            break;
+        case O_RULE: bad = rules_setup_arg(optarg, &o->rule_keys) != PT_OK; break;
         case O_ORDER:
             o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
@@ -889,6 +900,11 @@ int cmd_backtest(int argc, char **argv)
                     "first candle)", from, when);
         }
     }
+    if (rules_setup_backtest(o.rules_file, &o.rule_keys, files, nfiles, o.order, &o.rules)) {
+        code = PT_EXIT_INPUT; /* logged with the file and field */
+        goto done;
+    }
+    o.cfg.rules = o.rules.n ? &o.rules : NULL;
     if (o.resume) {
         /* outdir set above */
     } else if (o.out) {
@@ -908,6 +924,10 @@ int cmd_backtest(int argc, char **argv)
         }
         code = PT_EXIT_FAILURE;
         if (write_session(outdir, &o, files, nfiles))
+            goto done;
+        char rp[PATH_MAX + 16]; /* what it traded with, beside its outputs */
+        snprintf(rp, sizeof rp, "%s/rules.json", outdir);
+        if (o.rules.n && pf_rules_write(rp, &o.rules))
             goto done;
     }
     /* resume = replay: the ledger verifies the recorded rows, appends the rest */
@@ -1081,6 +1101,9 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
         fprintf(stderr, "papertrader: --funding and --mark are read by backtest only (not here yet)\n");
         code = PT_EXIT_USAGE;
     }
+    if (!code && rules_setup_backtest(b->o.rules_file, &b->o.rule_keys, b->ca->argv + optind,
+                                      b->ca->argc - optind, b->o.order, &b->o.rules))
+        code = PT_EXIT_INPUT;
     if (code) {
         backtest_setup_free(&b->pub);
         return code;
@@ -1088,6 +1111,7 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
     const bt_opts *o = &b->o;
     backtest_setup *s = &b->pub;
     s->cfg = o->cfg;
+    s->cfg.rules = o->rules.n ? &o->rules : NULL; /* the box lives as long as s */
     s->strategy = o->strategy;
     s->symbol = o->symbol, s->order = o->order, s->controls = o->controls;
     s->params = o->params, s->n_params = o->n_params;

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "feed.h"
 #include "feed_xsim.h"
+#include "portfolio.h"
 #include "ops.h"
 #include "pt_core.h"
 #include "wss.h"
@@ -38,6 +39,8 @@ static void usage(FILE *out)
             "  --speed 60 = one 1m candle per second. --updates in-progress messages per candle\n"
             "  (default 4, 0 = none). --ping server ping period (default 20 s).\n"
             "  --start: simulated start (default: first CSV row, or 2024-01-01 + seed%%365 days).\n"
+            "  --rules FILE  trading rules served by exchangeInfo / markets over the ones derived from\n"
+            "                the market (rules.json, docs/rules.md)\n"
             "  --faults SPEC, comma-separated key=value:\n"
             "    drop=DUR            abrupt close (no close frame) DUR after each connect\n"
             "    shutdown=DUR        serverShutdown event then a close frame, DUR after connect\n"
@@ -99,11 +102,13 @@ int cmd_exchange_sim(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},     {"start", required_argument, NULL, 't'},
         {"updates", required_argument, NULL, 'u'},  {"ping", required_argument, NULL, 'g'},
         {"max-clients", required_argument, NULL, 'm'}, {"duration", required_argument, NULL, 'd'},
+        {"rules", required_argument, NULL, 'R'}, /* docs/rules.md */
         {NULL, 0, NULL, 0},
     };
     static const char *syms[FEED_XSIM_MAX_SYMBOLS];
     char symbuf[2048] = "";
     feed_xsim_config cfg = {.protocol = "binance", .speed = 1};
+    static pf_rules_set rules;
     int64_t v, duration_s = 0;
     int ch;
     optind = 1;
@@ -167,6 +172,11 @@ int cmd_exchange_sim(int argc, char **argv)
         case 'd':
             if (int_opt("duration", optarg, 1, 86400 * 365, &duration_s))
                 return PT_EXIT_USAGE;
+            break;
+        case 'R': /* served over the rules derived from the market */
+            if (pf_rules_read(optarg, &rules))
+                return PT_EXIT_INPUT;
+            cfg.rules = &rules;
             break;
         default:
             fprintf(stderr, "papertrader exchange-sim: unknown or incomplete option '%s'\n", argv[optind - 1]);

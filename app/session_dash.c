@@ -489,6 +489,9 @@ static void snapshot_extras(session *s, cJSON *d)
         cJSON *m = cJSON_AddObjectToObject(mk, s->sym[i].name);
         if (*q)
             cJSON_AddStringToObject(m, "quote", q);
+        const pf_rules *r = pf_rules_find(sim_engine_rules(s->eng), s->sym[i].name);
+        if (r) /* the page formats with the exchange's tick and lot step (docs/rules.md) */
+            pf_rules_add_json(r, m);
     }
     notes_json(d, "alerts", s->alog, &s->al, SL_ALERTS);
     notes_json(d, "quality_events", s->qlog, &s->ql, SL_QEVENTS);

@@ -343,6 +343,31 @@ typedef struct feed_fetch_opts {
 typedef int (*feed_fetch_fn)(void *ud, const pt_candle *c); /* nonzero stops */
 int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats);
 
+/* ----------------------------------------------------- trading rules
+ * The exchange's tick, lot step, minimum quantity and minimum order value
+ * per symbol from its metadata endpoint (the adapter's rules hooks;
+ * docs/rules.md). Synchronous, like feed_fetch_history: never on the loop
+ * thread (a session runs it on a thread of its own). out is the caller's
+ * (portfolio.h), filled for the symbols found; out->source names the venue
+ * and endpoint. PT_OK; PT_EUNSUPPORTED (the venue has no rules here),
+ * PT_ENOENT (a symbol missing from the answer; the others kept), PT_EINVAL
+ * (the venue refused: its text in err), PT_ENET / PT_ERATELIMIT after
+ * max_attempts, PT_EPARSE (malformed answer). err: why, in words. */
+struct pf_rules_set;
+typedef struct feed_rules_opts {
+    const char *exchange, *rest_url, *ca_file; /* rest_url NULL = adapter default */
+    const char *const *symbols;
+    size_t n_symbols;
+    int max_attempts;   /* 0 = 3 */
+    int64_t timeout_ms; /* per attempt; 0 = 10000 */
+    char *err;          /* the caller's buffer of err_cap bytes, or NULL */
+    size_t err_cap;
+} feed_rules_opts;
+int feed_rules_fetch(const feed_rules_opts *o, struct pf_rules_set *out);
+/* One answer of that endpoint -> out (tests, tools). Same codes. */
+int feed_rules_parse(const char *exchange, const char *body, size_t len, const char *const *symbols, size_t n,
+                     struct pf_rules_set *out, char *err, size_t err_cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -183,4 +183,6 @@ const feed_adapter feed_adapter_binance = {
     .subscribe = bn_subscribe,
     .parse = bn_parse,
     .rest_url_for = bn_rest_url,
+    .rules_url = feed_rules_url_binance,
+    .rules_parse = feed_rules_parse_binance,
 };

@@ -155,4 +155,6 @@ const feed_adapter feed_adapter_bitvavo = {
     .subscribe = bv_subscribe,
     .parse = bv_parse,
     .rest_url_for = bv_rest_url,
+    .rules_url = feed_rules_url_bitvavo,
+    .rules_parse = feed_rules_parse_bitvavo,
 };

@@ -256,4 +256,6 @@ const feed_adapter feed_adapter_bybit = {
     .ping_every_ms = 20000,                                   /* [conn] */
     .rest_parse = by_rest_parse,
     .rate_limit_status = 403,      /* [codes] rate-limit page */
+    .rules_url = feed_rules_url_bybit,
+    .rules_parse = feed_rules_parse_bybit,
 };

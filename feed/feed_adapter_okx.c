@@ -209,4 +209,6 @@ const feed_adapter feed_adapter_okx = {
     .ping_every_ms = 20000,   /* [ws]: N < 30 s */
     .rest_parse = ok_rest_parse,
     .rate_limit_status = 0,   /* 429 like the others */
+    .rules_url = feed_rules_url_okx,
+    .rules_parse = feed_rules_parse_okx,
 };

@@ -72,7 +72,28 @@ struct feed_adapter {
     int (*rest_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                       uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
     int rate_limit_status; /* HTTP status the venue answers for a rate limit besides 429/418; 0 none */
+    /* trading rules (feed_rules.c, docs/rules.md); NULL = the venue has none
+     * here. URL of the metadata request for the symbols; its answer ->
+     * one record per symbol (PT_OK; PT_ENOENT: a symbol missing, the rest
+     * kept; PT_EINVAL: the venue's error text in err; PT_EPARSE) */
+    int (*rules_url)(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+    int (*rules_parse)(const char *body, size_t len, const char *const *syms, size_t n,
+                       struct pf_rules_set *out, char *err, size_t errcap);
 };
+
+/* feed_rules_venues.c: the venues' rules hooks */
+int feed_rules_url_binance(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_binance(const char *body, size_t len, const char *const *syms, size_t n,
+                             struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_bitvavo(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_url_bybit(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_bybit(const char *body, size_t len, const char *const *syms, size_t n,
+                           struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_okx(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_okx(const char *body, size_t len, const char *const *syms, size_t n,
+                         struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_parse_bitvavo(const char *body, size_t len, const char *const *syms, size_t n,
+                             struct pf_rules_set *out, char *err, size_t cap);
 
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_bitvavo;

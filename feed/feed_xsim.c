@@ -10,6 +10,7 @@
  * connection that never got going too). */
 #include "feed_xsim_internal.h"
 #include "feed.h"
+#include "portfolio.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -711,6 +712,8 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
     x->speed = cfg->speed > 0 ? cfg->speed : 1.0;
     x->seed = cfg->seed;
     x->max_clients = cfg->max_clients > 0 ? cfg->max_clients : 64;
+    if (cfg->rules && (x->rules = malloc(sizeof *x->rules)))
+        *x->rules = *cfg->rules;
     x->steps = cfg->updates < 0 ? 1 : (cfg->updates ? cfg->updates : 4) + 1;
     x->interval_ms = cfg->interval_ms;
     if (!x->proto || cfg->n_files > FEED_XSIM_MAX_FILES || cfg->n_symbols > FEED_XSIM_MAX_SYMBOLS ||
@@ -840,6 +843,7 @@ static void xs_release(feed_xsim *x)
     free(x->series);
     free(x->scratch);
     free(x->scratch2);
+    free(x->rules);
     free(x);
 }
 

@@ -125,6 +125,7 @@ struct feed_xsim {
     lws_sorted_usec_list_t sul_tick;
     char *scratch, *scratch2; /* event formatting */
     feed_xsim_stats st;
+    struct pf_rules_set *rules; /* configured rules (copy) or NULL */
 };
 
 extern const xs_proto feed_xsim_proto_binance;
@@ -162,5 +163,15 @@ size_t feed_xsim_collect(const struct feed_xsim *x, size_t s, int64_t lo, int64_
 int feed_xsim_sub_add(struct feed_xsim *x, xs_client *c, const char *name, int sym);
 void feed_xsim_sub_del(xs_client *c, const char *name);
 void feed_xsim_send_json(struct feed_xsim *x, xs_client *c, struct cJSON *o); /* sends and frees o */
+/* feed_xsim_rules.c: the trading-rules metadata answers (same contract as
+ * xs_proto.rest for their path) */
+int feed_xsim_rules_binance(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                            char *hdrs, size_t hcap);
+int feed_xsim_rules_bitvavo(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                            char *hdrs, size_t hcap);
+int feed_xsim_rules_bybit(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                          char *hdrs, size_t hcap);
+int feed_xsim_rules_okx(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                        char *hdrs, size_t hcap);
 
 #endif

@@ -325,6 +325,79 @@ typedef int (*pf_trade_cb)(const pf_trade_row *row, void *ud);
  * non-zero value. */
 int pf_trades_read(const char *path, pf_trade_cb cb, void *ud);
 
+/* ------------------------------------------------------------------ rules
+ * The exchange's trading rules per symbol (docs/rules.md): price tick, lot
+ * step, minimum quantity and minimum order value (quote). Values are exact
+ * decimals m * 10^-e as the exchange writes them ("0.00001000" -> 1, 5), so
+ * that rounding is decided on the decimal grid, never on float drift: a grid
+ * point n*m*10^-e becomes the double nearest to it ((double)(n*m) / 10^e,
+ * both exact, one correctly rounded division), and x rounds down to the
+ * largest grid point whose double is <= x (up: the smallest >= x). A grid
+ * finer than the double's own resolution at x (n*m > 2^53) leaves x as it is.
+ * A set is a plain value (no pointers): copy it, keep it on the stack. */
+typedef struct pf_dec {
+    int64_t m; /* 0 = not set */
+    int e;     /* decimals, 0..18 */
+} pf_dec;
+
+typedef struct pf_rules {
+    char symbol[PT_SYMBOL_MAX];
+    pf_dec tick;         /* price step */
+    pf_dec step;         /* quantity step (lot size) */
+    pf_dec min_qty;      /* smallest quantity */
+    pf_dec min_notional; /* smallest qty * price, quote */
+} pf_rules;
+
+typedef struct pf_rules_set {
+    int n;
+    pf_rules r[PF_MAX_SYMBOLS];
+    char source[64]; /* where they came from ("binance exchangeInfo", "config", a file name) */
+} pf_rules_set;
+
+/* "0.00100000", "5", "1.5": PT_OK with *out (trailing zeros dropped); a
+ * sign, an exponent, more than 18 decimals or 18 digits, or 0 is PT_EINVAL
+ * with a static reason in *why (may be NULL). */
+int pf_dec_parse(const char *text, pf_dec *out, const char **why);
+/* The decimal as text ("0.001"); cap >= 40. "" for an unset one. */
+int pf_dec_format(pf_dec d, char *buf, size_t cap);
+double pf_dec_value(pf_dec d); /* 0 for unset */
+/* x on d's grid: the largest point <= x (up = 0) or the smallest >= x
+ * (up = 1); x itself when d is unset, x is not finite or the grid is finer
+ * than x's resolution. */
+double pf_dec_round(double x, pf_dec d, int up);
+
+/* The symbol's rules or NULL. */
+const pf_rules *pf_rules_find(const pf_rules_set *set, const char *symbol);
+/* The config/file keys of the fields, i = 0..: "tick_size", "lot_step",
+ * "min_qty", "min_notional", then NULL. */
+const char *pf_rules_key(size_t i);
+/* Set one field by its config key ("tick_size", "lot_step", "min_qty",
+ * "min_notional") from text. PT_EINVAL (reason in why, static), PT_EFULL
+ * (more than PF_MAX_SYMBOLS symbols). */
+int pf_rules_set_field(pf_rules_set *set, const char *symbol, const char *key, const char *text,
+                       const char **why);
+/* Every field src has set overrides dst's (per symbol). PT_EFULL. */
+int pf_rules_merge(pf_rules_set *dst, const pf_rules_set *src);
+
+/* The session's rules.json: {"version":1,"source":..,"symbols":{"BTCUSDT":
+ * {"tick_size":"0.01","lot_step":"0.00001","min_qty":"0.00001",
+ * "min_notional":"5","price_decimals":2,"qty_decimals":5}}} (unset fields
+ * left out; symbols in set order). Written to PATH.tmp, fsynced, renamed.
+ * PT_EIO/PT_ENOMEM. */
+int pf_rules_write(const char *path, const pf_rules_set *set);
+/* Reads that file (the *_decimals keys are ignored: they follow from the
+ * steps). Errors are logged as "path: symbols.X.field: reason":
+ * PT_ENOENT, PT_EIO, PT_EPARSE, PT_EINVAL, PT_EFULL. */
+int pf_rules_read(const char *path, pf_rules_set *out);
+/* The same object as cJSON (the caller owns it); NULL on ENOMEM. */
+struct cJSON *pf_rules_to_json(const pf_rules_set *set);
+/* One symbol's object of that file (its keys added to o): for the dashboard. */
+int pf_rules_add_json(const pf_rules *r, struct cJSON *o);
+
+/* Why an order breaks a rule: PT_OK, or PT_ERANGE with a sentence in why
+ * ("quantity 0.00004 is below the minimum quantity 0.0001 (min_qty)"). */
+int pf_rules_check(const pf_rules *r, double qty, double price, char *why, size_t cap);
+
 /* ----------------------------------------------------------------- metrics
  * Formulas (risk-free rate 0; bars are closed candle times; a year is 365
  * days because crypto trades every day; ppy = year_ms / bar_ms):

@@ -217,6 +217,10 @@ typedef struct sim_engine_config {
      * order, fill, portfolio row or hook. 0 (default) = none. */
     int64_t trade_from_ms;
     sim_perp_config perp;
+    /* the exchange's trading rules (portfolio.h "rules", docs/rules.md),
+     * copied by sim_engine_new; NULL (default) = none: nothing is rounded
+     * or refused, the outputs are those of a run without rules */
+    const pf_rules_set *rules;
 } sim_engine_config;
 
 void sim_engine_config_default(sim_engine_config *cfg);
@@ -278,6 +282,8 @@ typedef struct sim_engine_stats {
     int64_t first_ts_ms, last_ts_ms; /* of accepted candles */
     int killed;
     uint64_t warmup;           /* candles before trade_from_ms (not in accepted/rejected) */
+    uint64_t rules_refused;    /* entries refused by the trading rules (alert "order_rules") */
+    uint64_t rules_rounded;    /* quantities and prices moved onto the lot step / tick */
 } sim_engine_stats;
 
 typedef struct sim_engine sim_engine;
@@ -287,6 +293,11 @@ typedef struct sim_engine sim_engine;
 int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *ud,
                    sim_engine **out);
 void sim_engine_free(sim_engine *e);
+/* Replaces the trading rules (copied; NULL = none), e.g. once a live
+ * session fetched them, before its first candle. PT_ENOMEM. */
+int sim_engine_set_rules(sim_engine *e, const pf_rules_set *rules);
+/* The rules in force (NULL = none); valid until the next set_rules / free. */
+const pf_rules_set *sim_engine_rules(const sim_engine *e);
 /* Sets cfg.trade_from_ms (warm-up) before the first candle at or after it. */
 void sim_engine_set_trade_from(sim_engine *e, int64_t ts_ms);
 

@@ -229,6 +229,12 @@ static void fill_orders(sim_engine *e, sim_symbol *s, const pt_candle *c)
             if (q > cap)
                 q = cap;
         }
+        if (entry && want > 0 && sim_rules_qty(e, s, o, price, c->ts_ms, &q)) {
+            order_event(e, s, o, c->ts_ms, SIM_ORDER_REJECTED, "order_rules");
+            e->st.rejected_orders++;
+            remove_order(s, i);
+            continue;
+        }
         if (!(q > 0)) {
             if (entry && want <= 0) {
                 block(e, s, c->ts_ms, why);
@@ -378,6 +384,7 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
     o->trailing_pct = rq->trailing_pct;
     o->tif_left = rq->tif_candles > 0 ? rq->tif_candles : 0;
     o->reason = rq->reason ? rq->reason : "signal";
+    sim_rules_prices(e, s, o);
     e->st.orders++;
     order_event(e, s, o, c->ts_ms, SIM_ORDER_NEW, NULL);
 }
@@ -514,6 +521,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
         goto fail;
     }
     sim_atr_init(&s->atr, e->cfg.atr_period);
+    sim_rules_attach(e, s);
     s->pf_id = pf_symbol_id(e->pf, name);
     if (s->pf_id < 0) {
         pt_err_log("engine: portfolio cannot track %s: %s", name, pt_strerror(s->pf_id));
@@ -561,6 +569,10 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
     }
     sim_risk_init(&e->risk, cfg->cash);
     e->event_ts = INT64_MIN;
+    if (cfg->rules && sim_engine_set_rules(e, cfg->rules)) {
+        sim_engine_free(e);
+        return PT_ENOMEM;
+    }
     e->ext = sim_ext_of(cfg->strategy);
     sim_ext_options xo = cfg->ext;
     xo.allow_short = e->cfg.allow_short;
@@ -590,6 +602,7 @@ void sim_engine_free(sim_engine *e)
     }
     free(e->syms);
     pf_free(e->pf);
+    free(e->rules);
     free(e);
 }
 

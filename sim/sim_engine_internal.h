@@ -39,6 +39,7 @@ typedef struct sim_symbol {
     /* perp (sim_perp.c) */
     int fund_sym;       /* its symbol index in the funding file; -1 none, -2 not looked up */
     size_t fund_next;   /* next funding row to look at */
+    const pf_rules *rules; /* into e->rules; NULL = none for this symbol */
 } sim_symbol;
 
 /* The newest mark candle of a symbol (sim_perp.c). */
@@ -89,6 +90,7 @@ struct sim_engine {
     int fund_wild; /* the "*" rows of a funding file belong to a symbol now */
     uint64_t marks_missing, funding_applied, funding_ends_early;
     int input_dead; /* a bad mark or funding input: every candle now returns PT_EPARSE */
+    pf_rules_set *rules; /* the engine's copy of cfg.rules; NULL = none */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -121,6 +123,15 @@ void sim_ext_rs_free(sim_ext_restart *r);
 /* After the portfolio booked f (r): mirror the position, loss streak,
  * cooldown, hook. sim_engine.c, for sim_perp.c. */
 void sim_eng_after_fill(sim_engine *e, sim_symbol *s, const pf_fill *f, const pf_fill_result *r);
+
+/* sim_rules.c, for sim_engine.c: the rules of s's symbol (after a new
+ * symbol or new rules); limit/stop prices of a new order onto the tick;
+ * an entry's quantity onto the lot step, 1 if the rules refuse it (alert
+ * raised, counted; the caller rejects the order). */
+void sim_rules_attach(sim_engine *e, sim_symbol *s);
+void sim_rules_prices(sim_engine *e, const sim_symbol *s, sim_order *o);
+int sim_rules_qty(sim_engine *e, const sim_symbol *s, const sim_order *o, double price, int64_t ts,
+                  double *q);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */

@@ -11,7 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const st = {
     symbols: [], cur: null, candles: {}, ind: {}, indNames: [], trades: {}, quality: {}, issues: {}, orders: new Map(),
-    dp: {}, quote: {}, equity: null, snapshots: 0, lastSeq: 0, events: 0, conn: 'connecting', health: null,
+    dp: {}, rdp: {}, qdp: {}, quote: {}, equity: null, snapshots: 0, lastSeq: 0, events: 0, conn: 'connecting', health: null,
     ended: null, msgTimes: [], markerCount: 0, strategy: '',
   };
   window.__pt = st; /* read by the browser test; never written from outside */
@@ -24,8 +24,10 @@
     return e;
   };
   const signCls = (v) => (v > 0 ? 'pos' : v < 0 ? 'neg' : '');
-  const dpOf = (sym) => (sym in st.dp ? st.dp[sym] : 2);
+  /* the exchange's tick and lot step (snapshot markets, docs/rules.md) win over what the data suggests */
+  const dpOf = (sym) => (sym in st.rdp ? st.rdp[sym] : sym in st.dp ? st.dp[sym] : 2);
   const px = (sym, v) => F.price(v, dpOf(sym));
+  const qtyOf = (sym, v) => (sym in st.qdp && F.isNum(v) ? v.toFixed(st.qdp[sym]) : F.qty(v));
 
   /* Keyed rows: rows(tbody, items, key, cells, extra) makes tbody hold one
    * row per item in order. A row is created once per key; later calls only
@@ -165,6 +167,7 @@
 
   /* precision grows when a price needs more decimals than seen so far */
   function notePrecision(sym, c) {
+    if (sym in st.rdp) { st.dp[sym] = st.rdp[sym]; return; } /* the tick says it */
     const d = Math.max(st.dp[sym] || 0, F.inferDecimals([c.o, c.h, c.l, c.c]));
     if (st.dp[sym] === d) return;
     st.dp[sym] = d;
@@ -281,7 +284,7 @@
   function renderTrades() {
     const newest = st.tradeList.slice().reverse();
     rows($('trades').tBodies[0], newest, (t) => t.id, (t) => [F.iso(t.t), t.symbol, t.side,
-      F.qty(t.qty), px(t.symbol, t.price), { t: F.num(t.pnl), cls: signCls(t.pnl) }, t.reason || '']);
+      qtyOf(t.symbol, t.qty), px(t.symbol, t.price), { t: F.num(t.pnl), cls: signCls(t.pnl) }, t.reason || '']);
   }
 
   function renderPortfolio(p) {
@@ -313,7 +316,7 @@
 
   function renderOrders() {
     rows($('orders').tBodies[0], [...st.orders.values()], (o) => o.id, (o) => [o.id, o.symbol, o.side, o.type || '',
-      F.qty(o.qty), o.status]);
+      qtyOf(o.symbol, o.qty), o.status]);
   }
 
   /* Quality events in words: what was found, on which candle (UTC), and the
@@ -481,7 +484,7 @@
   const posName = (x) => (F.isNum(x.leverage) ? `${x.symbol} ${x.leverage}x · margin ratio ${F.num(100 * x.margin_ratio)}% · liq. ${
     x.liquidation_price > 0 ? px(x.symbol, x.liquidation_price) : 'none'}` : x.symbol);
   function renderPositions() {
-    rows($('positions').tBodies[0], st.positions || [], (x) => x.symbol, (x) => [posName(x), F.qty(x.qty),
+    rows($('positions').tBodies[0], st.positions || [], (x) => x.symbol, (x) => [posName(x), qtyOf(x.symbol, x.qty),
       px(x.symbol, x.avg_price), px(x.symbol, x.last), { t: F.num(x.upnl), cls: signCls(x.upnl) }], closeCell);
   }
   $('ctl-auth').addEventListener('submit', (ev) => {
@@ -507,12 +510,14 @@
     st.loading = true; /* series are replaced wholesale below (setData), never updated backwards */
     st.symbols = Array.isArray(d.symbols) ? d.symbols.map(String) : [];
     st.candles = {}; st.ind = {}; st.indNames = []; st.trades = {}; st.tradeList = []; st.quality = {};
-    st.issues = {}; st.orders = new Map(); st.dp = {}; st.quote = {};
+    st.issues = {}; st.orders = new Map(); st.dp = {}; st.rdp = {}; st.qdp = {}; st.quote = {};
     st.strategy = d.strategy && typeof d.strategy.name === 'string' ? d.strategy.name : '';
     if (d.indicators && Array.isArray(d.indicators.names)) st.indNames = d.indicators.names.map(String);
     for (const s of st.symbols) {
       const info = (d.markets && d.markets[s]) || {};
       if (typeof info.quote === 'string') st.quote[s] = info.quote;
+      if (Number.isInteger(info.price_decimals) && info.price_decimals >= 0 && info.price_decimals <= 18) st.rdp[s] = info.price_decimals;
+      if (Number.isInteger(info.qty_decimals) && info.qty_decimals >= 0 && info.qty_decimals <= 18) st.qdp[s] = info.qty_decimals;
       for (const c of (d.candles && d.candles[s]) || []) upsertBar(s, c);
       if (d.partial && d.partial[s]) upsertBar(s, d.partial[s]);
     }
@@ -545,7 +550,7 @@
     switch (m.type) {
       case 'candle': upsertBar(String(d.symbol), d); break;
       case 'trade': addTrade(d); renderTrades(); if (d.symbol === st.cur) renderMarkers();
-        notify('papertrader trade', `${d.side} ${F.qty(d.qty)} ${d.symbol} @ ${px(d.symbol, d.price)}`); break;
+        notify('papertrader trade', `${d.side} ${qtyOf(d.symbol, d.qty)} ${d.symbol} @ ${px(d.symbol, d.price)}`); break;
       case 'order': if (d.status === 'new' || d.status === 'open') st.orders.set(d.id, d); else st.orders.delete(d.id);
         renderOrders(); break;
       case 'portfolio': renderPortfolio(d); break;
