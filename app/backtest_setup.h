@@ -40,5 +40,7 @@ void backtest_setup_free(backtest_setup *s);
  * recording the inputs are (FILE or --order under DIR/candles/, with
  * DIR/session.json), or 0. from gets that session.json's path. */
 int64_t backtest_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap);
+/* 1 with DIR in dir when path is DIR/candles/NAME (a live recording), else 0. */
+int backtest_session_dir_of(const char *path, char *dir, size_t cap);
 
 #endif

@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "pt_core.h"
 #include "report_html.h"
+#include "rules_setup.h"
 #include "session_ledger.h"
 #include "sim.h"
 
@@ -41,6 +42,10 @@ typedef struct bt_opts {
     int rows_change; /* --portfolio-rows change: only rows that differ */
     sim_engine_config cfg;
     const char *sizing_text;
+    const char *funding, *mark; /* perp: --funding FILE, --mark FILE */
+    const char *symbol_leverage; /* --symbol-leverage SYMBOL=N,... */
+    int64_t funding_interval_ms;
+    char funding_abs[PATH_MAX], mark_abs[PATH_MAX];
     /* durability: not recorded in session.json, allowed with --resume */
     pf_sync_policy sync;
     uint64_t crash_after; /* hidden test hook --crash-after-fills N */
@@ -49,7 +54,10 @@ typedef struct bt_opts {
     int rec_opt[BT_MAX_REC];
     const char *rec_arg[BT_MAX_REC];
     int n_rec;
-    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX];
+    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX], rules_abs[PATH_MAX];
+    const char *rules_file;  /* --rules FILE (docs/rules.md) */
+    pf_rules_set rule_keys;  /* --rule SYMBOL:KEY=VALUE */
+    pf_rules_set rules;      /* what the engine trades with; n == 0: none */
 } bt_opts;
 
 typedef struct bt_ctx {
@@ -88,6 +96,10 @@ static void usage(FILE *out)
             "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
             "  --min-notional N          smallest entry in quote (default 0.01 %% of --cash)\n"
             "  --allow-short  --close-at-end\n"
+            "  --market spot|perp        perp: linear perpetual futures (docs/futures.md) with\n"
+            "                            --leverage N  --margin isolated|cross  --brackets T\n"
+            "                            --liquidation-fee-bps N  --funding FILE  --mark FILE\n"
+            "                            --funding-interval 8h (longer between funding rows: a gap)\n"
             "  --out DIR                 output folder (default logs/<UTC time>-backtest, e.g.\n"
             "                            logs/20261204T020628Z-backtest); one that holds an\n"
             "                            earlier run is refused unless --force\n"
@@ -163,7 +175,9 @@ enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
     O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
-    O_NOREPORT, O_STIMEOUT, O_TRADEFROM,
+    O_NOREPORT, O_STIMEOUT, O_TRADEFROM, O_MARKET, O_LEVERAGE, O_MARGIN, O_BRACKETS, O_LIQFEE,
+    O_FUNDING, O_MARK, O_FUNDINT, O_SYMLEV,
+    O_RULES, O_RULE,
 };
 
 static const struct option long_opts[] = {
@@ -201,6 +215,17 @@ static const struct option long_opts[] = {
     {"no-report", no_argument, 0, O_NOREPORT},
     {"strategy-timeout", required_argument, 0, O_STIMEOUT},
     {"trade-from", required_argument, 0, O_TRADEFROM},
+    {"market", required_argument, 0, O_MARKET},
+    {"leverage", required_argument, 0, O_LEVERAGE},
+    {"margin", required_argument, 0, O_MARGIN},
+    {"brackets", required_argument, 0, O_BRACKETS},
+    {"liquidation-fee-bps", required_argument, 0, O_LIQFEE},
+    {"funding", required_argument, 0, O_FUNDING},
+    {"mark", required_argument, 0, O_MARK},
+    {"funding-interval", required_argument, 0, O_FUNDINT},
+    {"symbol-leverage", required_argument, 0, O_SYMLEV},
+    {"rules", required_argument, 0, O_RULES},
+    {"rule", required_argument, 0, O_RULE}, /* [symbol.NAME] keys (backtest_config.c) */
     {0, 0, 0, 0},
 };
 
@@ -219,6 +244,84 @@ static const char *strategy_arg(bt_opts *o, const char *arg)
         realpath(arg, o->strategy_abs))
         return o->strategy_abs;
     return arg;
+}
+
+/* A perp flag (docs/futures.md), checked against its schema row. 0 or -1. */
+static int perp_opt(bt_opts *o, int ch, const char *flag, const char *text)
+{
+    sim_perp_config *p = &o->cfg.perp;
+    char why[160] = "";
+    ops_config_key_info k;
+    if (ops_config_flag_key(flag, OPS_CMD_BACKTEST, &k) ||
+        ops_config_check_value(k.section, k.key, text, NULL, 0, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --%s '%s': %s\n", flag, text, why);
+        return -1;
+    }
+    switch (ch) {
+    case O_MARKET: return sim_market_parse(text, &p->on) ? -1 : 0;
+    case O_MARGIN: return sim_margin_parse(text, &p->margin) ? -1 : 0;
+    case O_LEVERAGE: return key_num(flag, k.section, k.key, text, &p->leverage);
+    case O_LIQFEE: return key_num(flag, k.section, k.key, text, &p->liq_fee_bps);
+    case O_FUNDINT: return pt_interval_parse(text, &o->funding_interval_ms) ? -1 : 0;
+    case O_FUNDING: o->funding = realpath(text, o->funding_abs) ? o->funding_abs : text; return 0;
+    case O_MARK: o->mark = realpath(text, o->mark_abs) ? o->mark_abs : text; return 0;
+    case O_SYMLEV: o->symbol_leverage = text; return 0; /* checked with the brackets: perp_check */
+    default: break;
+    }
+    if (pf_brackets_parse(text, &p->brackets, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --brackets '%s': %s\n", text, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The perp options together: leverage within the brackets, files only on a perp. */
+static int perp_check(bt_opts *o)
+{
+    sim_perp_config *p = &o->cfg.perp;
+    pf_brackets def;
+    pf_brackets_default(&def);
+    const pf_brackets *b = p->brackets.n ? &p->brackets : &def;
+    if (!p->on && (o->funding || o->mark)) {
+        fprintf(stderr, "papertrader backtest: --funding and --mark need --market perp\n");
+        return -1;
+    }
+    if (p->on && p->leverage > b->max_leverage[0]) {
+        fprintf(stderr, "papertrader backtest: --leverage %g: above the brackets' maximum of %g (%s)\n",
+                p->leverage, b->max_leverage[0], p->brackets.n ? "--brackets" : "the built-in table, docs/futures.md");
+        return -1;
+    }
+    char why[200];
+    if (sim_symbol_leverage_parse(o->symbol_leverage, b->max_leverage[0], p, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --symbol-leverage %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ perp inputs */
+
+static void h_funding(void *ud, const sim_funding_event *ev)
+{
+    bt_ctx *x = ud;
+    if (!x->io_err)
+        x->io_err = session_ledger_funding(x->sl, ev->ts_ms, ev->symbol, ev->rate, ev->mark_price,
+                                           ev->position_qty, ev->payment);
+}
+
+/* --mark FILE: read like a candle file; rows without a symbol column get
+ * --symbol or the one candle file's symbol. */
+static int open_marks(const bt_opts *o, char **files, int nfiles, feed_source *out)
+{
+    char sym[PT_SYMBOL_MAX];
+    feed_csv_opts co;
+    memset(&co, 0, sizeof co);
+    co.symbol = o->symbol;
+    if (!co.symbol && nfiles == 1) {
+        feed_csv_path_symbol(files[0], sym);
+        co.symbol = sym;
+    }
+    return feed_source_csv(o->mark, &co, out);
 }
 
 /* Returns 0, or an exit code. */
@@ -328,6 +431,10 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
             break;
+        case O_RULES: /* recorded absolute, like a strategy path */
+            o->rules_file = optarg = realpath(optarg, o->rules_abs) ? o->rules_abs : optarg;
+            break;
+        case O_RULE: bad = rules_setup_arg(optarg, &o->rule_keys) != PT_OK; break;
         case O_ORDER:
             o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
@@ -341,6 +448,11 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             }
             break;
         }
+        case O_MARKET: case O_LEVERAGE: case O_MARGIN: case O_BRACKETS: case O_LIQFEE:
+        case O_FUNDING: case O_MARK: case O_FUNDINT: case O_SYMLEV:
+            bad = perp_opt(o, ch, long_opts[idx].name, optarg);
+            optarg = ch == O_FUNDING ? (char *)o->funding : ch == O_MARK ? (char *)o->mark : optarg;
+            break;
         case O_CRASH: {
             double v = 0;
             bad = num("--crash-after-fills", optarg, 1, 1e15, &v);
@@ -364,6 +476,8 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         }
     }
     int nfiles = argc - optind;
+    if (perp_check(o))
+        return PT_EXIT_USAGE;
     if (o->resume) {
         if (nfiles || o->n_rec) {
             fprintf(stderr, "papertrader backtest: --resume DIR takes its inputs and options "
@@ -560,6 +674,7 @@ static void opts_init(bt_opts *o)
     sim_engine_config_default(&o->cfg);
     o->strategy = "sma_cross";
     o->sync = PF_SYNC_NONE; /* a backtest is re-derivable: docs/durability.md */
+    o->funding_interval_ms = 8 * 3600000LL; /* Binance's usual funding period */
 }
 
 /* D10: one process per session folder. Returns 0 or an exit code. */
@@ -701,7 +816,8 @@ int cmd_backtest(int argc, char **argv)
     void *dl = NULL;
     sim_engine *e = NULL;
     backtest_controls *ctl = NULL;
-    feed_source src = {0};
+    feed_source src = {0}, marks = {0};
+    sim_funding *fund = NULL;
     bt_ctx x;
     memset(&x, 0, sizeof x);
     cJSON *rep = NULL, *sdoc = NULL;
@@ -724,6 +840,12 @@ int cmd_backtest(int argc, char **argv)
             fprintf(stderr, "papertrader backtest: %s/session.json: its \"args\" do not parse\n",
                     outdir);
             code = PT_EXIT_CORRUPT;
+            goto done;
+        }
+        if (o.cfg.perp.on) {
+            fprintf(stderr, "papertrader backtest: --resume of a perp backtest is not supported yet; "
+                            "run it again with --force\n");
+            code = PT_EXIT_USAGE;
             goto done;
         }
         o.resume = keep.resume;
@@ -757,11 +879,11 @@ int cmd_backtest(int argc, char **argv)
     sim_strategy_warn_short(o.cfg.strategy, o.cfg.allow_short);
     { /* parameters that pass ranges may still be inconsistent (fast >= slow) */
         void *probe = NULL;
-        if (o.cfg.strategy->create(o.cfg.params, &probe, err, sizeof err)) {
+        if (sim_strategy_create(o.cfg.strategy, o.cfg.params, &probe, err, sizeof err)) {
             fprintf(stderr, "papertrader backtest: %s: %s\n", o.strategy, err);
             goto done;
         }
-        o.cfg.strategy->free(probe);
+        sim_strategy_free_state(o.cfg.strategy, probe);
     }
     int64_t bar_ms = 0;
     int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &bar_ms, &src);
@@ -778,6 +900,11 @@ int cmd_backtest(int argc, char **argv)
                     "first candle)", from, when);
         }
     }
+    if (rules_setup_backtest(o.rules_file, &o.rule_keys, files, nfiles, o.order, &o.rules)) {
+        code = PT_EXIT_INPUT; /* logged with the file and field */
+        goto done;
+    }
+    o.cfg.rules = o.rules.n ? &o.rules : NULL;
     if (o.resume) {
         /* outdir set above */
     } else if (o.out) {
@@ -798,9 +925,13 @@ int cmd_backtest(int argc, char **argv)
         code = PT_EXIT_FAILURE;
         if (write_session(outdir, &o, files, nfiles))
             goto done;
+        char rp[PATH_MAX + 16]; /* what it traded with, beside its outputs */
+        snprintf(rp, sizeof rp, "%s/rules.json", outdir);
+        if (o.rules.n && pf_rules_write(rp, &o.rules))
+            goto done;
     }
     /* resume = replay: the ledger verifies the recorded rows, appends the rest */
-    session_ledger_options lo = {o.resume != NULL, o.sync, 1, o.crash_after};
+    session_ledger_options lo = {o.resume != NULL, o.sync, 1, o.crash_after, o.cfg.perp.on};
     if ((rc = session_ledger_open(outdir, &lo, &x.sl))) {
         code = ledger_exit(rc);
         if (rc == PT_ECORRUPT)
@@ -819,8 +950,24 @@ int cmd_backtest(int argc, char **argv)
         x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     o.cfg.ext.interval_ms = bar_ms;
+    if (o.funding && sim_funding_load(o.funding, o.symbol, o.funding_interval_ms, &fund)) {
+        code = PT_EXIT_INPUT; /* logged with file:line */
+        goto done;
+    }
+    if (fund)
+        pt_info("backtest: %s: %zu funding rows", o.funding, sim_funding_count(fund));
+    if (o.mark && open_marks(&o, files, nfiles, &marks)) {
+        code = PT_EXIT_INPUT;
+        goto done;
+    }
+    o.cfg.perp.funding = fund;
+    if (o.cfg.perp.on && !fund)
+        pt_info("backtest: --market perp without --funding: funding is taken as zero");
     if (sim_engine_new(&o.cfg, &hooks, &x, &e) || (!o.controls && sim_engine_lookahead(e, &src)))
         goto done;
+    sim_engine_set_funding_hook(e, h_funding, &x);
+    if (o.mark)
+        sim_engine_set_marks(e, &marks, o.mark);
     if (o.controls && backtest_controls_load(o.controls, &ctl)) {
         code = PT_EXIT_INPUT;
         goto done;
@@ -833,7 +980,14 @@ int cmd_backtest(int argc, char **argv)
         }
         /* a ledger error stops trading at once; so does a failed external strategy
          * (logged with the candle and its text), keeping every row written */
-        if (sim_engine_on_candle(e, &c) == PT_ESTATE) {
+        int erc = sim_engine_on_candle(e, &c);
+        if (erc == PT_EPARSE) { /* a bad funding or mark row, logged with file:line */
+            fprintf(stderr, "papertrader backtest: stopped: bad perp input (above); the rows written so "
+                            "far are kept in %s\n", outdir);
+            code = PT_EXIT_INPUT;
+            goto done;
+        }
+        if (erc == PT_ESTATE) {
             fprintf(stderr, "papertrader backtest: stopped: the strategy failed (above); the "
                             "rows written so far are kept in %s\n", outdir);
             code = PT_EXIT_FAILURE;
@@ -878,6 +1032,8 @@ int cmd_backtest(int argc, char **argv)
     if (!rep)
         goto done;
     sim_engine_stats_to_json(e, cJSON_AddObjectToObject(rep, "engine"));
+    if (o.cfg.perp.on)
+        sim_engine_perp_to_json(e, cJSON_AddObjectToObject(rep, "perp"));
     if (session_write_json(outdir, "report.json", rep))
         goto done;
     app_report_run_rejected(x.report, x.reader_rejects);
@@ -891,6 +1047,10 @@ int cmd_backtest(int argc, char **argv)
         free(t);
     } else {
         print_table(&mr, e);
+        if (o.cfg.perp.on) {
+            char fs[200];
+            printf("%-22s %s\n", "funding", sim_engine_perp_summary(e, fs, sizeof fs));
+        }
         printf("%-22s %s\n", "output", outdir);
     }
     code = fflush(stdout) ? PT_EXIT_FAILURE : PT_EXIT_OK;
@@ -900,6 +1060,8 @@ done:
     session_ledger_close(x.sl, 0);
     pf_metrics_free(x.m);
     feed_source_free(&src);
+    feed_source_free(&marks);
+    sim_funding_free(fund);
     sim_strategy_unload(dl);
     session_unlock(lock_fd);
     free(rargv);
@@ -935,6 +1097,13 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
         fprintf(stderr, "papertrader: --resume is not a flag of the engine here\n");
         code = PT_EXIT_USAGE;
     }
+    if (!code && (b->o.funding || b->o.mark)) { /* never a silent zero: only backtest reads them yet */
+        fprintf(stderr, "papertrader: --funding and --mark are read by backtest only (not here yet)\n");
+        code = PT_EXIT_USAGE;
+    }
+    if (!code && rules_setup_backtest(b->o.rules_file, &b->o.rule_keys, b->ca->argv + optind,
+                                      b->ca->argc - optind, b->o.order, &b->o.rules))
+        code = PT_EXIT_INPUT;
     if (code) {
         backtest_setup_free(&b->pub);
         return code;
@@ -942,6 +1111,7 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
     const bt_opts *o = &b->o;
     backtest_setup *s = &b->pub;
     s->cfg = o->cfg;
+    s->cfg.rules = o->rules.n ? &o->rules : NULL; /* the box lives as long as s */
     s->strategy = o->strategy;
     s->symbol = o->symbol, s->order = o->order, s->controls = o->controls;
     s->params = o->params, s->n_params = o->n_params;

@@ -35,6 +35,7 @@ typedef struct session_ledger_options {
     int batch_portfolio;   /* buffer portfolio.csv rows (64 KiB) */
     uint64_t crash_after_fills; /* test hook: _exit(137) right after fill seq N
                                    is written (and synced); 0 = off */
+    int perp;              /* perp columns and DIR/funding.csv (portfolio.h) */
 } session_ledger_options;
 
 /* DIR must exist and be locked by the caller (session_lock). With resume:
@@ -48,6 +49,9 @@ int session_ledger_open(const char *dir, const session_ledger_options *o, sessio
  * after any error the caller must stop trading. */
 int session_ledger_fill(session_ledger *sl, const pf_fill *f, const pf_fill_result *r);
 int session_ledger_row(session_ledger *sl, const pf_snapshot *s);
+/* perp: one DIR/funding.csv row (never verified: a perp session does not resume). */
+int session_ledger_funding(session_ledger *sl, int64_t ts_ms, const char *symbol, double rate, double mark,
+                           double qty, double payment);
 /* The sticky error's one line saying which file and why
  * ("DIR/trades.csv:17: ...", "cannot write DIR/trades.csv: ..."; "" while
  * healthy). */

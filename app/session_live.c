@@ -7,6 +7,7 @@
 #include "ops.h"
 #include "session_internal.h"
 #include "session_ledger.h"
+#include "rules_setup.h"
 #include "session_resume.h"
 
 #include <errno.h>
@@ -26,7 +27,8 @@
  * recorded candles are replayed, then appends (docs/durability.md). */
 static int sl_ledger_open(session *s)
 {
-    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0};
+    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0,
+                                 s->o->eng.perp.on};
     const char *env = getenv("PT_CRASH_AFTER_FILLS"); /* test hook, as backtest's */
     int64_t v;
     const char *why;
@@ -397,6 +399,18 @@ static void warm_plan(session *s)
                 o->warmup >= 0 ? "--warmup" : "the strategy's need");
 }
 
+/* The trading rules (app/rules_setup.c) into the engine, cached in the
+ * session folder before the first candle. */
+static int apply_rules(session *s, const char *rest_url, struct lws_context *cx)
+{
+    const sess_opts *o = s->o;
+    pf_rules_set rules;
+    rules_live_in in = {o->cfg,      o->exchange, rest_url,  o->ca_file, (const char *const *)o->symbols,
+                        o->n_symbols, s->outdir,  o->resuming, cx};
+    int rc = rules_setup_live(&in, &rules);
+    return rc ? rc : rules.n ? sim_engine_set_rules(s->eng, &rules) : PT_OK;
+}
+
 static int exit_code_of(int rc)
 {
     return rc == PT_EINVAL || rc == PT_EUNSUPPORTED ? PT_EXIT_USAGE
@@ -469,6 +483,8 @@ int session_live_run(const session_live_config *cfg)
     if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
         goto done;
     warm_plan(s);
+    if (o->resuming && (rc = apply_rules(s, NULL, NULL))) /* before the replay: it trades with them */
+        goto refuse;
     s->cash = o->eng.cash; /* dashboard values; the replay moves them on */
     s->eq_now = o->eng.cash;
     /* resume = replay: the engine's whole state comes back from the recorded
@@ -490,6 +506,10 @@ int session_live_run(const session_live_config *cfg)
         snprintf(ws_url, sizeof ws_url, "ws://127.0.0.1:%d", port);
         snprintf(rest_url, sizeof rest_url, "http://127.0.0.1:%d", port);
         wsu = ws_url, restu = rest_url;
+    }
+    if (!o->resuming && (rc = apply_rules(s, restu, s->cx))) {
+        code = exit_code_of(rc);
+        goto done;
     }
     if (!o->resuming) { /* the session's inputs are durable before its first candle */
         s->ses = session_json(s, wsu, restu);

@@ -262,6 +262,9 @@ const feed_adapter feed_adapter_bybit = {
     .has_closed_flag = 1,          /* [kline] confirm */
     .rest_max_limit = 1000,        /* [rest] */
     .update_period_ms = 30000,     /* [kline] 1-60 s: stale after 90 s */
+    .market = "spot",
+    .history_bars = 0,
+    .finality = "explicit closed flag confirm (exchange clock)",
     .interval_name = by_interval,
     .ws_path = by_ws_path,
     .subscribe = by_subscribe,
@@ -271,6 +274,8 @@ const feed_adapter feed_adapter_bybit = {
     .ping_every_ms = 20000,                                   /* [conn] */
     .rest_parse = by_rest_parse,
     .rate_limit_status = 403,      /* [codes] rate-limit page */
+    .rules_url = feed_rules_url_bybit,
+    .rules_parse = feed_rules_parse_bybit,
 };
 
 /* USDT perpetuals: the same v5 protocol on the linear category ([conn]
@@ -284,6 +289,9 @@ const feed_adapter feed_adapter_bybit_linear = {
     .has_closed_flag = 1,
     .rest_max_limit = 1000,
     .update_period_ms = 30000,
+    .market = "perp",
+    .history_bars = 0,
+    .finality = "explicit closed flag confirm (exchange clock)",
     .interval_name = by_interval,
     .ws_path = by_ws_path_linear,
     .subscribe = by_subscribe,

@@ -1,7 +1,8 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
  * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill, and
- * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows,
- * KuCoin's [time_s, o, c, h, l, ...] rows) and connect-token parser (KuCoin).
+ * every registered adapter's own rest_parse hook (feed_adapter_at: Bybit's,
+ * OKX's, Kraken's enveloped rows, KuCoin's [time_s, o, c, h, l, ...] rows)
+ * and connect-token parser (KuCoin).
  * Seeds: the exchanges' documented responses and broken ones (HTML body,
  * [], overlapping rows, truncated JSON).
  *
@@ -24,9 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data, size);
     uint64_t drops[FEED_DROP__COUNT] = {0};
     size_t n = 12345;
-    static const char *const hooked[] = {"", "bybit", "okx", "kucoin"}; /* "" = the shared parser */
-    for (size_t a = 0; a < sizeof hooked / sizeof hooked[0]; a++) {
-        const feed_adapter *ad = feed_adapter_find(hooked[a]);
+    /* a = 0: the shared parser; then every adapter of the registry with its own hook */
+    for (size_t a = 0; a == 0 || feed_adapter_at(a - 1); a++) {
+        const feed_adapter *ad = a ? feed_adapter_at(a - 1) : NULL;
+        if (ad && !ad->rest_parse)
+            continue;
         char err[256];
         n = 12345;
         int rc = ad ? ad->rest_parse(body, size, "BTCUSDT", rows, CAP, &n, drops, err, sizeof err)
@@ -46,9 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(rows[i].ts_ms > rows[i - 1].ts_ms);
         }
     }
-    static const char *const tokened[] = {"kucoin"};
-    for (size_t a = 0; a < sizeof tokened / sizeof tokened[0]; a++) {
-        const feed_adapter *ad = feed_adapter_find(tokened[a]);
+    const feed_adapter *ad;
+    for (size_t a = 0; (ad = feed_adapter_at(a)); a++) { /* every adapter with a connect token */
+        if (!ad->token_parse)
+            continue;
         char url[1024], err[256];
         int64_t ping = -1;
         int rc = ad->token_parse(body, size, "pt1", url, sizeof url, &ping, err, sizeof err);
