@@ -19,7 +19,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader exchange-sim [--protocol binance|bitvavo|bybit|okx] [--port N] [--speed X]\n"
+            "usage: papertrader exchange-sim [--protocol binance|binance-futures|bitvavo|bybit|okx] [--port N]\n"
+            "                                [--speed X] [--funding every=8h,rate=R]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
@@ -27,7 +28,11 @@ static void usage(FILE *out)
             "  (binance: /ws/<stream>, /stream?streams=a/b, /ws + SUBSCRIBE, GET /api/v3/klines;\n"
             "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
             "   bybit: /v5/public/spot + op subscribe, GET /v5/market/kline;\n"
-            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles).\n"
+            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles;\n"
+            "   binance-futures: as binance plus <sym>@markPrice[@1s], [/market]/stream, GET\n"
+            "   /fapi/v1/klines, markPriceKlines, fundingRate, premiumIndex, exchangeInfo).\n"
+            "  --funding (binance-futures): funding every DUR from 00:00 UTC (default 8h), rate R\n"
+            "  fixed (default: seeded per symbol and time, -0.0002..0.0004).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
             "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR).\n"
@@ -95,6 +100,7 @@ int cmd_exchange_sim(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},     {"start", required_argument, NULL, 't'},
         {"updates", required_argument, NULL, 'u'},  {"ping", required_argument, NULL, 'g'},
         {"max-clients", required_argument, NULL, 'm'}, {"duration", required_argument, NULL, 'd'},
+        {"funding", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     static const char *syms[FEED_XSIM_MAX_SYMBOLS];
@@ -108,6 +114,7 @@ int cmd_exchange_sim(int argc, char **argv)
         switch (ch) {
         case 'P': cfg.protocol = optarg; break;
         case 'f': cfg.faults = optarg; break;
+        case 'F': cfg.funding = optarg; break;
         case 'p':
             if (int_opt("port", optarg, 0, 65535, &v))
                 return PT_EXIT_USAGE;
@@ -170,8 +177,8 @@ int cmd_exchange_sim(int argc, char **argv)
         }
     }
     if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo") && strcmp(cfg.protocol, "bybit") &&
-        strcmp(cfg.protocol, "okx")) {
-        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, bybit, okx)\n", cfg.protocol);
+        strcmp(cfg.protocol, "okx") && strcmp(cfg.protocol, "binance-futures")) {
+        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, binance-futures, bitvavo, bybit, okx)\n", cfg.protocol);
         return PT_EXIT_USAGE;
     }
     feed_xsim_faults fl;
@@ -199,10 +206,10 @@ int cmd_exchange_sim(int argc, char **argv)
                                                                       : PT_EXIT_FAILURE;
     }
     int port = feed_xsim_port(x);
-    const int bn = !strcmp(cfg.protocol, "binance"), by = !strcmp(cfg.protocol, "bybit"), ok = !strcmp(cfg.protocol, "okx");
+    const int bn = !strncmp(cfg.protocol, "binance", 7), by = !strcmp(cfg.protocol, "bybit"), ok = !strcmp(cfg.protocol, "okx");
     printf("exchange-sim listening on ws://127.0.0.1:%d%s (REST http://127.0.0.1:%d%s)\n", port,
            bn ? "/stream?streams=..." : by ? "/v5/public/spot" : ok ? "/ws/v5/business" : "/v2/", port,
-           bn ? "/api/v3/klines" : by ? "/v5/market/kline" : ok ? "/api/v5/market/history-candles" : "/v2/{market}/candles");
+           bn ? (cfg.protocol[7] ? "/fapi/v1/klines" : "/api/v3/klines") : by ? "/v5/market/kline" : ok ? "/api/v5/market/history-candles" : "/v2/{market}/candles");
     printf("listening port=%d\n", port);
     fflush(stdout);
 

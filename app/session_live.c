@@ -305,6 +305,12 @@ static cJSON *report_json(session *s, const feed_live_stats *fs)
     add_num(fe, "rest_ok", (double)fs->rest_ok);
     add_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
     add_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
+    if (feed_exchange_is_perp(s->o->exchange)) { /* perpetual venues (feed.h feed_perp_callbacks) */
+        add_num(fe, "marks", (double)fs->marks);
+        add_num(fe, "mark_bars", (double)fs->mark_bars);
+        add_num(fe, "fundings", (double)fs->fundings);
+        add_num(fe, "funding_gaps", (double)fs->funding_gaps);
+    }
     cJSON *dr = cJSON_AddObjectToObject(fe, "dropped");
     for (int i = 0; i < FEED_DROP__COUNT; i++)
         add_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);

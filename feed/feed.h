@@ -180,7 +180,7 @@ typedef enum feed_conn_state {
 const char *feed_conn_name(feed_conn_state s);
 
 typedef struct feed_live_config {
-    const char *exchange;    /* "binance" | "bitvavo" | "bybit" | "okx" */
+    const char *exchange;    /* "binance" | "binance-futures" | "bitvavo" | "bybit" | "okx" */
     const char *ws_url;      /* base, e.g. "wss://stream.binance.com:9443"; NULL = adapter default */
     const char *rest_url;    /* base (scheme://host[:port]); NULL = adapter default */
     const char *const *symbols; /* exchange spelling ("BTCUSDT", "BTC-EUR") */
@@ -211,6 +211,27 @@ typedef struct feed_live_config {
 } feed_live_config;
 #define FEED_LIVE_MAX_SYMBOLS 64
 
+/* Perpetual futures (binance-futures): the exchange's mark price stream,
+ * judged on the exchange's clock only (event times E and funding times T,
+ * never our wall clock). docs/feed.md "Perpetuals: marks and funding". */
+typedef struct feed_mark {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t event_ms;        /* E: exchange time of this update */
+    double mark_price;       /* p */
+    double index_price;      /* i; 0 when the message has none */
+    double funding_rate;     /* r: the rate announced for next_funding_ms */
+    int64_t next_funding_ms; /* T: the next funding time */
+} feed_mark;
+
+/* A funding settlement: at ts_ms (a funding time T) every open position of
+ * symbol pays (long, rate > 0) or receives notional-at-mark x rate. */
+typedef struct feed_funding {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t ts_ms;     /* funding time T (exchange clock, ms UTC) */
+    double rate;       /* the rate last announced for T */
+    double mark_price; /* the last mark at or before T; 0 = unknown */
+} feed_funding;
+
 typedef struct feed_live_callbacks {
     /* c->closed = 1: final bar, strictly increasing ts per symbol, once.
      * c->closed = 0: in-progress update of the newest bar. */
@@ -218,6 +239,21 @@ typedef struct feed_live_callbacks {
     /* connection state changes; reason is a short static/borrowed text */
     void (*on_state)(void *ud, feed_conn_state st, const char *reason);
 } feed_live_callbacks;
+
+/* Perpetual venues only: set with feed_live_set_perp_callbacks (NULL members
+ * = not wanted). Every pointer is borrowed for the call.
+ * on_mark: each mark update in event-time order per symbol (older or
+ * repeated ones are dropped). on_mark_bar: a closed mark-price bar of the
+ * feed's interval (closed = 1, ts = open time, volume 0), built from the
+ * updates whose E falls in [ts, ts+interval), delivered once the first update
+ * at or past its end arrives: the live twin of a `fetch --mark` row.
+ * on_funding: once per funding time T, when the first update with E >= T
+ * announces the next T; strictly increasing T per symbol. */
+typedef struct feed_perp_callbacks {
+    void (*on_mark)(void *ud, const feed_mark *m);
+    void (*on_mark_bar)(void *ud, const pt_candle *bar);
+    void (*on_funding)(void *ud, const feed_funding *f);
+} feed_perp_callbacks;
 
 typedef struct feed_live_symbol_stats {
     char symbol[PT_SYMBOL_MAX];
@@ -256,6 +292,10 @@ typedef struct feed_live_stats {
     feed_live_symbol_stats sym[FEED_LIVE_MAX_SYMBOLS];
     int64_t warmup_until_ms; /* warmup_candles: open time of the first bar after the warm-up
                                 (the exchange's bar in progress at the first message); 0 = not yet */
+    /* perpetual venues: mark updates passed on, closed mark bars, funding
+     * events, and funding times the stream skipped (a settlement missed
+     * while disconnected: logged, not invented) */
+    uint64_t marks, mark_bars, fundings, funding_gaps;
 } feed_live_stats;
 
 typedef struct feed_live feed_live;
@@ -285,9 +325,13 @@ feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_
                                    int64_t down_after_ms);
 
 /* Exchange protocol adapters (const tables, defined in
- * feed_live_internal.h): "binance" | "bitvavo" | "bybit" | "okx"; NULL if unknown. */
+ * feed_live_internal.h): "binance" | "binance-futures" | "bitvavo" | "bybit" | "okx";
+ * NULL if unknown. */
 typedef struct feed_adapter feed_adapter;
 const feed_adapter *feed_adapter_find(const char *name);
+/* 1 if the exchange trades linear perpetuals (marks and funding: a
+ * `--market perp` session needs one), 0 spot only or unknown. */
+int feed_exchange_is_perp(const char *name);
 
 /* Creates the client vhost on cx (created by the caller with
  * DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS) and starts connecting at once.
@@ -296,6 +340,10 @@ const feed_adapter *feed_adapter_find(const char *name);
  * PT_EUNSUPPORTED unknown exchange/interval, PT_ENOMEM, PT_EIO vhost. */
 int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const feed_live_callbacks *cb,
                   void *ud, feed_live **out);
+/* Perp callbacks (copied; ud as given to feed_live_new). Call right after
+ * feed_live_new, before the loop runs; loop thread. PT_EUNSUPPORTED on a
+ * spot venue (no marks, no funding). */
+int feed_live_set_perp_callbacks(feed_live *f, const feed_perp_callbacks *cb);
 /* Snapshot; loop thread only. */
 void feed_live_get_stats(const feed_live *f, feed_live_stats *out);
 /* Closes the connection and joins the REST worker. Loop thread. */
@@ -315,9 +363,22 @@ typedef struct feed_fetch_opts {
      * symbol."), "" otherwise; the caller's buffer of err_cap bytes, or NULL */
     char *err;
     size_t err_cap;
+    int mark;                /* 1: mark-price klines instead of trade candles (perp venues;
+                                volume 0). PT_EUNSUPPORTED on a spot venue */
 } feed_fetch_opts;
 typedef int (*feed_fetch_fn)(void *ud, const pt_candle *c); /* nonzero stops */
 int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats);
+/* The funding file (fetch --funding; a live perp session's recording):
+ * this header, then feed_funding_format rows "ts,symbol,rate,mark_price"
+ * (mark_price empty when unknown), ending in '\n'. Returns the length, or
+ * PT_EFULL when cap is too small. */
+#define FEED_FUNDING_HEADER "ts,symbol,rate,mark_price\n"
+int feed_funding_format(const feed_funding *f, char *buf, size_t cap);
+/* Funding history of o->symbol: each settlement with since <= T < until,
+ * ascending, once (interval_ms is not used). Same bounds, retries and
+ * errors as feed_fetch_history; PT_EUNSUPPORTED on a spot venue. */
+typedef int (*feed_funding_fn)(void *ud, const feed_funding *f); /* nonzero stops */
+int feed_fetch_funding(const feed_fetch_opts *o, feed_funding_fn fn, void *ud, feed_live_stats *stats);
 
 #ifdef __cplusplus
 }

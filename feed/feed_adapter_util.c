@@ -125,9 +125,15 @@ int feed_fill_ohlcv(pt_candle *c, const cJSON *const it[5], feed_parse_out *out)
     return PT_OK;
 }
 
-/* One REST/Bitvavo row [open_ms, "o","h","l","c","v", ...]. */
-static int parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out)
+/* One REST/Bitvavo row [open_ms, "o","h","l","c","v", ...]; no_volume:
+ * the volume column is ignored and 0 (mark-price klines). */
+static int parse_row(const cJSON *row, const char *symbol, int no_volume, pt_candle *c, feed_parse_out *out)
 {
+    static char zero_txt[] = "0";
+    cJSON zero;
+    memset(&zero, 0, sizeof zero);
+    zero.type = cJSON_String;
+    zero.valuestring = zero_txt;
     memset(c, 0, sizeof *c);
     if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) < 6) {
         feed_drop(out, FEED_DROP_SCHEMA, "row is not an array of >= 6 items");
@@ -139,7 +145,7 @@ static int parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_pa
     }
     const cJSON *it[5];
     for (int i = 0; i < 5; i++)
-        it[i] = cJSON_GetArrayItem(row, i + 1);
+        it[i] = i == 4 && no_volume ? &zero : cJSON_GetArrayItem(row, i + 1);
     if (feed_fill_ohlcv(c, it, out))
         return PT_EPARSE;
     if (feed_candle_set_symbol(c, symbol)) {
@@ -152,7 +158,7 @@ static int parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_pa
 
 int feed_adapter_parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out)
 {
-    return parse_row(row, symbol, c, out);
+    return parse_row(row, symbol, 0, c, out);
 }
 
 static int cmp_ts(const void *a, const void *b)
@@ -163,6 +169,12 @@ static int cmp_ts(const void *a, const void *b)
 
 int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT])
+{
+    return feed_rest_rows_ex(arr, symbol, 0, out, cap, n, drops);
+}
+
+int feed_rest_rows_ex(const cJSON *arr, const char *symbol, int no_volume, pt_candle *out, size_t cap, size_t *n,
+                      uint64_t drops[FEED_DROP__COUNT])
 {
     feed_parse_out po;
     *n = 0;
@@ -180,7 +192,7 @@ int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t 
             pt_warn("feed: REST %s: more than %zu rows", symbol, cap);
             return PT_EFULL;
         }
-        if (parse_row(row, symbol, &out[k], &po)) {
+        if (parse_row(row, symbol, no_volume, &out[k], &po)) {
             drops[po.reason]++;
             pt_warn("feed: REST %s row %zu dropped: %s", symbol, row_no, po.detail);
             continue;
@@ -235,9 +247,15 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
 
 const feed_adapter *feed_adapter_find(const char *name)
 {
-    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx};
+    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_binance_futures};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name))
             return all[i];
     return NULL;
+}
+
+int feed_exchange_is_perp(const char *name)
+{
+    const feed_adapter *ad = feed_adapter_find(name);
+    return ad && ad->perp;
 }

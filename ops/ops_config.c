@@ -66,7 +66,7 @@ static const cfg_key schema[] = {
         "live: an external strategy's answer deadline (0 = wait)"),
     INT("session", "restart_limit", 0, 1000, "5", "refuse to start after this many failed starts in a row (0 = off)"),
     INT("session", "restart_healthy_s", 1, 86400, "600", "uptime after which a start counts as healthy"),
-    ENUM("feed", "exchange", "binance|bitvavo|bybit|okx", "binance", "exchange protocol", FL("exchange", LV)),
+    ENUM("feed", "exchange", "binance|bitvavo|bybit|okx|binance-futures", "binance", "exchange protocol", FL("exchange", LV)),
     STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)", FL("ws-url", LV)),
     STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)", FL("rest-url", LV)),
     ROW("feed", "symbols", T_LIST, 0, 0, NULL, NULL, "comma-separated symbols", FL("symbols", LV)),
