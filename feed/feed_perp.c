@@ -93,8 +93,14 @@ void feed_perp_offer(feed_perp_series *s, const feed_mark *m, feed_perp_step *ou
 
 int feed_funding_format(const feed_funding *f, char *buf, size_t cap)
 {
+    /* the rate as plain decimals (venues quote 8): never "5e-05" */
     char rate[32], mark[32] = "";
-    pt_format_double(f->rate, rate, sizeof rate);
+    snprintf(rate, sizeof rate, "%.12f", f->rate == 0 ? 0.0 : f->rate);
+    char *e = rate + strlen(rate) - 1;
+    while (*e == '0')
+        *e-- = '\0';
+    if (*e == '.')
+        *e = '\0';
     if (f->mark_price > 0)
         pt_format_double(f->mark_price, mark, sizeof mark);
     int n = snprintf(buf, cap, "%lld,%s,%s,%s\n", (long long)f->ts_ms, f->symbol, rate, mark);

@@ -18,6 +18,8 @@ const VENUES = {
   bybit: { symbol: 'XRPETH', limited: /HTTP 403|retCode 10006/g },
   // both faults -> HTTP 429 + code 50011 (feed/feed_xsim_proto_okx.c)
   okx: { symbol: 'XRP-ETH', limited: /HTTP 429/g },
+  // USD-M futures (issue 16): both faults as Binance's HTTP 429/418 + Retry-After (feed/feed_xsim_proto_bnfut.c)
+  'binance-futures': { symbol: 'BTCUSDT', limited: /HTTP 4(?:29|18), Retry-After/g },
 };
 const pick = (process.env.PT_VENUES || Object.keys(VENUES).join(',')).split(',');
 deadline(45000 * pick.length);
