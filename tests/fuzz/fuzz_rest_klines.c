@@ -1,6 +1,7 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
  * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill, and
- * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows).
+ * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows),
+ * and binance-futures' mark-price klines and funding history rows.
  * Seeds: the exchanges' documented responses and broken ones (HTML body,
  * [], overlapping rows, truncated JSON).
  *
@@ -9,6 +10,8 @@
  * PT_EFULL; each drop is counted under a known reason. */
 #include "feed_live_internal.h"
 #include "fuzz_util.h"
+
+#include <math.h>
 
 #define CAP 64 /* small on purpose: the "more rows than limit" path runs too */
 
@@ -45,6 +48,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(rows[i].ts_ms > rows[i - 1].ts_ms);
         }
     }
+    /* perpetual venues: mark-price klines (volume ignored) and funding rows */
+    const feed_adapter *bf = feed_adapter_find("binance-futures");
+    char err[64];
+    n = 12345;
+    int rc = bf->mark_parse(body, size, "BTCUSDT", rows, CAP, &n, drops, err, sizeof err);
+    FUZZ_CHECK(rc == PT_OK || rc == PT_EPARSE || rc == PT_EFULL);
+    for (size_t i = 0; rc == PT_OK && i < n; i++) {
+        fuzz_check_candle(&rows[i]);
+        FUZZ_CHECK(rows[i].volume == 0 && (i == 0 || rows[i].ts_ms > rows[i - 1].ts_ms));
+    }
+    feed_funding *fr = malloc(CAP * sizeof *fr);
+    if (!fr)
+        abort();
+    n = 12345;
+    rc = bf->funding_parse(body, size, "BTCUSDT", fr, CAP, &n, drops, err, sizeof err);
+    FUZZ_CHECK(rc == PT_OK || rc == PT_EPARSE || rc == PT_EFULL);
+    FUZZ_CHECK(n <= CAP && (rc != PT_EPARSE || n == 0));
+    for (size_t i = 0; rc == PT_OK && i < n; i++) {
+        FUZZ_CHECK(isfinite(fr[i].rate) && fabs(fr[i].rate) < 1 && isfinite(fr[i].mark_price) && fr[i].mark_price >= 0);
+        FUZZ_CHECK(!strcmp(fr[i].symbol, "BTCUSDT") && (i == 0 || fr[i].ts_ms > fr[i - 1].ts_ms));
+    }
+    free(fr);
     free(rows);
     free(body);
     return 0;
