@@ -201,7 +201,17 @@ int cmd_fetch(int argc, char **argv)
     progress_begin(&w.bar, "fetch", quiet);
     feed_live_stats st;
     memset(&st, 0, sizeof st);
-    int rc = funding ? feed_fetch_funding(&fo, write_funding, &w, &st) : feed_fetch_history(&fo, write_row, &w, &st);
+    const char *one[] = {fo.symbol};
+    char why[160] = "";
+    int rc = funding || fo.mark ? feed_check_perp_symbols(&fo, one, 1, why, sizeof why) : PT_OK; /* a perpetual? */
+    if (rc) {
+        progress_end(&w.bar);
+        fclose(w.f);
+        remove(part);
+        fprintf(stderr, "papertrader fetch: %s\n", why);
+        return PT_EXIT_FAILURE;
+    }
+    rc = funding ? feed_fetch_funding(&fo, write_funding, &w, &st) : feed_fetch_history(&fo, write_row, &w, &st);
     progress_end(&w.bar);
     int io = fclose(w.f);
     if (rc == PT_EUNSUPPORTED) {

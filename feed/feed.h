@@ -332,6 +332,11 @@ const feed_adapter *feed_adapter_find(const char *name);
 /* 1 if the exchange trades linear perpetuals (marks and funding: a
  * `--market perp` session needs one), 0 spot only or unknown. */
 int feed_exchange_is_perp(const char *name);
+/* The `--market` x `--exchange` check: PT_OK for market "spot" (any
+ * exchange) or "perp" on a perpetual venue; PT_EINVAL otherwise, with the
+ * sentence to show in why[cap] ("--market perp needs a perpetual-futures
+ * exchange (binance-futures); 'binance' is spot only"). */
+int feed_check_market(const char *exchange, const char *market, char *why, size_t cap);
 
 /* Creates the client vhost on cx (created by the caller with
  * DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS) and starts connecting at once.
@@ -379,6 +384,12 @@ int feed_funding_format(const feed_funding *f, char *buf, size_t cap);
  * errors as feed_fetch_history; PT_EUNSUPPORTED on a spot venue. */
 typedef int (*feed_funding_fn)(void *ud, const feed_funding *f); /* nonzero stops */
 int feed_fetch_funding(const feed_fetch_opts *o, feed_funding_fn fn, void *ud, feed_live_stats *stats);
+/* Startup check of a perp session (synchronous, before the loop runs): asks
+ * the venue's exchange info whether each symbol is a perpetual contract
+ * that is trading. o: exchange, rest_url, ca_file, bounds (symbol, times
+ * unused). PT_OK; PT_EINVAL with why ("BTCUSDT_240628 is CURRENT_QUARTER,
+ * not a perpetual"); PT_EUNSUPPORTED spot venue; network errors as fetch. */
+int feed_check_perp_symbols(const feed_fetch_opts *o, const char *const *symbols, size_t n, char *why, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -258,6 +258,72 @@ static int bf_funding_parse(const char *body, size_t len, const char *symbol, fe
     return rc;
 }
 
+/* [info] symbols[] entry of symbol: a PERPETUAL that is TRADING */
+static int bf_info_check(const char *body, size_t len, const char *symbol, char *why, size_t cap)
+{
+    feed_parse_out po;
+    char up[PT_SYMBOL_MAX];
+    cJSON *root = feed_json_parse(body, len, &po);
+    int rc = PT_EINVAL;
+    const cJSON *e, *syms = cJSON_GetObjectItemCaseSensitive(root, "symbols");
+    if (feed_binance_upper(symbol, up, sizeof up)) {
+        snprintf(why, cap, "'%s' is not a symbol", symbol ? symbol : "");
+        goto done;
+    }
+    if (!cJSON_IsArray(syms)) {
+        snprintf(why, cap, "exchange info without a symbols array");
+        rc = PT_EPARSE;
+        goto done;
+    }
+    snprintf(why, cap, "%s is not listed on binance-futures", up);
+    cJSON_ArrayForEach(e, syms)
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "symbol");
+        if (!cJSON_IsString(s) || strcmp(s->valuestring, up))
+            continue;
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(e, "contractType");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "status");
+        const char *ctv = cJSON_IsString(ct) ? ct->valuestring : "?", *stv = cJSON_IsString(st) ? st->valuestring : "?";
+        if (strcmp(ctv, "PERPETUAL"))
+            snprintf(why, cap, "%s is %.20s, not a perpetual", up, ctv);
+        else if (strcmp(stv, "TRADING"))
+            snprintf(why, cap, "%s is not trading (status %.20s)", up, stv);
+        else
+            rc = PT_OK;
+        break;
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int feed_bnf_premium_parse(const char *body, size_t len, feed_mark *m, char *why, size_t cap)
+{
+    feed_parse_out po;
+    pt_candle probe;
+    memset(m, 0, sizeof *m);
+    cJSON *root = feed_json_parse(body, len, &po);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "symbol");
+    const char *bad = !root                                                                    ? "not JSON"
+                      : !cJSON_IsString(s) || feed_candle_set_symbol(&probe, s->valuestring)  ? "symbol"
+                      : feed_json_price(cJSON_GetObjectItemCaseSensitive(root, "markPrice"), 0, &m->mark_price)
+                          ? "markPrice"
+                      : feed_json_price(cJSON_GetObjectItemCaseSensitive(root, "indexPrice"), 0, &m->index_price)
+                          ? "indexPrice"
+                      : bf_rate(cJSON_GetObjectItemCaseSensitive(root, "lastFundingRate"), &m->funding_rate)
+                          ? "lastFundingRate"
+                      : feed_json_time(cJSON_GetObjectItemCaseSensitive(root, "nextFundingTime"), &m->next_funding_ms)
+                          ? "nextFundingTime"
+                      : feed_json_time(cJSON_GetObjectItemCaseSensitive(root, "time"), &m->event_ms) ? "time"
+                                                                                                      : NULL;
+    if (!bad)
+        memcpy(m->symbol, probe.symbol, sizeof m->symbol);
+    else
+        snprintf(why, cap, "premiumIndex: field %s missing or bad", bad);
+    cJSON_Delete(root);
+    return bad ? PT_EPARSE : PT_OK;
+}
+
 const feed_adapter feed_adapter_binance_futures = {
     .name = "binance-futures",
     .ws_url = "wss://fstream.binance.com/market", /* [ws] routed base of kline and markPrice */
@@ -276,4 +342,6 @@ const feed_adapter feed_adapter_binance_futures = {
     .funding_url_for = bf_funding_url,
     .funding_parse = bf_funding_parse,
     .funding_max_limit = 1000, /* [fund] */
+    .info_path = "/fapi/v1/exchangeInfo", /* [info] */
+    .info_check = bf_info_check,
 };

@@ -259,3 +259,18 @@ int feed_exchange_is_perp(const char *name)
     const feed_adapter *ad = feed_adapter_find(name);
     return ad && ad->perp;
 }
+
+int feed_check_market(const char *exchange, const char *market, char *why, size_t cap)
+{
+    if (market && !strcmp(market, "spot"))
+        return PT_OK;
+    if (!market || strcmp(market, "perp")) {
+        snprintf(why, cap, "--market '%s': spot or perp", market ? market : "");
+        return PT_EINVAL;
+    }
+    if (feed_exchange_is_perp(exchange))
+        return PT_OK;
+    snprintf(why, cap, "--market perp needs a perpetual-futures exchange (binance-futures); '%s' is %s",
+             exchange ? exchange : "", feed_adapter_find(exchange) ? "spot only" : "not an exchange");
+    return PT_EINVAL;
+}

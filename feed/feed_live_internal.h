@@ -81,6 +81,10 @@ struct feed_adapter {
     int (*funding_parse)(const char *body, size_t len, const char *symbol, feed_funding *out, size_t cap,
                          size_t *n, uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
     int funding_max_limit;
+    /* exchange info: path (GET, no parameters) and the check that symbol is a
+     * trading perpetual in its body (PT_OK, or PT_EINVAL with why) */
+    const char *info_path;
+    int (*info_check)(const char *body, size_t len, const char *symbol, char *why, size_t cap);
 };
 
 extern const feed_adapter feed_adapter_binance;
@@ -162,6 +166,10 @@ typedef struct feed_perp_step {
     feed_funding fund;
     int gap;                /* funding times skipped before this one (missed while away) */
 } feed_perp_step;
+
+/* Mark-Price (premiumIndex) body of one symbol -> m (event_ms = "time").
+ * PT_OK or PT_EPARSE with why (feed_adapter_binance_futures.c). */
+int feed_bnf_premium_parse(const char *body, size_t len, feed_mark *m, char *why, size_t cap);
 
 void feed_perp_init(feed_perp_series *s, const char *symbol, int64_t interval_ms);
 void feed_perp_offer(feed_perp_series *s, const feed_mark *m, feed_perp_step *out);
@@ -296,6 +304,9 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
  * PT_EUNSUPPORTED for a venue without funding. */
 int feed_rest_fetch_funding(feed_rest *r, const char *symbol, int64_t start_ms, int64_t end_ms, feed_funding_fn fn,
                             void *ud);
+/* One GET of url with the page retries; the body stays valid until the
+ * next request on r. PT_OK, or the errors of feed_rest_fetch. */
+int feed_rest_get_body(feed_rest *r, const char *url, const char *what, const char **body, size_t *len);
 /* The exchange's own text of the last refused request ("Invalid symbol."),
  * "" if none. Valid until the next fetch or feed_rest_free. */
 const char *feed_rest_exchange_error(const feed_rest *r);

@@ -399,6 +399,26 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
     return have_held ? fn(ud, &held) : PT_OK;
 }
 
+static int parse_json_only(feed_rest *r, const char *symbol, size_t *n, uint64_t drops[FEED_DROP__COUNT], char *err,
+                           size_t errcap)
+{
+    (void)err, (void)errcap;
+    *n = 0;
+    cJSON *j = feed_rest_json(r->body, r->body_n, symbol, drops); /* a 200 with HTML: retried */
+    cJSON_Delete(j);
+    return j ? PT_OK : PT_EPARSE;
+}
+
+int feed_rest_get_body(feed_rest *r, const char *url, const char *what, const char **body, size_t *len)
+{
+    size_t n;
+    r->exch_err[0] = '\0';
+    int rc = fetch_page(r, url, what, parse_json_only, &n);
+    *body = rc ? NULL : r->body;
+    *len = rc ? 0 : r->body_n;
+    return rc;
+}
+
 int feed_rest_fetch_funding(feed_rest *r, const char *symbol, int64_t start_ms, int64_t end_ms, feed_funding_fn fn,
                             void *ud)
 {
@@ -507,6 +527,27 @@ int feed_fetch_funding(const feed_fetch_opts *o, feed_funding_fn fn, void *ud, f
         return rc;
     rc = feed_rest_fetch_funding(r, o->symbol, o->since_ms, fetch_until(o), fn, ud);
     fetch_close(r, o, stats);
+    return rc;
+}
+
+int feed_check_perp_symbols(const feed_fetch_opts *o, const char *const *symbols, size_t n, char *why, size_t cap)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, 'f', &r);
+    if (rc)
+        return rc;
+    char url[512];
+    const char *body = NULL;
+    size_t len = 0;
+    snprintf(url, sizeof url, "%s%s", r->base, r->cfg.ad->info_path);
+    rc = feed_rest_get_body(r, url, "exchange info", &body, &len);
+    if (rc && r->exch_err[0])
+        snprintf(why, cap, "exchange info refused: %s", r->exch_err);
+    else if (rc)
+        snprintf(why, cap, "exchange info: %s", pt_strerror(rc));
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = r->cfg.ad->info_check(body, len, symbols[i], why, cap);
+    feed_rest_free(r);
     return rc;
 }
 

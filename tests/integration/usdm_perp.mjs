@@ -74,7 +74,11 @@ const fetch = (args) => spawnSync(BIN, ['fetch', '--exchange', 'binance-futures'
 
   // 4. refusals and usage errors
   const bad = fetch(['--rest-url', url, '--symbol', 'NOPEUSDT', '--since', String(since), '--funding', '-o', path.join(dir, 'x.csv')]);
-  ok(bad.status === 1 && /Invalid symbol\./.test(bad.stderr), 'unknown symbol: exit 1 with the exchange\'s text', bad.stderr.slice(-300));
+  ok(bad.status === 1 && /NOPEUSDT is not listed on binance-futures/.test(bad.stderr),
+    'unknown symbol: exit 1, the exchange info says it is not listed', bad.stderr.slice(-300));
+  const mk404 = fetch(['--rest-url', url, '--symbol', 'NOPEUSDT', '--since', String(since), '--interval', '1m', '-o', path.join(dir, 'x.csv')]);
+  ok(mk404.status === 1 && /Invalid symbol\./.test(mk404.stderr), 'candles of an unknown symbol: exit 1 with the exchange\'s text',
+    mk404.stderr.slice(-300));
   const spot = spawnSync(BIN, ['fetch', '--exchange', 'binance', '--symbol', 'BTCUSDT', '--since', String(since), '--funding',
     '-o', path.join(dir, 'y.csv')], { encoding: 'utf8' });
   ok(spot.status === 2 && /spot exchange/.test(spot.stderr), '--funding on a spot exchange is a usage error', spot.stderr);

@@ -231,6 +231,47 @@ static void test_rest_docs(void **st)
     assert_string_equal(line, "1570608000000,BTCUSDT,0,\n");
 }
 
+/* Exchange-Information "Response Example" (one symbol, trimmed of filters) and
+ * Mark-Price "Response Example", verbatim (comments removed) */
+static const char info_doc[] =
+    "{\"exchangeFilters\": [],\"rateLimits\": [{\"interval\": \"MINUTE\",\"intervalNum\": 1,\"limit\": 2400,"
+    "\"rateLimitType\": \"REQUEST_WEIGHT\"}],\"serverTime\": 1565613908500,\"symbols\": [{\"symbol\": \"BLZUSDT\","
+    "\"pair\": \"BLZUSDT\",\"contractType\": \"PERPETUAL\",\"deliveryDate\": 4133404800000,\"onboardDate\": 1598252400000,"
+    "\"status\": \"TRADING\",\"baseAsset\": \"BLZ\",\"quoteAsset\": \"USDT\",\"marginAsset\": \"USDT\"},"
+    "{\"symbol\": \"BTCUSDT_240628\",\"contractType\": \"CURRENT_QUARTER\",\"status\": \"TRADING\"},"
+    "{\"symbol\": \"OLDUSDT\",\"contractType\": \"PERPETUAL\",\"status\": \"SETTLING\"}],\"timezone\": \"UTC\"}";
+static const char premium_doc[] =
+    "{\n    \"symbol\": \"BTCUSDT\",\n    \"markPrice\": \"11793.63104562\",\n    \"indexPrice\": \"11781.80495970\",\n"
+    "    \"estimatedSettlePrice\": \"11781.16138815\",\n    \"lastFundingRate\": \"0.00038246\",\n"
+    "    \"nextFundingTime\": 1597392000000,\n    \"interestRate\": \"0.00010000\",\n    \"time\": 1597370495002\n}";
+
+static void test_market_and_info(void **st)
+{
+    (void)st;
+    char why[160];
+    assert_int_equal(feed_check_market("binance", "spot", why, sizeof why), PT_OK);
+    assert_int_equal(feed_check_market("binance-futures", "perp", why, sizeof why), PT_OK);
+    assert_int_equal(feed_check_market("okx", "perp", why, sizeof why), PT_EINVAL);
+    assert_string_equal(why, "--market perp needs a perpetual-futures exchange (binance-futures); 'okx' is spot only");
+    assert_int_equal(feed_check_market("binance", "margin", why, sizeof why), PT_EINVAL);
+    assert_int_equal(AD.info_check(info_doc, strlen(info_doc), "blzusdt", why, sizeof why), PT_OK);
+    assert_int_equal(AD.info_check(info_doc, strlen(info_doc), "BTCUSDT_240628", why, sizeof why), PT_EINVAL);
+    assert_string_equal(why, "BTCUSDT_240628 is CURRENT_QUARTER, not a perpetual");
+    assert_int_equal(AD.info_check(info_doc, strlen(info_doc), "OLDUSDT", why, sizeof why), PT_EINVAL);
+    assert_string_equal(why, "OLDUSDT is not trading (status SETTLING)");
+    assert_int_equal(AD.info_check(info_doc, strlen(info_doc), "ETHUSDT", why, sizeof why), PT_EINVAL);
+    assert_string_equal(why, "ETHUSDT is not listed on binance-futures");
+    assert_int_equal(AD.info_check("[]", 2, "ETHUSDT", why, sizeof why), PT_EPARSE);
+    feed_mark m;
+    assert_int_equal(feed_bnf_premium_parse(premium_doc, strlen(premium_doc), &m, why, sizeof why), PT_OK);
+    assert_string_equal(m.symbol, "BTCUSDT");
+    assert_true(m.mark_price == 11793.63104562 && m.index_price == 11781.8049597 && m.funding_rate == 0.00038246);
+    assert_int_equal(m.next_funding_ms, 1597392000000LL);
+    assert_int_equal(m.event_ms, 1597370495002LL);
+    assert_int_equal(feed_bnf_premium_parse("{\"symbol\":\"BTCUSDT\"}", 20, &m, why, sizeof why), PT_EPARSE);
+    assert_string_equal(why, "premiumIndex: field markPrice missing or bad");
+}
+
 /* ------------------------------------------------------------ perpetual state */
 #define H 3600000LL
 #define T0 1704067200000LL /* 2024-01-01, a funding time */
@@ -317,7 +358,7 @@ int main(void)
         cmocka_unit_test(test_mark_doc),      cmocka_unit_test(test_mark_broken_fields),
         cmocka_unit_test(test_errors_and_control), cmocka_unit_test(test_requests),
         cmocka_unit_test(test_rest_docs),     cmocka_unit_test(test_funding_rule),
-        cmocka_unit_test(test_mark_bars),
+        cmocka_unit_test(test_mark_bars),     cmocka_unit_test(test_market_and_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
