@@ -379,6 +379,20 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
  * PT_EFULL when cap is too small. */
 #define FEED_FUNDING_HEADER "ts,symbol,rate,mark_price\n"
 int feed_funding_format(const feed_funding *f, char *buf, size_t cap);
+/* The recording of a live perp session (feed_perp_rec.c): DIR/marks/<SYM>.csv
+ * (closed mark bars, candle format, volume 0) and DIR/funding/<SYM>.csv
+ * (FEED_FUNDING_HEADER), the files `backtest --mark` / `--funding` read.
+ * Open creates them (and the folders) or, for a resumed session, cuts a
+ * torn last line and remembers each file's last time: rows not newer are
+ * skipped (PT_OK), so a resume never duplicates. Rows of a symbol not
+ * opened are skipped. Rows are written (write(2)) at once; _sync makes
+ * them durable. The caller frees with _free (NULL ok). */
+typedef struct feed_perp_rec feed_perp_rec;
+int feed_perp_rec_open(const char *dir, const char *const *symbols, size_t n, feed_perp_rec **out);
+int feed_perp_rec_mark_bar(feed_perp_rec *r, const pt_candle *bar); /* PT_OK, PT_EIO */
+int feed_perp_rec_funding(feed_perp_rec *r, const feed_funding *f);  /* PT_OK, PT_EIO */
+int feed_perp_rec_sync(feed_perp_rec *r);
+void feed_perp_rec_free(feed_perp_rec *r);
 /* Funding history of o->symbol: each settlement with since <= T < until,
  * ascending, once (interval_ms is not used). Same bounds, retries and
  * errors as feed_fetch_history; PT_EUNSUPPORTED on a spot venue. */

@@ -40,6 +40,18 @@ const fetch = (args) => spawnSync(BIN, ['fetch', '--exchange', 'binance-futures'
   const sim_minutes = rec.length ? (rec[rec.length - 1].t + MIN - rec[0].t) / MIN : 0;
   ok(f.fundings <= Math.floor(sim_minutes / 5) + 2, `no more funding events than funding times (${f.fundings} in ${sim_minutes} min)`);
 
+  // the recording a replay needs: DIR/funding/<SYM>.csv and DIR/marks/<SYM>.csv
+  const recF = path.join(out, 'funding', 'BTCUSDT.csv'), recM = path.join(out, 'marks', 'BTCUSDT.csv');
+  const fl = fs.existsSync(recF) ? fs.readFileSync(recF, 'utf8').trim().split('\n') : [''];
+  ok(fl[0] === 'ts,symbol,rate,mark_price' && fl.length - 1 === f.fundings,
+    `recorded funding file: header and one row per funding event (${fl.length - 1})`);
+  const recRows = fl.slice(1).map((l) => l.split(','));
+  ok(recRows.every((r, i) => Number(r[0]) % FIVE === 0 && r[1] === 'BTCUSDT' && Number(r[3]) > 0 &&
+    (i === 0 || Number(r[0]) === Number(recRows[i - 1][0]) + FIVE)), 'recorded funding times: every 5 min, in order, with a mark');
+  const ml = fs.existsSync(recM) ? loadRows(recM) : [];
+  ok(ml.length === f.mark_bars && ml.every((r, i) => r.v === 0 && r.l <= r.o && r.o <= r.h && (i === 0 || r.t > ml[i - 1].t)),
+    `recorded mark bars: one row per closed bar, in order, volume 0 (${ml.length})`);
+
   // 2. fetch --funding: the same schedule, through rate limits
   const since = START, until = START + 30 * MIN;
   const fr = fetch(['--rest-url', url, '--symbol', 'BTCUSDT', '--since', String(since), '--until', String(until),
@@ -53,6 +65,13 @@ const fetch = (args) => spawnSync(BIN, ['fetch', '--exchange', 'binance-futures'
   ok(rows.every((r) => r[1] === 'BTCUSDT' && Number(r[2]) >= -0.0002 && Number(r[2]) <= 0.0004 && Number(r[3]) > 0),
     'symbol, a seeded rate in [-0.0002, 0.0004] and a mark price on each row');
   ok(new Set(rows.map((r) => r[2])).size > 1, 'rates differ by funding time (seeded)');
+  // the live events carry the rate the venue's history shows for the same T
+  const hist = await (async () => {
+    const h = fetch(['--rest-url', url, '--symbol', 'BTCUSDT', '--since', String(START), '--funding', '-o', path.join(dir, 'all-funding.csv'), '--quiet']);
+    return h.status === 0 ? new Map(fs.readFileSync(path.join(dir, 'all-funding.csv'), 'utf8').trim().split('\n').slice(1)
+      .map((l) => l.split(',')).map((r) => [r[0], r[2]])) : new Map();
+  })();
+  ok(recRows.length > 0 && recRows.every((r) => hist.get(r[0]) === r[2]), 'each recorded funding rate equals fetch --funding for that T');
 
   // 3. fetch --mark: mark klines in the candle format, close to the trade candles
   const mk = fetch(['--rest-url', url, '--symbol', 'BTCUSDT', '--interval', '1m', '--since', String(since), '--until',

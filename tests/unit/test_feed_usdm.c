@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feed_live_internal.h"
 
@@ -351,6 +352,65 @@ static void test_mark_bars(void **st)
     assert_int_equal(s.bar.ts_ms, T0 + 3 * 60000); /* no bar invented for the silent minutes */
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* the recording: headers, rows, a torn last line cut on reopen, no duplicate after a resume */
+static void test_recorder(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/pt-usdm-rec-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    const char *syms[] = {"BTCUSDT"};
+    feed_perp_rec *r = NULL;
+    assert_int_equal(feed_perp_rec_open(dir, syms, 1, &r), PT_OK);
+    pt_candle b = {.symbol = "BTCUSDT", .ts_ms = T0, .open = 10, .high = 12, .low = 9, .close = 11.5, .closed = 1};
+    feed_funding f = {.symbol = "BTCUSDT", .ts_ms = T0, .rate = 0.0001, .mark_price = 10};
+    assert_int_equal(feed_perp_rec_mark_bar(r, &b), PT_OK);
+    assert_int_equal(feed_perp_rec_funding(r, &f), PT_OK);
+    pt_candle other = b;
+    snprintf(other.symbol, sizeof other.symbol, "ETHUSDT");
+    assert_int_equal(feed_perp_rec_mark_bar(r, &other), PT_OK); /* not opened: skipped */
+    assert_int_equal(feed_perp_rec_sync(r), PT_OK);
+    feed_perp_rec_free(r);
+    snprintf(path, sizeof path, "%s/marks/BTCUSDT.csv", dir);
+    assert_string_equal(slurp(path), "timestamp,open,high,low,close,volume\n1704067200000,10,12,9,11.5,0\n");
+    FILE *tear = fopen(path, "ab"); /* a crash mid-row */
+    fputs("1704067260000,10,1", tear);
+    fclose(tear);
+    assert_int_equal(feed_perp_rec_open(dir, syms, 1, &r), PT_OK);
+    assert_int_equal(feed_perp_rec_mark_bar(r, &b), PT_OK); /* already recorded: skipped */
+    b.ts_ms += 60000;
+    assert_int_equal(feed_perp_rec_mark_bar(r, &b), PT_OK);
+    assert_int_equal(feed_perp_rec_funding(r, &f), PT_OK); /* skipped */
+    f.ts_ms += 8 * H;
+    assert_int_equal(feed_perp_rec_funding(r, &f), PT_OK);
+    feed_perp_rec_free(r);
+    assert_string_equal(slurp(path), "timestamp,open,high,low,close,volume\n1704067200000,10,12,9,11.5,0\n"
+                                     "1704067260000,10,12,9,11.5,0\n");
+    snprintf(path, sizeof path, "%s/funding/BTCUSDT.csv", dir);
+    assert_string_equal(slurp(path), "ts,symbol,rate,mark_price\n1704067200000,BTCUSDT,0.0001,10\n"
+                                     "1704096000000,BTCUSDT,0.0001,10\n");
+    feed_perp_rec_free(NULL);
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/marks/BTCUSDT.csv/x", dir); /* a file where a folder must be */
+    assert_int_not_equal(feed_perp_rec_open(bad, syms, 1, &r), PT_OK);
+    assert_null(r);
+    static const char *const made[] = {"marks/BTCUSDT.csv", "funding/BTCUSDT.csv", "marks", "funding", ""};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, made[i]);
+        assert_int_equal(i < 2 ? unlink(path) : rmdir(path), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_errors_and_control), cmocka_unit_test(test_requests),
         cmocka_unit_test(test_rest_docs),     cmocka_unit_test(test_funding_rule),
         cmocka_unit_test(test_mark_bars),     cmocka_unit_test(test_market_and_info),
+        cmocka_unit_test(test_recorder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
