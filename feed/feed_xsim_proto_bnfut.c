@@ -189,9 +189,10 @@ static int bnf_funding(feed_xsim *x, struct lws *wsi, int *status, char **body, 
     char *out = malloc((size_t)limit * 160 + 8);
     if (!out)
         return PT_ENOMEM;
-    size_t w = 0, n = 0;
+    size_t w = 0;
+    int64_t n = 0;
     out[w++] = '[';
-    for (int64_t T = first; T <= end && n < (size_t)limit; T += P) {
+    for (int64_t T = first; T <= end && n < limit; T += P) {
         double mark, index;
         char mp[32] = "";
         if (mark_at(x, (size_t)s, T, &mark, &index))
