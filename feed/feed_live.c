@@ -22,6 +22,7 @@ struct feed_live {
     const feed_adapter *ad;
     feed_live_config cfg;
     feed_live_callbacks cb;
+    feed_perp_callbacks pcb;
     void *ud;
     char url_buf[1280];     /* lws_parse_uri cuts this one up (a token URL too) */
     const char *host;
@@ -36,6 +37,7 @@ struct feed_live {
     int token_pending, token_ready; /* token venues: a token job is queued / the URL is fresh */
     uint64_t token_seq;     /* connectId of the next token */
     feed_series *ser;
+    feed_perp_series *perp; /* perpetual venues: one per series, same order */
     size_t n_ser;
     struct lws *wsi;
     lws_sorted_usec_list_t sul_connect, sul_tick;
@@ -319,6 +321,45 @@ static void warmup_start(feed_live *f, const feed_parse_out *po)
     pt_info("feed: warm-up: %d bars before %lld per symbol", f->cfg.warmup_candles, (long long)to);
 }
 
+/* A mark update (perpetual venues): order, mark bar, funding event, all by
+ * the exchange's clock (feed_perp.c), then the callbacks. */
+static void on_mark(feed_live *f, const feed_mark *m, int64_t now)
+{
+    feed_series *s = series_of(f, m->symbol);
+    if (!s || !f->perp) {
+        f->st.dropped[FEED_DROP_WRONG_SYMBOL]++;
+        return;
+    }
+    feed_perp_series *p = &f->perp[s - f->ser];
+    if (m->event_ms > f->exch_now_ms)
+        f->exch_now_ms = m->event_ms, f->exch_seen_mono = now;
+    f->last_msg_ms = now; /* data: feeds the watchdog */
+    feed_perp_step st;
+    feed_perp_offer(p, m, &st);
+    if (!st.mark_ok)
+        return;
+    f->st.marks++;
+    if (f->pcb.on_mark)
+        f->pcb.on_mark(f->ud, m);
+    if (st.bar_closed) {
+        f->st.mark_bars++;
+        if (f->pcb.on_mark_bar)
+            f->pcb.on_mark_bar(f->ud, &st.bar);
+    }
+    if (st.gap) {
+        f->st.funding_gaps += (uint64_t)st.gap;
+        pt_warn("feed: %s: %d funding time(s) before %lld passed while the mark stream was away; their rates are "
+                "in `papertrader fetch --funding`", m->symbol, st.gap, (long long)m->next_funding_ms);
+    }
+    if (st.funding) {
+        f->st.fundings++;
+        pt_info("feed: %s funding at %lld: rate %.8g, mark %.8g", st.fund.symbol, (long long)st.fund.ts_ms,
+                st.fund.rate, st.fund.mark_price);
+        if (f->pcb.on_funding)
+            f->pcb.on_funding(f->ud, &st.fund);
+    }
+}
+
 static void on_message(feed_live *f, const char *msg, size_t len)
 {
     feed_parse_out po;
@@ -351,6 +392,9 @@ static void on_message(feed_live *f, const char *msg, size_t len)
         return;
     case FEED_MSG_CANDLE:
         break;
+    case FEED_MSG_MARK:
+        on_mark(f, &po.mark, now);
+        return;
     default:
         return;
     }
@@ -709,13 +753,16 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     }
     rc = PT_ENOMEM;
     f->ser = calloc(c->n_symbols, sizeof *f->ser);
-    if (!f->ser)
+    f->perp = ad->perp ? calloc(c->n_symbols, sizeof *f->perp) : NULL;
+    if (!f->ser || (ad->perp && !f->perp))
         goto fail;
     for (size_t i = 0; i < c->n_symbols; i++, f->n_ser++) {
         if ((rc = feed_series_init(&f->ser[i], c->symbols[i], c->interval_ms, c->max_buffered))) {
             pt_err_log("feed: bad symbol '%s'", c->symbols[i]);
             goto fail;
         }
+        if (f->perp)
+            feed_perp_init(&f->perp[i], f->ser[i].symbol, c->interval_ms);
         if (c->start_after_ts && c->start_after_ts[i] != INT64_MIN) { /* resume: carry on from there */
             f->ser[i].last_ts = f->ser[i].st.last_closed_ts = c->start_after_ts[i];
             f->resume_pending = 1;
@@ -764,6 +811,14 @@ fail:
     return rc;
 }
 
+int feed_live_set_perp_callbacks(feed_live *f, const feed_perp_callbacks *cb)
+{
+    if (!f->perp)
+        return PT_EUNSUPPORTED;
+    f->pcb = *cb;
+    return PT_OK;
+}
+
 void feed_live_get_stats(const feed_live *f, feed_live_stats *out)
 {
     *out = f->st;
@@ -806,6 +861,7 @@ void feed_live_free(feed_live *f)
     for (size_t i = 0; i < f->n_ser; i++)
         feed_series_free(&f->ser[i]);
     free(f->ser);
+    free(f->perp);
     free(f->rx);
     free(f);
 }

@@ -32,6 +32,8 @@ struct feed_rest {
     size_t body_n, body_cap;
     pt_candle *rows;
     size_t rows_cap;
+    feed_funding *fund;     /* funding pages (perpetual venues), else NULL */
+    size_t fund_cap;
     pthread_mutex_t mu; /* guards the counters below (read by the loop) */
     feed_live_stats st;
     char exch_err[256]; /* the exchange's text of the last 4xx */
@@ -96,8 +98,10 @@ int feed_rest_new(const feed_rest_config *cfg, feed_rest **out)
     r->rows_cap = (size_t)c->ad->rest_max_limit;
     r->body = malloc(r->body_cap);
     r->rows = calloc(r->rows_cap, sizeof *r->rows);
+    r->fund_cap = c->ad->funding_parse ? (size_t)c->ad->funding_max_limit : 0;
+    r->fund = r->fund_cap ? calloc(r->fund_cap, sizeof *r->fund) : NULL;
     rc = PT_ENOMEM;
-    if (!r->body || !r->rows || pthread_mutex_init(&r->mu, NULL))
+    if (!r->body || !r->rows || (r->fund_cap && !r->fund) || pthread_mutex_init(&r->mu, NULL))
         goto fail;
     curl_global_init(CURL_GLOBAL_DEFAULT); /* refcounted; before any worker thread */
     r->h = curl_easy_init();
@@ -136,6 +140,7 @@ void feed_rest_free(feed_rest *r)
     }
     free(r->body);
     free(r->rows);
+    free(r->fund);
     free(r);
 }
 
@@ -228,11 +233,32 @@ static int out_of_budget(const feed_rest *r, int64_t first_fail_ms)
     return budget > 0 && first_fail_ms > 0 && r->ban_until_ms - first_fail_ms > budget;
 }
 
-/* A 200 body -> PT_OK, PT_EINVAL / PT_ERATELIMIT (the venue refused: its
- * text in err) or another code (unusable body: retried). */
-typedef int (*page_parse_fn)(feed_rest *r, void *ud, char *err, size_t errcap);
+/* A 200 body -> rows (r->rows or r->fund, their count in n), PT_EINVAL /
+ * PT_ERATELIMIT (the venue refused: its text in err) or another code
+ * (unusable body: retried). ud: the parser's own (the token's URL). */
+typedef int (*page_parse_fn)(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                             char *err, size_t errcap);
 
-static int fetch_page(feed_rest *r, const char *url, const char *symbol, int post, page_parse_fn parse, void *ud)
+static int parse_candles(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                         char *err, size_t errcap)
+{
+    (void)ud;
+    const feed_adapter *ad = r->cfg.ad;
+    if (r->cfg.mark)
+        return ad->mark_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, err, errcap);
+    return ad->rest_parse ? ad->rest_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, err, errcap)
+                          : feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
+}
+
+static int parse_funding(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                         char *err, size_t errcap)
+{
+    (void)ud;
+    return r->cfg.ad->funding_parse(r->body, r->body_n, symbol, r->fund, r->fund_cap, n, drops, err, errcap);
+}
+
+static int fetch_page(feed_rest *r, const char *url, const char *symbol, int post, page_parse_fn parse, void *ud,
+                      size_t *n)
 {
     int rc = PT_ENET;
     curl_easy_setopt(r->h, CURLOPT_HTTPGET, 1L);
@@ -293,7 +319,12 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, int pos
             continue;
         }
         char venue_err[sizeof r->exch_err] = "";
-        rc = parse(r, ud, venue_err, sizeof venue_err);
+        uint64_t drops[FEED_DROP__COUNT] = {0};
+        rc = parse(r, symbol, ud, n, drops, venue_err, sizeof venue_err);
+        pthread_mutex_lock(&r->mu);
+        for (int i = 0; i < FEED_DROP__COUNT; i++)
+            r->st.dropped[i] += drops[i];
+        pthread_mutex_unlock(&r->mu);
         if (rc == PT_EINVAL || rc == PT_ERATELIMIT) { /* the venue refused inside a 200 body */
             pt_warn("feed: REST %s: %s", symbol, venue_err);
             snprintf(r->exch_err, sizeof r->exch_err, "%s", venue_err);
@@ -315,26 +346,6 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, int pos
         return PT_OK;
     }
     pt_err_log("feed: REST %s: giving up after %d attempts (%s)", symbol, r->cfg.max_attempts, pt_strerror(rc));
-    return rc;
-}
-
-typedef struct page_rows {
-    const char *symbol;
-    size_t n;
-} page_rows;
-
-static int parse_rows(feed_rest *r, void *ud, char *err, size_t errcap)
-{
-    page_rows *p = ud;
-    uint64_t drops[FEED_DROP__COUNT] = {0};
-    const feed_adapter *ad = r->cfg.ad;
-    int rc = ad->rest_parse
-                 ? ad->rest_parse(r->body, r->body_n, p->symbol, r->rows, r->rows_cap, &p->n, drops, err, errcap)
-                 : feed_rest_parse_rows(r->body, r->body_n, p->symbol, r->rows, r->rows_cap, &p->n, drops);
-    pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < FEED_DROP__COUNT; i++)
-        r->st.dropped[i] += drops[i];
-    pthread_mutex_unlock(&r->mu);
     return rc;
 }
 
@@ -365,14 +376,13 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
         int64_t win_end = start_ms + span - 1;
         if (win_end > end_ms - 1)
             win_end = end_ms - 1;
-        int rc = r->cfg.ad->rest_url_for(r->base, symbol, interval_ms, start_ms, win_end,
-                                         r->cfg.ad->rest_max_limit, url, sizeof url);
+        int rc = (r->cfg.mark ? r->cfg.ad->mark_url_for : r->cfg.ad->rest_url_for)(
+            r->base, symbol, interval_ms, start_ms, win_end, r->cfg.ad->rest_max_limit, url, sizeof url);
         if (rc)
             return rc;
-        page_rows pr = {.symbol = symbol};
-        if ((rc = fetch_page(r, url, symbol, 0, parse_rows, &pr)))
+        size_t n = 0;
+        if ((rc = fetch_page(r, url, symbol, 0, parse_candles, NULL, &n)))
             return rc;
-        size_t n = pr.n;
         int in_window = 0;
         for (size_t i = 0; i < n; i++) {
             const pt_candle *c = &r->rows[i];
@@ -406,9 +416,12 @@ typedef struct page_token {
     int64_t *ping_ms;
 } page_token;
 
-static int parse_token(feed_rest *r, void *ud, char *err, size_t errcap)
+static int parse_token(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                       char *err, size_t errcap)
 {
+    (void)symbol, (void)drops;
     page_token *t = ud;
+    *n = 0;
     return r->cfg.ad->token_parse(r->body, r->body_n, t->connect_id, t->url, t->cap, t->ping_ms, err, errcap);
 }
 
@@ -422,7 +435,61 @@ int feed_rest_token(feed_rest *r, const char *connect_id, char *url, size_t cap,
     r->exch_err[0] = '\0';
     *ping_ms = 0;
     page_token t = {.connect_id = connect_id, .url = url, .cap = cap, .ping_ms = ping_ms};
-    return fetch_page(r, u, "connect token", 1, parse_token, &t);
+    size_t n;
+    return fetch_page(r, u, "connect token", 1, parse_token, &t, &n);
+}
+
+static int parse_json_only(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                           char *err, size_t errcap)
+{
+    (void)ud, (void)err, (void)errcap;
+    *n = 0;
+    cJSON *j = feed_rest_json(r->body, r->body_n, symbol, drops); /* a 200 with HTML: retried */
+    cJSON_Delete(j);
+    return j ? PT_OK : PT_EPARSE;
+}
+
+int feed_rest_get_body(feed_rest *r, const char *url, const char *what, const char **body, size_t *len)
+{
+    size_t n;
+    r->exch_err[0] = '\0';
+    int rc = fetch_page(r, url, what, 0, parse_json_only, NULL, &n);
+    *body = rc ? NULL : r->body;
+    *len = rc ? 0 : r->body_n;
+    return rc;
+}
+
+int feed_rest_fetch_funding(feed_rest *r, const char *symbol, int64_t start_ms, int64_t end_ms, feed_funding_fn fn,
+                            void *ud)
+{
+    if (!r->fund)
+        return PT_EUNSUPPORTED;
+    if (end_ms <= 0)
+        end_ms = pt_wall_ms();
+    char url[1024];
+    r->exch_err[0] = '\0';
+    /* pages by rows: the venue answers the first `limit` settlements from
+     * startTime (Get-Funding-Rate-History); the next page starts after the
+     * last one, so each page moves forward or the loop ends */
+    while (start_ms < end_ms) {
+        int rc = r->cfg.ad->funding_url_for(r->base, symbol, start_ms, end_ms - 1, (int)r->fund_cap, url, sizeof url);
+        size_t n = 0;
+        if (rc || (rc = fetch_page(r, url, symbol, 0, parse_funding, NULL, &n)))
+            return rc;
+        int64_t last = INT64_MIN;
+        for (size_t i = 0; i < n; i++) {
+            const feed_funding *f = &r->fund[i];
+            if (f->ts_ms < start_ms || f->ts_ms >= end_ms)
+                continue; /* outside what we asked for */
+            if ((rc = fn(ud, f)))
+                return rc;
+            last = f->ts_ms;
+        }
+        if (n < r->fund_cap || last == INT64_MIN)
+            return PT_OK;
+        start_ms = last + 1;
+    }
+    return PT_OK;
 }
 
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
@@ -446,15 +513,22 @@ void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
 }
 
 /* ------------------------------------------------------ synchronous fetch */
-int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats)
+/* what = 'c' candles, 'm' mark klines, 'f' funding: a client for it, or why not */
+static int fetch_open(const feed_fetch_opts *o, int what, feed_rest **out)
 {
+    *out = NULL;
     const feed_adapter *ad = feed_adapter_find(o->exchange);
     if (!ad) {
         pt_err_log("feed: unknown exchange '%s' (%s)", o->exchange ? o->exchange : "", feed_adapter_names());
         return PT_EUNSUPPORTED;
     }
+    if (what != 'c' && !ad->perp) {
+        pt_err_log("feed: %s is a spot exchange: no %s (a perpetual venue has them: binance-futures)", ad->name,
+                   what == 'm' ? "mark-price klines" : "funding history");
+        return PT_EUNSUPPORTED;
+    }
     char iv[16];
-    if (ad->interval_name(o->interval_ms, iv, sizeof iv)) {
+    if (what != 'f' && ad->interval_name(o->interval_ms, iv, sizeof iv)) {
         pt_err_log("feed: %s has no interval of %lld ms", ad->name, (long long)o->interval_ms);
         return PT_EUNSUPPORTED;
     }
@@ -464,19 +538,67 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
                                .max_attempts = o->max_attempts,
                                .max_retry_after_ms = o->max_retry_after_ms,
                                .give_up_after_ms = o->give_up_after_ms > 0 ? o->give_up_after_ms : 15000,
-                               .open_ended = o->until_ms <= 0};
-    feed_rest *r = NULL;
-    int rc = feed_rest_new(&rc_cfg, &r);
-    if (rc)
-        return rc;
-    /* history: never past our clock, so the bar still open is left out */
-    int64_t now = pt_wall_ms(), until = o->until_ms > 0 && o->until_ms < now ? o->until_ms : now;
-    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, until, fn, ud);
+                               .open_ended = o->until_ms <= 0,
+                               .mark = what == 'm'};
+    return feed_rest_new(&rc_cfg, out);
+}
+
+/* history: never past our clock (the bar still open is left out) */
+static int64_t fetch_until(const feed_fetch_opts *o)
+{
+    int64_t now = pt_wall_ms();
+    return o->until_ms > 0 && o->until_ms < now ? o->until_ms : now;
+}
+
+static void fetch_close(feed_rest *r, const feed_fetch_opts *o, feed_live_stats *stats)
+{
     if (o->err && o->err_cap)
         snprintf(o->err, o->err_cap, "%s", feed_rest_exchange_error(r));
     if (stats)
         feed_rest_stats(r, stats);
     feed_rest_free(r);
+}
+
+int feed_fetch_funding(const feed_fetch_opts *o, feed_funding_fn fn, void *ud, feed_live_stats *stats)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, 'f', &r);
+    if (rc)
+        return rc;
+    rc = feed_rest_fetch_funding(r, o->symbol, o->since_ms, fetch_until(o), fn, ud);
+    fetch_close(r, o, stats);
+    return rc;
+}
+
+int feed_check_perp_symbols(const feed_fetch_opts *o, const char *const *symbols, size_t n, char *why, size_t cap)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, 'f', &r);
+    if (rc)
+        return rc;
+    char url[512];
+    const char *body = NULL;
+    size_t len = 0;
+    snprintf(url, sizeof url, "%s%s", r->base, r->cfg.ad->info_path);
+    rc = feed_rest_get_body(r, url, "exchange info", &body, &len);
+    if (rc && r->exch_err[0])
+        snprintf(why, cap, "exchange info refused: %s", r->exch_err);
+    else if (rc)
+        snprintf(why, cap, "exchange info: %s", pt_strerror(rc));
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = r->cfg.ad->info_check(body, len, symbols[i], why, cap);
+    feed_rest_free(r);
+    return rc;
+}
+
+int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, o->mark ? 'm' : 'c', &r);
+    if (rc)
+        return rc;
+    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, fetch_until(o), fn, ud);
+    fetch_close(r, o, stats);
     return rc;
 }
 

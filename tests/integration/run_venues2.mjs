@@ -28,6 +28,9 @@ const VENUES = {
   'bybit-linear': { symbol: 'XRPETH', limited: /HTTP 403|retCode 10006/g, bad: 'NOPEUSDT', refused: /retCode 10001/ },
   // both faults -> HTTP 429 + code 429000, the connect token included (feed/feed_xsim_proto_kucoin.c)
   kucoin: { symbol: 'XRP-ETH', limited: /HTTP 429/g, bad: 'NOPE-USDT', refused: /This pair is not provided at present/ },
+  // USD-M futures (issue 16): both faults as Binance's HTTP 429/418 + Retry-After (feed/feed_xsim_proto_bnfut.c)
+  'binance-futures': { symbol: 'BTCUSDT', limited: /HTTP 4(?:29|18), Retry-After/g, bad: 'NOPEUSDT',
+    refused: /Invalid symbol/ },
 };
 const pick = (process.env.PT_VENUES || Object.keys(VENUES).join(',')).split(',');
 deadline(45000 * pick.length);

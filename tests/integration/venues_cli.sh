@@ -11,7 +11,7 @@ trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; [ -n "$cp" ] && kill "$cp" 2>/dev/
 SCALE=1; [ "${PT_SANITIZE:-0}" = 1 ] && SCALE=3
 
 # the venues issue 17 names that are built so far; the list must hold each
-VENUES="binance bitvavo bybit okx kraken coinbase bybit-linear kucoin"
+VENUES="binance bitvavo bybit okx kraken coinbase bybit-linear kucoin binance-futures"
 run_pt exchanges
 expect_exit 0 "exchanges exits 0"
 for v in $VENUES; do expect_out "^$v\$" "exchanges lists $v"; done
