@@ -163,6 +163,11 @@ int sim_ext_start(sim_ext *x, const sim_ext_options *opt, const double *values)
     const char *env = getenv("PT_STRATEGY_BATCH");
     x->batch_off = env && !strcmp(env, "0");
     x->dead = 0;
+    /* a start is a fresh run (optimize runs many with one table; a live
+     * restart re-warms): no indicator, timeframe or batch state carries over */
+    sim_ext_ind_reset(x);
+    sim_ext_tf_free(x);
+    x->bn = x->bnext = x->n_known = x->bsize = 0;
     pin_parent(x, &cpu);
     int rc = spawn(x, cpu);
     if (!rc)

@@ -121,9 +121,7 @@ static void try_restart(sim_engine *e, const pt_candle *c)
     sim_ext_restart *r = e->ext_rs;
     sim_ext *x = e->ext;
     int attempt = ++r->attempts, fed = 0;
-    sim_ext_stop(x);      /* reaps what the failure left */
-    sim_ext_ind_reset(x); /* the engine's indicators warm again with it */
-    sim_ext_tf_free(x);
+    sim_ext_stop(x); /* reaps what the failure left; the start resets the indicators */
     sim_ext_options xo = e->cfg.ext;
     xo.allow_short = e->cfg.allow_short;
     int rc = sim_ext_start(x, &xo, e->cfg.params);
