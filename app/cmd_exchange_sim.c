@@ -46,7 +46,7 @@ static void usage(FILE *out)
             "  --speed 60 = one 1m candle per second. --updates in-progress messages per candle\n"
             "  (default 4, 0 = none). --ping server ping period (default 20 s).\n"
             "  --start: simulated start (default: first CSV row, or 2024-01-01 + seed%%365 days).\n"
-            "  --rules FILE  trading rules served by exchangeInfo / markets over the ones derived from\n"
+            "  --rules FILE  trading rules served by the metadata endpoints over the ones derived from\n"
             "                the market (rules.json, docs/rules.md)\n"
             "  --faults SPEC, comma-separated key=value:\n"
             "    drop=DUR            abrupt close (no close frame) DUR after each connect\n"

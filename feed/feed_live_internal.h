@@ -122,6 +122,12 @@ int feed_rules_parse_okx(const char *body, size_t len, const char *const *syms, 
                          struct pf_rules_set *out, char *err, size_t cap);
 int feed_rules_parse_bitvavo(const char *body, size_t len, const char *const *syms, size_t n,
                              struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_kraken(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_kraken(const char *body, size_t len, const char *const *syms, size_t n,
+                            struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_coinbase(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_coinbase(const char *body, size_t len, const char *const *syms, size_t n,
+                              struct pf_rules_set *out, char *err, size_t cap);
 
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_binance_futures;

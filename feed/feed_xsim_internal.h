@@ -203,5 +203,10 @@ int feed_xsim_rules_bybit(struct feed_xsim *x, struct lws *wsi, int *status, cha
                           char *hdrs, size_t hcap);
 int feed_xsim_rules_okx(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
                         char *hdrs, size_t hcap);
+int feed_xsim_rules_kraken(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                           char *hdrs, size_t hcap);
+/* id: the product of .../products/{id}, or NULL for the list */
+int feed_xsim_rules_coinbase(struct feed_xsim *x, struct lws *wsi, const char *id, int *status, char **body,
+                             size_t *len, char *hdrs, size_t hcap);
 
 #endif
