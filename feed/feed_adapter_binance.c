@@ -119,14 +119,10 @@ static void bn_parse_kline(const cJSON *ev, int64_t interval_ms, int (*interval_
 void feed_binance_parse(const char *msg, size_t len, int64_t interval_ms,
                         int (*interval_fn)(int64_t, char *, size_t), feed_bn_event_fn extra, feed_parse_out *out)
 {
-    cJSON *root = feed_json_parse(msg, len, out);
+    cJSON *root = feed_json_parse_object(msg, len, out);
     if (!root)
         return;
     const cJSON *ev = root;
-    if (!cJSON_IsObject(root)) {
-        feed_drop(out, FEED_DROP_SCHEMA, "message is not an object");
-        goto done;
-    }
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
     if (err || code) {

@@ -92,13 +92,9 @@ static void bv_parse_candles(const cJSON *root, int64_t interval_ms, feed_parse_
 
 static void bv_parse(const char *msg, size_t len, int64_t interval_ms, feed_parse_out *out)
 {
-    cJSON *root = feed_json_parse(msg, len, out);
+    cJSON *root = feed_json_parse_object(msg, len, out);
     if (!root)
         return;
-    if (!cJSON_IsObject(root)) {
-        feed_drop(out, FEED_DROP_SCHEMA, "message is not an object");
-        goto done;
-    }
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(root, "errorCode");
     if (ec) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");

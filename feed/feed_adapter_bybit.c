@@ -171,13 +171,9 @@ static void by_parse_kline(const cJSON *root, const char *topic, int64_t interva
 
 static void by_parse(const char *msg, size_t len, int64_t interval_ms, feed_parse_out *out)
 {
-    cJSON *root = feed_json_parse(msg, len, out);
+    cJSON *root = feed_json_parse_object(msg, len, out);
     if (!root)
         return;
-    if (!cJSON_IsObject(root)) {
-        feed_drop(out, FEED_DROP_SCHEMA, "message is not an object");
-        goto done;
-    }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(root, "topic");
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(root, "op");
     if (cJSON_IsString(topic)) {
@@ -199,7 +195,6 @@ static void by_parse(const char *msg, size_t len, int64_t interval_ms, feed_pars
     } else {
         feed_drop(out, FEED_DROP_SCHEMA, "field topic / op: missing");
     }
-done:
     cJSON_Delete(root);
 }
 

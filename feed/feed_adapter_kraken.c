@@ -156,13 +156,9 @@ static void kr_parse_ohlc(const cJSON *root, int64_t interval_ms, feed_parse_out
 
 static void kr_parse(const char *msg, size_t len, int64_t interval_ms, feed_parse_out *out)
 {
-    cJSON *root = feed_json_parse(msg, len, out);
+    cJSON *root = feed_json_parse_object(msg, len, out);
     if (!root)
         return;
-    if (!cJSON_IsObject(root)) {
-        feed_drop(out, FEED_DROP_SCHEMA, "message is not an object");
-        goto done;
-    }
     /* request replies: {"method","success",...}; a refusal carries "error"
      * with the venue's text ("Currency pair not supported XBT/USD") */
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
@@ -180,7 +176,6 @@ static void kr_parse(const char *msg, size_t len, int64_t interval_ms, feed_pars
     } else {
         out->kind = FEED_MSG_IGNORE; /* heartbeat (1/s when idle), status */
     }
-done:
     cJSON_Delete(root);
 }
 

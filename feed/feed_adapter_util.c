@@ -60,6 +60,17 @@ cJSON *feed_json_parse(const char *msg, size_t len, feed_parse_out *out)
     return root;
 }
 
+cJSON *feed_json_parse_object(const char *msg, size_t len, feed_parse_out *out)
+{
+    cJSON *root = feed_json_parse(msg, len, out);
+    if (root && !cJSON_IsObject(root)) {
+        feed_drop(out, FEED_DROP_SCHEMA, "message is not an object");
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
 /* 2000-01-01 .. 2100-01-01: anything else is a unit mix-up or garbage */
 #define FEED_TIME_MIN 946684800000LL
 #define FEED_TIME_MAX 4102444800000LL

@@ -164,6 +164,8 @@ size_t feed_rest_rows_normalise(pt_candle *rows, size_t n);
 /* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;
 struct cJSON *feed_json_parse(const char *msg, size_t len, feed_parse_out *out);
+/* The same, and a value that is not an object is dropped (schema) too. */
+struct cJSON *feed_json_parse_object(const char *msg, size_t len, feed_parse_out *out);
 /* A REST body as JSON, or NULL after counting the drop and logging it with
  * the symbol (the caller returns PT_EPARSE). The caller cJSON_Delete()s. */
 struct cJSON *feed_rest_json(const char *body, size_t len, const char *symbol, uint64_t drops[FEED_DROP__COUNT]);
