@@ -10,7 +10,7 @@
 #include "feed.h"
 #include "ops.h"
 #include "portfolio.h"
-#include "progress.h"
+#include "ops_progress.h"
 #include "pt_core.h"
 #include "report_html.h"
 #include "session_ledger.h"

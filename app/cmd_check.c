@@ -38,7 +38,7 @@
  *       "usable": true } ] } ] }
  */
 #include "commands.h"
-#include "progress.h"
+#include "ops_progress.h"
 #include "feed.h"
 #include "pt_core.h"
 #include "quality.h"

@@ -6,7 +6,7 @@
  * that looks complete. */
 #include "commands.h"
 #include "feed.h"
-#include "progress.h"
+#include "ops_progress.h"
 #include "pt_core.h"
 
 #include <getopt.h>

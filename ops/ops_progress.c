@@ -1,5 +1,5 @@
 /* Progress bar on stderr (progress.h). */
-#include "progress.h"
+#include "ops_progress.h"
 
 #include "pt_core.h"
 
