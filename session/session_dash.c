@@ -3,6 +3,7 @@
  * snapshot, and the events published from engine hooks and feed callbacks.
  * Event shapes: docs/protocol.md. Loop thread only. */
 #include "backtest_controls.h"
+#include "ops.h"
 #include "session_internal.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define SL_CLOSE_GRACE_MS 400 /* loop time for the 1001 close frames to leave */
 
 static void num(cJSON *o, const char *k, double v)
 {
@@ -172,9 +175,11 @@ static void quality_events(session *s, sl_sym *y, const pt_candle *c, quality_ve
     }
 }
 
-void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
-                    const sim_signal *sig)
+static void dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                        const sim_signal *sig)
 {
+    if (!y)
+        return;
     double prev = y->count ? y->ring[(y->head + y->count - 1) % SL_CANDLES].close : NAN;
     size_t slot = (y->head + y->count) % SL_CANDLES;
     if (y->count == SL_CANDLES)
@@ -204,7 +209,7 @@ void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v
         cJSON_Delete(q);
 }
 
-void sl_dash_partial(session *s, const pt_candle *c)
+static void dash_partial(session *s, const pt_candle *c)
 {
     if (s->wss)
         publish(s, WSS_CANDLE_PARTIAL, c->symbol, bar_json(s, c, 1));
@@ -234,7 +239,7 @@ static cJSON *order_json(const sl_order *od, const char *status)
     return o;
 }
 
-void sl_dash_order(session *s, const sim_order_event *ev)
+static void dash_order(session *s, const sim_order_event *ev)
 {
     sl_order od = {.id = ev->id, .ts = ev->ts_ms, .side = ev->side, .qty = ev->qty};
     snprintf(od.symbol, sizeof od.symbol, "%s", ev->symbol ? ev->symbol : "");
@@ -268,7 +273,7 @@ static cJSON *trade_json(const sl_trade *t)
     return o;
 }
 
-void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
+static void dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
 {
     sl_trade t = {.seq = r->seq, .order_id = f->order_id, .ts = f->ts_ms, .side = f->side, .qty = f->qty,
                   .price = f->price, .fee = f->fee, .pnl = r->realized_pnl};
@@ -279,7 +284,6 @@ void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
         s->tr_head = (s->tr_head + 1) % SL_TRADES;
     else
         s->tr_count++;
-    s->cash = r->cash_after;
     publish(s, WSS_TRADE, NULL, trade_json(&t));
 }
 
@@ -302,11 +306,8 @@ static cJSON *positions_json(const session *s)
     return a;
 }
 
-void sl_dash_row(session *s, const pf_snapshot *row)
+static void dash_row(session *s, const pf_snapshot *row)
 {
-    s->eq_now = row->equity;
-    s->dd_now = row->drawdown;
-    s->cash = row->cash;
     /* bounded equity curve: keep every eq_every-th row; when full, halve */
     if (s->eq_skip++ % s->eq_every == 0) {
         if (s->eq_count == SL_EQUITY) {
@@ -351,13 +352,18 @@ static void alert_add(session *s, const char *level, const char *symbol, const c
     publish(s, WSS_ALERT, NULL, o);
 }
 
-void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg)
+static void dash_alert(session *s, const char *level, const char *symbol, const char *msg, const sim_alert *a)
 {
+    (void)a;
     alert_add(s, level, symbol, msg, NULL, NULL);
 }
 
-void sl_dash_end(session *s)
+/* The "session ended" alert, then the 1001 close frames (queued after it:
+ * wss_close_all flushes first) and a bounded loop service so they leave. */
+static void dash_end(session *s)
 {
+    if (!s->wss)
+        return;
     const char *why = s->stop_why ? s->stop_why : "stopped";
     char msg[160];
     snprintf(msg, sizeof msg, "session ended (%s) after %llu candles", why, (unsigned long long)s->closed);
@@ -365,6 +371,11 @@ void sl_dash_end(session *s)
     cJSON_AddStringToObject(e, "reason", why);
     num(e, "candles", (double)s->closed);
     alert_add(s, "info", NULL, msg, "session_end", e);
+    wss_close_all(s->wss, 1001);
+    int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
+    while (pt_mono_ms() < until && ops_signal_stop_count() < 2)
+        if (lws_service(s->cx, 0) < 0)
+            break;
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -403,7 +414,7 @@ static int cb_health(void *ud, cJSON *obj)
     num(obj, "equity", s->eq_now);
     cJSON_AddBoolToObject(obj, "entries_paused", sim_engine_paused(s->eng));
     num(obj, "controls_pending", sim_engine_controls_pending(s->eng));
-    sl_ops_health(s, obj); /* score, level, components, rest, process, recent_errors, notifier */
+    sl_observe_health(s, obj); /* ops: score, level, components, rest, process, recent_errors, notifier */
     return PT_OK;
 }
 
@@ -432,7 +443,7 @@ static int cb_metrics(void *ud, wss_metrics *reg)
     wss_metric_set(s->m_rest, NULL, (double)(fs.rest_ok + fs.rest_http_err + fs.rest_net_err));
     wss_metric_set(s->m_ratew, NULL, (double)fs.rate_limit_waits);
     wss_metric_set(s->m_lag, NULL, (double)s->lag_ms / 1000.0);
-    sl_ops_metrics(s);
+    sl_observe_metrics(s);
     return PT_OK;
 }
 
@@ -671,7 +682,7 @@ static int dash_token(const sess_opts *o, char *tok, size_t cap)
     return PT_OK;
 }
 
-int sl_dash_start(session *s)
+static int dash_start(session *s)
 {
     const sess_opts *o = s->o;
     if (o->port < 0)
@@ -718,5 +729,27 @@ int sl_dash_start(session *s)
     if (!s->m_candles || !s->m_quality || !s->m_equity || !s->m_cash || !s->m_open || !s->m_trades ||
         !s->m_reconn || !s->m_backfills || !s->m_rest || !s->m_ratew || !s->m_lag)
         return PT_ENOMEM;
-    return sl_ops_metrics_init(s, r); /* the health families of docs/health.md */
+    return sl_observe_metrics_init(s, r); /* ops: the health families of docs/health.md */
 }
+
+static void dash_free(session *s)
+{
+    wss_free(s->wss); /* after lws_context_destroy: lws calls into it while destroying */
+    s->wss = NULL;
+}
+
+/* .replay: the resume replay rebuilds the rings, trades and equity curve
+ * the page shows (nothing is published: the server is not up yet). */
+const session_observer sl_dash_observer = {
+    .name = "dashboard",
+    .replay = 1,
+    .serve = dash_start,
+    .on_candle = dash_candle,
+    .on_partial = dash_partial,
+    .on_order = dash_order,
+    .on_fill = dash_fill,
+    .on_row = dash_row,
+    .on_alert = dash_alert,
+    .end = dash_end,
+    .free = dash_free,
+};

@@ -17,6 +17,9 @@
 #define SL_ALERTS 50     /* recent alerts in the snapshot (the page lists 50) */
 #define SL_QEVENTS 50    /* recent quality events in the snapshot */
 
+typedef struct session session;
+typedef struct session_observer session_observer;
+
 typedef struct sl_sym {
     char name[PT_SYMBOL_MAX];
     int rec_fd;                 /* candles/<name>.csv */
@@ -73,7 +76,7 @@ typedef struct sl_point {
     double equity, drawdown;
 } sl_point;
 
-typedef struct session {
+struct session {
     const session_live_config *cfg;
     const sess_opts *o;
     char outdir[4096];
@@ -112,57 +115,91 @@ typedef struct session {
     double day_equity;
     wss_metric *m_candles, *m_quality, *m_equity, *m_cash, *m_open, *m_trades, *m_reconn,
         *m_backfills, *m_rest, *m_ratew, *m_lag, *m_closed_sym;
-    struct sl_ops *ops; /* session_ops.c: health registry + notifier; NULL before sl_ops_start */
+    const session_observer *const *obs; /* the observers, in call order (session_live.c) */
+    size_t n_obs;
+    struct sl_ops *ops; /* session_ops.c's own state: health registry + notifier; NULL until started */
     int restart_armed;  /* session_restarts.c: this start is counted in DIR/.restarts */
     /* warm-up (docs/durability.md): candles the feed fetches first; where trading starts
        (0 = everywhere); session.json, kept to add trade_from_ms to it once known */
     int warm_n;
     int64_t trade_from_ms;
     cJSON *ses;
-} session;
+};
 
 /* session_live.c */
 int sl_time_complete(const session *s, int64_t ts);
-
-/* session_dash.c */
-int sl_dash_start(session *s);  /* wss_new + metric families; PT_OK if the dashboard is off */
-void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
-                    const sim_signal *sig);
-void sl_dash_partial(session *s, const pt_candle *c);
-void sl_dash_order(session *s, const sim_order_event *ev);
-void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r);
-void sl_dash_row(session *s, const pf_snapshot *row);
-void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg);
-void sl_dash_end(session *s); /* "session ended (reason)" alert, before wss_close_all */
 /* Feed stats now, or the last ones once the feed is closed. */
 void sl_feed_stats(const session *s, feed_live_stats *out);
 
-/* session_ops.c: ops/ glue (docs/health.md, docs/notifications.md). Every
- * call skips its ops part while s->ops is NULL. sl_ops_start before sl_dash_start
- * (the dashboard registers the health families); sl_ops_stop posts "stop"
- * and logs the final report; sl_ops_free flushes the notifier (bounded). */
-int sl_ops_start(session *s);
-void sl_ops_poll(session *s, int64_t now_mono); /* from the 150 ms poll; works once a second */
-void sl_ops_engine_candle(session *s, const pt_candle *c); /* sim_engine_on_candle, timed */
-void sl_ops_candle(session *s, const pt_candle *c, quality_verdict v, double score);
-void sl_ops_fill(session *s, const pf_fill *f, const pf_fill_result *r);
-void sl_ops_alert(session *s, const sim_alert *a);
-void sl_ops_feed_state(session *s, feed_conn_state st, const char *reason);
-void sl_ops_heartbeat(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int sl_ops_metrics_init(session *s, wss_metrics *reg);
-void sl_ops_metrics(session *s);
-void sl_ops_health(session *s, cJSON *obj);
-void sl_ops_stop(session *s);
-/* An error notification (and nothing else): for refusals before the loop runs. */
-void sl_ops_post_error(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ------------------------------------------------------------ observers
+ * What watches a session without steering it: the dashboard
+ * (session_dash.c) and ops (session_ops.c: health registry, notifier). The
+ * session calls them through this table, in table order, via the
+ * sl_observe_* dispatchers (session_observe.c), never by name; an observer
+ * never calls another one (the dashboard's /health asks sl_observe_health
+ * for the others' parts). Every member may be NULL. An observer must never
+ * decide anything, write a ledger or recording file, or feed the engine.
+ * Loop thread only. */
+struct session_observer {
+    const char *name;
+    int replay; /* 1: also sees the events of a resume replay (rebuilds its view) */
+    int (*start)(session *s);  /* after the lock and the log, before the ledger: PT_OK or an error */
+    int (*serve)(session *s);  /* the loop's context exists, before the feed starts: PT_OK or an error */
+    int (*metrics_init)(session *s, wss_metrics *reg); /* the dashboard's registry, once it is up */
+    void (*on_candle)(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                      const sim_signal *sig);
+    void (*on_partial)(session *s, const pt_candle *c);
+    void (*on_engine_ms)(session *s, double ms); /* the engine's time for one closed candle */
+    void (*on_order)(session *s, const sim_order_event *ev);
+    void (*on_fill)(session *s, const pf_fill *f, const pf_fill_result *r);
+    void (*on_row)(session *s, const pf_snapshot *row);
+    /* an alert to show; a: the engine's own (NULL for the session's: feed state, ...) */
+    void (*on_alert)(session *s, const char *level, const char *symbol, const char *msg, const sim_alert *a);
+    void (*on_feed_state)(session *s, feed_conn_state st, const char *reason);
+    void (*on_error)(session *s, const char *text);    /* a refusal before the loop runs */
+    void (*poll)(session *s, int64_t now_mono);         /* from the 150 ms poll */
+    int (*heartbeat)(session *s, const char *line);     /* 1: it logged the line */
+    void (*health)(session *s, cJSON *obj);             /* adds its members to /health */
+    void (*metrics)(session *s);                        /* fills its /metrics families */
+    void (*stop)(session *s);                           /* intake stopped, before report.json */
+    void (*end)(session *s);                            /* report written, before the 1001 close */
+    void (*free)(session *s);                           /* last; safe after a failed start */
+};
+
+extern const session_observer sl_dash_observer; /* session_dash.c */
+extern const session_observer sl_ops_observer;  /* session_ops.c */
+
+/* session_observe.c: each calls the member of every observer in s->obs
+ * (skipping those without it, and during a replay those without .replay).
+ * start, serve, metrics_init: the first error stops (the later observers
+ * are not called; free still runs for all). heartbeat: logged with pt_info when no observer took it. */
+int sl_observe_start(session *s);
+int sl_observe_serve(session *s);
+int sl_observe_metrics_init(session *s, wss_metrics *reg);
+void sl_observe_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                       const sim_signal *sig);
+void sl_observe_partial(session *s, const pt_candle *c);
+void sl_observe_engine_ms(session *s, double ms);
+void sl_observe_order(session *s, const sim_order_event *ev);
+void sl_observe_fill(session *s, const pf_fill *f, const pf_fill_result *r);
+void sl_observe_row(session *s, const pf_snapshot *row);
+void sl_observe_alert(session *s, const char *level, const char *symbol, const char *msg, const sim_alert *a);
+void sl_observe_feed_state(session *s, feed_conn_state st, const char *reason);
+void sl_observe_error(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sl_observe_poll(session *s, int64_t now_mono);
+void sl_observe_heartbeat(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sl_observe_health(session *s, cJSON *obj);
+void sl_observe_metrics(session *s);
+void sl_observe_stop(session *s);
+void sl_observe_end(session *s);
+void sl_observe_free(session *s);
 
 /* session_restarts.c: the restart-loop guard (docs/durability.md). enter()
- * after sl_ops_start: PT_EBUSY = refuse (logged, notified), PT_EIO = the
+ * after sl_observe_start: PT_EBUSY = refuse (logged, notified), PT_EIO = the
  * count could not be written; healthy() on a clean stop; poll() from the
  * 150 ms poll resets the count once the uptime is healthy. */
 int sl_restart_enter(session *s);
 void sl_restart_healthy(session *s);
 void sl_restart_poll(session *s, int64_t now_mono);
-void sl_ops_free(session *s);
 
 #endif

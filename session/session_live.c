@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define SL_POLL_US (150 * LWS_US_PER_MS) /* signal poll period: bounds shutdown latency */
-#define SL_CLOSE_GRACE_MS 400            /* loop time for the 1001 close frames to leave */
 
 /* ------------------------------------------------------------ ledger
  * app/session_ledger: with --resume it verifies the recorded rows while the
@@ -65,12 +64,10 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     sl_sym *y = sym_find(s, c->symbol);
     if (v != QUALITY_REJECT)
         pf_metrics_price(s->m, c->symbol, c->close);
-    if (y)
-        sl_dash_candle(s, y, c, v, score, sig);
-    sl_ops_candle(s, c, v, score);
+    sl_observe_candle(s, y, c, v, score, sig);
 }
 
-static void h_order(void *ud, const sim_order_event *ev) { sl_dash_order(ud, ev); }
+static void h_order(void *ud, const sim_order_event *ev) { sl_observe_order(ud, ev); }
 
 static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
 {
@@ -86,8 +83,8 @@ static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
     if (!s->replaying)
         pt_info("fill: %s %s %.8g @ %.8g fee %.6g (%s) cash %.2f", f->symbol, pf_side_name(f->side), f->qty,
                 f->price, f->fee, f->reason ? f->reason : "", r->cash_after);
-    sl_dash_fill(s, f, r);
-    sl_ops_fill(s, f, r);
+    s->cash = r->cash_after; /* the dashboard's figures; the row moves them on */
+    sl_observe_fill(s, f, r);
 }
 
 static void h_row(void *ud, const pf_snapshot *row)
@@ -102,15 +99,17 @@ static void h_row(void *ud, const pf_snapshot *row)
         s->day = day;
         s->day_equity = s->day_equity > 0 && s->eq_now > 0 ? s->eq_now : row->equity;
     }
-    sl_dash_row(s, row);
+    s->eq_now = row->equity;
+    s->dd_now = row->drawdown;
+    s->cash = row->cash;
+    sl_observe_row(s, row);
 }
 
 static void h_alert(void *ud, const sim_alert *a)
 {
     session *s = ud;
     pt_warn("alert %s%s%s: %s", a->kind, a->symbol ? " " : "", a->symbol ? a->symbol : "", a->message);
-    sl_dash_alert(s, "warn", a->symbol, a->message);
-    sl_ops_alert(s, a);
+    sl_observe_alert(s, "warn", a->symbol, a->message, a);
 }
 
 /* ------------------------------------------------------------ feed callbacks */
@@ -163,7 +162,7 @@ static void on_feed_candle(void *ud, const pt_candle *c)
         s->partials++;
         y->partial = *c;
         y->has_partial = 1;
-        sl_dash_partial(s, c);
+        sl_observe_partial(s, c);
         return;
     }
     int rc = s->warm_n > 0 ? warm_boundary(s) : PT_OK;
@@ -188,7 +187,9 @@ static void process_closed(session *s, sl_sym *y, const pt_candle *c)
     y->has_partial = 0;
     s->closed++;
     s->last_ts = c->ts_ms;
-    sl_ops_engine_candle(s, c); /* sim_engine_on_candle, timed for the health registry */
+    int64_t t0 = pt_mono_ns();
+    sim_engine_on_candle(s->eng, c);
+    sl_observe_engine_ms(s, (double)(pt_mono_ns() - t0) / 1e6); /* ops: the health registry's timing */
     /* every symbol has this time: its portfolio row is final now */
     if (sl_time_complete(s, c->ts_ms))
         sim_engine_flush_row(s->eng);
@@ -211,9 +212,9 @@ static void on_feed_state(void *ud, feed_conn_state st, const char *reason)
     session *s = ud;
     (void)reason; /* the feed logs its own transitions */
     s->fstate = st;
-    sl_ops_feed_state(s, st, reason);
+    sl_observe_feed_state(s, st, reason);
     if (st == FEED_CONN_STALE)
-        sl_dash_alert(s, "warn", NULL, "feed stale: reconnecting");
+        sl_observe_alert(s, "warn", NULL, "feed stale: reconnecting", NULL);
 }
 
 /* ------------------------------------------------------------ timers */
@@ -226,7 +227,7 @@ static void heartbeat(session *s)
     for (int i = 0; i < s->n_sym; i++)
         if (s->sym[i].quality >= 0 && s->sym[i].quality < q)
             q = s->sym[i].quality;
-    sl_ops_heartbeat(s, "up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
+    sl_observe_heartbeat(s, "up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
             "day_pnl %.2f quality %.0f positions %d trades %llu lag %lldms",
             (long long)((pt_mono_ms() - s->t0_mono) / 1000), (unsigned long long)s->closed,
             feed_conn_name(fs.state), (unsigned long long)fs.reconnects, (unsigned long long)fs.backfills, eq,
@@ -249,7 +250,7 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
     s->lag_ms = now > s->poll_due_mono ? now - s->poll_due_mono : 0; /* event-loop lag */
     if (s->lag_ms > s->lag_max_ms)
         s->lag_max_ms = s->lag_ms;
-    sl_ops_poll(s, now);
+    sl_observe_poll(s, now);
     sl_restart_poll(s, now);
     if (ops_signal_take_reopen())
         ops_log_reopen();
@@ -404,6 +405,10 @@ static int exit_code_of(int rc)
                                                     : PT_EXIT_FAILURE;
 }
 
+/* ops first: it starts before the restart guard and registers the health
+ * families the dashboard's /metrics shows. */
+static const session_observer *const observers[] = {&sl_ops_observer, &sl_dash_observer};
+
 int session_live_run(const session_live_config *cfg)
 {
     const sess_opts *o = cfg->o;
@@ -424,6 +429,8 @@ int session_live_run(const session_live_config *cfg)
     s->eq_every = 1;
     s->fstate = FEED_CONN_IDLE;
     s->lock_fd = s->order_fd = -1;
+    s->obs = observers;
+    s->n_obs = sizeof observers / sizeof observers[0];
     int code = PT_EXIT_FAILURE, rc, logs_open = 0;
     char ws_url[256] = "", rest_url[256] = "";
     const char *wsu = o->ws_url, *restu = o->rest_url;
@@ -451,7 +458,7 @@ int session_live_run(const session_live_config *cfg)
     logs_open = 1;
     if (o->quiet)
         pt_log_set_stderr(0);
-    if ((rc = sl_ops_start(s))) { /* before sl_dash_start: it registers the health families */
+    if ((rc = sl_observe_start(s))) { /* ops: before the restart guard, which notifies */
         code = exit_code_of(rc);
         goto done;
     }
@@ -496,7 +503,7 @@ int session_live_run(const session_live_config *cfg)
         if (sl_state_write_session(s, s->ses))
             goto done;
     }
-    if ((rc = sl_dash_start(s))) {
+    if ((rc = sl_observe_serve(s))) { /* the dashboard */
         code = exit_code_of(rc);
         goto done;
     }
@@ -544,19 +551,12 @@ int session_live_run(const session_live_config *cfg)
     if (sl_state_close(s))
         fail_output(s, PT_EIO, "candle recording sync");
     heartbeat(s);
-    sl_ops_stop(s); /* "stop" notification + final health report */
+    sl_observe_stop(s); /* ops: "stop" notification + final health report */
     if (ops_signal_stop_count() < 2) { /* a second signal: exit now, the ledger is synced */
         rep = report_json(s, &fs);
         if (session_write_json(s->outdir, "report.json", rep))
             fail_output(s, PT_EIO, "report");
-        if (s->wss) {
-            sl_dash_end(s); /* queued before the close: wss_close_all flushes first */
-            wss_close_all(s->wss, 1001);
-            int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
-            while (pt_mono_ms() < until && ops_signal_stop_count() < 2)
-                if (lws_service(s->cx, 0) < 0)
-                    break;
-        }
+        sl_observe_end(s); /* the dashboard: "session ended", then the 1001 close */
     }
     code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
     if (!s->closed && !s->replayed && !s->io_err) { /* no data at all: a failure, and why */
@@ -591,13 +591,13 @@ done:
     feed_xsim_free(s->xsim);
     if (s->cx)
         lws_context_destroy(s->cx);
-    wss_free(s->wss); /* after the context: lws calls into it while destroying */
     sl_ledger_close(s, 0);
     sl_state_close(s);
     session_unlock(s->lock_fd); /* last: the folder is ours until everything is closed */
     sim_engine_free(s->eng);
     pf_metrics_free(s->m);
-    sl_ops_free(s); /* flushes the notifier (bounded) while the log is still open */
+    sl_observe_free(s); /* after the context (lws calls into wss while destroying); ops flushes
+                           the notifier (bounded) while the log is still open */
     if (logs_open)
         ops_log_close();
     free(s);

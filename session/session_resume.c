@@ -311,9 +311,7 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
     if (!rc && access(path, F_OK) == 0 && backtest_controls_load(path, &ctl))
         rc = PT_ECORRUPT; /* file:line logged */
     s->n_controls = backtest_controls_count(ctl);
-    struct sl_ops *ops = s->ops; /* no notifications or health timing for replayed events */
-    s->ops = NULL;
-    s->replaying = 1;
+    s->replaying = 1; /* observers without .replay hear nothing of it (session_observe.c) */
     off_t ord_cut = -1; /* .order lines past the durable recording start here */
     off_t line_off = 0; /* start of the .order line being replayed */
     while (!rc && !s->io_err && (line_off = ord.next_off, rc = rd_line(&ord, name, sizeof name)) == 1) {
@@ -358,7 +356,6 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
         rc = PT_ECORRUPT;
     backtest_controls_free(ctl);
     s->replaying = 0;
-    s->ops = ops;
     if (!rc && s->io_err)
         rc = s->io_err;
     for (int i = 0; !rc && i < s->n_sym; i++)
