@@ -3,17 +3,13 @@
  * file only parses options and wires modules; every decision is in sim/.
  * Same inputs and options give byte-identical trades.csv, portfolio.csv and
  * report.json: nothing here that reaches those files reads the wall clock. */
-#include "backtest_config.h"
-#include "backtest_controls.h"
-#include "backtest_setup.h"
+#include "session.h"
 #include "commands.h"
 #include "feed.h"
 #include "ops.h"
 #include "portfolio.h"
 #include "ops_progress.h"
 #include "pt_core.h"
-#include "report_html.h"
-#include "session_ledger.h"
 #include "sim.h"
 
 #include <cjson/cJSON.h>
@@ -61,7 +57,7 @@ typedef struct bt_ctx {
     int rows_every, rows_change; /* --portfolio-rows (bt_opts) */
     uint64_t rows_seen;
     pf_snapshot last_row; /* the last row written (rows_change) */
-    app_report_run *report; /* report.html fed during the run; NULL: read back at the end */
+    session_report_run *report; /* report.html fed during the run; NULL: read back at the end */
     uint64_t reader_rejects; /* CSV rows the reader dropped (counted by feed_csv) */
 } bt_ctx;
 
@@ -393,7 +389,7 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     bt_ctx *x = ud;
     if (v != QUALITY_REJECT)
         pf_metrics_price(x->m, c->symbol, c->close);
-    app_report_run_candle(x->report, c);
+    session_report_run_candle(x->report, c);
     /* progress: a terminal only (progress.h); looked at every 64k candles */
     if (x->progress.on && (++x->candles & 0xffff) == 0) {
         char when[48] = "candles, at ";
@@ -444,7 +440,7 @@ static void h_row(void *ud, const pf_snapshot *s)
         x->io_err = session_ledger_row(x->sl, s);
     if (!x->io_err) {
         pf_metrics_snapshot(x->m, s);
-        app_report_run_row(x->report, s->ts_ms, s->equity, s->drawdown);
+        session_report_run_row(x->report, s->ts_ms, s->equity, s->drawdown);
     }
 }
 
@@ -562,20 +558,6 @@ static void opts_init(bt_opts *o)
     o->sync = PF_SYNC_NONE; /* a backtest is re-derivable: docs/durability.md */
 }
 
-/* D10: one process per session folder. Returns 0 or an exit code. */
-static int lock_dir(const char *dir, int *fd)
-{
-    long pid = 0;
-    int rc = session_lock(dir, fd, &pid);
-    if (rc == PT_EBUSY) {
-        char who[48];
-        fprintf(stderr, "papertrader backtest: %s: state dir locked by %s\n", dir,
-                session_holder_text(pid, who, sizeof who));
-        return PT_EXIT_LOCKED;
-    }
-    return rc ? PT_EXIT_FAILURE : 0;
-}
-
 /* --resume DIR before the lock: a missing folder is a missing input (3).
  * Returns -1 to go on. */
 static int resume_precheck(const char *dir)
@@ -681,8 +663,8 @@ int cmd_backtest(int argc, char **argv)
         usage(stdout);
         return PT_EXIT_OK;
     }
-    backtest_argv *ca = NULL;
-    int code = backtest_config_args(argc, argv, &ca);
+    session_backtest_argv *ca = NULL;
+    int code = session_backtest_config_args(argc, argv, &ca);
     if (code)
         return code;
     argc = ca->argc, argv = ca->argv; /* config keys first: the flags win */
@@ -692,7 +674,7 @@ int cmd_backtest(int argc, char **argv)
     if (code) {
         if (code == PT_EXIT_USAGE)
             app_usage_hint("backtest");
-        backtest_config_free(ca);
+        session_backtest_config_free(ca);
         return code;
     }
     char **files = argv + optind;
@@ -700,7 +682,7 @@ int cmd_backtest(int argc, char **argv)
 
     void *dl = NULL;
     sim_engine *e = NULL;
-    backtest_controls *ctl = NULL;
+    session_controls *ctl = NULL;
     feed_source src = {0};
     bt_ctx x;
     memset(&x, 0, sizeof x);
@@ -711,7 +693,7 @@ int cmd_backtest(int argc, char **argv)
 
     if (o.resume) { /* lock first: a second process must not even read */
         snprintf(outdir, sizeof outdir, "%s", o.resume);
-        if ((code = resume_precheck(outdir)) >= 0 || (code = lock_dir(outdir, &lock_fd)) ||
+        if ((code = resume_precheck(outdir)) >= 0 || (code = session_dir_lock("backtest", outdir, 0, &lock_fd)) ||
             (code = load_session(outdir, &sdoc, &rargv, &rargc)))
             goto done;
         if (resume_finished(outdir)) {
@@ -771,7 +753,7 @@ int cmd_backtest(int argc, char **argv)
     }
     if (!o.trade_from_given) { /* a live recording: its warm-up candles warm here too */
         char from[4200];
-        if ((o.cfg.trade_from_ms = backtest_recorded_trade_from(files, nfiles, o.order, from, sizeof from)) > 0) {
+        if ((o.cfg.trade_from_ms = session_recorded_trade_from(files, nfiles, o.order, from, sizeof from)) > 0) {
             char when[32];
             pt_format_iso_ms(o.cfg.trade_from_ms, when, sizeof when);
             pt_info("backtest: %s: warm-up until %s, no trading before it (--trade-from 0: trade from the "
@@ -787,14 +769,10 @@ int cmd_backtest(int argc, char **argv)
     }
     code = PT_EXIT_FAILURE;
     if (!o.resume) { /* the session's inputs are durable before its first fill */
-        if (pt_mkdirs(outdir) || (code = lock_dir(outdir, &lock_fd)))
+        if ((code = session_dir_lock("backtest", outdir, 1, &lock_fd)))
             goto done; /* a folder in use says so (exit 6) before anything about its contents */
-        if (o.out && !o.force && session_dir_holds_run(outdir)) {
-            fprintf(stderr, "papertrader backtest: --out %s holds an earlier run (session.json); --force "
-                            "overwrites it, --resume %s carries it on\n", outdir, outdir);
-            code = PT_EXIT_USAGE;
+        if (o.out && !o.force && (code = session_dir_refuse_run("backtest", outdir, 1)))
             goto done;
-        }
         code = PT_EXIT_FAILURE;
         if (write_session(outdir, &o, files, nfiles))
             goto done;
@@ -815,19 +793,19 @@ int cmd_backtest(int argc, char **argv)
     progress_begin(&x.progress, "backtest", o.quiet);
     x.rows_every = o.rows_every;
     x.rows_change = o.rows_change;
-    if (!o.no_report && app_report_run_new(&x.report))
+    if (!o.no_report && session_report_run_new(&x.report))
         x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     o.cfg.ext.interval_ms = bar_ms;
     if (sim_engine_new(&o.cfg, &hooks, &x, &e) || (!o.controls && sim_engine_lookahead(e, &src)))
         goto done;
-    if (o.controls && backtest_controls_load(o.controls, &ctl)) {
+    if (o.controls && session_controls_load(o.controls, &ctl)) {
         code = PT_EXIT_INPUT;
         goto done;
     }
     pt_candle c;
     while (!x.io_err && (rc = src.ops->next(src.self, &c)) == PT_OK) {
-        if (backtest_controls_apply(ctl, e, c.ts_ms)) { /* recorded operator controls */
+        if (session_controls_apply(ctl, e, c.ts_ms)) { /* recorded operator controls */
             code = PT_EXIT_INPUT;
             goto done;
         }
@@ -845,7 +823,7 @@ int cmd_backtest(int argc, char **argv)
         code = PT_EXIT_INPUT;
         goto done;
     }
-    if (!x.io_err && backtest_controls_apply(ctl, e, INT64_MAX)) {
+    if (!x.io_err && session_controls_apply(ctl, e, INT64_MAX)) {
         code = PT_EXIT_INPUT;
         goto done;
     }
@@ -880,8 +858,8 @@ int cmd_backtest(int argc, char **argv)
     sim_engine_stats_to_json(e, cJSON_AddObjectToObject(rep, "engine"));
     if (session_write_json(outdir, "report.json", rep))
         goto done;
-    app_report_run_rejected(x.report, x.reader_rejects);
-    if (!o.no_report && app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest is complete */
+    session_report_run_rejected(x.report, x.reader_rejects);
+    if (!o.no_report && session_report_run_write(x.report, outdir, NULL)) /* logged; the backtest is complete */
         pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,
                 outdir);
     if (o.json) {
@@ -904,29 +882,29 @@ done:
     session_unlock(lock_fd);
     free(rargv);
     cJSON_Delete(sdoc);
-    backtest_config_free(ca);
-    backtest_controls_free(ctl);
-    app_report_run_free(x.report);
+    session_backtest_config_free(ca);
+    session_controls_free(ctl);
+    session_report_run_free(x.report);
     return code;
 }
 
-/* ------------------------------------------------------------ backtest_setup.h */
+/* ------------------------------------------------------------ session_backtest_setup.h */
 
 typedef struct bt_setup_box {
-    backtest_setup pub; /* first: the public pointer is the box */
+    session_backtest_setup pub; /* first: the public pointer is the box */
     bt_opts o;
-    backtest_argv *ca;
+    session_backtest_argv *ca;
     const char *args[2 * BT_MAX_REC];
     char flags[BT_MAX_REC][64];
 } bt_setup_box;
 
-int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
+int session_backtest_setup_parse(int argc, char **argv, session_backtest_setup **out)
 {
     *out = NULL;
     bt_setup_box *b = calloc(1, sizeof *b);
     if (!b)
         return PT_EXIT_FAILURE;
-    int code = backtest_config_args(argc, argv, &b->ca);
+    int code = session_backtest_config_args(argc, argv, &b->ca);
     if (!code) {
         opts_init(&b->o);
         code = parse_opts(b->ca->argc, b->ca->argv, &b->o);
@@ -936,11 +914,11 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
         code = PT_EXIT_USAGE;
     }
     if (code) {
-        backtest_setup_free(&b->pub);
+        session_backtest_setup_free(&b->pub);
         return code;
     }
     const bt_opts *o = &b->o;
-    backtest_setup *s = &b->pub;
+    session_backtest_setup *s = &b->pub;
     s->cfg = o->cfg;
     s->strategy = o->strategy;
     s->symbol = o->symbol, s->order = o->order, s->controls = o->controls;
@@ -958,16 +936,16 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
     return 0;
 }
 
-int backtest_setup_open(const backtest_setup *s, uint64_t *rejects, int64_t *bar_ms, feed_source *out)
+int session_backtest_setup_open(const session_backtest_setup *s, uint64_t *rejects, int64_t *bar_ms, feed_source *out)
 {
     return open_sources(s->files, s->nfiles, s->symbol, s->order, rejects, bar_ms, out);
 }
 
-void backtest_setup_free(backtest_setup *s)
+void session_backtest_setup_free(session_backtest_setup *s)
 {
     if (!s)
         return;
     bt_setup_box *b = (bt_setup_box *)s;
-    backtest_config_free(b->ca);
+    session_backtest_config_free(b->ca);
     free(b);
 }

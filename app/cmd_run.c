@@ -1,7 +1,7 @@
 /* papertrader run: a live paper session against an exchange stream through
  * the same engine, options and outputs as backtest (app/session_live.c). */
 #include "commands.h"
-#include "session_live.h"
+#include "session.h"
 
 #include <stdio.h>
 
@@ -22,7 +22,7 @@ static void usage(FILE *out)
             "  engine, verifies the ledger and carries on live (docs/durability.md).\n"
             "exit: 0 ok, 1 output error, 2 bad options or no session in DIR, 5 DIR's ledger or\n"
             "      recording is corrupt (refusing to resume), 6 DIR locked by another process\n");
-    sess_opts_usage(out, SESS_F_RESUME);
+    session_opts_usage(out, SESSION_F_RESUME);
 }
 
 int cmd_run(int argc, char **argv)
@@ -31,14 +31,14 @@ int cmd_run(int argc, char **argv)
         usage(stdout);
         return PT_EXIT_OK;
     }
-    sess_opts o;
-    int code = sess_opts_parse(&o, "run", SESS_F_RESUME, argc, argv);
+    session_opts o;
+    int code = session_opts_parse(&o, "run", SESSION_F_RESUME, argc, argv);
     if (!code) {
         session_live_config sc = {.o = &o, .mode = "run"};
         code = session_live_run(&sc);
     } else if (code == PT_EXIT_USAGE) {
         app_usage_hint("run");
     }
-    sess_opts_free(&o);
+    session_opts_free(&o);
     return code;
 }

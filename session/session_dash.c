@@ -2,7 +2,7 @@
  * metrics_refresh, snapshot, control), the bounded rings behind the
  * snapshot, and the events published from engine hooks and feed callbacks.
  * Event shapes: docs/protocol.md. Loop thread only. */
-#include "backtest_controls.h"
+#include "session.h"
 #include "ops.h"
 #include "session_internal.h"
 
@@ -606,8 +606,8 @@ static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **
         }
         sym = j->valuestring;
     }
-    if (s->n_controls >= BACKTEST_CONTROLS_MAX) { /* the replay reads no more */
-        *why = "controls.csv is full (at most " DASH_STR(BACKTEST_CONTROLS_MAX) " controls per session)";
+    if (s->n_controls >= SESSION_CONTROLS_MAX) { /* the replay reads no more */
+        *why = "controls.csv is full (at most " DASH_STR(SESSION_CONTROLS_MAX) " controls per session)";
         return PT_EFULL;
     }
     int64_t b;
@@ -658,7 +658,7 @@ static int free_port(void)
 /* The access token: [server] token (or PAPERTRADER_SERVER_TOKEN) if set,
  * else the first line of [server] token_file / --token-file, which must not
  * be readable by group or others (docs/config.md "Secrets"). */
-static int dash_token(const sess_opts *o, char *tok, size_t cap)
+static int dash_token(const session_opts *o, char *tok, size_t cap)
 {
     const char *file = ops_config_get(o->cfg, "server", "token_file");
     if (o->token && *o->token) {
@@ -684,7 +684,7 @@ static int dash_token(const sess_opts *o, char *tok, size_t cap)
 
 static int dash_start(session *s)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     if (o->port < 0)
         return PT_OK;
     char tok[256] = "";

@@ -6,8 +6,7 @@
  * reaches the ledger reads the wall clock: event time only. */
 #include "ops.h"
 #include "session_internal.h"
-#include "session_ledger.h"
-#include "session_resume.h"
+#include "session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,7 +313,7 @@ static cJSON *report_json(session *s, const feed_live_stats *fs)
 
 static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     const sim_engine_config *c = &o->eng;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "command", s->cfg->mode);
@@ -359,8 +358,8 @@ static void default_outdir(session *s)
 
 static int start_feed(session *s, const char *ws_url, const char *rest_url)
 {
-    const sess_opts *o = s->o;
-    int64_t after[SESS_MAX_SYMBOLS]; /* resume: each series carries on after its last recorded bar */
+    const session_opts *o = s->o;
+    int64_t after[SESSION_MAX_SYMBOLS]; /* resume: each series carries on after its last recorded bar */
     for (int i = 0; i < s->n_sym; i++)
         after[i] = s->sym[i].last_closed_ts;
     feed_live_config fc = {
@@ -381,7 +380,7 @@ static int start_feed(session *s, const char *ws_url, const char *rest_url)
  * or the strategy's own need (sim_strategy_warmup). */
 static void warm_plan(session *s)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     if (o->resuming) {
         const cJSON *tf = cJSON_GetObjectItemCaseSensitive(o->resume_doc, "trade_from_ms");
         if (cJSON_IsNumber(tf) && tf->valuedouble > 0)
@@ -411,7 +410,7 @@ static const session_observer *const observers[] = {&sl_ops_observer, &sl_dash_o
 
 int session_live_run(const session_live_config *cfg)
 {
-    const sess_opts *o = cfg->o;
+    const session_opts *o = cfg->o;
     if (o->n_symbols < 1) {
         fprintf(stderr, "papertrader %s: give --symbols A,B (or [feed] symbols)\n", cfg->mode);
         return PT_EXIT_USAGE;
@@ -446,8 +445,6 @@ int session_live_run(const session_live_config *cfg)
     }
 
     default_outdir(s);
-    if (pt_mkdirs(s->outdir))
-        goto done;
     if ((code = sl_state_lock(s))) /* one process per folder, before anything in it changes */
         goto done;
     code = PT_EXIT_FAILURE;

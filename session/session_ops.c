@@ -37,7 +37,7 @@ struct sl_ops {
     uint64_t strat_fail_prev, fills, wins, losses;
     double realized, proc_ms_sum, proc_ms_max;
     uint64_t proc_n;
-    unsigned char quality_low[SESS_MAX_SYMBOLS];
+    unsigned char quality_low[SESSION_MAX_SYMBOLS];
     wss_metric *m_score, *m_level, *m_up, *m_err, *m_val, *m_lat, *m_errratio, *m_rss, *m_cpu, *m_notif,
         *m_qdepth;
 };
