@@ -226,7 +226,7 @@ static int hash_inputs(opt_ctx *x)
     return 0;
 }
 
-static int has_strategy_flag(const session_backtest_setup *s)
+static int has_strategy_flag(const session_backtest_config *s)
 {
     for (int i = 0; i < s->n_args; i++)
         if (!strcmp(s->args[i], "--strategy"))
@@ -238,10 +238,10 @@ int opt_ctx_prepare(opt_ctx *x, int argc, char **argv)
 {
     int rc = split_args(&x->cli, argc, argv);
     if (!rc)
-        rc = session_backtest_setup_parse(x->cli.n_rest, x->cli.rest, &x->setup);
+        rc = app_backtest_parse(x->cli.n_rest, x->cli.rest, &x->setup);
     if (rc)
         return rc;
-    session_backtest_setup *s = x->setup;
+    session_backtest_config *s = x->setup;
     if (!has_strategy_flag(s)) {
         fprintf(stderr, "papertrader optimize: --strategy NAME|PATH is required\n");
         return 2;
@@ -345,7 +345,7 @@ int opt_ctx_from_doc(opt_ctx *x, const char *path, const char *command)
 void opt_ctx_free(opt_ctx *x)
 {
     opt_space_free(&x->sp);
-    session_backtest_setup_free(x->setup);
+    app_backtest_free(x->setup);
     sim_strategy_unload(x->dl);
     for (int i = 0; i < 64; i++)
         free(x->files_abs[i]);

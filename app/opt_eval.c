@@ -99,13 +99,13 @@ static int record_quality(opt_data *d, const quality_config *qcfg, const pt_cand
     return quality_tape_add(d->sym[i].tape, &r);
 }
 
-int opt_data_load(const session_backtest_setup *s, opt_data **out)
+int opt_data_load(const session_backtest_config *s, opt_data **out)
 {
     *out = NULL;
     opt_data *d = calloc(1, sizeof *d);
     feed_source src = {0};
     uint64_t rejects = 0, cap = 0;
-    int rc = d ? session_backtest_setup_open(s, &rejects, &d->bar_ms, &src) : PT_ENOMEM;
+    int rc = d ? session_backtest_open(s, &rejects, &d->bar_ms, &src) : PT_ENOMEM;
     pt_candle c;
     while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK) {
         if (d->n == cap) {

@@ -233,17 +233,19 @@ typedef struct session_live_config {
  * error. Returns a process exit code (enum pt_exit): 0 after a clean stop. */
 int session_live_run(const session_live_config *cfg);
 
-/* ================================================================ the backtest engine setup */
-/* session_backtest_setup: the backtest's own option parsing and input opening, for
- * commands that run the backtest's engine many times (app/cmd_optimize.c).
- * Same flags, same checks, same messages as `papertrader backtest`, so an
- * evaluation and `backtest` with the same flags configure the same engine.
+/* ================================================================ the backtest clock */
+/* A backtest: candle files drive the engine (session_backtest.c). The
+ * command line (app/cmd_backtest.c) fills the config; optimize and
+ * walk-forward fill the same one and run the engine many times themselves
+ * (session_backtest_open). Same inputs and options give byte-identical
+ * trades.csv, portfolio.csv and report.json.
  *
- * Ownership: session_backtest_setup_parse allocates *out; every pointer in it
- * (strings, files, args) stays valid until session_backtest_setup_free (NULL: no-op).
- * The strategy is not loaded: cfg.strategy is NULL (sim_strategy_load). */
+ * Ownership: every pointer in the config is the caller's and must stay
+ * valid for the call. The strategy is loaded here: cfg.strategy is NULL. */
+#define SESSION_BACKTEST_MAX_FILES 64
+#define SESSION_BACKTEST_MAX_ARGS 320 /* session.json "args" strings */
 
-typedef struct session_backtest_setup {
+typedef struct session_backtest_config {
     sim_engine_config cfg;             /* engine flags applied; strategy NULL */
     const char *strategy;              /* name, or absolute path of a .so */
     const char *symbol, *order, *controls; /* NULL when not given */
@@ -254,20 +256,37 @@ typedef struct session_backtest_setup {
     const char *const *args;           /* result-shaping flags and arguments as given */
     int n_args;                        /* (session.json "args" of a backtest) */
     int quiet;
-} session_backtest_setup;
+    /* the run's own (session_backtest_run) */
+    const char *out;                   /* --out; NULL: session_default_dir(.., "backtest") */
+    const char *sizing_text;           /* --sizing as given (session.json); NULL: all-in */
+    int json, force, no_report;
+    int trade_from_given;              /* --trade-from: else a recording's session.json may say it */
+    int rows_every, rows_change;       /* --portfolio-rows N / change */
+    pf_sync_policy sync;               /* --fsync: a backtest defaults to none (re-derivable) */
+    uint64_t crash_after;              /* test hook --crash-after-fills N (or PT_CRASH_AFTER_FILLS) */
+} session_backtest_config;
 
-/* argv[0] is the caller's command name; --config FILE is honoured. Returns
- * 0, or an exit code after printing why (--resume is refused: the caller
- * has its own). */
-int session_backtest_setup_parse(int argc, char **argv, session_backtest_setup **out);
+/* A new backtest into c->out. Returns a process exit code (enum pt_exit):
+ * 2 bad strategy or parameters, 3 missing or unusable input, 5 ledger
+ * corrupt, 6 folder locked, 1 output error. */
+int session_backtest_run(const session_backtest_config *c);
+/* --resume DIR: the command's own parser, given DIR/session.json's "args"
+ * and "files" as an argv (argv[0] "backtest"); fills *c (pointers may point
+ * into argv, valid for the run). 0, or nonzero when they do not parse. */
+typedef int (*session_backtest_parse_fn)(int argc, char **argv, session_backtest_config *c, void *ud);
+/* Locks DIR, reads session.json (a live session's folder, a missing one or
+ * a finished backtest say so), parses it with parse and runs it again from
+ * the first candle; now gives the options that do not shape the result
+ * (quiet, json, sync, crash_after). Returns a process exit code. */
+int session_backtest_resume(const char *dir, const session_backtest_config *now, session_backtest_parse_fn parse,
+                            void *ud);
 /* The input candles as `backtest` reads them (k-way merge, or --order), each
  * file read once. *rejects counts the rows the readers dropped; *bar_ms is
  * the first file's interval (0 if unknown). PT_OK or the reader's error
  * (logged with the path). */
-int session_backtest_setup_open(const session_backtest_setup *s, uint64_t *rejects, int64_t *bar_ms, feed_source *out);
-void session_backtest_setup_free(session_backtest_setup *s);
+int session_backtest_open(const session_backtest_config *c, uint64_t *rejects, int64_t *bar_ms, feed_source *out);
 
-/* app/backtest_warm.c: the "trade_from_ms" of the live session whose
+/* session/backtest_warm.c: the "trade_from_ms" of the live session whose
  * recording the inputs are (FILE or --order under DIR/candles/, with
  * DIR/session.json), or 0. from gets that session.json's path. */
 int64_t session_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap);

@@ -18,14 +18,6 @@
 
 #define SL_CLOSE_GRACE_MS 400 /* loop time for the 1001 close frames to leave */
 
-static void num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 /* Publishes obj (consumed). Nothing is published while no server runs. */
 static void publish(session *s, wss_kind kind, const char *key, cJSON *obj)
 {
@@ -47,12 +39,12 @@ static cJSON *bar_json(const session *s, const pt_candle *c, int partial)
     char iv[16] = "";
     pt_interval_format(s->o->interval_ms, iv, sizeof iv);
     cJSON_AddStringToObject(o, "interval", iv);
-    num(o, "t", (double)c->ts_ms);
-    num(o, "o", c->open);
-    num(o, "h", c->high);
-    num(o, "l", c->low);
-    num(o, "c", c->close);
-    num(o, "v", c->volume);
+    sl_json_num(o, "t", (double)c->ts_ms);
+    sl_json_num(o, "o", c->open);
+    sl_json_num(o, "h", c->high);
+    sl_json_num(o, "l", c->low);
+    sl_json_num(o, "c", c->close);
+    sl_json_num(o, "v", c->volume);
     cJSON_AddBoolToObject(o, "closed", !partial);
     if (partial)
         cJSON_AddTrueToObject(o, "partial");
@@ -64,14 +56,14 @@ static void add_ind(const session *s, cJSON *bar, const double *v, int n)
     const sim_strategy_ops *st = s->o->eng.strategy;
     cJSON *ind = cJSON_AddObjectToObject(bar, "ind");
     for (int i = 0; i < n && i < st->n_indicators; i++)
-        num(ind, st->indicator_names[i], v[i]);
+        sl_json_num(ind, st->indicator_names[i], v[i]);
 }
 
 static cJSON *quality_json(const sl_sym *y)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "symbol", y->name);
-    num(o, "score", y->quality < 0 ? 100 : y->quality);
+    sl_json_num(o, "score", y->quality < 0 ? 100 : y->quality);
     cJSON_AddStringToObject(o, "level", quality_level(y->quality < 0 ? 100 : y->quality));
     cJSON_AddArrayToObject(o, "issues");
     return o;
@@ -101,8 +93,8 @@ static cJSON *note_json(const sl_note *n)
         cJSON_AddStringToObject(o, "symbol", n->symbol);
     cJSON_AddStringToObject(o, "msg", n->msg);
     if (n->t)
-        num(o, "t", (double)n->t);
-    num(o, "ts", (double)n->ts);
+        sl_json_num(o, "t", (double)n->t);
+    sl_json_num(o, "ts", (double)n->ts);
     return o;
 }
 
@@ -229,13 +221,13 @@ static const char *status_word(sim_order_status st)
 static cJSON *order_json(const sl_order *od, const char *status)
 {
     cJSON *o = cJSON_CreateObject();
-    num(o, "id", (double)od->id);
+    sl_json_num(o, "id", (double)od->id);
     cJSON_AddStringToObject(o, "symbol", od->symbol);
     cJSON_AddStringToObject(o, "side", od->side > 0 ? "buy" : "sell");
     cJSON_AddStringToObject(o, "type", od->type);
-    num(o, "qty", od->qty);
+    sl_json_num(o, "qty", od->qty);
     cJSON_AddStringToObject(o, "status", status);
-    num(o, "t", (double)od->ts);
+    sl_json_num(o, "t", (double)od->ts);
     return o;
 }
 
@@ -260,15 +252,15 @@ static void dash_order(session *s, const sim_order_event *ev)
 static cJSON *trade_json(const sl_trade *t)
 {
     cJSON *o = cJSON_CreateObject();
-    num(o, "id", (double)t->seq);
-    num(o, "order_id", (double)t->order_id);
+    sl_json_num(o, "id", (double)t->seq);
+    sl_json_num(o, "order_id", (double)t->order_id);
     cJSON_AddStringToObject(o, "symbol", t->symbol);
     cJSON_AddStringToObject(o, "side", t->side == PF_BUY ? "buy" : "sell");
-    num(o, "qty", t->qty);
-    num(o, "price", t->price);
-    num(o, "fee", t->fee);
-    num(o, "pnl", t->pnl);
-    num(o, "t", (double)t->ts);
+    sl_json_num(o, "qty", t->qty);
+    sl_json_num(o, "price", t->price);
+    sl_json_num(o, "fee", t->fee);
+    sl_json_num(o, "pnl", t->pnl);
+    sl_json_num(o, "t", (double)t->ts);
     cJSON_AddStringToObject(o, "reason", t->reason);
     return o;
 }
@@ -297,10 +289,10 @@ static cJSON *positions_json(const session *s)
             continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "symbol", p.symbol);
-        num(o, "qty", p.qty);
-        num(o, "avg_price", p.avg_price);
-        num(o, "last", p.last_price);
-        num(o, "upnl", p.qty * (p.last_price - p.avg_price));
+        sl_json_num(o, "qty", p.qty);
+        sl_json_num(o, "avg_price", p.avg_price);
+        sl_json_num(o, "last", p.last_price);
+        sl_json_num(o, "upnl", p.qty * (p.last_price - p.avg_price));
         cJSON_AddItemToArray(a, o);
     }
     return a;
@@ -321,12 +313,12 @@ static void dash_row(session *s, const pf_snapshot *row)
     if (!s->wss)
         return;
     cJSON *o = cJSON_CreateObject();
-    num(o, "t", (double)row->ts_ms);
-    num(o, "equity", row->equity);
-    num(o, "cash", row->cash);
-    num(o, "drawdown", row->drawdown);
-    num(o, "realized_pnl", row->realized_pnl);
-    num(o, "unrealized_pnl", row->unrealized_pnl);
+    sl_json_num(o, "t", (double)row->ts_ms);
+    sl_json_num(o, "equity", row->equity);
+    sl_json_num(o, "cash", row->cash);
+    sl_json_num(o, "drawdown", row->drawdown);
+    sl_json_num(o, "realized_pnl", row->realized_pnl);
+    sl_json_num(o, "unrealized_pnl", row->unrealized_pnl);
     cJSON_AddBoolToObject(o, "paused", sim_engine_paused(s->eng));
     cJSON_AddItemToObject(o, "positions", positions_json(s));
     publish(s, WSS_PORTFOLIO, "portfolio", o);
@@ -369,7 +361,7 @@ static void dash_end(session *s)
     snprintf(msg, sizeof msg, "session ended (%s) after %llu candles", why, (unsigned long long)s->closed);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "reason", why);
-    num(e, "candles", (double)s->closed);
+    sl_json_num(e, "candles", (double)s->closed);
     alert_add(s, "info", NULL, msg, "session_end", e);
     wss_close_all(s->wss, 1001);
     int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
@@ -388,7 +380,7 @@ static int cb_health(void *ud, cJSON *obj)
     const char *status = s->stopping ? "down" : fs.state == FEED_CONN_LIVE ? "ok" : "degraded";
     cJSON_AddStringToObject(obj, "status", status);
     cJSON_AddStringToObject(obj, "mode", s->cfg->mode);
-    num(obj, "session_uptime_s", (double)(now - s->t0_mono) / 1000.0);
+    sl_json_num(obj, "session_uptime_s", (double)(now - s->t0_mono) / 1000.0);
     cJSON_AddStringToObject(obj, "feed_state", feed_conn_name(fs.state));
     cJSON *fe = cJSON_AddObjectToObject(obj, "feeds");
     for (int i = 0; i < s->n_sym; i++) {
@@ -398,22 +390,22 @@ static int cb_health(void *ud, cJSON *obj)
         cJSON_AddStringToObject(o, "status", feed_sym_status_name(y->status)); /* docs/health.md */
         cJSON_AddStringToObject(o, "reason", y->status_why);
         if (y->last_candle_mono)
-            num(o, "last_candle_age_s", (double)(now - y->last_candle_mono) / 1000.0);
+            sl_json_num(o, "last_candle_age_s", (double)(now - y->last_candle_mono) / 1000.0);
         else
             cJSON_AddNullToObject(o, "last_candle_age_s");
         if (y->quality < 0) /* no candle scored yet: unknown, not "excellent" */
             cJSON_AddNullToObject(o, "quality");
         else
-            num(o, "quality", y->quality);
-        num(o, "reconnects", (double)fs.reconnects);
-        num(o, "candles", (double)(y->by_verdict[0] + y->by_verdict[1] + y->by_verdict[2]));
+            sl_json_num(o, "quality", y->quality);
+        sl_json_num(o, "reconnects", (double)fs.reconnects);
+        sl_json_num(o, "candles", (double)(y->by_verdict[0] + y->by_verdict[1] + y->by_verdict[2]));
     }
     cJSON_AddStringToObject(obj, "circuit_breaker", feed_breaker_name(fs.breaker));
-    num(obj, "errors", (double)(fs.backfill_failures + fs.rest_http_err + fs.rest_net_err + (s->io_err != 0)));
-    num(obj, "candles", (double)s->closed);
-    num(obj, "equity", s->eq_now);
+    sl_json_num(obj, "errors", (double)(fs.backfill_failures + fs.rest_http_err + fs.rest_net_err + (s->io_err != 0)));
+    sl_json_num(obj, "candles", (double)s->closed);
+    sl_json_num(obj, "equity", s->eq_now);
     cJSON_AddBoolToObject(obj, "entries_paused", sim_engine_paused(s->eng));
-    num(obj, "controls_pending", sim_engine_controls_pending(s->eng));
+    sl_json_num(obj, "controls_pending", sim_engine_controls_pending(s->eng));
     sl_observe_health(s, obj); /* ops: score, level, components, rest, process, recent_errors, notifier */
     return PT_OK;
 }
@@ -531,16 +523,16 @@ static int cb_snapshot(void *ud, cJSON *d)
     cJSON *eq = cJSON_AddArrayToObject(d, "equity");
     for (size_t k = 0; k < s->eq_count; k++) {
         cJSON *p = cJSON_CreateObject();
-        num(p, "t", (double)s->equity[k].t);
-        num(p, "equity", s->equity[k].equity);
-        num(p, "drawdown", s->equity[k].drawdown);
+        sl_json_num(p, "t", (double)s->equity[k].t);
+        sl_json_num(p, "equity", s->equity[k].equity);
+        sl_json_num(p, "drawdown", s->equity[k].drawdown);
         cJSON_AddItemToArray(eq, p);
     }
     cJSON *pf = cJSON_AddObjectToObject(d, "portfolio");
-    num(pf, "equity", pf_equity(sim_engine_portfolio(s->eng)));
-    num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
+    sl_json_num(pf, "equity", pf_equity(sim_engine_portfolio(s->eng)));
+    sl_json_num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
     cJSON_AddBoolToObject(d, "paused", sim_engine_paused(s->eng));
-    num(d, "controls_pending", sim_engine_controls_pending(s->eng));
+    sl_json_num(d, "controls_pending", sim_engine_controls_pending(s->eng));
     snapshot_extras(s, d);
     return PT_OK;
 }
@@ -635,9 +627,9 @@ static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **
     pt_info("%s", text);
     cJSON *c = cJSON_CreateObject(); /* the result every dashboard sees, and the new state */
     cJSON_AddStringToObject(c, "cmd", cmd);
-    num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
+    sl_json_num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
     cJSON_AddBoolToObject(c, "paused", sim_engine_paused(s->eng));
-    num(c, "pending", pending);
+    sl_json_num(c, "pending", pending);
     alert_add(s, "info", sym, text, "control", c);
     return PT_OK;
 }

@@ -5,12 +5,14 @@
  * folder in use, a missing folder and a folder holding another run say so
  * the same way everywhere. */
 #include "session.h"
+#include "session_internal.h"
 
 #include "pt_core.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,4 +195,12 @@ int session_dir_refuse_run(const char *cmd, const char *dir, int resumable)
         fprintf(stderr, ", --resume %s carries it on", dir);
     fputc('\n', stderr);
     return PT_EXIT_USAGE;
+}
+
+void sl_json_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
 }

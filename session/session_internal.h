@@ -254,4 +254,8 @@ int sl_state_close(session *s);
  * first), then path is cut at `at`. PT_EIO / PT_ENOSPC, logged. */
 int session_move_tail(const char *path, off_t at, const char *suffix);
 
+/* session_dir.c: a number member, or null when it is not finite (JSON has
+ * no NaN): report.json, session.json and the dashboard's events. */
+void sl_json_num(cJSON *o, const char *k, double v);
+
 #endif

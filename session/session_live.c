@@ -270,14 +270,6 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
 }
 
 /* ------------------------------------------------------------ report */
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *report_json(session *s, const feed_live_stats *fs)
 {
     pf_metrics_result mr;
@@ -289,25 +281,25 @@ static cJSON *report_json(session *s, const feed_live_stats *fs)
     cJSON *se = cJSON_AddObjectToObject(rep, "session");
     cJSON_AddStringToObject(se, "mode", s->cfg->mode);
     cJSON_AddStringToObject(se, "stop_reason", s->stop_why ? s->stop_why : "");
-    add_num(se, "uptime_s", (double)(pt_mono_ms() - s->t0_mono) / 1000.0);
-    add_num(se, "candles_recorded", (double)s->closed);
+    sl_json_num(se, "uptime_s", (double)(pt_mono_ms() - s->t0_mono) / 1000.0);
+    sl_json_num(se, "candles_recorded", (double)s->closed);
     cJSON *fe = cJSON_AddObjectToObject(rep, "feed");
-    add_num(fe, "messages", (double)fs->msgs);
-    add_num(fe, "connects", (double)fs->connects);
-    add_num(fe, "reconnects", (double)fs->reconnects);
-    add_num(fe, "stale_events", (double)fs->stale_events);
-    add_num(fe, "duplicates", (double)fs->duplicates);
-    add_num(fe, "out_of_order", (double)fs->out_of_order);
-    add_num(fe, "gaps", (double)fs->gaps);
-    add_num(fe, "backfills", (double)fs->backfills);
-    add_num(fe, "backfilled_candles", (double)fs->backfilled_candles);
-    add_num(fe, "backfill_failures", (double)fs->backfill_failures);
-    add_num(fe, "rest_ok", (double)fs->rest_ok);
-    add_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
-    add_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
+    sl_json_num(fe, "messages", (double)fs->msgs);
+    sl_json_num(fe, "connects", (double)fs->connects);
+    sl_json_num(fe, "reconnects", (double)fs->reconnects);
+    sl_json_num(fe, "stale_events", (double)fs->stale_events);
+    sl_json_num(fe, "duplicates", (double)fs->duplicates);
+    sl_json_num(fe, "out_of_order", (double)fs->out_of_order);
+    sl_json_num(fe, "gaps", (double)fs->gaps);
+    sl_json_num(fe, "backfills", (double)fs->backfills);
+    sl_json_num(fe, "backfilled_candles", (double)fs->backfilled_candles);
+    sl_json_num(fe, "backfill_failures", (double)fs->backfill_failures);
+    sl_json_num(fe, "rest_ok", (double)fs->rest_ok);
+    sl_json_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
+    sl_json_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
     cJSON *dr = cJSON_AddObjectToObject(fe, "dropped");
     for (int i = 0; i < FEED_DROP__COUNT; i++)
-        add_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);
+        sl_json_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);
     return rep;
 }
 
@@ -324,25 +316,25 @@ static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
     cJSON *sy = cJSON_AddArrayToObject(j, "symbols");
     for (int i = 0; i < o->n_symbols; i++)
         cJSON_AddItemToArray(sy, cJSON_CreateString(o->symbols[i]));
-    add_num(j, "interval_ms", (double)o->interval_ms);
+    sl_json_num(j, "interval_ms", (double)o->interval_ms);
     cJSON_AddStringToObject(j, "strategy", o->strategy);
     cJSON *p = cJSON_AddObjectToObject(j, "params");
     for (int i = 0; i < c->strategy->n_params; i++)
-        add_num(p, c->strategy->params[i].name, c->params[i]);
-    add_num(j, "cash", c->cash);
-    add_num(j, "taker_fee_bps", c->taker_fee_bps);
-    add_num(j, "maker_fee_bps", c->maker_fee_bps);
-    add_num(j, "slippage_bps", c->slippage_bps);
+        sl_json_num(p, c->strategy->params[i].name, c->params[i]);
+    sl_json_num(j, "cash", c->cash);
+    sl_json_num(j, "taker_fee_bps", c->taker_fee_bps);
+    sl_json_num(j, "maker_fee_bps", c->maker_fee_bps);
+    sl_json_num(j, "slippage_bps", c->slippage_bps);
     cJSON_AddStringToObject(j, "sizing", o->sizing_text);
-    add_num(j, "min_quality", c->min_quality);
-    add_num(j, "max_positions", c->max_positions);
-    add_num(j, "max_exposure_pct", c->max_exposure_pct);
-    add_num(j, "daily_loss_pct", c->daily_loss_pct);
-    add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    sl_json_num(j, "min_quality", c->min_quality);
+    sl_json_num(j, "max_positions", c->max_positions);
+    sl_json_num(j, "max_exposure_pct", c->max_exposure_pct);
+    sl_json_num(j, "daily_loss_pct", c->daily_loss_pct);
+    sl_json_num(j, "max_drawdown_pct", c->max_drawdown_pct);
     cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
     cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
     if (s->warm_n > 0)
-        add_num(j, "warmup_candles", s->warm_n);
+        sl_json_num(j, "warmup_candles", s->warm_n);
     return j;
 }
 
