@@ -5,7 +5,7 @@
  * portfolio.csv and report.json: nothing here that reaches those files reads
  * the wall clock. --resume re-runs from the first candle with the options
  * recorded in session.json, parsed by the command's own parser. */
-#include "ops_progress.h"
+#include "ops.h"
 #include "session.h"
 #include "session_internal.h"
 
@@ -24,7 +24,7 @@ typedef struct bt_ctx {
     pf_metrics *m;
     int io_err;
     uint64_t candles;
-    progress progress;
+    ops_progress progress;
     int rows_every, rows_change; /* --portfolio-rows */
     uint64_t rows_seen;
     pf_snapshot last_row; /* the last row written (rows_change) */
@@ -46,7 +46,7 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     if (x->progress.on && (++x->candles & 0xffff) == 0) {
         char when[48] = "candles, at ";
         pt_format_iso_ms(c->ts_ms, when + 12, sizeof when - 12);
-        progress_update(&x->progress, (double)x->candles, 0, when);
+        ops_progress_update(&x->progress, (double)x->candles, 0, when);
     }
 }
 
@@ -380,7 +380,7 @@ static int bt_engine(bt_run *r)
         r->bar_ms = 60000;
     if (pf_metrics_new(r->bar_ms, r->eng.cash, &r->x.m))
         return PT_EXIT_FAILURE;
-    progress_begin(&r->x.progress, "backtest", c->quiet);
+    ops_progress_begin(&r->x.progress, "backtest", c->quiet);
     r->x.rows_every = c->rows_every;
     r->x.rows_change = c->rows_change;
     if (!c->no_report && session_report_run_new(&r->x.report))
@@ -410,7 +410,7 @@ static int bt_loop(bt_run *r)
             return PT_EXIT_FAILURE;
         }
     }
-    progress_end(&r->x.progress);
+    ops_progress_end(&r->x.progress);
     if (!r->x.io_err && rc != PT_EOF)
         return PT_EXIT_INPUT;
     if (!r->x.io_err && session_controls_apply(r->ctl, r->e, INT64_MAX))
