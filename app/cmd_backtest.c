@@ -246,7 +246,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_MINQ: bad = eng_num("min-quality", optarg, &c->min_quality); break;
         case O_OUT: o->out = optarg; break;
         case O_JSON: o->json = 1; break;
-        case O_CONFIG: break; /* read before parsing: backtest_config.h */
+        case O_CONFIG: break; /* read before parsing: session.h */
         case O_SYMBOL: o->symbol = optarg; break;
         case O_MAXPOS: bad = eng_int("max-positions", optarg, &c->max_positions); break;
         case O_MAXEXP: bad = eng_num("max-exposure-pct", optarg, &c->max_exposure_pct); break;

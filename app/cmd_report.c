@@ -1,5 +1,5 @@
 /* papertrader report DIR: (re)writes DIR/report.html for an existing
- * backtest output folder (report_html.h). Holds DIR's lock while it reads,
+ * backtest output folder (session.h). Holds DIR's lock while it reads,
  * so it never reports a half-written ledger of a running backtest. */
 #include "commands.h"
 #include "pt_core.h"

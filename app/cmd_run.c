@@ -1,5 +1,5 @@
 /* papertrader run: a live paper session against an exchange stream through
- * the same engine, options and outputs as backtest (app/session_live.c). */
+ * the same engine, options and outputs as backtest (session/session_live.c). */
 #include "commands.h"
 #include "session.h"
 

@@ -8,11 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CPPCHECK=${CPPCHECK:-cppcheck}
-DIRS=${LINT_DIRS:-"core feed quality sim portfolio ws_server ops app"}
+DIRS=${LINT_DIRS:-"core feed quality sim portfolio ws_server ops session app"}
 command -v "$CPPCHECK" >/dev/null || { echo "lint: cppcheck not found (apt-get install cppcheck)" >&2; exit 2; }
 
 incs=()
-for d in core feed quality sim portfolio ws_server ops app; do [ -d "$d" ] && incs+=(-I "$d"); done
+for d in core feed quality sim portfolio ws_server ops session app; do [ -d "$d" ] && incs+=(-I "$d"); done
 cache=${LINT_CACHE:-build-lint}
 mkdir -p "$cache"
 

@@ -1,5 +1,5 @@
 /* backtest --config FILE: config file and environment as leading flags
- * (backtest_config.h). */
+ * (session.h). */
 #include "session.h"
 
 #include "ops.h"

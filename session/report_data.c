@@ -2,7 +2,7 @@
  * (report_internal.h): report.json, session.json, the ledger CSVs streamed
  * with libcsv into bounded buffers, and the input candle files named in
  * session.json through feed/'s reader, exactly as the backtest read them.
- * Must never: write anything, or hold more than the caps in report_html.h. */
+ * Must never: write anything, or hold more than the caps in session.h. */
 #include "report_internal.h"
 
 #include "feed.h"

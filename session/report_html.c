@@ -1,4 +1,4 @@
-/* report_html: the self-contained backtest report (report_html.h).
+/* report_html: the self-contained backtest report (session.h).
  * report_data.c reads the folder into bounded buffers; this file writes the
  * page in one pass: skeleton, inlined CSS and JS, and a JSON data block in
  * which every '<' is written as \u003c, so no data can close the script tag

@@ -1,6 +1,6 @@
-/* report_internal.h: shared by app/report_data.c (reads a backtest output
- * folder into bounded buffers) and app/report_html.c (writes the page).
- * Not part of the app's public surface: see report_html.h. */
+/* report_internal.h: shared by session/report_data.c (reads a backtest output
+ * folder into bounded buffers) and session/report_html.c (writes the page).
+ * Not part of the app's public surface: see session.h. */
 #ifndef PT_APP_REPORT_INTERNAL_H
 #define PT_APP_REPORT_INTERNAL_H
 

@@ -314,7 +314,7 @@ void session_backtest_config_free(session_backtest_argv *a);
 
 /* ================================================================ recorded operator controls */
 /* backtest --controls FILE: replays a live session's operator controls
- * (DIR/controls.csv, written by app/session_dash.c: boundary_ts,
+ * (DIR/controls.csv, written by session/session_dash.c: boundary_ts,
  * boundary_time, action, symbol) so that `backtest` on a session's recording
  * reproduces its manual fills too (docs/session.md "Parity").
  *
@@ -322,7 +322,7 @@ void session_backtest_config_free(session_backtest_argv *a);
  * SESSION_CONTROLS_MAX rows); free with session_controls_free (NULL: no-op). */
 
 /* Rows a controls.csv may hold: the replay's bound, and the live session
- * refuses a control past it (app/session_dash.c), so every recorded control
+ * refuses a control past it (session/session_dash.c), so every recorded control
  * replays. */
 #define SESSION_CONTROLS_MAX 10000
 

@@ -1,4 +1,4 @@
-/* Resume-aware ledger wiring (see session_ledger.h and docs/durability.md).
+/* Resume-aware ledger wiring (see session.h and docs/durability.md).
  *
  * Write ordering (docs/durability.md "Write ordering"): a fill row is write()n
  * and fdatasync()ed (portfolio/ does both) before session_ledger_fill

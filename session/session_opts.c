@@ -1,4 +1,4 @@
-/* Shared option parsing of the live commands; see session_opts.h. Flags that
+/* Shared option parsing of the live commands; see session.h. Flags that
  * have a config key are written into the layered config with origin
  * "flag --x" (so `defaults < file < env < flags` is one mechanism, and the
  * config validates ranges once); the rest go straight to the engine config. */

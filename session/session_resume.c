@@ -1,5 +1,5 @@
 /* Lock, session.json, candle recorder and `run --resume` of a live session
- * folder; see session_resume.h and docs/durability.md "Live sessions".
+ * folder; see session_internal.h and docs/durability.md "Live sessions".
  * Resume is replay (as for backtest): the engine is deterministic on event
  * time, so cash, positions, open orders, risk state and warm indicators come
  * back by feeding it the recorded candles again, in the recorded order. */

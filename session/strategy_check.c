@@ -1,4 +1,4 @@
-/* [strategy] of a config, checked with file:line (strategy_check.h). */
+/* [strategy] of a config, checked with file:line (session.h). */
 #include "session.h"
 
 #include "pt_core.h"

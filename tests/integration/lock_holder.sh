@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The folder lock names only a live holder (issue 11 item 8; app/session_ledger.c
+# The folder lock names only a live holder (issue 11 item 8; session/session_ledger.c
 # session_lock). DIR/.lock keeps the PID of whoever held it last; after a
 # crash or restart that PID is dead, and the kernel has dropped the dead
 # process's flock: the lock must be taken. While a live process holds the
