@@ -113,20 +113,7 @@ static cJSON *session_json(const session_backtest_config *o, const sim_engine_co
         cJSON_AddItemToArray(f, cJSON_CreateString(files[i]));
     if (o->symbol)
         cJSON_AddStringToObject(j, "symbol", o->symbol);
-    cJSON_AddStringToObject(j, "strategy", o->strategy);
-    cJSON *p = cJSON_AddObjectToObject(j, "params");
-    for (int i = 0; i < c->strategy->n_params; i++)
-        sl_json_num(p, c->strategy->params[i].name, c->params[i]);
-    sl_json_num(j, "cash", c->cash);
-    sl_json_num(j, "taker_fee_bps", c->taker_fee_bps);
-    sl_json_num(j, "maker_fee_bps", c->maker_fee_bps);
-    sl_json_num(j, "slippage_bps", c->slippage_bps);
-    cJSON_AddStringToObject(j, "sizing", o->sizing_text ? o->sizing_text : "all-in");
-    sl_json_num(j, "min_quality", c->min_quality);
-    sl_json_num(j, "max_positions", c->max_positions);
-    sl_json_num(j, "max_exposure_pct", c->max_exposure_pct);
-    sl_json_num(j, "daily_loss_pct", c->daily_loss_pct);
-    sl_json_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    sl_json_engine(j, o->strategy, c, o->sizing_text ? o->sizing_text : "all-in");
     sl_json_num(j, "min_notional", c->min_notional);
     sl_json_num(j, "cooldown_losses", c->cooldown_losses);
     sl_json_num(j, "cooldown_candles", c->cooldown_candles);

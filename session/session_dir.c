@@ -204,3 +204,21 @@ void sl_json_num(cJSON *o, const char *k, double v)
     else
         cJSON_AddNullToObject(o, k);
 }
+
+void sl_json_engine(cJSON *j, const char *strategy, const sim_engine_config *c, const char *sizing)
+{
+    cJSON_AddStringToObject(j, "strategy", strategy);
+    cJSON *p = cJSON_AddObjectToObject(j, "params");
+    for (int i = 0; i < c->strategy->n_params; i++)
+        sl_json_num(p, c->strategy->params[i].name, c->params[i]);
+    sl_json_num(j, "cash", c->cash);
+    sl_json_num(j, "taker_fee_bps", c->taker_fee_bps);
+    sl_json_num(j, "maker_fee_bps", c->maker_fee_bps);
+    sl_json_num(j, "slippage_bps", c->slippage_bps);
+    cJSON_AddStringToObject(j, "sizing", sizing);
+    sl_json_num(j, "min_quality", c->min_quality);
+    sl_json_num(j, "max_positions", c->max_positions);
+    sl_json_num(j, "max_exposure_pct", c->max_exposure_pct);
+    sl_json_num(j, "daily_loss_pct", c->daily_loss_pct);
+    sl_json_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+}

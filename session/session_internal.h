@@ -257,5 +257,9 @@ int session_move_tail(const char *path, off_t at, const char *suffix);
 /* session_dir.c: a number member, or null when it is not finite (JSON has
  * no NaN): report.json, session.json and the dashboard's events. */
 void sl_json_num(cJSON *o, const char *k, double v);
+/* The engine part of session.json that backtest and the live commands
+ * share, in its one key order: strategy, params, cash, fees, slippage,
+ * sizing, min_quality and the risk limits (each command adds its own after). */
+void sl_json_engine(cJSON *j, const char *strategy, const sim_engine_config *c, const char *sizing);
 
 #endif

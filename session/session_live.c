@@ -317,20 +317,7 @@ static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
     for (int i = 0; i < o->n_symbols; i++)
         cJSON_AddItemToArray(sy, cJSON_CreateString(o->symbols[i]));
     sl_json_num(j, "interval_ms", (double)o->interval_ms);
-    cJSON_AddStringToObject(j, "strategy", o->strategy);
-    cJSON *p = cJSON_AddObjectToObject(j, "params");
-    for (int i = 0; i < c->strategy->n_params; i++)
-        sl_json_num(p, c->strategy->params[i].name, c->params[i]);
-    sl_json_num(j, "cash", c->cash);
-    sl_json_num(j, "taker_fee_bps", c->taker_fee_bps);
-    sl_json_num(j, "maker_fee_bps", c->maker_fee_bps);
-    sl_json_num(j, "slippage_bps", c->slippage_bps);
-    cJSON_AddStringToObject(j, "sizing", o->sizing_text);
-    sl_json_num(j, "min_quality", c->min_quality);
-    sl_json_num(j, "max_positions", c->max_positions);
-    sl_json_num(j, "max_exposure_pct", c->max_exposure_pct);
-    sl_json_num(j, "daily_loss_pct", c->daily_loss_pct);
-    sl_json_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    sl_json_engine(j, o->strategy, c, o->sizing_text);
     cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
     cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
     if (s->warm_n > 0)

@@ -15,6 +15,15 @@
         for (const session_observer *o = (s)->obs[i_]; o; o = NULL)                                 \
             if (o->member && (!(s)->replaying || o->replay))
 
+/* buf <- the variadic arguments after fmt, formatted (bounded) */
+#define FORMAT(buf, fmt)                                                                            \
+    do {                                                                                            \
+        va_list ap_;                                                                                \
+        va_start(ap_, fmt);                                                                         \
+        vsnprintf(buf, sizeof buf, fmt, ap_);                                                       \
+        va_end(ap_);                                                                                \
+    } while (0)
+
 /* start, serve, metrics_init: the first error ends the round */
 #define FIRST_ERROR(s, member, ...)                                                                 \
     do {                                                                                            \
@@ -57,10 +66,7 @@ void sl_observe_feed_state(session *s, feed_conn_state st, const char *reason)
 void sl_observe_error(session *s, const char *fmt, ...)
 {
     char text[SL_TEXT_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
+    FORMAT(text, fmt);
     EACH(s, o, on_error) o->on_error(s, text);
 }
 
@@ -69,10 +75,7 @@ void sl_observe_poll(session *s, int64_t now_mono) { EACH(s, o, poll) o->poll(s,
 void sl_observe_heartbeat(session *s, const char *fmt, ...)
 {
     char line[SL_TEXT_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
+    FORMAT(line, fmt);
     int logged = 0;
     EACH(s, o, heartbeat) logged |= o->heartbeat(s, line);
     if (!logged)
