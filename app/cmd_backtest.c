@@ -9,17 +9,12 @@
 #include "session.h"
 #include "sim.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define BT_MAX_FILES SESSION_BACKTEST_MAX_FILES
 #define BT_MAX_PARAMS 32

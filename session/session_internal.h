@@ -106,6 +106,7 @@ struct session {
     double cash, eq_now, dd_now;
     lws_sorted_usec_list_t sul_poll, sul_hb;
     int64_t t0_mono, poll_due_mono, lag_ms, lag_max_ms;
+    int logs_open;     /* ops_log_open succeeded: closed last */
     int stopping;      /* 1: intake stopped, shutting down */
     const char *stop_why;
     feed_conn_state fstate;

@@ -387,21 +387,12 @@ static int exit_code_of(int rc)
  * families the dashboard's /metrics shows. */
 static const session_observer *const observers[] = {&sl_ops_observer, &sl_dash_observer};
 
-int session_live_run(const session_live_config *cfg)
+static session *live_new(const session_live_config *cfg)
 {
     const session_opts *o = cfg->o;
-    if (o->n_symbols < 1) {
-        fprintf(stderr, "papertrader %s: give --symbols A,B (or [feed] symbols)\n", cfg->mode);
-        return PT_EXIT_USAGE;
-    }
-    for (int i = 0; i < o->n_symbols; i++)
-        if (strchr(o->symbols[i], '/') || o->symbols[i][0] == '.') {
-            fprintf(stderr, "papertrader %s: symbol '%s' cannot name a file\n", cfg->mode, o->symbols[i]);
-            return PT_EXIT_USAGE;
-        }
     session *s = calloc(1, sizeof *s);
     if (!s)
-        return PT_EXIT_FAILURE;
+        return NULL;
     s->cfg = cfg;
     s->o = o;
     s->eq_every = 1;
@@ -409,12 +400,6 @@ int session_live_run(const session_live_config *cfg)
     s->lock_fd = s->order_fd = -1;
     s->obs = observers;
     s->n_obs = sizeof observers / sizeof observers[0];
-    int code = PT_EXIT_FAILURE, rc, logs_open = 0;
-    char ws_url[256] = "", rest_url[256] = "";
-    const char *wsu = o->ws_url, *restu = o->rest_url;
-    cJSON *rep = NULL;
-    feed_live_stats fs;
-    memset(&fs, 0, sizeof fs);
     for (int i = 0; i < o->n_symbols; i++) {
         sl_sym *y = &s->sym[s->n_sym++];
         snprintf(y->name, sizeof y->name, "%s", o->symbols[i]);
@@ -422,53 +407,73 @@ int session_live_run(const session_live_config *cfg)
         y->last_closed_ts = INT64_MIN;
         y->quality = -1;
     }
-
     default_outdir(s);
-    if ((code = sl_state_lock(s))) /* one process per folder, before anything in it changes */
-        goto done;
-    code = PT_EXIT_FAILURE;
+    return s;
+}
+
+/* Resume found a ledger or recording that does not add up: files left as found. */
+static int refuse(const session *s, int rc)
+{
+    if (rc == PT_ECORRUPT)
+        fprintf(stderr, "papertrader %s: refusing to resume %s: its recorded state is corrupt or does not match "
+                        "session.json (file:line in the log above); files left as they are\n", s->cfg->mode,
+                s->outdir);
+    return rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE;
+}
+
+/* The folder (lock first: one process per folder, before anything in it
+ * changes), the log, the observers, the ledger and the engine; with
+ * --resume the recorded candles replayed. 0 or an exit code. */
+static int live_prepare(session *s)
+{
+    const session_opts *o = s->o;
+    int rc, code = sl_state_lock(s);
+    if (code)
+        return code;
     const char *ld = o->log_dir && strcmp(o->log_dir, "logs") ? o->log_dir : s->outdir;
     ops_log_config lc = {.dir = ld, .level = PT_LOG_INFO};
     if (ops_log_open(&lc))
-        goto done;
-    logs_open = 1;
+        return PT_EXIT_FAILURE;
+    s->logs_open = 1;
     if (o->quiet)
         pt_log_set_stderr(0);
-    if ((rc = sl_observe_start(s))) { /* ops: before the restart guard, which notifies */
-        code = exit_code_of(rc);
-        goto done;
-    }
-    if (!strcmp(cfg->mode, "run") && (rc = sl_restart_enter(s))) { /* only `run` resumes its folder */
-        code = rc == PT_EBUSY ? PT_EXIT_RESTART_LOOP : PT_EXIT_FAILURE;
-        goto done;
-    }
+    if ((rc = sl_observe_start(s))) /* ops: before the restart guard, which notifies */
+        return exit_code_of(rc);
+    if (!strcmp(s->cfg->mode, "run") && (rc = sl_restart_enter(s))) /* only `run` resumes its folder */
+        return rc == PT_EBUSY ? PT_EXIT_RESTART_LOOP : PT_EXIT_FAILURE;
     if (o->resuming && sl_resume_repair(s))
-        goto done;
+        return PT_EXIT_FAILURE;
     if ((rc = sl_ledger_open(s)))
-        goto refuse;
+        return refuse(s, rc);
     if (pf_metrics_new(o->interval_ms, o->eng.cash, &s->m))
-        goto done;
+        return PT_EXIT_FAILURE;
     const sim_hooks hooks = {h_candle, h_order, h_fill, h_row, h_alert};
     if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
-        goto done;
+        return PT_EXIT_FAILURE;
     warm_plan(s);
     s->cash = o->eng.cash; /* dashboard values; the replay moves them on */
     s->eq_now = o->eng.cash;
     /* resume = replay: the engine's whole state comes back from the recorded
      * candles, the ledger verifies the recorded fills (docs/durability.md) */
     if (o->resuming && (rc = sl_resume_replay(s, process_closed)))
-        goto refuse;
-    if (sl_rec_open(s))
-        goto done;
+        return refuse(s, rc);
+    return sl_rec_open(s) ? PT_EXIT_FAILURE : 0;
+}
 
+/* The loop's context: the simulator (demo, serve), session.json, the
+ * observers' servers, the feed; then the lines a person needs first.
+ * 0 or an exit code. */
+static int live_connect(session *s)
+{
+    const session_opts *o = s->o;
+    char ws_url[256] = "", rest_url[256] = "";
+    const char *wsu = o->ws_url, *restu = o->rest_url;
+    int rc;
     if (!(s->cx = wss_context_new())) /* logged */
-        goto done;
-    if (cfg->xsim) {
-        rc = feed_xsim_new(s->cx, cfg->xsim, &s->xsim);
-        if (rc) {
-            code = exit_code_of(rc);
-            goto done;
-        }
+        return PT_EXIT_FAILURE;
+    if (s->cfg->xsim) {
+        if ((rc = feed_xsim_new(s->cx, s->cfg->xsim, &s->xsim)))
+            return exit_code_of(rc);
         int port = feed_xsim_port(s->xsim);
         snprintf(ws_url, sizeof ws_url, "ws://127.0.0.1:%d", port);
         snprintf(rest_url, sizeof rest_url, "http://127.0.0.1:%d", port);
@@ -477,16 +482,12 @@ int session_live_run(const session_live_config *cfg)
     if (!o->resuming) { /* the session's inputs are durable before its first candle */
         s->ses = session_json(s, wsu, restu);
         if (sl_state_write_session(s, s->ses))
-            goto done;
+            return PT_EXIT_FAILURE;
     }
-    if ((rc = sl_observe_serve(s))) { /* the dashboard */
-        code = exit_code_of(rc);
-        goto done;
-    }
-    if ((rc = start_feed(s, wsu, restu))) {
-        code = exit_code_of(rc);
-        goto done;
-    }
+    if ((rc = sl_observe_serve(s))) /* the dashboard */
+        return exit_code_of(rc);
+    if ((rc = start_feed(s, wsu, restu)))
+        return exit_code_of(rc);
     /* before the lines below: a script may signal as soon as it reads them */
     ops_signal_install();
     /* the three lines a person needs first (stdout, flushed: scripts read them) */
@@ -500,28 +501,36 @@ int session_live_run(const session_live_config *cfg)
                (unsigned long long)session_ledger_recovered_fills(s->lg));
     printf("exchange: %s %s (rest %s)\n", o->exchange, wsu ? wsu : "(default)", restu ? restu : "(default)");
     fflush(stdout);
-    pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", cfg->mode, o->n_symbols,
+    pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", s->cfg->mode, o->n_symbols,
             (long long)o->interval_ms, o->strategy, s->outdir);
+    return 0;
+}
 
+static void live_loop(session *s)
+{
     s->t0_mono = pt_mono_ms();
     s->poll_due_mono = s->t0_mono + SL_POLL_US / LWS_US_PER_MS;
     lws_sul_schedule(s->cx, 0, &s->sul_poll, poll_cb, SL_POLL_US);
-    if (o->heartbeat_s > 0)
-        lws_sul_schedule(s->cx, 0, &s->sul_hb, hb_cb, (lws_usec_t)o->heartbeat_s * LWS_US_PER_SEC);
+    if (s->o->heartbeat_s > 0)
+        lws_sul_schedule(s->cx, 0, &s->sul_hb, hb_cb, (lws_usec_t)s->o->heartbeat_s * LWS_US_PER_SEC);
     while (!s->stopping)
         if (lws_service(s->cx, 0) < 0)
             break;
+}
 
-    /* ---- shutdown (docs/session.md): intake off, engine done, ledger synced,
-     * report, dashboard closed with 1001, then the context. */
+/* docs/session.md "Shutdown order": intake off, engine done, ledger synced,
+ * report, dashboard closed with 1001 (the context goes in live_free).
+ * Returns the exit code. */
+static int live_shutdown(session *s)
+{
     pt_info("session: stopping (%s)", s->stop_why ? s->stop_why : "loop ended");
     s->stopping = 1;
     feed_live_get_stats(s->feed, &s->fs_last);
-    fs = s->fs_last;
+    const feed_live_stats fs = s->fs_last;
     feed_live_free(s->feed); /* closes the exchange connection, joins the REST worker */
     s->feed = NULL;
     sim_engine_finish(s->eng);
-    rc = sl_ledger_close(s, 0); /* flush + fdatasync trades.csv and portfolio.csv */
+    int rc = sl_ledger_close(s, 0); /* flush + fdatasync trades.csv and portfolio.csv */
     if (rc)
         fail_output(s, rc, "ledger close");
     if (sl_state_close(s))
@@ -529,15 +538,16 @@ int session_live_run(const session_live_config *cfg)
     heartbeat(s);
     sl_observe_stop(s); /* ops: "stop" notification + final health report */
     if (ops_signal_stop_count() < 2) { /* a second signal: exit now, the ledger is synced */
-        rep = report_json(s, &fs);
+        cJSON *rep = report_json(s, &fs);
         if (session_write_json(s->outdir, "report.json", rep))
             fail_output(s, PT_EIO, "report");
+        cJSON_Delete(rep);
         sl_observe_end(s); /* the dashboard: "session ended", then the 1001 close */
     }
-    code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
+    int code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
     if (!s->closed && !s->replayed && !s->io_err) { /* no data at all: a failure, and why */
         const char *why = fs.last_error[0] ? fs.last_error : "the exchange sent no closed candle";
-        fprintf(stderr, "papertrader %s: session ended with 0 candles: feed %s (%s)\n", cfg->mode,
+        fprintf(stderr, "papertrader %s: session ended with 0 candles: feed %s (%s)\n", s->cfg->mode,
                 feed_sym_status_name(s->sym[0].status), why);
         pt_err_log("session: ended with 0 candles: feed %s (%s)", feed_sym_status_name(s->sym[0].status), why);
         code = PT_EXIT_FAILURE;
@@ -549,15 +559,11 @@ int session_live_run(const session_live_config *cfg)
                (unsigned long long)s->closed, (unsigned long long)pf_fill_count(sim_engine_portfolio(s->eng)),
                s->outdir);
     fflush(stdout);
-    goto done;
-refuse: /* resume found a ledger or recording that does not add up: files left as found */
-    code = rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE;
-    if (rc == PT_ECORRUPT)
-        fprintf(stderr, "papertrader %s: refusing to resume %s: its recorded state is corrupt or does not match "
-                        "session.json (file:line in the log above); files left as they are\n", cfg->mode,
-                s->outdir);
-done:
-    cJSON_Delete(rep);
+    return code;
+}
+
+static void live_free(session *s)
+{
     cJSON_Delete(s->ses);
     if (s->cx) {
         lws_sul_cancel(&s->sul_poll);
@@ -574,8 +580,33 @@ done:
     pf_metrics_free(s->m);
     sl_observe_free(s); /* after the context (lws calls into wss while destroying); ops flushes
                            the notifier (bounded) while the log is still open */
-    if (logs_open)
+    if (s->logs_open)
         ops_log_close();
     free(s);
+}
+
+int session_live_run(const session_live_config *cfg)
+{
+    const session_opts *o = cfg->o;
+    if (o->n_symbols < 1) {
+        fprintf(stderr, "papertrader %s: give --symbols A,B (or [feed] symbols)\n", cfg->mode);
+        return PT_EXIT_USAGE;
+    }
+    for (int i = 0; i < o->n_symbols; i++)
+        if (strchr(o->symbols[i], '/') || o->symbols[i][0] == '.') {
+            fprintf(stderr, "papertrader %s: symbol '%s' cannot name a file\n", cfg->mode, o->symbols[i]);
+            return PT_EXIT_USAGE;
+        }
+    session *s = live_new(cfg);
+    if (!s)
+        return PT_EXIT_FAILURE;
+    int code = live_prepare(s);
+    if (!code)
+        code = live_connect(s);
+    if (!code) {
+        live_loop(s);
+        code = live_shutdown(s);
+    }
+    live_free(s);
     return code;
 }
