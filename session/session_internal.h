@@ -220,10 +220,12 @@ void sl_restart_poll(session *s, int64_t now_mono);
 /* Called for each replayed candle, as the live path calls it after recording. */
 typedef void (*sl_closed_fn)(session *s, sl_sym *y, const pt_candle *c);
 
-/* flock DIR/.lock. A new (not resumed) session then removes an old
- * DIR/session.json (and controls.csv) before any file is cut, so a crash before the new one is
- * written cannot pair old options with new files. Returns 0 or an exit code:
- * PT_EXIT_LOCKED (printed "state dir locked by PID N"), PT_EXIT_FAILURE. */
+/* DIR created and locked (session_dir_lock), then a new --out that holds an
+ * earlier run refused unless --force (session_dir_refuse_run). A new (not
+ * resumed) session then removes an old DIR/session.json (and controls.csv)
+ * before any file is cut, so a crash before the new one is written cannot
+ * pair old options with new files. Returns 0 or an exit code: PT_EXIT_LOCKED
+ * (printed "state dir locked by PID N"), PT_EXIT_USAGE, PT_EXIT_FAILURE. */
 int sl_state_lock(session *s);
 /* With o->resuming: torn last lines of the recordings and of .order move to
  * X.torn (counted, logged). PT_OK, PT_EIO. Before the ledger opens. */
