@@ -134,7 +134,7 @@ int session_write_json(const char *dir, const char *name, const cJSON *j);
 cJSON *session_json_read(const char *dir);
 
 /* ================================================================ live options */
-/* app/session_opts: the options shared by the live commands (run, demo,
+/* session_opts.c: the options shared by the live commands (run, demo,
  * backtest --serve): engine flags with the same names and ranges as
  * `papertrader backtest`, feed and server flags, and the config layering
  * defaults < --config FILE < environment < flags (ops/ops.h, docs/config.md).
@@ -206,7 +206,7 @@ cJSON *session_opts_args_json(const session_opts *o);
 void session_opts_usage(FILE *out, int flags);
 
 /* ================================================================ the live clock */
-/* app/session_live: the live paper session. One libwebsockets context and
+/* session_live.c: the live paper session. One libwebsockets context and
  * one thread own everything: the exchange feed (feed_live), optionally the
  * in-process exchange simulator (feed_xsim, for demo and backtest --serve),
  * the engine (sim), the ledger and candle recorder, the dashboard server

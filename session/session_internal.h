@@ -1,7 +1,9 @@
-/* Internals of app/session_live*.c: the session state shared by the loop
- * (session_live.c) and the dashboard glue (session_dash.c). Loop thread only. */
-#ifndef PT_APP_SESSION_INTERNAL_H
-#define PT_APP_SESSION_INTERNAL_H
+/* Internals of session/: the live session state shared by the loop
+ * (session_live.c), its observers (session_dash.c, session_ops.c) and its
+ * durable side (session_resume.c, session_restarts.c), plus the small JSON
+ * helpers of both clocks. Loop thread only. */
+#ifndef PT_SESSION_INTERNAL_H
+#define PT_SESSION_INTERNAL_H
 
 #include "feed.h"
 #include "session.h"
@@ -85,7 +87,7 @@ struct session {
     feed_xsim *xsim;
     wss_server *wss;
     sim_engine *eng;
-    struct session_ledger *lg; /* app/session_ledger: resume-aware trades.csv + portfolio.csv */
+    struct session_ledger *lg; /* session_ledger.c: resume-aware trades.csv + portfolio.csv */
     int lock_fd, order_fd;     /* session_resume.c: DIR/.lock, candles/.order; -1 = none */
     int replaying;             /* 1 while sl_resume_replay feeds recorded candles */
     int rec_dirty;             /* recording written since its last fdatasync */

@@ -20,7 +20,7 @@
 #define SL_POLL_US (150 * LWS_US_PER_MS) /* signal poll period: bounds shutdown latency */
 
 /* ------------------------------------------------------------ ledger
- * app/session_ledger: with --resume it verifies the recorded rows while the
+ * session_ledger.c: with --resume it verifies the recorded rows while the
  * recorded candles are replayed, then appends (docs/durability.md). */
 static int sl_ledger_open(session *s)
 {
