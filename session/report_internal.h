@@ -1,8 +1,8 @@
 /* report_internal.h: shared by session/report_data.c (reads a backtest output
  * folder into bounded buffers) and session/report_html.c (writes the page).
  * Not part of the app's public surface: see session.h. */
-#ifndef PT_APP_REPORT_INTERNAL_H
-#define PT_APP_REPORT_INTERNAL_H
+#ifndef PT_SESSION_REPORT_INTERNAL_H
+#define PT_SESSION_REPORT_INTERNAL_H
 
 #include "session.h"
 
