@@ -29,6 +29,10 @@ typedef struct bt_opts {
     int rows_change; /* --portfolio-rows change: only rows that differ */
     sim_engine_config cfg;
     const char *sizing_text;
+    const char *funding, *mark; /* perp: --funding FILE, --mark FILE */
+    const char *symbol_leverage; /* --symbol-leverage SYMBOL=N,... */
+    int64_t funding_interval_ms;
+    char funding_abs[PATH_MAX], mark_abs[PATH_MAX];
     /* durability: not recorded in session.json, allowed with --resume */
     pf_sync_policy sync;
     uint64_t crash_after; /* hidden test hook --crash-after-fills N */
@@ -37,11 +41,15 @@ typedef struct bt_opts {
     int rec_opt[BT_MAX_REC];
     const char *rec_arg[BT_MAX_REC];
     int n_rec;
-    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX];
+    char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX], rules_abs[PATH_MAX];
+    const char *rules_file;  /* --rules FILE (docs/rules.md) */
+    pf_rules_set rule_keys;  /* --rule SYMBOL:KEY=VALUE */
+    pf_rules_set rules;      /* app_backtest_parse: what the engine trades with; n == 0: none */
     /* the recorded options as session.json "args" strings (to_config) */
     char flags[BT_MAX_REC][64];
     const char *args[2 * BT_MAX_REC];
 } bt_opts;
+
 
 static void usage(FILE *out)
 {
@@ -66,6 +74,10 @@ static void usage(FILE *out)
             "  --max-drawdown-pct P  --cooldown-losses N:CANDLES  --max-participation-pct P\n"
             "  --min-notional N          smallest entry in quote (default 0.01 %% of --cash)\n"
             "  --allow-short  --close-at-end\n"
+            "  --market spot|perp        perp: linear perpetual futures (docs/futures.md) with\n"
+            "                            --leverage N  --margin isolated|cross  --brackets T\n"
+            "                            --liquidation-fee-bps N  --funding FILE  --mark FILE\n"
+            "                            --funding-interval 8h (longer between funding rows: a gap)\n"
             "  --out DIR                 output folder (default logs/<UTC time>-backtest, e.g.\n"
             "                            logs/20261204T020628Z-backtest); one that holds an\n"
             "                            earlier run is refused unless --force\n"
@@ -141,7 +153,9 @@ enum {
     O_STRATEGY = 256, O_PARAM, O_CASH, O_FEE, O_MAKER, O_SLIP, O_SIZING, O_MINQ, O_OUT, O_JSON,
     O_CONFIG, O_SYMBOL, O_MAXPOS, O_MAXEXP, O_DAILY, O_MAXDD, O_COOL, O_PART, O_SHORT, O_CLOSE,
     O_QUIET, O_ATRP, O_ATRM, O_RESUME, O_FSYNC, O_CRASH, O_CONTROLS, O_ORDER, O_MINNOT, O_FORCE, O_ROWS,
-    O_NOREPORT, O_STIMEOUT, O_TRADEFROM,
+    O_NOREPORT, O_STIMEOUT, O_TRADEFROM, O_MARKET, O_LEVERAGE, O_MARGIN, O_BRACKETS, O_LIQFEE,
+    O_FUNDING, O_MARK, O_FUNDINT, O_SYMLEV,
+    O_RULES, O_RULE,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +193,17 @@ static const struct option long_opts[] = {
     {"no-report", no_argument, 0, O_NOREPORT},
     {"strategy-timeout", required_argument, 0, O_STIMEOUT},
     {"trade-from", required_argument, 0, O_TRADEFROM},
+    {"market", required_argument, 0, O_MARKET},
+    {"leverage", required_argument, 0, O_LEVERAGE},
+    {"margin", required_argument, 0, O_MARGIN},
+    {"brackets", required_argument, 0, O_BRACKETS},
+    {"liquidation-fee-bps", required_argument, 0, O_LIQFEE},
+    {"funding", required_argument, 0, O_FUNDING},
+    {"mark", required_argument, 0, O_MARK},
+    {"funding-interval", required_argument, 0, O_FUNDINT},
+    {"symbol-leverage", required_argument, 0, O_SYMLEV},
+    {"rules", required_argument, 0, O_RULES},
+    {"rule", required_argument, 0, O_RULE}, /* [symbol.NAME] keys (backtest_config.c) */
     {0, 0, 0, 0},
 };
 
@@ -199,7 +224,59 @@ static const char *strategy_arg(bt_opts *o, const char *arg)
     return arg;
 }
 
-/* Returns 0, or an exit code. */
+/* A perp flag (docs/futures.md), checked against its schema row. 0 or -1. */
+static int perp_opt(bt_opts *o, int ch, const char *flag, const char *text)
+{
+    sim_perp_config *p = &o->cfg.perp;
+    char why[160] = "";
+    ops_config_key_info k;
+    if (ops_config_flag_key(flag, OPS_CMD_BACKTEST, &k) ||
+        ops_config_check_value(k.section, k.key, text, NULL, 0, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --%s '%s': %s\n", flag, text, why);
+        return -1;
+    }
+    switch (ch) {
+    case O_MARKET: return sim_market_parse(text, &p->on) ? -1 : 0;
+    case O_MARGIN: return sim_margin_parse(text, &p->margin) ? -1 : 0;
+    case O_LEVERAGE: return key_num(flag, k.section, k.key, text, &p->leverage);
+    case O_LIQFEE: return key_num(flag, k.section, k.key, text, &p->liq_fee_bps);
+    case O_FUNDINT: return pt_interval_parse(text, &o->funding_interval_ms) ? -1 : 0;
+    case O_FUNDING: o->funding = realpath(text, o->funding_abs) ? o->funding_abs : text; return 0;
+    case O_MARK: o->mark = realpath(text, o->mark_abs) ? o->mark_abs : text; return 0;
+    case O_SYMLEV: o->symbol_leverage = text; return 0; /* checked with the brackets: perp_check */
+    default: break;
+    }
+    if (pf_brackets_parse(text, &p->brackets, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --brackets '%s': %s\n", text, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The perp options together: leverage within the brackets, files only on a perp. */
+static int perp_check(bt_opts *o)
+{
+    sim_perp_config *p = &o->cfg.perp;
+    pf_brackets def;
+    pf_brackets_default(&def);
+    const pf_brackets *b = p->brackets.n ? &p->brackets : &def;
+    if (!p->on && (o->funding || o->mark)) {
+        fprintf(stderr, "papertrader backtest: --funding and --mark need --market perp\n");
+        return -1;
+    }
+    if (p->on && p->leverage > b->max_leverage[0]) {
+        fprintf(stderr, "papertrader backtest: --leverage %g: above the brackets' maximum of %g (%s)\n",
+                p->leverage, b->max_leverage[0], p->brackets.n ? "--brackets" : "the built-in table, docs/futures.md");
+        return -1;
+    }
+    char why[200];
+    if (sim_symbol_leverage_parse(o->symbol_leverage, b->max_leverage[0], p, why, sizeof why)) {
+        fprintf(stderr, "papertrader backtest: --symbol-leverage %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_opts(int argc, char **argv, bt_opts *o)
 {
     sim_engine_config *c = &o->cfg;
@@ -241,7 +318,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_MINQ: bad = eng_num("min-quality", optarg, &c->min_quality); break;
         case O_OUT: o->out = optarg; break;
         case O_JSON: o->json = 1; break;
-        case O_CONFIG: break; /* read before parsing: session.h */
+        case O_CONFIG: break; /* read before parsing: session_backtest_config_args */
         case O_SYMBOL: o->symbol = optarg; break;
         case O_MAXPOS: bad = eng_int("max-positions", optarg, &c->max_positions); break;
         case O_MAXEXP: bad = eng_num("max-exposure-pct", optarg, &c->max_exposure_pct); break;
@@ -306,6 +383,10 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_CONTROLS: /* recorded absolute, like a strategy path */
             o->controls = optarg = realpath(optarg, o->controls_abs) ? o->controls_abs : optarg;
             break;
+        case O_RULES: /* recorded absolute, like a strategy path */
+            o->rules_file = optarg = realpath(optarg, o->rules_abs) ? o->rules_abs : optarg;
+            break;
+        case O_RULE: bad = session_rules_arg(optarg, &o->rule_keys) != PT_OK; break;
         case O_ORDER:
             o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
@@ -319,6 +400,11 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             }
             break;
         }
+        case O_MARKET: case O_LEVERAGE: case O_MARGIN: case O_BRACKETS: case O_LIQFEE:
+        case O_FUNDING: case O_MARK: case O_FUNDINT: case O_SYMLEV:
+            bad = perp_opt(o, ch, long_opts[idx].name, optarg);
+            optarg = ch == O_FUNDING ? (char *)o->funding : ch == O_MARK ? (char *)o->mark : optarg;
+            break;
         case O_CRASH: {
             double v = 0;
             bad = num("--crash-after-fills", optarg, 1, 1e15, &v);
@@ -342,6 +428,8 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         }
     }
     int nfiles = argc - optind;
+    if (perp_check(o))
+        return PT_EXIT_USAGE;
     if (o->resume) {
         if (nfiles || o->n_rec) {
             fprintf(stderr, "papertrader backtest: --resume DIR takes its inputs and options "
@@ -368,8 +456,10 @@ static void opts_init(bt_opts *o)
     sim_engine_config_default(&o->cfg);
     o->strategy = "sma_cross";
     o->sync = PF_SYNC_NONE; /* a backtest is re-derivable: docs/durability.md */
+    o->funding_interval_ms = 8 * 3600000LL; /* Binance's usual funding period */
 }
 
+/* D10: one process per session folder. Returns 0 or an exit code. */
 /* The parsed options as the session module takes them; pointers into o and
  * argv (files: argv + optind, after parse_opts). */
 static void to_config(bt_opts *o, char **files, int nfiles, session_backtest_config *c)
@@ -395,6 +485,10 @@ static void to_config(bt_opts *o, char **files, int nfiles, session_backtest_con
     c->rows_every = o->rows_every, c->rows_change = o->rows_change;
     c->sync = o->sync;
     c->crash_after = o->crash_after;
+    c->funding = o->funding, c->mark = o->mark;
+    c->funding_interval_ms = o->funding_interval_ms;
+    c->rules_file = o->rules_file;
+    c->rule_keys = &o->rule_keys;
 }
 
 /* --resume: session.json's recorded command line, parsed as the first time
@@ -467,11 +561,19 @@ int app_backtest_parse(int argc, char **argv, session_backtest_config **out)
         fprintf(stderr, "papertrader: --resume is not a flag of the engine here\n");
         code = PT_EXIT_USAGE;
     }
+    if (!code && (b->o.funding || b->o.mark)) { /* never a silent zero: only backtest reads them yet */
+        fprintf(stderr, "papertrader: --funding and --mark are read by backtest only (not here yet)\n");
+        code = PT_EXIT_USAGE;
+    }
+    if (!code && session_rules_backtest(b->o.rules_file, &b->o.rule_keys, b->ca->argv + optind,
+                                        b->ca->argc - optind, b->o.order, &b->o.rules))
+        code = PT_EXIT_INPUT;
     if (code) {
         app_backtest_free(&b->pub);
         return code;
     }
     to_config(&b->o, b->ca->argv + optind, b->ca->argc - optind, &b->pub);
+    b->pub.cfg.rules = b->o.rules.n ? &b->o.rules : NULL; /* the box lives as long as pub */
     *out = &b->pub;
     return 0;
 }

@@ -4,7 +4,9 @@
  * injection. The simulator itself is feed/feed_xsim*.c; this file parses
  * options and runs the lws loop. See docs/exchange-sim.md. */
 #include "commands.h"
+#include "feed.h"
 #include "feed_xsim.h"
+#include "portfolio.h"
 #include "ops.h"
 #include "pt_core.h"
 #include "wss.h"
@@ -19,22 +21,26 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader exchange-sim [--protocol binance|bitvavo|bybit|okx] [--port N] [--speed X]\n"
+            "usage: papertrader exchange-sim [--protocol VENUE] [--port N] [--speed X]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
+            "  VENUE: %s (default binance; papertrader exchanges).\n"
             "  Serves the exchange's WebSocket stream and REST candles on ws://127.0.0.1:PORT\n"
             "  (binance: /ws/<stream>, /stream?streams=a/b, /ws + SUBSCRIBE, GET /api/v3/klines;\n"
             "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
             "   bybit: /v5/public/spot + op subscribe, GET /v5/market/kline;\n"
-            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles).\n"
+            "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles;\n"
+            "   kraken: /v2 + ohlc subscribe, GET /0/public/OHLC; series BTC-USD, wire BTC/USD).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
-            "  seed, symbol and time) serves --symbols (default BTCUSDT,ETHUSDT / BTC-EUR,ETH-EUR).\n"
+            "  seed, symbol and time) serves --symbols (default: the venue's own, docs/exchange-sim.md).\n"
             "  --port 0 (default) picks a free port; stdout then gets one line 'listening port=N'.\n"
             "  --speed 60 = one 1m candle per second. --updates in-progress messages per candle\n"
             "  (default 4, 0 = none). --ping server ping period (default 20 s).\n"
             "  --start: simulated start (default: first CSV row, or 2024-01-01 + seed%%365 days).\n"
+            "  --rules FILE  trading rules served by exchangeInfo / markets over the ones derived from\n"
+            "                the market (rules.json, docs/rules.md)\n"
             "  --faults SPEC, comma-separated key=value:\n"
             "    drop=DUR            abrupt close (no close frame) DUR after each connect\n"
             "    shutdown=DUR        serverShutdown event then a close frame, DUR after connect\n"
@@ -45,7 +51,8 @@ static void usage(FILE *out)
             "    nohandshake=P       per TCP connection: accept, never answer\n"
             "    DUR: 500ms, 30s, 2m, 1h (bare number = seconds); P: probability 0..1.\n"
             "    Decisions are deterministic per --seed; each fault is logged, counters at exit.\n"
-            "  SIGINT/SIGTERM stop cleanly (exit 0). Exit 2 usage, 3 input files, 1 runtime.\n");
+            "  SIGINT/SIGTERM stop cleanly (exit 0). Exit 2 usage, 3 input files, 1 runtime.\n",
+            feed_adapter_names());
 }
 
 static int parse_list(char *s, const char **out, size_t cap, size_t *n)
@@ -95,11 +102,13 @@ int cmd_exchange_sim(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},     {"start", required_argument, NULL, 't'},
         {"updates", required_argument, NULL, 'u'},  {"ping", required_argument, NULL, 'g'},
         {"max-clients", required_argument, NULL, 'm'}, {"duration", required_argument, NULL, 'd'},
+        {"rules", required_argument, NULL, 'R'}, /* docs/rules.md */
         {NULL, 0, NULL, 0},
     };
     static const char *syms[FEED_XSIM_MAX_SYMBOLS];
     char symbuf[2048] = "";
     feed_xsim_config cfg = {.protocol = "binance", .speed = 1};
+    static pf_rules_set rules;
     int64_t v, duration_s = 0;
     int ch;
     optind = 1;
@@ -164,14 +173,18 @@ int cmd_exchange_sim(int argc, char **argv)
             if (int_opt("duration", optarg, 1, 86400 * 365, &duration_s))
                 return PT_EXIT_USAGE;
             break;
+        case 'R': /* served over the rules derived from the market */
+            if (pf_rules_read(optarg, &rules))
+                return PT_EXIT_INPUT;
+            cfg.rules = &rules;
+            break;
         default:
             fprintf(stderr, "papertrader exchange-sim: unknown or incomplete option '%s'\n", argv[optind - 1]);
             return app_usage_hint("exchange-sim");
         }
     }
-    if (strcmp(cfg.protocol, "binance") && strcmp(cfg.protocol, "bitvavo") && strcmp(cfg.protocol, "bybit") &&
-        strcmp(cfg.protocol, "okx")) {
-        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (binance, bitvavo, bybit, okx)\n", cfg.protocol);
+    if (!feed_adapter_find(cfg.protocol)) { /* every adapter has its simulator protocol */
+        fprintf(stderr, "papertrader exchange-sim: --protocol '%s' (%s)\n", cfg.protocol, feed_adapter_names());
         return PT_EXIT_USAGE;
     }
     feed_xsim_faults fl;

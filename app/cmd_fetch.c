@@ -17,10 +17,11 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader fetch --exchange binance|bitvavo|bybit|okx --symbol SYM --interval 1m\n"
+            "usage: papertrader fetch --exchange VENUE --symbol SYM --interval 1m\n"
             "                         --since DATE [--until DATE] -o FILE [--rest-url URL]\n"
             "                         [--ca-file PEM] [--max-retry-after SECONDS]\n"
             "                         [--connect-timeout SECONDS] [--quiet]\n"
+            "  VENUE: %s (papertrader exchanges).\n"
             "  Downloads closed candles in [since, until) to FILE as CSV. Without --until it\n"
             "  stops at the exchange's last closed candle; it says so when it stops short of\n"
             "  --until. An exchange that cannot be reached is given up after --connect-timeout\n"
@@ -29,7 +30,8 @@ static void usage(FILE *out)
             "  (2024-01-02, 2024-01-02T03:04:05Z) or epoch milliseconds. --rest-url replaces\n"
             "  the scheme, host and port of the exchange's REST API (the path is added).\n"
             "  HTTP 429/418 honour Retry-After (clamped to --max-retry-after, default 600).\n"
-            "  Exit 0 done, 1 network/exchange failure, 2 usage error.\n");
+            "  Exit 0 done, 1 network/exchange failure, 2 usage error.\n",
+            feed_adapter_names());
 }
 
 static int parse_date(const char *s, int64_t *ms)
@@ -128,7 +130,7 @@ int cmd_fetch(int argc, char **argv)
         return app_usage_hint("fetch");
     }
     if (!feed_adapter_find(fo.exchange)) {
-        fprintf(stderr, "papertrader fetch: unknown exchange '%s' (binance, bitvavo)\n", fo.exchange);
+        fprintf(stderr, "papertrader fetch: unknown exchange '%s' (%s)\n", fo.exchange, feed_adapter_names());
         return PT_EXIT_USAGE;
     }
     if (pt_interval_parse(interval, &fo.interval_ms)) {

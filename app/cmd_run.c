@@ -1,6 +1,7 @@
 /* papertrader run: a live paper session against an exchange stream through
  * the same engine, options and outputs as backtest (session/session_live.c). */
 #include "commands.h"
+#include "feed.h"
 #include "session.h"
 
 #include <stdio.h>
@@ -8,10 +9,11 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: papertrader run [--config FILE] [--exchange binance|bitvavo|bybit|okx] [--ws-url URL]\n"
+            "usage: papertrader run [--config FILE] [--exchange VENUE] [--ws-url URL]\n"
             "                       [--rest-url URL] --symbols A,B [--interval 1m] [options]\n"
             "       papertrader run --resume DIR [--port N ...]\n"
             "       papertrader run --state-dir DIR [options]   (resume DIR, or start there)\n"
+            "  VENUE: %s (default binance; papertrader exchanges).\n"
             "  A live paper session: exchange WebSocket (+ REST gap fill) -> quality -> engine ->\n"
             "  ledger, with the dashboard on http://127.0.0.1:8765/. Writes trades.csv,\n"
             "  portfolio.csv, candles/<SYMBOL>.csv (every processed candle), report.json and\n"
@@ -21,7 +23,8 @@ static void usage(FILE *out)
             "  crash (kill -9, power cut) --resume DIR replays DIR's recorded candles through the\n"
             "  engine, verifies the ledger and carries on live (docs/durability.md).\n"
             "exit: 0 ok, 1 output error, 2 bad options or no session in DIR, 5 DIR's ledger or\n"
-            "      recording is corrupt (refusing to resume), 6 DIR locked by another process\n");
+            "      recording is corrupt (refusing to resume), 6 DIR locked by another process\n",
+            feed_adapter_names());
     session_opts_usage(out, SESSION_F_RESUME);
 }
 

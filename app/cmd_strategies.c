@@ -22,6 +22,8 @@ static void usage(FILE *out)
             "  write   a class with params, indicators and on_candle (examples/strategies/sma_cross.py)\n"
             "  check   papertrader strategies my.py   (runs it once: name, parameters, ranges)\n"
             "  test    papertrader.replay(MyStrategy, \"candles.csv\") in a unit test, no engine\n"
+            "  sweep   papertrader optimize --strategy my.py --grid fast=5:20:5 FILE.csv\n"
+            "          (walk-forward for out-of-sample folds; docs/optimize.md)\n"
             "  run     papertrader backtest --strategy my.py --param fast=5 FILE.csv\n"
             "          (also run, demo, backtest --serve; protocol: docs/strategy-protocol.md)\n"
             "Rules of each strategy: docs/strategies.md.\n");

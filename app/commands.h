@@ -19,6 +19,7 @@
     X("demo", cmd_demo, "built-in exchange simulator + live session + dashboard")      \
     X("exchange-sim", cmd_exchange_sim, "serve a simulated exchange on loopback")      \
     X("fetch", cmd_fetch, "download historical candles to CSV")                        \
+    X("exchanges", cmd_exchanges, "list the venues with their intervals, history and finality") \
     X("config", cmd_config, "validate a config file and print the effective config")  \
     X("report", cmd_report, "write report.html for a backtest output folder")
 

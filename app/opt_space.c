@@ -184,11 +184,11 @@ static int constrain(opt_space *sp, uint64_t n)
     for (uint64_t k = 0; k < n; k++) {
         void *st = NULL;
         combo_values(sp, sp->combo[k], v);
-        if (sp->ops->create(v, &st, err, sizeof err)) {
+        if (sim_strategy_create(sp->ops, v, &st, err, sizeof err)) {
             sp->skipped++;
             continue;
         }
-        sp->ops->free(st);
+        sim_strategy_free_state(sp->ops, st);
         sp->combo[sp->n_eval++] = sp->combo[k];
     }
     if (sp->n_eval == 0)

@@ -93,6 +93,8 @@ const feed_csv_stats *feed_csv_get_stats(const feed_csv *r);
 /* The symbol rows get when the file has no symbol column: opts.symbol, else
  * the file's stem ("data/BTCUSDT.csv" -> "BTCUSDT"). Valid until free. */
 const char *feed_csv_default_symbol(const feed_csv *r);
+/* The same rule from a path alone, into out (PT_SYMBOL_MAX bytes). */
+void feed_csv_path_symbol(const char *path, char *out);
 void feed_csv_free(feed_csv *r);
 
 /* Opens path with interval_out (above), closes it and returns the most
@@ -285,9 +287,31 @@ feed_sym_status feed_sym_status_of(const feed_live_stats *st, size_t sym, int64_
                                    int64_t down_after_ms);
 
 /* Exchange protocol adapters (const tables, defined in
- * feed_live_internal.h): "binance" | "bitvavo" | "bybit" | "okx"; NULL if unknown. */
+ * feed_live_internal.h): a name of feed_adapter_names(); NULL if unknown. */
 typedef struct feed_adapter feed_adapter;
 const feed_adapter *feed_adapter_find(const char *name);
+/* Rewrites a venue's own symbol spelling in place into papertrader's (a
+ * name that can name a file): Kraken "BTC/USD" -> "BTC-USD"; other names
+ * and unknown exchanges are left as they are. */
+void feed_symbol_local(const char *exchange, char *sym);
+/* "binance, bitvavo, ...": every adapter name in registry order, for
+ * messages and help; static storage, valid for the process */
+const char *feed_adapter_names(void);
+
+/* What one venue supports, derived from its adapter (papertrader
+ * exchanges). Strings are static. */
+#define FEED_VENUE_MAX_IVALS 16
+typedef struct feed_venue {
+    const char *name, *ws_url, *rest_url, *market, *finality;
+    int closed_flag;  /* the venue flags a bar final */
+    int history_bars; /* REST depth in bars; 0 = unlimited */
+    int rest_page;    /* rows per REST call */
+    int64_t live_interval_ms; /* the only interval run/demo stream; 0 = every one of intervals_ms */
+    int64_t intervals_ms[FEED_VENUE_MAX_IVALS];
+    size_t n_intervals;
+} feed_venue;
+/* i-th venue (0..); PT_EOF past the last */
+int feed_venue_at(size_t i, feed_venue *out);
 
 /* Creates the client vhost on cx (created by the caller with
  * DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS) and starts connecting at once.
@@ -318,6 +342,31 @@ typedef struct feed_fetch_opts {
 } feed_fetch_opts;
 typedef int (*feed_fetch_fn)(void *ud, const pt_candle *c); /* nonzero stops */
 int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats);
+
+/* ----------------------------------------------------- trading rules
+ * The exchange's tick, lot step, minimum quantity and minimum order value
+ * per symbol from its metadata endpoint (the adapter's rules hooks;
+ * docs/rules.md). Synchronous, like feed_fetch_history: never on the loop
+ * thread (a session runs it on a thread of its own). out is the caller's
+ * (portfolio.h), filled for the symbols found; out->source names the venue
+ * and endpoint. PT_OK; PT_EUNSUPPORTED (the venue has no rules here),
+ * PT_ENOENT (a symbol missing from the answer; the others kept), PT_EINVAL
+ * (the venue refused: its text in err), PT_ENET / PT_ERATELIMIT after
+ * max_attempts, PT_EPARSE (malformed answer). err: why, in words. */
+struct pf_rules_set;
+typedef struct feed_rules_opts {
+    const char *exchange, *rest_url, *ca_file; /* rest_url NULL = adapter default */
+    const char *const *symbols;
+    size_t n_symbols;
+    int max_attempts;   /* 0 = 3 */
+    int64_t timeout_ms; /* per attempt; 0 = 10000 */
+    char *err;          /* the caller's buffer of err_cap bytes, or NULL */
+    size_t err_cap;
+} feed_rules_opts;
+int feed_rules_fetch(const feed_rules_opts *o, struct pf_rules_set *out);
+/* One answer of that endpoint -> out (tests, tools). Same codes. */
+int feed_rules_parse(const char *exchange, const char *body, size_t len, const char *const *symbols, size_t n,
+                     struct pf_rules_set *out, char *err, size_t err_cap);
 
 #ifdef __cplusplus
 }

@@ -147,9 +147,14 @@ const feed_adapter feed_adapter_bitvavo = {
     .has_closed_flag = 0,
     .rest_max_limit = 1440,
     .update_period_ms = 10000, /* per trade; quiet markets are silent for long */
+    .market = "spot",
+    .history_bars = 0,
+    .finality = "next bar or interval end (exchange clock); no closed flag",
     .interval_name = bv_interval,
     .ws_path = bv_ws_path,
     .subscribe = bv_subscribe,
     .parse = bv_parse,
     .rest_url_for = bv_rest_url,
+    .rules_url = feed_rules_url_bitvavo,
+    .rules_parse = feed_rules_parse_bitvavo,
 };

@@ -244,6 +244,9 @@ const feed_adapter feed_adapter_bybit = {
     .has_closed_flag = 1,          /* [kline] confirm */
     .rest_max_limit = 1000,        /* [rest] */
     .update_period_ms = 30000,     /* [kline] 1-60 s: stale after 90 s */
+    .market = "spot",
+    .history_bars = 0,
+    .finality = "explicit closed flag confirm (exchange clock)",
     .interval_name = by_interval,
     .ws_path = by_ws_path,
     .subscribe = by_subscribe,
@@ -253,4 +256,6 @@ const feed_adapter feed_adapter_bybit = {
     .ping_every_ms = 20000,                                   /* [conn] */
     .rest_parse = by_rest_parse,
     .rate_limit_status = 403,      /* [codes] rate-limit page */
+    .rules_url = feed_rules_url_bybit,
+    .rules_parse = feed_rules_parse_bybit,
 };

@@ -197,6 +197,9 @@ const feed_adapter feed_adapter_okx = {
     .has_closed_flag = 1,     /* [candle] confirm */
     .rest_max_limit = 100,    /* [rest] */
     .update_period_ms = 5000, /* pushes while trading; the server cuts at 30 s of silence [ws] */
+    .market = "spot",
+    .history_bars = 0,
+    .finality = "explicit closed flag confirm (exchange clock)",
     .interval_name = ok_interval,
     .ws_path = ok_ws_path,
     .subscribe = ok_subscribe,
@@ -206,4 +209,6 @@ const feed_adapter feed_adapter_okx = {
     .ping_every_ms = 20000,   /* [ws]: N < 30 s */
     .rest_parse = ok_rest_parse,
     .rate_limit_status = 0,   /* 429 like the others */
+    .rules_url = feed_rules_url_okx,
+    .rules_parse = feed_rules_parse_okx,
 };

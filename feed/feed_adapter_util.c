@@ -161,6 +161,18 @@ static int cmp_ts(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* exchanges differ in order (Bitvavo newest first) and rows may overlap:
+ * normalise to ascending and unique by open time (first kept) */
+size_t feed_rest_rows_normalise(pt_candle *out, size_t k)
+{
+    qsort(out, k, sizeof *out, cmp_ts);
+    size_t w = 0;
+    for (size_t i = 0; i < k; i++)
+        if (w == 0 || out[i].ts_ms != out[w - 1].ts_ms)
+            out[w++] = out[i];
+    return w;
+}
+
 int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT])
 {
@@ -187,14 +199,7 @@ int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t 
         }
         k++;
     }
-    /* exchanges differ in order (Bitvavo newest first) and rows may overlap:
-     * normalise to ascending and unique by open time (first kept) */
-    qsort(out, k, sizeof *out, cmp_ts);
-    size_t w = 0;
-    for (size_t i = 0; i < k; i++)
-        if (w == 0 || out[i].ts_ms != out[w - 1].ts_ms)
-            out[w++] = out[i];
-    *n = w;
+    *n = feed_rest_rows_normalise(out, k);
     return PT_OK;
 }
 
@@ -233,11 +238,56 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
     return PT_EUNSUPPORTED;
 }
 
+/* the registry: every adapter, in the order `papertrader exchanges` lists them */
+static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_kraken, &feed_adapter_coinbase};
+#define N_ADAPTERS (sizeof all / sizeof all[0])
+
+const feed_adapter *feed_adapter_at(size_t i)
+{
+    return i < N_ADAPTERS ? all[i] : NULL;
+}
+
 const feed_adapter *feed_adapter_find(const char *name)
 {
-    static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx};
-    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
+    for (size_t i = 0; name && i < N_ADAPTERS; i++)
         if (!strcmp(all[i]->name, name))
             return all[i];
     return NULL;
+}
+
+void feed_symbol_local(const char *exchange, char *sym)
+{
+    const feed_adapter *a = feed_adapter_find(exchange);
+    for (char *p = sym; a && a->venue_sep && *p; p++)
+        if (*p == a->venue_sep)
+            *p = '-';
+}
+
+const char *feed_adapter_names(void)
+{
+    static char names[256];
+    if (!names[0])
+        for (size_t i = 0, w = 0; i < N_ADAPTERS && w < sizeof names; i++)
+            w += (size_t)snprintf(names + w, sizeof names - w, "%s%s", i ? ", " : "", all[i]->name);
+    return names;
+}
+
+/* candidate bar lengths probed through each adapter's interval_name */
+static const int64_t probe_ms[] = {1000, 60000, 180000, 300000, 900000, 1800000, 3600000, 7200000, 14400000,
+                                   21600000, 28800000, 43200000, 86400000, 259200000, 604800000, 1296000000};
+
+int feed_venue_at(size_t i, feed_venue *out)
+{
+    if (i >= N_ADAPTERS)
+        return PT_EOF;
+    const feed_adapter *a = all[i];
+    char iv[16];
+    memset(out, 0, sizeof *out);
+    out->name = a->name, out->ws_url = a->ws_url, out->rest_url = a->rest_url, out->market = a->market;
+    out->finality = a->finality, out->closed_flag = a->has_closed_flag, out->history_bars = a->history_bars;
+    out->rest_page = a->rest_max_limit, out->live_interval_ms = a->ws_interval_ms;
+    for (size_t k = 0; k < sizeof probe_ms / sizeof probe_ms[0] && out->n_intervals < FEED_VENUE_MAX_IVALS; k++)
+        if (!a->interval_name(probe_ms[k], iv, sizeof iv))
+            out->intervals_ms[out->n_intervals++] = probe_ms[k];
+    return PT_OK;
 }

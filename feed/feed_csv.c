@@ -551,6 +551,11 @@ static void derive_symbol(const char *path, char *out)
         snprintf(out, PT_SYMBOL_MAX, "csv");
 }
 
+void feed_csv_path_symbol(const char *path, char *out)
+{
+    derive_symbol(path, out);
+}
+
 static int open_file(feed_csv *r)
 {
     r->fd = open(r->path, O_RDONLY | O_CLOEXEC);

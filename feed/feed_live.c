@@ -28,7 +28,7 @@ struct feed_live {
     int port, ssl;
     char path[4096];
     char sub[4096];
-    size_t sub_len;
+    size_t sub_len, sub_off; /* sub_off: the next message to send */
     int sub_pending;
     int ping_pending;       /* the adapter's keepalive text goes out from the next WRITEABLE */
     int64_t last_ping_ms;   /* mono */
@@ -248,6 +248,16 @@ static void warmup_start(feed_live *f, const feed_parse_out *po)
     pt_info("feed: warm-up: %d bars before %lld per symbol", f->cfg.warmup_candles, (long long)to);
 }
 
+/* No closed flag: a lost message (dropped, or a lost connection) may have
+ * been the open bar's last update, so that state is forgotten. The venue's
+ * next update carries the whole bar; if the bar ended meanwhile, the next
+ * bar opens a gap and REST fills it with the final values. */
+static void forget_open_bars(feed_live *f)
+{
+    for (size_t i = 0; !f->ad->has_closed_flag && i < f->n_ser; i++)
+        f->ser[i].has_open_bar = 0;
+}
+
 static void on_message(feed_live *f, const char *msg, size_t len)
 {
     feed_parse_out po;
@@ -258,6 +268,8 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     switch (po.kind) {
     case FEED_MSG_DROP:
         f->st.dropped[po.reason]++;
+        if (po.reason != FEED_DROP_EXCHANGE_ERROR)
+            forget_open_bars(f);
         if (po.reason == FEED_DROP_EXCHANGE_ERROR) /* the venue's own words, for the status */
             snprintf(f->st.last_error, sizeof f->st.last_error, "%s", po.detail);
         if (f->st.dropped[po.reason] <= 20)
@@ -461,9 +473,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         f->close_status = 0;
         set_state(f, FEED_CONN_LIVE, "established");
         if (f->sub_len) {
-            f->sub_pending = 1;
+            f->sub_pending = 1, f->sub_off = 0;
             lws_callback_on_writable(wsi);
         }
+        forget_open_bars(f);
         /* reconnect: fetch what was missed since the last closed bar */
         for (size_t i = 0; f->cfg.backfill && i < f->n_ser; i++) {
             feed_series *s = &f->ser[i];
@@ -479,12 +492,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             lws_close_reason(wsi, (enum lws_close_status)f->close_status, (unsigned char *)why, strlen(why));
             return -1;
         }
-        if (f->sub_pending) {
+        if (f->sub_pending) { /* one message per WRITEABLE; they are '\0'-separated */
             unsigned char buf[LWS_PRE + sizeof f->sub];
-            memcpy(buf + LWS_PRE, f->sub, f->sub_len);
-            if (lws_write(wsi, buf + LWS_PRE, f->sub_len, LWS_WRITE_TEXT) < (int)f->sub_len)
+            size_t ml = strnlen(f->sub + f->sub_off, f->sub_len - f->sub_off);
+            memcpy(buf + LWS_PRE, f->sub + f->sub_off, ml);
+            if (lws_write(wsi, buf + LWS_PRE, ml, LWS_WRITE_TEXT) < (int)ml)
                 return -1;
-            f->sub_pending = 0;
+            f->sub_off += ml + 1;
+            f->sub_pending = f->sub_off < f->sub_len;
+            if (f->sub_pending) {
+                lws_callback_on_writable(wsi);
+                break;
+            }
         }
         if (f->ping_pending && !f->sub_pending) {
             size_t pl = strlen(f->ad->ping_text);
@@ -554,7 +573,7 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     *out = NULL;
     const feed_adapter *ad = cfg ? feed_adapter_find(cfg->exchange) : NULL;
     if (!ad) {
-        pt_err_log("feed: unknown exchange '%s'", cfg && cfg->exchange ? cfg->exchange : "");
+        pt_err_log("feed: unknown exchange '%s' (%s)", cfg && cfg->exchange ? cfg->exchange : "", feed_adapter_names());
         return PT_EUNSUPPORTED;
     }
     if (!cx || cfg->n_symbols == 0 || cfg->n_symbols > FEED_LIVE_MAX_SYMBOLS || !cfg->symbols) {
@@ -564,6 +583,13 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     char iv[16];
     if (ad->interval_name(cfg->interval_ms, iv, sizeof iv)) {
         pt_err_log("feed: %s has no interval of %lld ms", ad->name, (long long)cfg->interval_ms);
+        return PT_EUNSUPPORTED;
+    }
+    if (ad->ws_interval_ms && cfg->interval_ms != ad->ws_interval_ms) {
+        char want[16];
+        pt_interval_format(ad->ws_interval_ms, want, sizeof want);
+        pt_err_log("feed: %s streams only %s candles (its socket has no other bucket, docs/feed.md); other "
+                   "intervals: papertrader fetch", ad->name, want);
         return PT_EUNSUPPORTED;
     }
     feed_live *f = calloc(1, sizeof *f);
@@ -591,8 +617,11 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
         pt_err_log("feed: bad ws url '%s' or symbols (%s)", c->ws_url ? c->ws_url : ad->ws_url, pt_strerror(rc));
         goto fail;
     }
-    if ((rc = ad->subscribe(c->symbols, c->n_symbols, c->interval_ms, f->sub, sizeof f->sub, &f->sub_len)))
+    if ((rc = ad->subscribe(c->symbols, c->n_symbols, c->interval_ms, f->sub, sizeof f->sub, &f->sub_len))) {
+        pt_err_log("feed: %s cannot subscribe to %s%s (%s)", ad->name, c->symbols[0], c->n_symbols > 1 ? ", ..." : "",
+                   rc == PT_EINVAL ? "not a symbol name of this venue; its naming: docs/feed.md" : pt_strerror(rc));
         goto fail;
+    }
     rc = PT_ENOMEM;
     f->ser = calloc(c->n_symbols, sizeof *f->ser);
     if (!f->ser)

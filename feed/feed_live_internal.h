@@ -45,10 +45,16 @@ struct feed_adapter {
     int has_closed_flag;     /* 0: bar final by next-bar / time (Bitvavo) */
     int rest_max_limit;      /* rows per REST call */
     int64_t update_period_ms; /* typical in-progress update cadence */
+    const char *market;      /* "spot" (papertrader exchanges) */
+    int history_bars;        /* REST reaches this many bars back; 0 = unlimited */
+    const char *finality;    /* how a bar becomes final, one line (docs/feed.md) */
+    char venue_sep;          /* base/quote separator of the venue's names ('/'), mapped to '-'; 0 none */
+    int64_t ws_interval_ms;  /* the one interval the socket streams (Coinbase 5m); 0 = every interval_name */
     int (*interval_name)(int64_t ms, char *buf, size_t cap);
     /* path+query to append to the ws base ("/stream?streams=...") */
     int (*ws_path)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap);
-    /* subscribe message sent once established; *len = 0 if none needed */
+    /* subscribe message(s) sent once established, several separated by
+     * '\0' (one lws_write each); *len = 0 if none needed */
     int (*subscribe)(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap,
                      size_t *len);
     /* one text message -> out (always filled; never fails) */
@@ -66,12 +72,37 @@ struct feed_adapter {
     int (*rest_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                       uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
     int rate_limit_status; /* HTTP status the venue answers for a rate limit besides 429/418; 0 none */
+    /* trading rules (feed_rules.c, docs/rules.md); NULL = the venue has none
+     * here. URL of the metadata request for the symbols; its answer ->
+     * one record per symbol (PT_OK; PT_ENOENT: a symbol missing, the rest
+     * kept; PT_EINVAL: the venue's error text in err; PT_EPARSE) */
+    int (*rules_url)(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+    int (*rules_parse)(const char *body, size_t len, const char *const *syms, size_t n,
+                       struct pf_rules_set *out, char *err, size_t errcap);
 };
+
+/* feed_rules_venues.c: the venues' rules hooks */
+int feed_rules_url_binance(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_binance(const char *body, size_t len, const char *const *syms, size_t n,
+                             struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_bitvavo(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_url_bybit(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_bybit(const char *body, size_t len, const char *const *syms, size_t n,
+                           struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_okx(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_okx(const char *body, size_t len, const char *const *syms, size_t n,
+                         struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_parse_bitvavo(const char *body, size_t len, const char *const *syms, size_t n,
+                             struct pf_rules_set *out, char *err, size_t cap);
 
 extern const feed_adapter feed_adapter_binance;
 extern const feed_adapter feed_adapter_bitvavo;
 extern const feed_adapter feed_adapter_bybit;
 extern const feed_adapter feed_adapter_okx;
+extern const feed_adapter feed_adapter_kraken;
+extern const feed_adapter feed_adapter_coinbase;
+/* i-th adapter of the registry (feed_adapter_util.c), NULL past the last */
+const feed_adapter *feed_adapter_at(size_t i);
 
 /* REST kline body -> candles (ascending, deduped by open time, rows with a
  * bad field dropped and counted in drops[]). Rows are Binance/Bitvavo style
@@ -85,6 +116,8 @@ int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_ca
 struct cJSON;
 int feed_rest_rows(const struct cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT]);
+/* sorts rows[0..n) ascending, keeps the first of equal open times; new n */
+size_t feed_rest_rows_normalise(pt_candle *rows, size_t n);
 
 /* Shared JSON helpers for adapters (feed_adapter_util.c). */
 struct cJSON;

@@ -208,6 +208,8 @@ static void exchange_text(const char *body, char *out, size_t cap)
     if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(j, "retMsg"); /* Bybit v5 */
     if (!cJSON_IsString(m))
+        m = cJSON_GetObjectItemCaseSensitive(j, "message"); /* Coinbase {"error":"NOT_FOUND","message"} */
+    if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (cJSON_IsString(m))
         snprintf(out, cap, "%.200s", m->valuestring);
@@ -402,7 +404,7 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 {
     const feed_adapter *ad = feed_adapter_find(o->exchange);
     if (!ad) {
-        pt_err_log("feed: unknown exchange '%s' (binance, bitvavo)", o->exchange ? o->exchange : "");
+        pt_err_log("feed: unknown exchange '%s' (%s)", o->exchange ? o->exchange : "", feed_adapter_names());
         return PT_EUNSUPPORTED;
     }
     char iv[16];

@@ -10,6 +10,7 @@
  * connection that never got going too). */
 #include "feed_xsim_internal.h"
 #include "feed.h"
+#include "portfolio.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -389,7 +390,9 @@ static int64_t run_series(feed_xsim *x, size_t s, int64_t now)
         if (k >= se->next_step) { /* only the newest due update: stale ones are useless */
             feed_xsim_bar part;
             x->market->partial(x, s, b, (double)k / x->steps, &part);
-            emit(x, s, &part, 0, b->ts_ms + iv * k / x->steps, (uint64_t)k);
+            if (!x->proto->skip_whole_bar ||
+                !feed_xsim_roll(x, FEED_XSIM_F_SKIP, feed_xsim_hash_str(se->sym), (uint64_t)b->ts_ms))
+                emit(x, s, &part, 0, b->ts_ms + iv * k / x->steps, (uint64_t)k);
             se->next_step = (int)k + 1;
         }
         break;
@@ -703,10 +706,14 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
                : !strcmp(cfg->protocol, "bitvavo")                  ? &feed_xsim_proto_bitvavo
                : !strcmp(cfg->protocol, "bybit")                    ? &feed_xsim_proto_bybit
                : !strcmp(cfg->protocol, "okx")                      ? &feed_xsim_proto_okx
+               : !strcmp(cfg->protocol, "kraken")                   ? &feed_xsim_proto_kraken
+               : !strcmp(cfg->protocol, "coinbase")                 ? &feed_xsim_proto_coinbase
                                                                     : NULL;
     x->speed = cfg->speed > 0 ? cfg->speed : 1.0;
     x->seed = cfg->seed;
     x->max_clients = cfg->max_clients > 0 ? cfg->max_clients : 64;
+    if (cfg->rules && (x->rules = malloc(sizeof *x->rules)))
+        *x->rules = *cfg->rules;
     x->steps = cfg->updates < 0 ? 1 : (cfg->updates ? cfg->updates : 4) + 1;
     x->interval_ms = cfg->interval_ms;
     if (!x->proto || cfg->n_files > FEED_XSIM_MAX_FILES || cfg->n_symbols > FEED_XSIM_MAX_SYMBOLS ||
@@ -836,6 +843,7 @@ static void xs_release(feed_xsim *x)
     free(x->series);
     free(x->scratch);
     free(x->scratch2);
+    free(x->rules);
     free(x);
 }
 

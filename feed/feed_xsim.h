@@ -110,6 +110,9 @@ typedef struct feed_xsim_config {
     int ping_secs;               /* server ping period; 0 = 20 */
     int updates;                 /* in-progress updates per candle; 0 = 4, -1 = none */
     int max_clients;             /* 0 = 64 */
+    const struct pf_rules_set *rules; /* trading rules served by the metadata endpoints over the
+                                 ones derived from the market (docs/exchange-sim.md); NULL =
+                                 derived only. Copied. */
 } feed_xsim_config;
 
 typedef struct feed_xsim_stats {

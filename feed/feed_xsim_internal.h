@@ -93,6 +93,11 @@ typedef struct xs_proto {
                 char *hdrs, size_t hcap);
     /* serverShutdown-style notice before a planned close; NULL = none */
     int (*shutdown_notice)(const struct feed_xsim *x, int combined, char *buf, size_t cap);
+    /* "skip" drops the whole bar (every update), not only its close: on a
+     * venue without a closed flag the last update sent is the bar's final
+     * state, so a lost close is not a fault the venue can have; a bar the
+     * stream never shows (a gap REST fills) is */
+    int skip_whole_bar;
 } xs_proto;
 
 struct feed_xsim {
@@ -120,12 +125,15 @@ struct feed_xsim {
     lws_sorted_usec_list_t sul_tick;
     char *scratch, *scratch2; /* event formatting */
     feed_xsim_stats st;
+    struct pf_rules_set *rules; /* configured rules (copy) or NULL */
 };
 
 extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
 extern const xs_proto feed_xsim_proto_bybit;
 extern const xs_proto feed_xsim_proto_okx;
+extern const xs_proto feed_xsim_proto_kraken;
+extern const xs_proto feed_xsim_proto_coinbase;
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);
@@ -155,5 +163,15 @@ size_t feed_xsim_collect(const struct feed_xsim *x, size_t s, int64_t lo, int64_
 int feed_xsim_sub_add(struct feed_xsim *x, xs_client *c, const char *name, int sym);
 void feed_xsim_sub_del(xs_client *c, const char *name);
 void feed_xsim_send_json(struct feed_xsim *x, xs_client *c, struct cJSON *o); /* sends and frees o */
+/* feed_xsim_rules.c: the trading-rules metadata answers (same contract as
+ * xs_proto.rest for their path) */
+int feed_xsim_rules_binance(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                            char *hdrs, size_t hcap);
+int feed_xsim_rules_bitvavo(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                            char *hdrs, size_t hcap);
+int feed_xsim_rules_bybit(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                          char *hdrs, size_t hcap);
+int feed_xsim_rules_okx(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                        char *hdrs, size_t hcap);
 
 #endif

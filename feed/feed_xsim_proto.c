@@ -364,6 +364,8 @@ static void bn_message(feed_xsim *x, xs_client *c, const char *msg, size_t len)
 static int bn_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, char **body, size_t *len,
                    char *hdrs, size_t hcap)
 {
+    if (!strcmp(uri, "/api/v3/exchangeInfo"))
+        return feed_xsim_rules_binance(x, wsi, status, body, len, hdrs, hcap);
     if (strcmp(uri, "/api/v3/klines"))
         return PT_ENOENT;
     int64_t minute = pt_wall_ms() / 60000;
@@ -547,6 +549,8 @@ static int bv_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
 {
     static const char suffix[] = "/candles";
     size_t ul = strlen(uri);
+    if (!strcmp(uri, "/v2/markets"))
+        return feed_xsim_rules_bitvavo(x, wsi, status, body, len, hdrs, hcap);
     if (strncmp(uri, "/v2/", 4) || ul <= 4 + sizeof suffix - 1 || strcmp(uri + ul - (sizeof suffix - 1), suffix))
         return PT_ENOENT;
     char market[64], iv[16], err[160], lim[24];

@@ -163,6 +163,8 @@ static int by_rows(const feed_xsim *x, size_t s, int64_t start, int64_t end, int
 static int by_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, char **body, size_t *len,
                    char *hdrs, size_t hcap)
 {
+    if (!strcmp(uri, "/v5/market/instruments-info"))
+        return feed_xsim_rules_bybit(x, wsi, status, body, len, hdrs, hcap);
     if (strcmp(uri, "/v5/market/kline"))
         return PT_ENOENT;
     char cat[16], sym[64], iv[16], want[8];

@@ -119,6 +119,8 @@ static int ok_body_err(char **body, size_t *len, const char *code, const char *m
 static int ok_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, char **body, size_t *len, char *hdrs,
                    size_t hcap)
 {
+    if (!strcmp(uri, "/api/v5/public/instruments"))
+        return feed_xsim_rules_okx(x, wsi, status, body, len, hdrs, hcap);
     if (strcmp(uri, "/api/v5/market/history-candles"))
         return PT_ENOENT;
     char id[64], bar[16], want[16];

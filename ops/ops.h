@@ -69,6 +69,10 @@ double ops_config_get_num(const ops_config *cfg, const char *section, const char
 int ops_config_get_bool(const ops_config *cfg, const char *section, const char *key);
 /* The allowed range of a numeric key (the one table: flags that stand for
  * a key check against it too); PT_ENOENT for an unknown or non-numeric key. */
+/* [symbol.NAME] sections: the i-th NAME (first-set order) or NULL past the
+ * last; read its keys with ops_config_get(cfg, "symbol.NAME", key). Valid
+ * until ops_config_free. The keys are the schema's "symbol.*" rows. */
+const char *ops_config_symbol_at(const ops_config *cfg, int i);
 /* "K=V" strings for the [strategy] parameters; returns the count */
 int ops_config_strategy_params(const ops_config *cfg, char (*kv)[64], int cap);
 int ops_config_errors(const ops_config *cfg);

@@ -58,6 +58,22 @@ static const cfg_key schema[] = {
         FL("sizing", BT | LV)),
     BOOL("session", "allow_short", "false", "allow short positions", FL("allow-short", BT | LV)),
     BOOL("session", "close_at_end", "false", "close open positions when the data ends", FL("close-at-end", BT | LV)),
+    /* perpetual futures (docs/futures.md) */
+    ENUM("session", "market", "spot|perp", "spot", "spot, or linear perpetual futures", FL("market", BT | LV)),
+    NUM("session", "leverage", 1, 1000, "1", "perp: leverage (at most the first bracket's max)",
+        FL("leverage", BT | LV)),
+    ROW("session", "symbol_leverage", T_LIST, 0, 0, NULL, NULL, "perp: leverage per symbol, SYMBOL=N,...",
+        FL("symbol-leverage", BT | LV)),
+    ENUM("session", "margin", "isolated|cross", "isolated", "perp: margin mode", FL("margin", BT | LV)),
+    STR("session", "brackets", NULL, "perp: CAP:MAX_LEV:MMR%,... (default: the built-in table)",
+        FL("brackets", BT | LV)),
+    NUM("session", "liquidation_fee_bps", 0, 1000, "50", "perp: liquidation fee on notional",
+        FL("liquidation-fee-bps", BT | LV)),
+    STR("session", "funding", NULL, "perp backtest: funding-rate CSV (ts,rate[,symbol,mark_price])",
+        FL("funding", BT)),
+    STR("session", "mark", NULL, "perp backtest: mark-price candle CSV", FL("mark", BT)),
+    ROW("session", "funding_interval", T_INTERVAL, 0, 0, "8h", NULL,
+        "perp backtest: longest step between funding rows (longer: a gap)", FL("funding-interval", BT)),
     /* backtest's --fsync (default none) is not read from the config: a
      * backtest is re-derivable; "fill" was its word for "every" */
     ENUM("session", "fsync", "every|none|fill=every", "every", "ledger durability: fdatasync every fill, or never",
@@ -66,7 +82,9 @@ static const cfg_key schema[] = {
         "live: an external strategy's answer deadline (0 = wait)"),
     INT("session", "restart_limit", 0, 1000, "5", "refuse to start after this many failed starts in a row (0 = off)"),
     INT("session", "restart_healthy_s", 1, 86400, "600", "uptime after which a start counts as healthy"),
-    ENUM("feed", "exchange", "binance|bitvavo|bybit|okx", "binance", "exchange protocol", FL("exchange", LV)),
+    STR("session", "rules", NULL, "trading rules file (rules.json, docs/rules.md)", FL("rules", BT | LV)),
+    /* the venues of feed_adapter_names(), checked equal by tests/unit/test_feed_venues.c */
+    ENUM("feed", "exchange", "binance|bitvavo|bybit|okx|kraken|coinbase", "binance", "exchange protocol", FL("exchange", LV)),
     STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)", FL("ws-url", LV)),
     STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)", FL("rest-url", LV)),
     ROW("feed", "symbols", T_LIST, 0, 0, NULL, NULL, "comma-separated symbols", FL("symbols", LV)),
@@ -123,9 +141,17 @@ static const cfg_key schema[] = {
     INT("log", "heartbeat_s", 0, 86400, "60", "heartbeat log line period (0 = off)", FL("heartbeat", LV)),
     INT("log", "report_interval_s", 1, 86400, "3600", "health report period (docs/health.md)"),
     INT("log", "health_window_s", 5, 3600, "600", "feed faults lower the health score this long"),
+    /* [symbol.NAME]: one section per symbol, the same keys for every NAME
+     * (SYM_SECTION below); values are kept as written (exact decimals) */
+    NUM("symbol.*", "tick_size", 1e-18, 1e15, NULL, "price step (docs/rules.md)"),
+    NUM("symbol.*", "lot_step", 1e-18, 1e15, NULL, "quantity step (docs/rules.md)"),
+    NUM("symbol.*", "min_qty", 1e-18, 1e15, NULL, "smallest order quantity (docs/rules.md)"),
+    NUM("symbol.*", "min_notional", 1e-18, 1e15, NULL, "smallest order value in quote (docs/rules.md)"),
 };
 #define N_SCHEMA (sizeof schema / sizeof schema[0])
 #define MAX_EXTRA 32 /* [strategy] parameters: free keys, numeric */
+#define SYM_SECTION "symbol.*" /* the template row of every [symbol.NAME] */
+#define MAX_SYM_VALUES 256     /* [symbol.NAME] key = value pairs at most */
 
 typedef struct cfg_value {
     char *value;
@@ -140,6 +166,13 @@ struct ops_config {
         int file_line; /* line in the file being loaded; 0 = not from it */
     } extra[MAX_EXTRA];
     int n_extra;
+    struct { /* [symbol.NAME] values: the row of their key, NAME */
+        char name[PT_SYMBOL_MAX];
+        int row;
+        cfg_value val;
+        int file_line;
+    } sym[MAX_SYM_VALUES];
+    int n_sym;
     int errors;
     /* parse state */
     const char *path;
@@ -147,8 +180,32 @@ struct ops_config {
     int file_line[N_SCHEMA]; /* line of each key in the file being loaded; 0 = not set there */
 };
 
+/* The [symbol.NAME] entry of row i (create: add it), or -1. */
+static int sym_entry(ops_config *cfg, const char *name, int i, int create)
+{
+    for (int j = 0; j < cfg->n_sym; j++)
+        if (cfg->sym[j].row == i && !strcmp(cfg->sym[j].name, name))
+            return j;
+    if (!create || cfg->n_sym == MAX_SYM_VALUES || strlen(name) >= PT_SYMBOL_MAX)
+        return -1;
+    snprintf(cfg->sym[cfg->n_sym].name, PT_SYMBOL_MAX, "%s", name);
+    cfg->sym[cfg->n_sym].row = i;
+    return cfg->n_sym++;
+}
+
+/* "symbol.BTCUSDT" -> "BTCUSDT"; NULL for any other section (the
+ * template "symbol.*" included). */
+static const char *sym_name(const char *section)
+{
+    if (strncasecmp(section, "symbol.", 7) || !section[7] || !strcmp(section + 7, "*"))
+        return NULL;
+    return section + 7;
+}
+
 static int find_key(const char *section, const char *key)
 {
+    if (sym_name(section))
+        section = SYM_SECTION;
     for (size_t i = 0; i < N_SCHEMA; i++)
         if (!strcasecmp(schema[i].section, section) && !strcasecmp(schema[i].key, key))
             return (int)i;
@@ -176,6 +233,8 @@ static int levenshtein(const char *a, const char *b)
 
 static const char *suggest(const char *section, const char *key)
 {
+    if (sym_name(section))
+        section = SYM_SECTION;
     const char *best = NULL;
     int best_d = 3; /* only close typos */
     for (size_t i = 0; i < N_SCHEMA; i++) {
@@ -334,7 +393,18 @@ int ops_config_set(ops_config *cfg, const char *section, const char *key, const 
         cfg->errors++;
         return PT_EINVAL;
     }
-    return store(&cfg->v[i], canon[0] ? canon : value, origin);
+    cfg_value *slot = &cfg->v[i];
+    if (sym_name(section)) {
+        int j = sym_entry(cfg, sym_name(section), i, 1);
+        if (j < 0) {
+            pt_err_log("%s: [%s]: a symbol name of at most %d bytes, at most %d [symbol.*] values", origin,
+                       section, PT_SYMBOL_MAX - 1, MAX_SYM_VALUES);
+            cfg->errors++;
+            return PT_EFULL;
+        }
+        slot = &cfg->sym[j].val;
+    }
+    return store(slot, canon[0] ? canon : value, origin);
 }
 
 int ops_config_new(ops_config **out)
@@ -359,6 +429,8 @@ void ops_config_free(ops_config *cfg)
         free(cfg->v[i].value);
     for (int j = 0; j < cfg->n_extra; j++)
         free(cfg->extra[j].val.value);
+    for (int j = 0; j < cfg->n_sym; j++)
+        free(cfg->sym[j].val.value);
     free(cfg);
 }
 
@@ -397,9 +469,11 @@ static char *counting_reader(char *str, int num, void *stream)
  * the current line for the next time. */
 static int seen_before(ops_config *cfg, const char *section, const char *name)
 {
-    int *slot = NULL, i = find_key(section, name);
+    int *slot = NULL, i = find_key(section, name), y = -1;
+    if (i >= 0 && sym_name(section) && (y = sym_entry(cfg, sym_name(section), i, 0)) < 0)
+        return 0; /* first time: ops_config_set adds it, on_ini notes the line */
     if (i >= 0)
-        slot = &cfg->file_line[i];
+        slot = y >= 0 ? &cfg->sym[y].file_line : &cfg->file_line[i];
     for (int j = 0; i < 0 && j < cfg->n_extra; j++)
         if (!strcasecmp(section, "strategy") && !strcmp(cfg->extra[j].key, name))
             slot = &cfg->extra[j].file_line;
@@ -426,10 +500,12 @@ static int on_ini(void *user, const char *section, const char *name, const char 
         cfg->errors++;
         return 1;
     }
-    int n_extra = cfg->n_extra;
+    int n_extra = cfg->n_extra, n_sym = cfg->n_sym;
     ops_config_set(cfg, section, name, value, origin);
     if (cfg->n_extra > n_extra) /* a new [strategy] key: its line for next time */
         cfg->extra[n_extra].file_line = cfg->line;
+    if (cfg->n_sym > n_sym) /* a new [symbol.NAME] key, likewise */
+        cfg->sym[n_sym].file_line = cfg->line;
     return 1; /* keep going: report every error at once */
 }
 
@@ -455,6 +531,8 @@ int ops_config_load_file(ops_config *cfg, const char *path)
     memset(cfg->file_line, 0, sizeof cfg->file_line);
     for (int j = 0; j < cfg->n_extra; j++)
         cfg->extra[j].file_line = 0;
+    for (int j = 0; j < cfg->n_sym; j++)
+        cfg->sym[j].file_line = 0;
     int before = cfg->errors;
     int rc = ini_parse_stream(counting_reader, &lr, on_ini, cfg);
     fclose(f);
@@ -505,6 +583,10 @@ int ops_config_apply_env(ops_config *cfg, char **envp)
 static const cfg_value *lookup(const ops_config *cfg, const char *section, const char *key)
 {
     int i = find_key(section, key);
+    if (i >= 0 && sym_name(section)) {
+        int j = sym_entry((ops_config *)cfg, sym_name(section), i, 0);
+        return j >= 0 ? &cfg->sym[j].val : NULL;
+    }
     if (i >= 0)
         return &cfg->v[i];
     for (int j = 0; j < cfg->n_extra; j++)
@@ -572,10 +654,37 @@ int ops_config_read_secret_file(const char *path, char *buf, size_t cap)
 
 int ops_config_errors(const ops_config *cfg) { return cfg->errors; }
 
+const char *ops_config_symbol_at(const ops_config *cfg, int i)
+{
+    for (int j = 0; j < cfg->n_sym; j++) {
+        int first = 1;
+        for (int k = 0; k < j && first; k++)
+            first = strcmp(cfg->sym[k].name, cfg->sym[j].name) != 0;
+        if (first && i-- == 0)
+            return cfg->sym[j].name;
+    }
+    return NULL;
+}
+
+/* [symbol.NAME] sections after the schema's, in the order first set. */
+static void print_symbols(const ops_config *cfg, FILE *out)
+{
+    const char *name;
+    for (int i = 0; (name = ops_config_symbol_at(cfg, i)); i++) {
+        fprintf(out, "\n[symbol.%s]\n", name);
+        for (int j = 0; j < cfg->n_sym; j++)
+            if (!strcmp(cfg->sym[j].name, name))
+                fprintf(out, "%s = %s  ; %s\n", schema[cfg->sym[j].row].key, cfg->sym[j].val.value,
+                        cfg->sym[j].val.origin);
+    }
+}
+
 void ops_config_print(const ops_config *cfg, FILE *out)
 {
     const char *section = "";
     for (size_t i = 0; i < N_SCHEMA; i++) {
+        if (!strcmp(schema[i].section, SYM_SECTION))
+            continue; /* a template: its values follow per symbol */
         if (strcmp(section, schema[i].section)) {
             section = schema[i].section;
             fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
@@ -591,6 +700,7 @@ void ops_config_print(const ops_config *cfg, FILE *out)
             fprintf(out, "%s = %s  ; %s\n", schema[i].key, schema[i].secret ? "***" : v->value,
                     v->origin);
     }
+    print_symbols(cfg, out);
 }
 
 /* ------------------------------------------------------ the schema as a table */

@@ -24,9 +24,19 @@ const char pf_trades_header[] = "ts,time,symbol,side,qty,price,fee,order_id,orde
                                 "realized_pnl,cash_after,quality,seq\n";
 const char pf_portfolio_header[] = "ts,time,cash,positions_value,equity,realized_pnl,"
                                    "unrealized_pnl,drawdown,open_positions,quality\n";
+/* perp: the same columns, then these at the end (docs/futures.md) */
+static const char trades_header_perp[] = "ts,time,symbol,side,qty,price,fee,order_id,order_type,reason,"
+                                         "realized_pnl,cash_after,quality,seq,leverage,margin,"
+                                         "liquidation_price\n";
+static const char portfolio_header_perp[] = "ts,time,cash,positions_value,equity,realized_pnl,"
+                                            "unrealized_pnl,drawdown,open_positions,quality,margin,"
+                                            "maintenance_margin,funding\n";
+static const char funding_header[] = "ts,time,symbol,rate,mark_price,position_qty,payment\n";
 
 struct pf_ledger {
-    int fd_t, fd_p;
+    int fd_t, fd_p, fd_f; /* fd_f: funding.csv, perp only (else -1) */
+    int perp;
+    char path_f[PATH_MAX];
     int err;
     pf_sync_policy sync;
     int batch;
@@ -209,14 +219,19 @@ int pf_ledger_open(const char *dir, const pf_ledger_options *opts, pf_ledger **o
     pf_ledger *lg = calloc(1, sizeof *lg);
     if (!lg)
         return PT_ENOMEM;
-    lg->fd_t = lg->fd_p = -1;
+    lg->fd_t = lg->fd_p = lg->fd_f = -1;
+    lg->perp = opts->perp;
     lg->sync = opts->sync;
     lg->batch = opts->batch_portfolio;
     lg->iso_day = INT64_MIN;
-    int rc = open_one(dir, "trades.csv", pf_trades_header, opts->append, lg->path_t, &lg->fd_t);
+    int rc = open_one(dir, "trades.csv", lg->perp ? trades_header_perp : pf_trades_header, opts->append,
+                      lg->path_t, &lg->fd_t);
     if (rc)
         goto fail;
-    rc = open_one(dir, "portfolio.csv", pf_portfolio_header, opts->append, lg->path_p, &lg->fd_p);
+    rc = open_one(dir, "portfolio.csv", lg->perp ? portfolio_header_perp : pf_portfolio_header,
+                  opts->append, lg->path_p, &lg->fd_p);
+    if (!rc && lg->perp)
+        rc = open_one(dir, "funding.csv", funding_header, opts->append, lg->path_f, &lg->fd_f);
     if (rc)
         goto fail;
     /* New files: make the headers and the directory entries durable now. */
@@ -224,6 +239,8 @@ int pf_ledger_open(const char *dir, const pf_ledger_options *opts, pf_ledger **o
         rc = sync_fd(lg->fd_t, lg->path_t);
         if (!rc)
             rc = sync_fd(lg->fd_p, lg->path_p);
+        if (!rc && lg->fd_f >= 0)
+            rc = sync_fd(lg->fd_f, lg->path_f);
         int dfd = rc ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
             if (fsync(dfd) != 0)
@@ -240,6 +257,8 @@ fail:
         close(lg->fd_t);
     if (lg->fd_p >= 0)
         close(lg->fd_p);
+    if (lg->fd_f >= 0)
+        close(lg->fd_f);
     free(lg);
     return rc;
 }
@@ -271,7 +290,11 @@ int pf_ledger_close(pf_ledger *lg)
         set_err(lg, sync_fd(lg->fd_t, lg->path_t));
         if (!lg->err)
             set_err(lg, sync_fd(lg->fd_p, lg->path_p));
+        if (!lg->err && lg->fd_f >= 0)
+            set_err(lg, sync_fd(lg->fd_f, lg->path_f));
     }
+    if (lg->fd_f >= 0 && close(lg->fd_f) != 0)
+        set_err(lg, PT_EIO);
     if (close(lg->fd_t) != 0)
         set_err(lg, PT_EIO);
     if (close(lg->fd_p) != 0)
@@ -326,6 +349,11 @@ int pf_ledger_fill(pf_ledger *lg, const pf_fill *f, const pf_fill_result *r)
     }
     pf_row_put(&row, ",", 1);
     row_i64(&row, (int64_t)r->seq);
+    const double perp[] = {r->leverage, r->margin, r->liquidation_price};
+    for (size_t i = 0; lg->perp && i < 3; i++) {
+        pf_row_put(&row, ",", 1);
+        row_num(&row, perp[i]);
+    }
     pf_row_put(&row, "\n", 1);
     if (row.over || f->order_id > (uint64_t)INT64_MAX) {
         pt_err_log("portfolio: ledger fill seq %llu: row does not fit", (unsigned long long)r->seq);
@@ -356,6 +384,11 @@ int pf_ledger_snapshot(pf_ledger *lg, const pf_snapshot *s)
     row_i64(&row, s->open_positions);
     pf_row_put(&row, ",", 1);
     row_num(&row, s->quality);
+    const double perp[] = {s->margin, s->maintenance_margin, s->funding};
+    for (size_t i = 0; lg->perp && i < 3; i++) {
+        pf_row_put(&row, ",", 1);
+        row_num(&row, perp[i]);
+    }
     pf_row_put(&row, "\n", 1);
     if (row.over)
         return PT_EINVAL;
@@ -369,4 +402,32 @@ int pf_ledger_snapshot(pf_ledger *lg, const pf_snapshot *s)
     memcpy(lg->pbuf + lg->plen, buf, row.n);
     lg->plen += row.n;
     return PT_OK;
+}
+
+int pf_ledger_funding(pf_ledger *lg, int64_t ts_ms, const char *symbol, double rate, double mark,
+                      double position_qty, double payment)
+{
+    if (lg->err)
+        return lg->err;
+    if (lg->fd_f < 0 || !symbol)
+        return PT_EINVAL; /* not a perp ledger: the caller's bug */
+    char buf[ROW_CAP];
+    pf_row row = {buf, 0, sizeof buf, 0};
+    row_i64(&row, ts_ms);
+    pf_row_put(&row, ",", 1);
+    row_time(lg, &row, ts_ms);
+    pf_row_put(&row, ",", 1);
+    pf_row_text(&row, symbol);
+    const double nums[] = {rate, mark, position_qty, payment};
+    for (size_t i = 0; i < 4; i++) {
+        pf_row_put(&row, ",", 1);
+        row_num(&row, nums[i]);
+    }
+    pf_row_put(&row, "\n", 1);
+    if (row.over)
+        return PT_EINVAL;
+    int rc = pf_write_all(lg->fd_f, buf, row.n, lg->path_f);
+    if (!rc && lg->sync == PF_SYNC_EVERY_FILL)
+        rc = sync_fd(lg->fd_f, lg->path_f);
+    return set_err(lg, rc);
 }

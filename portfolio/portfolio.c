@@ -1,24 +1,9 @@
 /* portfolio book: cash, positions, PnL (accounting rules in portfolio.h). */
-#include "portfolio.h"
+#include "pf_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct pf_pos {
-    char symbol[PT_SYMBOL_MAX];
-    double qty, avg_price, last_price, first_price;
-    double realized, fees;
-    double rt_pnl; /* realized pnl of the current round trip (fees included) */
-} pf_pos;
-
-struct pf_portfolio {
-    double initial_cash, cash, realized, fees, high_water;
-    uint64_t fills;
-    int allow_short;
-    int n;
-    pf_pos pos[PF_MAX_SYMBOLS];
-};
 
 const char *pf_side_name(pf_side s)
 {
@@ -37,6 +22,23 @@ int pf_new(double initial_cash, const pf_options *opts, pf_portfolio **out)
         return PT_ENOMEM;
     pf->initial_cash = pf->cash = pf->high_water = initial_cash;
     pf->allow_short = opts ? opts->allow_short : 0;
+    if (opts && opts->market == PF_PERP) {
+        pf->perp = 1;
+        pf->allow_short = 1; /* a perp is two-sided by nature */
+        pf->cross = opts->margin == PF_CROSS;
+        pf->leverage = opts->leverage > 0 ? opts->leverage : 1;
+        pf->liq_fee_rate = opts->liq_fee_rate;
+        if (opts->brackets)
+            pf->br = *opts->brackets;
+        else
+            pf_brackets_default(&pf->br);
+        if (!(pf->leverage >= 1) || pf->leverage > pf->br.max_leverage[0] || !(pf->liq_fee_rate >= 0)) {
+            pt_err_log("portfolio: leverage %g must be 1 to %g (the first bracket's maximum)",
+                       pf->leverage, pf->br.max_leverage[0]);
+            free(pf);
+            return PT_EINVAL;
+        }
+    }
     *out = pf;
     return PT_OK;
 }
@@ -120,6 +122,8 @@ int pf_apply_fill(pf_portfolio *pf, const pf_fill *f, pf_fill_result *out)
     if (!symbol_ok(f->symbol))
         return fill_invalid(f, "bad symbol");
     int id = find(pf, f->symbol);
+    if (pf->perp)
+        return pf_perp_fill(pf, id, f, 0, out);
     double qty0 = id >= 0 ? pf->pos[id].qty : 0;
     double dir = f->side == PF_BUY ? 1.0 : -1.0;
     double qty1 = qty0 + dir * f->qty;
@@ -178,6 +182,8 @@ int pf_apply_fill(pf_portfolio *pf, const pf_fill *f, pf_fill_result *out)
     pf->fees += f->fee;
     pf->fills++;
     if (out) {
+        memset(out, 0, sizeof *out);
+        out->fee_charged = f->fee;
         out->seq = pf->fills;
         out->realized_pnl = realized;
         out->cash_after = cash1;
@@ -213,6 +219,8 @@ int pf_symbol_count(const pf_portfolio *pf) { return pf->n; }
 
 double pf_positions_value(const pf_portfolio *pf)
 {
+    if (pf->perp)
+        return pf_perp_positions_value(pf);
     double v = 0;
     for (int i = 0; i < pf->n; i++)
         if (pf->pos[i].qty != 0)
@@ -299,7 +307,7 @@ void pf_snapshot_take(pf_portfolio *pf, int64_t ts_ms, double quality, pf_snapsh
         const pf_pos *p = &pf->pos[i];
         if (p->qty == 0)
             continue;
-        pv += p->qty * p->last_price;
+        pv += pf->perp ? p->margin + p->qty * (p->last_price - p->avg_price) : p->qty * p->last_price;
         upnl += p->qty * (p->last_price - p->avg_price);
         open++;
     }
@@ -317,4 +325,7 @@ void pf_snapshot_take(pf_portfolio *pf, int64_t ts_ms, double quality, pf_snapsh
     out->drawdown = dd_of(pf->high_water, eq);
     out->open_positions = open;
     out->quality = quality;
+    out->margin = pf->perp ? pf_total_margin(pf) : 0;
+    out->maintenance_margin = pf->perp ? pf_total_maintenance(pf) : 0;
+    out->funding = pf->funding;
 }

@@ -33,7 +33,7 @@ targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')}
 dict_for() {
   case "$1" in
     fuzz_csv|fuzz_core_parse) echo tests/fuzz/csv.dict ;;
-    fuzz_adapter_msg|fuzz_rest_klines) echo tests/fuzz/json.dict ;;
+    fuzz_adapter_msg|fuzz_rest_klines|fuzz_rules_meta) echo tests/fuzz/json.dict ;;
     fuzz_config) echo tests/fuzz/config.dict ;;
     fuzz_wss_http) echo tests/fuzz/http.dict ;;
     fuzz_wss_inbound|fuzz_feed_socket|fuzz_xsim_socket) echo tests/fuzz/json.dict ;;

@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include "ops.h"
+#include "portfolio.h"
 #include "pt_core.h"
 
 #include <stdio.h>
@@ -48,6 +49,25 @@ static int set_by_user(const ops_config *c, const char *section, const char *key
 {
     const char *origin = ops_config_origin(c, section, key);
     return origin && strcmp(origin, "default");
+}
+
+/* [symbol.NAME] KEY = V as --rule=NAME:KEY=V (session_rules.c). */
+static int derive_rules(const ops_config *c, struct bc_store *st, int *n)
+{
+    const char *name, *key;
+    char section[64];
+    for (int i = 0; (name = ops_config_symbol_at(c, i)); i++) {
+        snprintf(section, sizeof section, "symbol.%s", name);
+        for (size_t k = 0; (key = pf_rules_key(k)); k++) {
+            const char *v = ops_config_get(c, section, key);
+            if (v && (*n >= BC_MAX_DERIVED - 32 ||
+                      snprintf(st->derived[(*n)++], BC_ARG, "--rule=%s:%s=%s", name, key, v) >= BC_ARG)) {
+                fprintf(stderr, "papertrader backtest: too many or too long [symbol.*] keys\n");
+                return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 int session_backtest_config_args(int argc, char **argv, session_backtest_argv **out)
@@ -108,6 +128,8 @@ int session_backtest_config_args(int argc, char **argv, session_backtest_argv **
         if (losses > 0 && candles > 0)
             snprintf(st->derived[n++], BC_ARG, "--cooldown-losses=%d:%d", losses, candles);
     }
+    if (derive_rules(c, st, &n))
+        goto fail;
     int np = ops_config_strategy_params(c, kv, 32);
     for (int i = 0; i < np && n < BC_MAX_DERIVED; i++)
         if (snprintf(st->derived[n++], BC_ARG, "--param=%.63s", kv[i]) < 0)

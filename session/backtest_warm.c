@@ -12,8 +12,7 @@
 #include <string.h>
 
 
-/* DIR of DIR/candles/NAME, or 0. */
-static int session_dir_of(const char *path, char *dir, size_t cap)
+int session_recording_dir_of(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -39,7 +38,7 @@ int64_t session_recorded_trade_from(char *const *files, int nfiles, const char *
     char dir[4096];
     for (int i = -1; i < nfiles; i++) {
         const char *p = i < 0 ? order : files[i];
-        if (!p || !session_dir_of(p, dir, sizeof dir))
+        if (!p || !session_recording_dir_of(p, dir, sizeof dir))
             continue;
         int64_t v = trade_from_of(dir);
         if (v > 0) {

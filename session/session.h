@@ -63,6 +63,7 @@ typedef struct session_ledger_options {
     int batch_portfolio;   /* buffer portfolio.csv rows (64 KiB) */
     uint64_t crash_after_fills; /* test hook: _exit(137) right after fill seq N
                                    is written (and synced); 0 = off */
+    int perp;              /* perp columns and DIR/funding.csv (portfolio.h) */
 } session_ledger_options;
 
 /* DIR must exist and be locked by the caller (session_lock). With resume:
@@ -76,6 +77,9 @@ int session_ledger_open(const char *dir, const session_ledger_options *o, sessio
  * after any error the caller must stop trading. */
 int session_ledger_fill(session_ledger *sl, const pf_fill *f, const pf_fill_result *r);
 int session_ledger_row(session_ledger *sl, const pf_snapshot *s);
+/* perp: one DIR/funding.csv row (never verified: a perp session does not resume). */
+int session_ledger_funding(session_ledger *sl, int64_t ts_ms, const char *symbol, double rate, double mark,
+                           double qty, double payment);
 /* The sticky error's one line saying which file and why
  * ("DIR/trades.csv:17: ...", "cannot write DIR/trades.csv: ..."; "" while
  * healthy). */
@@ -264,6 +268,10 @@ typedef struct session_backtest_config {
     int rows_every, rows_change;       /* --portfolio-rows N / change */
     pf_sync_policy sync;               /* --fsync: a backtest defaults to none (re-derivable) */
     uint64_t crash_after;              /* test hook --crash-after-fills N (or PT_CRASH_AFTER_FILLS) */
+    const char *funding, *mark;        /* perp: --funding FILE, --mark FILE (docs/futures.md); NULL: none */
+    int64_t funding_interval_ms;       /* --funding-interval */
+    const char *rules_file;            /* --rules FILE (docs/rules.md); NULL: none */
+    const pf_rules_set *rule_keys;     /* --rule SYMBOL:KEY=VALUE on top (an empty set: none) */
 } session_backtest_config;
 
 /* A new backtest into c->out. Returns a process exit code (enum pt_exit):
@@ -290,6 +298,48 @@ int session_backtest_open(const session_backtest_config *c, uint64_t *rejects, i
  * recording the inputs are (FILE or --order under DIR/candles/, with
  * DIR/session.json), or 0. from gets that session.json's path. */
 int64_t session_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap);
+/* 1 with DIR in dir when path is DIR/candles/NAME (a live recording), else 0. */
+int session_recording_dir_of(const char *path, char *dir, size_t cap);
+
+/* ================================================================ trading rules */
+/* session_rules.c: where a session's trading rules come from (docs/rules.md):
+ * a saved file (--rules FILE / [session] rules), the exchange's metadata
+ * (live sessions), the [symbol.NAME] keys of the config on top; and the
+ * session folder's cache DIR/rules.json that a resume and a replay read.
+ * The rules themselves and their arithmetic are portfolio/'s (pf_rules),
+ * the fetch feed/'s (feed_rules_fetch). */
+struct lws_context;
+
+/* [symbol.NAME] keys of c over *out (merged field by field). PT_OK, or
+ * PT_EINVAL after logging "[symbol.X] key = 'v' (origin): why". */
+int session_rules_config(const ops_config *c, pf_rules_set *out);
+
+typedef struct session_rules_live_in {
+    const ops_config *cfg;      /* [session] rules, [symbol.NAME] */
+    const char *exchange, *rest_url, *ca_file;
+    const char *const *symbols;
+    int n_symbols;
+    const char *outdir;         /* DIR: DIR/rules.json */
+    int resuming;               /* 1: DIR/rules.json only, never a fetch */
+    struct lws_context *cx;     /* serviced while the fetch runs (an in-process simulator answers) */
+} session_rules_live_in;
+
+/* A live session's rules, before its first candle: resuming, the cache (or
+ * none if the session had none); else the file or the exchange's metadata
+ * (a failed fetch is one warning: the session goes on with the config's
+ * rules or none, and says which), the config's keys on top, cached in
+ * DIR/rules.json when there are any. PT_OK, or an error for a bad file or
+ * key (logged). */
+int session_rules_live(const session_rules_live_in *in, pf_rules_set *out);
+
+/* backtest --rule SYMBOL:KEY=VALUE (a [symbol.NAME] key of the config, as
+ * backtest_config.c derives it) into keys. PT_EINVAL after printing why. */
+int session_rules_arg(const char *arg, pf_rules_set *keys);
+/* A backtest's rules: the --rules file (NULL: none), else the rules.json of
+ * the live session whose recording the inputs are (DIR/candles/...), then
+ * the --rule keys on top. out->n == 0: none. PT_OK or the file's error. */
+int session_rules_backtest(const char *file, const pf_rules_set *keys, char *const *files, int nfiles,
+                         const char *order, pf_rules_set *out);
 
 /* ================================================================ backtest --config */
 /* backtest --config FILE: the config layers of docs/config.md for a backtest.

@@ -96,6 +96,33 @@ static void h_row(void *ud, const pf_snapshot *s)
     }
 }
 
+/* ------------------------------------------------------------ perp inputs */
+
+static void h_funding(void *ud, const sim_funding_event *ev)
+{
+    bt_ctx *x = ud;
+    if (!x->io_err)
+        x->io_err = session_ledger_funding(x->sl, ev->ts_ms, ev->symbol, ev->rate, ev->mark_price,
+                                           ev->position_qty, ev->payment);
+}
+
+/* --mark FILE: read like a candle file; rows without a symbol column get
+ * --symbol or the one candle file's symbol. */
+static int open_marks(const session_backtest_config *o, feed_source *out)
+{
+    char sym[PT_SYMBOL_MAX];
+    feed_csv_opts co;
+    memset(&co, 0, sizeof co);
+    co.symbol = o->symbol;
+    if (!co.symbol && o->nfiles == 1) {
+        feed_csv_path_symbol(o->files[0], sym);
+        co.symbol = sym;
+    }
+    return feed_source_csv(o->mark, &co, out);
+}
+
+/* ------------------------------------------------------------ outputs */
+
 /* Everything --resume needs: "args" (every result-shaping option as given,
  * paths absolute) and "files" (absolute) are what it re-parses; the other
  * keys describe the effective configuration for people and tools. */
@@ -280,7 +307,9 @@ typedef struct bt_run {
     void *dl;
     sim_engine *e;
     session_controls *ctl;
-    feed_source src;
+    feed_source src, marks;
+    sim_funding *fund;
+    pf_rules_set rules; /* what the engine trades with; n == 0: none */
     int64_t bar_ms;
     bt_ctx x;
     cJSON *rep;
@@ -303,11 +332,11 @@ static int bt_strategy(bt_run *r)
     }
     sim_strategy_warn_short(r->eng.strategy, r->eng.allow_short);
     void *probe = NULL;
-    if (r->eng.strategy->create(r->eng.params, &probe, err, sizeof err)) {
+    if (sim_strategy_create(r->eng.strategy, r->eng.params, &probe, err, sizeof err)) {
         fprintf(stderr, "papertrader backtest: %s: %s\n", c->strategy, err);
         return PT_EXIT_USAGE;
     }
-    r->eng.strategy->free(probe);
+    sim_strategy_free_state(r->eng.strategy, probe);
     return 0;
 }
 
@@ -328,6 +357,9 @@ static int bt_inputs_and_folder(bt_run *r)
                     "first candle)", from, when);
         }
     }
+    if (session_rules_backtest(c->rules_file, c->rule_keys, c->files, c->nfiles, c->order, &r->rules))
+        return PT_EXIT_INPUT; /* logged with the file and field */
+    r->eng.rules = r->rules.n ? &r->rules : NULL;
     if (r->resume)
         return 0; /* locked and read by session_backtest_resume */
     if (c->out)
@@ -338,6 +370,10 @@ static int bt_inputs_and_folder(bt_run *r)
     if (!code && c->out && !c->force)
         code = session_dir_refuse_run("backtest", r->outdir, 1);
     if (!code && write_session(r->outdir, c, &r->eng, c->files, c->nfiles))
+        code = PT_EXIT_FAILURE;
+    char rp[PATH_MAX + 16]; /* what it traded with, beside its outputs */
+    snprintf(rp, sizeof rp, "%s/rules.json", r->outdir);
+    if (!code && r->rules.n && pf_rules_write(rp, &r->rules))
         code = PT_EXIT_FAILURE;
     return code;
 }
@@ -355,7 +391,7 @@ static int bt_engine(bt_run *r)
         if (env && !pt_parse_int64(env, strlen(env), &v, &why) && v > 0)
             crash_after = (uint64_t)v;
     }
-    session_ledger_options lo = {r->resume != NULL, c->sync, 1, crash_after};
+    session_ledger_options lo = {r->resume != NULL, c->sync, 1, crash_after, r->eng.perp.on};
     int rc = session_ledger_open(r->outdir, &lo, &r->x.sl);
     if (rc) {
         if (rc == PT_ECORRUPT)
@@ -374,8 +410,20 @@ static int bt_engine(bt_run *r)
         r->x.report = NULL; /* the report reads the folder back instead */
     const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
     r->eng.ext.interval_ms = r->bar_ms;
+    if (c->funding && sim_funding_load(c->funding, c->symbol, c->funding_interval_ms, &r->fund))
+        return PT_EXIT_INPUT; /* logged with file:line */
+    if (r->fund)
+        pt_info("backtest: %s: %zu funding rows", c->funding, sim_funding_count(r->fund));
+    if (c->mark && open_marks(c, &r->marks))
+        return PT_EXIT_INPUT;
+    r->eng.perp.funding = r->fund;
+    if (r->eng.perp.on && !r->fund)
+        pt_info("backtest: --market perp without --funding: funding is taken as zero");
     if (sim_engine_new(&r->eng, &hooks, &r->x, &r->e) || (!c->controls && sim_engine_lookahead(r->e, &r->src)))
         return PT_EXIT_FAILURE;
+    sim_engine_set_funding_hook(r->e, h_funding, &r->x);
+    if (c->mark)
+        sim_engine_set_marks(r->e, &r->marks, c->mark);
     if (c->controls && session_controls_load(c->controls, &r->ctl))
         return PT_EXIT_INPUT;
     return 0;
@@ -391,7 +439,13 @@ static int bt_loop(bt_run *r)
     while (!r->x.io_err && (rc = r->src.ops->next(r->src.self, &cd)) == PT_OK) {
         if (session_controls_apply(r->ctl, r->e, cd.ts_ms))
             return PT_EXIT_INPUT;
-        if (sim_engine_on_candle(r->e, &cd) == PT_ESTATE) {
+        int erc = sim_engine_on_candle(r->e, &cd);
+        if (erc == PT_EPARSE) { /* a bad funding or mark row, logged with file:line */
+            fprintf(stderr, "papertrader backtest: stopped: bad perp input (above); the rows written so "
+                            "far are kept in %s\n", r->outdir);
+            return PT_EXIT_INPUT;
+        }
+        if (erc == PT_ESTATE) {
             fprintf(stderr, "papertrader backtest: stopped: the strategy failed (above); the "
                             "rows written so far are kept in %s\n", r->outdir);
             return PT_EXIT_FAILURE;
@@ -434,6 +488,8 @@ static int bt_finish(bt_run *r)
     if (!(r->rep = pf_metrics_to_json(&mr)))
         return PT_EXIT_FAILURE;
     sim_engine_stats_to_json(r->e, cJSON_AddObjectToObject(r->rep, "engine"));
+    if (r->eng.perp.on)
+        sim_engine_perp_to_json(r->e, cJSON_AddObjectToObject(r->rep, "perp"));
     if (session_write_json(r->outdir, "report.json", r->rep))
         return PT_EXIT_FAILURE;
     session_report_run_rejected(r->x.report, r->x.reader_rejects);
@@ -446,6 +502,10 @@ static int bt_finish(bt_run *r)
         free(t);
     } else {
         print_table(&mr, r->e);
+        if (r->eng.perp.on) {
+            char fs[200];
+            printf("%-22s %s\n", "funding", sim_engine_perp_summary(r->e, fs, sizeof fs));
+        }
         printf("%-22s %s\n", "output", r->outdir);
     }
     return fflush(stdout) ? PT_EXIT_FAILURE : PT_EXIT_OK;
@@ -458,6 +518,8 @@ static void bt_free(bt_run *r)
     session_ledger_close(r->x.sl, 0);
     pf_metrics_free(r->x.m);
     feed_source_free(&r->src);
+    feed_source_free(&r->marks);
+    sim_funding_free(r->fund);
     sim_strategy_unload(r->dl);
     session_unlock(r->lock_fd);
     session_controls_free(r->ctl);
@@ -510,6 +572,12 @@ int session_backtest_resume(const char *dir, const session_backtest_config *now,
     if (parse(argc, argv, &c, ud)) {
         fprintf(stderr, "papertrader backtest: %s/session.json: its \"args\" do not parse\n", dir);
         code = PT_EXIT_CORRUPT;
+        goto done;
+    }
+    if (c.cfg.perp.on) {
+        fprintf(stderr, "papertrader backtest: --resume of a perp backtest is not supported yet; "
+                        "run it again with --force\n");
+        code = PT_EXIT_USAGE;
         goto done;
     }
     c.quiet = now->quiet; /* the options that do not shape the result: today's */

@@ -293,6 +293,13 @@ static cJSON *positions_json(const session *s)
         sl_json_num(o, "avg_price", p.avg_price);
         sl_json_num(o, "last", p.last_price);
         sl_json_num(o, "upnl", p.qty * (p.last_price - p.avg_price));
+        if (s->o->eng.perp.on) { /* docs/futures.md; margin ratio = maintenance / (margin + upnl) */
+            double bal = pf_margin_of(pf, i) + p.qty * (p.last_price - p.avg_price);
+            sl_json_num(o, "leverage", pf_leverage_of(pf, i));
+            sl_json_num(o, "margin", pf_margin_of(pf, i));
+            sl_json_num(o, "margin_ratio", bal > 0 ? pf_maintenance_margin(pf, i) / bal : 1);
+            sl_json_num(o, "liquidation_price", pf_liquidation_price(pf, i));
+        }
         cJSON_AddItemToArray(a, o);
     }
     return a;
@@ -485,6 +492,9 @@ static void snapshot_extras(session *s, cJSON *d)
         cJSON *m = cJSON_AddObjectToObject(mk, s->sym[i].name);
         if (*q)
             cJSON_AddStringToObject(m, "quote", q);
+        const pf_rules *r = pf_rules_find(sim_engine_rules(s->eng), s->sym[i].name);
+        if (r) /* the page formats with the exchange's tick and lot step (docs/rules.md) */
+            pf_rules_add_json(r, m);
     }
     notes_json(d, "alerts", s->alog, &s->al, SL_ALERTS);
     notes_json(d, "quality_events", s->qlog, &s->ql, SL_QEVENTS);

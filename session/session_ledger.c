@@ -221,7 +221,7 @@ static int scratch_open(session_ledger *sl)
         pt_err_log("mkdir %s: %s", sl->scratch_dir, strerror(errno));
         return fail_code(errno);
     }
-    pf_ledger_options so = {PF_SYNC_NONE, 0, 0};
+    pf_ledger_options so = {PF_SYNC_NONE, 0, 0, 0};
     int rc = pf_ledger_open(sl->scratch_dir, &so, &sl->scratch);
     if (rc)
         return rc;
@@ -346,7 +346,7 @@ int session_ledger_open(const char *dir, const session_ledger_options *o, sessio
     }
     if (o->resume && (rc = recover(sl)))
         goto fail;
-    pf_ledger_options lo = {o->sync, o->resume, o->batch_portfolio};
+    pf_ledger_options lo = {o->sync, o->resume, o->batch_portfolio, o->perp};
     if ((rc = pf_ledger_open(dir, &lo, &sl->lg)))
         goto fail;
     *out = sl;
@@ -400,6 +400,15 @@ static void maybe_crash(session_ledger *sl, uint64_t seq)
                 (unsigned long long)seq);
         _exit(137); /* no atexit, no flush: as close to SIGKILL as a hook gets */
     }
+}
+
+int session_ledger_funding(session_ledger *sl, int64_t ts_ms, const char *symbol, double rate, double mark,
+                           double qty, double payment)
+{
+    if (sl->err)
+        return sl->err;
+    int rc = pf_ledger_funding(sl->lg, ts_ms, symbol, rate, mark, qty, payment);
+    return rc ? set_err(sl, rc, "cannot write %s/funding.csv: %s", sl->dir, pt_strerror(rc)) : PT_OK;
 }
 
 int session_ledger_fill(session_ledger *sl, const pf_fill *f, const pf_fill_result *r)

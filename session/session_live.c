@@ -24,7 +24,8 @@
  * recorded candles are replayed, then appends (docs/durability.md). */
 static int sl_ledger_open(session *s)
 {
-    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0};
+    session_ledger_options lo = {s->o->resuming, s->o->fsync_every ? PF_SYNC_EVERY_FILL : PF_SYNC_NONE, 0, 0,
+                                 s->o->eng.perp.on};
     const char *env = getenv("PT_CRASH_AFTER_FILLS"); /* test hook, as backtest's */
     int64_t v;
     const char *why;
@@ -376,6 +377,18 @@ static void warm_plan(session *s)
                 o->warmup >= 0 ? "--warmup" : "the strategy's need");
 }
 
+/* The trading rules (session_rules.c) into the engine, cached in the
+ * session folder before the first candle. */
+static int apply_rules(session *s, const char *rest_url, struct lws_context *cx)
+{
+    const session_opts *o = s->o;
+    pf_rules_set rules;
+    session_rules_live_in in = {o->cfg,      o->exchange, rest_url,  o->ca_file, (const char *const *)o->symbols,
+                        o->n_symbols, s->outdir,  o->resuming, cx};
+    int rc = session_rules_live(&in, &rules);
+    return rc ? rc : rules.n ? sim_engine_set_rules(s->eng, &rules) : PT_OK;
+}
+
 static int exit_code_of(int rc)
 {
     return rc == PT_EINVAL || rc == PT_EUNSUPPORTED ? PT_EXIT_USAGE
@@ -451,6 +464,8 @@ static int live_prepare(session *s)
     if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
         return PT_EXIT_FAILURE;
     warm_plan(s);
+    if (o->resuming && (rc = apply_rules(s, NULL, NULL))) /* before the replay: it trades with them */
+        return refuse(s, rc);
     s->cash = o->eng.cash; /* dashboard values; the replay moves them on */
     s->eq_now = o->eng.cash;
     /* resume = replay: the engine's whole state comes back from the recorded
@@ -479,6 +494,8 @@ static int live_connect(session *s)
         snprintf(rest_url, sizeof rest_url, "http://127.0.0.1:%d", port);
         wsu = ws_url, restu = rest_url;
     }
+    if (!o->resuming && (rc = apply_rules(s, restu, s->cx)))
+        return exit_code_of(rc);
     if (!o->resuming) { /* the session's inputs are durable before its first candle */
         s->ses = session_json(s, wsu, restu);
         if (sl_state_write_session(s, s->ses))

@@ -203,8 +203,12 @@ static void ops_alert(session *s, const char *level, const char *symbol, const c
     } else if (!strcmp(a->kind, "kill_switch")) {
         ops_health_error(p->h, p->c_engine, pt_mono_ms(), "kill switch: %.120s", msg);
         post(s, OPS_EV_ERROR, "kill switch: %s", msg);
+    } else if (!strcmp(a->kind, "liquidation")) { /* docs/futures.md: never silent */
+        post(s, OPS_EV_ERROR, "liquidation %s: %s", sym, msg);
     } else if (!strcmp(a->kind, "circuit_breaker") && strstr(msg, "open")) {
         ops_health_error(p->h, p->c_engine, pt_mono_ms(), "strategy breaker %s: %.100s", sym, msg);
+    } else if (!strcmp(a->kind, "strategy_restart") || !strcmp(a->kind, "strategy_down")) {
+        post(s, OPS_EV_ERROR, "%s", msg); /* docs/strategy-protocol.md "Failure" */
     }
 }
 

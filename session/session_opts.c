@@ -4,6 +4,7 @@
  * config validates ranges once); the rest go straight to the engine config. */
 #include "session.h"
 
+#include "feed.h"
 #include "portfolio.h"
 
 #include <errno.h>
@@ -125,8 +126,41 @@ static int split_symbols(session_opts *o, const char *list)
     for (char *t = strtok_r(o->symbuf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         if (o->n_symbols == SESSION_MAX_SYMBOLS || strlen(t) >= PT_SYMBOL_MAX)
             return -1;
+        feed_symbol_local(o->exchange, t); /* the venue's own name ("BTC/USD") is taken too */
         o->symbols[o->n_symbols++] = t;
     }
+    return 0;
+}
+
+/* [session] market, leverage, margin, brackets, liquidation_fee_bps
+ * (docs/futures.md); the schema checked each word and range already. */
+static int to_engine_perp(session_opts *o)
+{
+    sim_perp_config *p = &o->eng.perp;
+    char why[160];
+    const char *br = ops_config_get(o->cfg, "session", "brackets");
+    sim_market_parse(ops_config_get(o->cfg, "session", "market"), &p->on);
+    sim_margin_parse(ops_config_get(o->cfg, "session", "margin"), &p->margin);
+    p->leverage = ops_config_get_num(o->cfg, "session", "leverage", 1);
+    p->liq_fee_bps = ops_config_get_num(o->cfg, "session", "liquidation_fee_bps", p->liq_fee_bps);
+    if (br && pf_brackets_parse(br, &p->brackets, why, sizeof why)) {
+        fprintf(stderr, "papertrader %s: brackets '%s': %s\n", o->cmd, br, why);
+        return -1;
+    }
+    pf_brackets def;
+    pf_brackets_default(&def);
+    double max = (p->brackets.n ? &p->brackets : &def)->max_leverage[0];
+    if (p->on && p->leverage > max) {
+        fprintf(stderr, "papertrader %s: leverage %g: above the brackets' maximum of %g\n", o->cmd, p->leverage, max);
+        return -1;
+    }
+    if (sim_symbol_leverage_parse(ops_config_get(o->cfg, "session", "symbol_leverage"), max, p, why, sizeof why)) {
+        fprintf(stderr, "papertrader %s: symbol_leverage %s\n", o->cmd, why);
+        return -1;
+    }
+    if (p->on)
+        pt_info("%s: perp market, leverage %g, %s margin; funding is taken as zero (no funding feed here)",
+                o->cmd, p->leverage, p->margin == PF_CROSS ? "cross" : "isolated");
     return 0;
 }
 
@@ -164,7 +198,7 @@ static int to_engine(session_opts *o, int fee_flag, int maker_flag, int exposure
     e->atr_period = (int)ops_config_get_num(c, "risk", "atr_period", e->atr_period);
     e->atr_mult = ops_config_get_num(c, "risk", "atr_mult", e->atr_mult);
     e->max_participation_pct = ops_config_get_num(c, "risk", "max_participation_pct", 0);
-    return 0;
+    return to_engine_perp(o);
 }
 
 static int load_strategy(session_opts *o, void **dl)
@@ -182,11 +216,11 @@ static int load_strategy(session_opts *o, void **dl)
     }
     sim_strategy_warn_short(o->eng.strategy, o->eng.allow_short);
     void *probe = NULL; /* ranges pass but the set may be inconsistent (fast >= slow) */
-    if (o->eng.strategy->create(o->eng.params, &probe, err, sizeof err)) {
+    if (sim_strategy_create(o->eng.strategy, o->eng.params, &probe, err, sizeof err)) {
         fprintf(stderr, "papertrader %s: %s: %s\n", o->cmd, o->strategy, err);
         return -1;
     }
-    o->eng.strategy->free(probe);
+    sim_strategy_free_state(o->eng.strategy, probe);
     return 0;
 }
 
@@ -628,6 +662,14 @@ cJSON *session_opts_args_json(const session_opts *o)
         bad |= add_arg(a, "--allow-short", NULL);
     if (!bad && e->close_at_end)
         bad |= add_arg(a, "--close-at-end", NULL);
+    const char *br = ops_config_get(o->cfg, "session", "brackets"),
+               *sl = ops_config_get(o->cfg, "session", "symbol_leverage");
+    if (!bad && e->perp.on) /* docs/futures.md */
+        bad |= add_arg(a, "--market", "perp") || add_num_arg(a, "--leverage", e->perp.leverage) ||
+               add_arg(a, "--margin", e->perp.margin == PF_CROSS ? "cross" : "isolated") ||
+               add_num_arg(a, "--liquidation-fee-bps", e->perp.liq_fee_bps) ||
+               (br && add_arg(a, "--brackets", br)) ||
+               (sl && add_arg(a, "--symbol-leverage", sl));
     static const char *const keys[][2] = {
         {"quality", "window"}, {"feed", "backoff_base_ms"}, {"feed", "backoff_cap_ms"},
         {"feed", "stale_after_s"}, {"feed", "max_msg_bytes"},

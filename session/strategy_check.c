@@ -44,7 +44,7 @@ int session_strategy_check(const ops_config *c, const session_strategy_overrides
         }
     void *probe = NULL;
     if (!errors && sim_strategy_params(ops, kv, n, values, err, sizeof err) == PT_OK) {
-        if (ops->create(values, &probe, err, sizeof err)) {
+        if (sim_strategy_create(ops, values, &probe, err, sizeof err)) {
             /* a relation between values: name every line that set one */
             char lines[512] = "";
             for (int i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ int session_strategy_check(const ops_config *c, const session_strategy_overrides
             pt_err_log("%s: [strategy] %s: %s", lines[0] ? lines : (where ? where : "default"), name, err);
             errors++;
         } else {
-            ops->free(probe);
+            sim_strategy_free_state(ops, probe);
         }
     }
     sim_strategy_unload(dl);

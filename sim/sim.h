@@ -25,7 +25,7 @@ size_t sim_strategy_builtin_count(void);
 const sim_strategy_ops *sim_strategy_builtin_at(size_t i);
 
 /* A built-in name, a path to a shared library (contains '/' or ends in
- * ".so") exporting SIM_STRATEGY_ENTRY, or an external strategy: a ".py"
+ * ".so") exporting SIM_STRATEGY_ENTRY_V2 or SIM_STRATEGY_ENTRY, or an external strategy: a ".py"
  * (run with python3), ".mjs"/".js" (node) or any other executable file
  * path, spoken to over docs/strategy-protocol.md (loading runs it once in
  * "describe" mode for its name and parameters). On success *dl_handle
@@ -35,6 +35,12 @@ const sim_strategy_ops *sim_strategy_builtin_at(size_t i);
  * a strategy that does not answer hello), PT_EIO. */
 int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, void **dl_handle);
 void sim_strategy_unload(void *dl_handle); /* NULL: no-op */
+/* One symbol's strategy state from a table of any kind (built-in, plugin of
+ * ABI 1 or 2, external): 0, or nonzero with the strategy's reason in err.
+ * Free it with sim_strategy_free_state (NULL state: no-op for built-ins). */
+int sim_strategy_create(const sim_strategy_ops *ops, const double *values, void **state, char *err,
+                        size_t errcap);
+void sim_strategy_free_state(const sim_strategy_ops *ops, void *state);
 /* 1 if name_or_path names an external strategy program (.py, .mjs, .js, or
  * an executable file path that is not a .so). */
 int sim_strategy_is_external(const char *name_or_path);
@@ -138,6 +144,40 @@ typedef struct sim_ext_options {
     int allow_short;     /* hello "allow_short"; the engine copies cfg.allow_short */
 } sim_ext_options;
 
+/* ------------------------------------------------------------------ perp
+ * Linear perpetuals (docs/futures.md). The funding file of a backtest:
+ * loaded whole (bounded at 1e6 rows), strict, errors "path:line: field:
+ * reason" (PT_EPARSE), PT_ENOENT/PT_EIO for the file. default_symbol names
+ * the rows of a file without a symbol column (NULL: the one symbol the run
+ * trades). period_ms > 0: consecutive rows of a symbol further apart than
+ * this are a gap (PT_EPARSE). Freed by the caller after the engine. */
+typedef struct sim_funding sim_funding;
+int sim_funding_load(const char *path, const char *default_symbol, int64_t period_ms, sim_funding **out);
+void sim_funding_free(sim_funding *fs); /* NULL: no-op */
+size_t sim_funding_count(const sim_funding *fs);
+
+typedef struct sim_perp_config {
+    int on;                     /* 1: market perp; 0 (default): spot, the rest ignored */
+    pf_margin_mode margin;      /* isolated (default) or cross */
+    double leverage;            /* default 1; per symbol: symbol_leverage below */
+    double liq_fee_bps;         /* liquidation fee on notional, default 50 */
+    pf_brackets brackets;       /* n == 0: pf_brackets_default */
+    const sim_funding *funding; /* borrowed, outlives the engine; NULL: funding taken as zero */
+    int n_symbol_leverage;      /* per-symbol leverage over `leverage` */
+    struct {
+        char symbol[PT_SYMBOL_MAX];
+        double leverage;
+    } symbol_leverage[PF_MAX_SYMBOLS];
+} sim_perp_config;
+
+/* "SYMBOL=N,..." into p->symbol_leverage (each N in [1, max]); PT_EINVAL
+ * with the reason in why. */
+int sim_symbol_leverage_parse(const char *text, double max, sim_perp_config *p, char *why, size_t cap);
+
+/* "spot"/"perp", "isolated"/"cross": PT_OK or PT_EINVAL. */
+int sim_market_parse(const char *text, int *perp);
+int sim_margin_parse(const char *text, pf_margin_mode *out);
+
 typedef struct sim_engine_config {
     double cash;            /* starting cash (quote), default 10000 */
     double taker_fee_bps;   /* market, stop, protective exits; default 10 */
@@ -176,6 +216,11 @@ typedef struct sim_engine_config {
      * reaches the quality checker and the strategy but never trades: no
      * order, fill, portfolio row or hook. 0 (default) = none. */
     int64_t trade_from_ms;
+    sim_perp_config perp;
+    /* the exchange's trading rules (portfolio.h "rules", docs/rules.md),
+     * copied by sim_engine_new; NULL (default) = none: nothing is rounded
+     * or refused, the outputs are those of a run without rules */
+    const pf_rules_set *rules;
 } sim_engine_config;
 
 void sim_engine_config_default(sim_engine_config *cfg);
@@ -237,6 +282,8 @@ typedef struct sim_engine_stats {
     int64_t first_ts_ms, last_ts_ms; /* of accepted candles */
     int killed;
     uint64_t warmup;           /* candles before trade_from_ms (not in accepted/rejected) */
+    uint64_t rules_refused;    /* entries refused by the trading rules (alert "order_rules") */
+    uint64_t rules_rounded;    /* quantities and prices moved onto the lot step / tick */
 } sim_engine_stats;
 
 typedef struct sim_engine sim_engine;
@@ -246,6 +293,11 @@ typedef struct sim_engine sim_engine;
 int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *ud,
                    sim_engine **out);
 void sim_engine_free(sim_engine *e);
+/* Replaces the trading rules (copied; NULL = none), e.g. once a live
+ * session fetched them, before its first candle. PT_ENOMEM. */
+int sim_engine_set_rules(sim_engine *e, const pf_rules_set *rules);
+/* The rules in force (NULL = none); valid until the next set_rules / free. */
+const pf_rules_set *sim_engine_rules(const sim_engine *e);
 /* Sets cfg.trade_from_ms (warm-up) before the first candle at or after it. */
 void sim_engine_set_trade_from(sim_engine *e, int64_t ts_ms);
 
@@ -338,6 +390,41 @@ int sim_engine_control_at(sim_engine *e, sim_control_action a, const char *symbo
 int sim_engine_paused(const sim_engine *e);
 /* Controls queued and not applied yet. */
 int sim_engine_controls_pending(const sim_engine *e);
+
+/* ------------------------------------------------------ perp events
+ * What the live side (a USD-M feed) and the backtest both call; loop thread
+ * only, like every engine call. Strings are borrowed for the call. */
+typedef struct sim_funding_event {
+    int64_t ts_ms;       /* funding time */
+    const char *symbol;
+    double rate, mark_price;
+    double position_qty; /* signed, at the funding time */
+    double payment;      /* received > 0, paid < 0 */
+} sim_funding_event;
+typedef void (*sim_funding_fn)(void *ud, const sim_funding_event *ev);
+/* Observer of every funding event (funding.csv); NULL to clear. */
+void sim_engine_set_funding_hook(sim_engine *e, sim_funding_fn fn, void *ud);
+/* One funding event now: the position held now pays or receives
+ * qty * mark * rate (mark <= 0: the last mark). A backtest with a funding
+ * file needs no calls: the engine applies each row before the first candle
+ * of its symbol at or after its time. PT_EINVAL (not perp, bad rate). */
+int sim_engine_on_funding(sim_engine *e, const char *symbol, int64_t ts_ms, double rate, double mark);
+/* The mark-price candle of a symbol (same ts as the trade candle it goes
+ * with, pushed before it): high/low are the mark's range for the
+ * liquidation check inside that candle, close the mark after it. Without
+ * one a candle's own prices are the mark. Strictly increasing ts per symbol
+ * or PT_EPARSE ("path:line: ts: ..." with the candle's line). */
+int sim_engine_on_mark(sim_engine *e, const pt_candle *mark);
+/* Backtest: pull mark candles from src (borrowed; outlives the engine)
+ * before each trade candle, up to its time. path names it in errors. */
+void sim_engine_set_marks(sim_engine *e, struct feed_source *src, const char *path);
+/* report.json "perp": market, margin, leverage, funding paid/received/net,
+ * funding events, liquidations, bankruptcy_loss, marks missing, symbols
+ * whose funding file ended over a period before their data (funding_ends_early), and
+ * "funding_source": the file or "none (funding taken as zero)". */
+int sim_engine_perp_to_json(const sim_engine *e, struct cJSON *obj);
+/* One line for stdout ("funding: ..."); buf >= 160 bytes. */
+const char *sim_engine_perp_summary(const sim_engine *e, char *buf, size_t cap);
 
 /* Per-symbol quality checker (NULL if the symbol never appeared), for reports. */
 size_t sim_engine_symbol_count(const sim_engine *e);

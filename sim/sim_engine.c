@@ -12,6 +12,7 @@
 #include "feed.h"
 #include "sim_engine_internal.h"
 #include "sim_ext_internal.h"
+#include "sim_perp_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -42,6 +43,8 @@ void sim_engine_config_default(sim_engine_config *cfg)
     cfg->max_symbols = 64;
     cfg->max_open_orders = 16;
     quality_config_default(&cfg->quality);
+    cfg->perp.leverage = 1;
+    cfg->perp.liq_fee_bps = 50;
 }
 
 /* ------------------------------------------------------------ events */
@@ -127,6 +130,14 @@ static void apply_fill(sim_engine *e, sim_symbol *s, uint64_t oid, sim_order_typ
                    (unsigned long long)oid, s->name, pt_strerror(rc));
         return;
     }
+    f.fee = r.fee_charged; /* perp: a bankrupt close pays what is left */
+    sim_eng_after_fill(e, s, &f, &r);
+}
+
+void sim_eng_after_fill(sim_engine *e, sim_symbol *s, const pf_fill *f, const pf_fill_result *r_)
+{
+    const pf_fill_result r = *r_;
+    int64_t ts = f->ts_ms;
     s->qty = r.qty_after;
     s->avg_price = r.avg_price_after;
     e->st.fills++;
@@ -145,7 +156,7 @@ static void apply_fill(sim_engine *e, sim_symbol *s, uint64_t oid, sim_order_typ
         }
     }
     if (e->hooks.on_fill)
-        e->hooks.on_fill(e->ud, &f, &r);
+        e->hooks.on_fill(e->ud, f, &r);
 }
 
 /* Entry quantity for a fill at price, after sizing, cash, exposure and
@@ -154,6 +165,8 @@ static double entry_qty(sim_engine *e, sim_symbol *s, const sim_order *o, double
                         sim_block_reason *why)
 {
     double fee = (maker ? e->cfg.maker_fee_bps : e->cfg.taker_fee_bps) / 10000.0;
+    if (e->cfg.perp.on)
+        return sim_perp_entry_qty(e, s, o->qty, price, fee, why);
     double equity = pf_equity(e->pf), cash = pf_cash(e->pf);
     double q = o->qty > 0 ? o->qty
                           : sim_size_entry(&e->cfg.sizing, cash, equity, price, fee, s->atr.value,
@@ -215,6 +228,12 @@ static void fill_orders(sim_engine *e, sim_symbol *s, const pt_candle *c)
             double cap = c->volume * e->cfg.max_participation_pct / 100.0;
             if (q > cap)
                 q = cap;
+        }
+        if (entry && want > 0 && sim_rules_qty(e, s, o, price, c->ts_ms, &q)) {
+            order_event(e, s, o, c->ts_ms, SIM_ORDER_REJECTED, "order_rules");
+            e->st.rejected_orders++;
+            remove_order(s, i);
+            continue;
         }
         if (!(q > 0)) {
             if (entry && want <= 0) {
@@ -365,6 +384,7 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
     o->trailing_pct = rq->trailing_pct;
     o->tif_left = rq->tif_candles > 0 ? rq->tif_candles : 0;
     o->reason = rq->reason ? rq->reason : "signal";
+    sim_rules_prices(e, s, o);
     e->st.orders++;
     order_event(e, s, o, c->ts_ms, SIM_ORDER_NEW, NULL);
 }
@@ -378,23 +398,47 @@ int sim_request_valid(const sim_order_request *r)
            !((r->type == SIM_ORDER_STOP || r->type == SIM_ORDER_STOP_LIMIT) && !(r->stop_price > 0));
 }
 
-/* A request with a price the fill model cannot use is a strategy failure. */
-static int signal_valid(const sim_signal *sig)
+/* A request with a price the fill model cannot use is a strategy failure;
+ * so is a count out of its cap (ABI 1: SIM_MAX_*, ABI 2: SIM_MAX_*_V2). */
+static int signal_valid(int n_orders, const sim_order_request *orders, int max_orders,
+                        int n_ind, const double *ind, int max_ind)
 {
-    if (sig->n_orders < 0 || sig->n_orders > SIM_MAX_ORDERS || sig->n_indicators < 0 ||
-        sig->n_indicators > SIM_MAX_INDICATORS)
+    if (n_orders < 0 || n_orders > max_orders || n_ind < 0 || n_ind > max_ind)
         return 0;
-    for (int i = 0; i < sig->n_indicators; i++)
-        if (isinf(sig->indicators[i]))
+    for (int i = 0; i < n_ind; i++)
+        if (isinf(ind[i]))
             return 0;
-    for (int i = 0; i < sig->n_orders; i++)
-        if (!sim_request_valid(&sig->orders[i]))
+    for (int i = 0; i < n_orders; i++)
+        if (!sim_request_valid(&orders[i]))
             return 0;
+    return 1;
+}
+
+/* An ABI-2 plugin decides: its orders are submitted here (all of them);
+ * sig, for the dashboard, gets the first ones and the first values. 1 when
+ * it did; 0 on a failure, *rc its return (0: it returned an invalid signal). */
+static int decide_v2(sim_engine *e, const sim_strategy_ops_v2 *v2, sim_symbol *s, const pt_candle *c,
+                     const sim_position_view *view, sim_signal *sig, int *rc)
+{
+    sim_signal_v2 out;
+    memset(&out, 0, sizeof out);
+    *rc = v2->on_candle(s->strat, c, view, &out);
+    if (*rc || !signal_valid(out.n_orders, out.orders, SIM_MAX_ORDERS_V2, out.n_indicators,
+                             out.indicators, SIM_MAX_INDICATORS_V2))
+        return 0;
+    for (int i = 0; i < out.n_orders; i++)
+        sim_eng_submit(e, s, c, &out.orders[i], 0);
+    for (int i = 0; i < out.n_orders && i < SIM_MAX_ORDERS; i++)
+        sig->orders[sig->n_orders++] = out.orders[i];
+    for (int i = 0; i < out.n_indicators && i < SIM_MAX_INDICATORS; i++)
+        sig->indicators[sig->n_indicators++] = out.indicators[i];
     return 1;
 }
 
 static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig)
 {
+    if (e->ext && e->cfg.ext.live && sim_ext_rs_tick(e, s, c))
+        pt_warn("strategy %s: no memory to keep candles for a restart", e->cfg.strategy->name);
     if (s->breaker_left > 0) {
         if (--s->breaker_left == 0)
             sim_eng_alert(e, c->ts_ms, s->name, "circuit_breaker", "closed again after recovery");
@@ -402,21 +446,28 @@ static int run_strategy(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_si
     }
     int rc;
     if (e->ext) { /* orders already submitted; a failure was logged with the text */
-        if ((rc = sim_eng_ext_decide(e, s, c, sig)) == PT_OK) {
+        if (sim_eng_ext_decide(e, s, c, sig) == PT_OK) {
             s->failures = 0;
             return 2;
         }
-        if (!e->cfg.ext.live) { /* a backtest stops: its rows so far stay as written */
-            e->st.strategy_failures++;
+        e->st.strategy_failures++;
+        if (!e->cfg.ext.live) /* a backtest stops: its rows so far stay as written */
             e->ext_dead = 1;
-            return 0;
-        }
+        else /* live: the child is gone; sim_ext_restart.c starts it again */
+            sim_ext_rs_failed(e, c);
+        return 0;
     } else {
         sim_position_view view = {s->qty, s->avg_price, s->n_orders, e->cfg.allow_short};
+        const sim_strategy_ops_v2 *v2 = sim_v2_of(e->cfg.strategy);
         memset(sig, 0, sizeof *sig);
         e->st.strategy_calls++;
-        rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig);
-        if (rc == 0 && signal_valid(sig)) {
+        if (v2 && decide_v2(e, v2, s, c, &view, sig, &rc)) {
+            s->failures = 0;
+            return 2; /* orders already submitted */
+        }
+        if (!v2 && (rc = e->cfg.strategy->on_candle(s->strat, c, &view, sig)) == 0 &&
+            signal_valid(sig->n_orders, sig->orders, SIM_MAX_ORDERS, sig->n_indicators,
+                         sig->indicators, SIM_MAX_INDICATORS)) {
             s->failures = 0;
             return 1;
         }
@@ -457,6 +508,7 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
     sim_symbol *s = &e->syms[e->n_syms];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
+    s->fund_sym = -2;
     char err[160] = "";
     s->orders = calloc((size_t)e->cfg.max_open_orders, sizeof *s->orders);
     const quality_tape *tape =
@@ -464,17 +516,19 @@ static sim_symbol *symbol_get(sim_engine *e, const char *name)
     s->qc = tape ? quality_new_replay(tape) : quality_new(&e->cfg.quality);
     if (!s->orders || !s->qc)
         goto fail;
-    if (e->cfg.strategy->create(e->cfg.params, &s->strat, err, sizeof err)) {
+    if (sim_strategy_create(e->cfg.strategy, e->cfg.params, &s->strat, err, sizeof err)) {
         pt_err_log("engine: strategy %s for %s: %s", e->cfg.strategy->name, name, err);
         goto fail;
     }
     sim_atr_init(&s->atr, e->cfg.atr_period);
+    sim_rules_attach(e, s);
     s->pf_id = pf_symbol_id(e->pf, name);
     if (s->pf_id < 0) {
         pt_err_log("engine: portfolio cannot track %s: %s", name, pt_strerror(s->pf_id));
-        e->cfg.strategy->free(s->strat);
+        sim_strategy_free_state(e->cfg.strategy, s->strat);
         goto fail;
     }
+    sim_perp_symbol_new(e, name);
     e->last_sym = e->n_syms++;
     return s;
 fail:
@@ -502,7 +556,11 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
         e->hooks = *hooks;
     e->ud = ud;
     e->syms = calloc((size_t)cfg->max_symbols, sizeof *e->syms);
-    pf_options po = {cfg->allow_short};
+    const sim_perp_config *pc = &cfg->perp;
+    if (pc->on)
+        e->cfg.allow_short = 1; /* a perp is two-sided: the symmetric built-ins short */
+    pf_options po = {e->cfg.allow_short, pc->on ? PF_PERP : PF_SPOT, pc->margin, pc->leverage,
+                     pc->liq_fee_bps / 10000.0, pc->brackets.n ? &pc->brackets : NULL};
     int rc = e->syms ? pf_new(cfg->cash, &po, &e->pf) : PT_ENOMEM;
     if (rc) {
         free(e->syms);
@@ -511,9 +569,13 @@ int sim_engine_new(const sim_engine_config *cfg, const sim_hooks *hooks, void *u
     }
     sim_risk_init(&e->risk, cfg->cash);
     e->event_ts = INT64_MIN;
+    if (cfg->rules && sim_engine_set_rules(e, cfg->rules)) {
+        sim_engine_free(e);
+        return PT_ENOMEM;
+    }
     e->ext = sim_ext_of(cfg->strategy);
     sim_ext_options xo = cfg->ext;
-    xo.allow_short = cfg->allow_short;
+    xo.allow_short = e->cfg.allow_short;
     if (e->ext && (rc = sim_ext_start(e->ext, &xo, cfg->params))) {
         e->ext = NULL;
         sim_engine_free(e);
@@ -527,18 +589,20 @@ void sim_engine_free(sim_engine *e)
 {
     if (!e)
         return;
+    sim_ext_rs_free(e->ext_rs);
     if (e->ext) { /* end, reap; the read-ahead belongs to the source */
         sim_ext_stop(e->ext);
         sim_ext_set_peek(e->ext, &(sim_ext_peek){0});
     }
     for (int i = 0; i < e->n_syms; i++) {
-        if (e->cfg.strategy->free && e->syms[i].strat)
-            e->cfg.strategy->free(e->syms[i].strat);
+        if (e->syms[i].strat)
+            sim_strategy_free_state(e->cfg.strategy, e->syms[i].strat);
         quality_free(e->syms[i].qc);
         free(e->syms[i].orders);
     }
     free(e->syms);
     pf_free(e->pf);
+    free(e->rules);
     free(e);
 }
 
@@ -625,6 +689,8 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
 {
     if (e->ext_dead)
         return PT_ESTATE;
+    if (e->input_dead)
+        return PT_EPARSE;
     if (!c->closed)
         return PT_OK;
     e->st.candles++;
@@ -656,11 +722,18 @@ int sim_engine_on_candle(sim_engine *e, const pt_candle *c)
     if (c->ts_ms > e->event_ts)
         e->event_ts = c->ts_ms;
 
+    pt_candle mk = *c; /* perp: the mark candle (sim_perp.c) */
+    if (e->cfg.perp.on && sim_perp_before(e, s, c, &mk))
+        return PT_EPARSE;
     fill_orders(e, s, c);
+    if (e->cfg.perp.on && sim_perp_liq_first(e, s))
+        sim_perp_liq_check(e, s, &mk);
     protect(e, s, c);
+    if (e->cfg.perp.on)
+        sim_perp_liq_check(e, s, &mk);
     s->last_close = c->close;
     s->last_ts = c->ts_ms;
-    pf_mark_id(e->pf, s->pf_id, c->close);
+    pf_mark_id(e->pf, s->pf_id, mk.close);
     sim_atr_update(&s->atr, c);
     if (s->cooldown_left > 0)
         s->cooldown_left--;
@@ -689,6 +762,8 @@ int sim_engine_finish(sim_engine *e)
             apply_fill(e, s, 0, SIM_ORDER_MARKET, s->last_ts, -s->qty, s->last_close, 0,
                        "end_of_data");
     }
+    if (e->cfg.perp.on)
+        sim_perp_finish(e);
     sim_engine_flush_row(e);
     return PT_OK;
 }

@@ -14,7 +14,7 @@
 /* Nothing of the engine's own can change a position before the strategy's
  * next order: no resting order, no stop-loss / take-profit / trailing stop
  * on an open position, no drawdown kill switch that could flatten it, no
- * operator control waiting. Blocks (quality, risk, pause) never change a
+ * open perp position (liquidation, funding), no operator control waiting. Blocks (quality, risk, pause) never change a
  * position, so they do not cut a batch. */
 static int engine_quiet(const sim_engine *e)
 {
@@ -23,7 +23,8 @@ static int engine_quiet(const sim_engine *e)
     for (int i = 0; i < e->n_syms; i++) {
         const sim_symbol *s = &e->syms[i];
         if (s->n_orders ||
-            (s->qty != 0 && (s->sl > 0 || s->tp > 0 || s->trail_pct > 0 || e->cfg.max_drawdown_pct > 0)))
+            (s->qty != 0 && (s->sl > 0 || s->tp > 0 || s->trail_pct > 0 || e->cfg.max_drawdown_pct > 0 ||
+                             e->cfg.perp.on))) /* perp: a liquidation or funding may come */
             return 0;
     }
     return 1;

@@ -36,7 +36,17 @@ typedef struct sim_symbol {
     sim_atr atr;
     int consec_losses, cooldown_left;
     int failures, breaker_left;
+    /* perp (sim_perp.c) */
+    int fund_sym;       /* its symbol index in the funding file; -1 none, -2 not looked up */
+    size_t fund_next;   /* next funding row to look at */
+    const pf_rules *rules; /* into e->rules; NULL = none for this symbol */
 } sim_symbol;
+
+/* The newest mark candle of a symbol (sim_perp.c). */
+typedef struct sim_mark_slot {
+    pt_candle c;
+    int64_t last_ts;
+} sim_mark_slot;
 
 /* An operator control waiting for its candle boundary (sim_control.c). */
 typedef struct sim_ctl_pending {
@@ -68,6 +78,19 @@ struct sim_engine {
     /* an external strategy (sim_engine_ext.c), borrowed from the table */
     struct sim_ext *ext;
     int ext_dead; /* backtest: it failed; every candle now returns PT_ESTATE */
+    struct sim_ext_restart *ext_rs; /* live: restarts and the candles to re-warm from */
+    /* perp (sim_perp.c) */
+    sim_funding_fn on_funding;
+    void *funding_ud;
+    struct feed_source *marks;
+    const char *marks_path;
+    pt_candle mark_next;
+    int mark_have, mark_eof, n_marks;
+    sim_mark_slot mark[PF_MAX_SYMBOLS];
+    int fund_wild; /* the "*" rows of a funding file belong to a symbol now */
+    uint64_t marks_missing, funding_applied, funding_ends_early;
+    int input_dead; /* a bad mark or funding input: every candle now returns PT_EPARSE */
+    pf_rules_set *rules; /* the engine's copy of cfg.rules; NULL = none */
 };
 
 /* sim_engine.c, for sim_control.c */
@@ -86,6 +109,29 @@ void sim_eng_submit(sim_engine *e, sim_symbol *s, const pt_candle *c, const sim_
 /* sim_engine_ext.c: an external strategy decides on candle c and its
  * orders are submitted; PT_OK or its failure (logged there). */
 int sim_eng_ext_decide(sim_engine *e, sim_symbol *s, const pt_candle *c, sim_signal *sig);
+/* sim_ext_restart.c (live only): at each candle of s given to the strategy,
+ * before it decides: restart a failed strategy when its backoff is over
+ * (alerts strategy_restart / strategy_down), then remember c to re-warm
+ * from. PT_OK, or PT_ENOMEM. sim_ext_rs_free(NULL) is a no-op. */
+typedef struct sim_ext_restart sim_ext_restart;
+int sim_ext_rs_tick(sim_engine *e, sim_symbol *s, const pt_candle *c);
+/* The strategy failed on c (live): every symbol's breaker opens until the
+ * restart (alert circuit_breaker). */
+void sim_ext_rs_failed(sim_engine *e, const pt_candle *c);
+void sim_ext_rs_free(sim_ext_restart *r);
+
+/* After the portfolio booked f (r): mirror the position, loss streak,
+ * cooldown, hook. sim_engine.c, for sim_perp.c. */
+void sim_eng_after_fill(sim_engine *e, sim_symbol *s, const pf_fill *f, const pf_fill_result *r);
+
+/* sim_rules.c, for sim_engine.c: the rules of s's symbol (after a new
+ * symbol or new rules); limit/stop prices of a new order onto the tick;
+ * an entry's quantity onto the lot step, 1 if the rules refuse it (alert
+ * raised, counted; the caller rejects the order). */
+void sim_rules_attach(sim_engine *e, sim_symbol *s);
+void sim_rules_prices(sim_engine *e, const sim_symbol *s, sim_order *o);
+int sim_rules_qty(sim_engine *e, const sim_symbol *s, const sim_order *o, double price, int64_t ts,
+                  double *q);
 
 /* sim_control.c, for sim_engine.c: apply queued controls whose boundary is
  * before `before` (event time), oldest first. */

@@ -1,8 +1,8 @@
 /* sim_ext: the external-strategy protocol, version 1 (docs/strategy-
- * protocol.md): hello/ready, one candle (or one batch) and one answer in
- * lockstep, end. The child itself is sim_ext_proc.c; the indicators it
- * asks for are sim_ext_ind.c; the answers' orders are decoded in
- * sim_ext_msg.c. */
+ * protocol.md): hello/ready, one candle (or one batch, sim_ext_batch.c)
+ * and one answer in lockstep, end. The child itself is sim_ext_proc.c; the
+ * indicators it asks for are sim_ext_ind.c; the answers' orders are decoded
+ * in sim_ext_msg.c; the messages out are built in sim_ext_out.c. */
 #include "sim_ext_internal.h"
 
 #include <cjson/cJSON.h>
@@ -57,171 +57,10 @@ int sim_ext_is_external(const char *p)
     return strchr(p, '/') && !stat(p, &st) && S_ISREG(st.st_mode) && !access(p, X_OK);
 }
 
-/* ------------------------------------------------------------ messages out */
-
-void sim_ext_num(char *buf, size_t cap, double v)
-{
-    if (isfinite(v))
-        pt_format_double(v, buf, cap);
-    else
-        snprintf(buf, cap, "null");
-}
-
-static void mb_reset(sim_ext *x) { x->mlen = 0, x->mfull = 0; }
-
-static void mb_put(sim_ext *x, const char *s, size_t n)
-{
-    if (x->mfull || x->mlen + n + 1 > SIM_EXT_MSG_MAX) {
-        x->mfull = 1;
-        return;
-    }
-    if (x->mlen + n + 1 > x->mcap) {
-        size_t cap = x->mcap ? x->mcap * 2 : 4096;
-        while (cap < x->mlen + n + 1)
-            cap *= 2;
-        char *m = realloc(x->msg, cap);
-        if (!m) {
-            x->mfull = 1;
-            return;
-        }
-        x->msg = m, x->mcap = cap;
-    }
-    memcpy(x->msg + x->mlen, s, n);
-    x->mlen += n;
-    x->msg[x->mlen] = '\0';
-}
-
-static void mb_printf(sim_ext *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void mb_printf(sim_ext *x, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    mb_put(x, tmp, n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* A JSON string: names and symbols are printable ASCII; escape the two
- * characters JSON needs. */
-static void mb_str(sim_ext *x, const char *s)
-{
-    mb_put(x, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            mb_put(x, "\\", 1);
-        mb_put(x, s, 1);
-    }
-    mb_put(x, "\"", 1);
-}
-
-static void mb_num(sim_ext *x, const char *key, double v)
-{
-    char b[40];
-    sim_ext_num(b, sizeof b, v);
-    mb_printf(x, "%s\"%s\":%s", key[0] == ',' ? "," : "", key + (key[0] == ','), b);
-}
-
-static void put_pos(sim_ext *x, const sim_position_view *pos)
-{
-    mb_num(x, "qty", pos->qty);
-    mb_num(x, ",avg_price", pos->avg_price);
-    mb_printf(x, ",\"open_orders\":%d}", pos->open_orders);
-}
-
-/* ,"portfolio":{"cash":..,"equity":..,"positions":{"SYM":{position},...}} */
-static void put_portfolio(sim_ext *x, const sim_ext_pf *pf)
-{
-    mb_put(x, ",\"portfolio\":{", 14);
-    mb_num(x, "cash", pf->cash);
-    mb_num(x, ",equity", pf->equity);
-    mb_put(x, ",\"positions\":{", 14);
-    for (int i = 0; i < pf->n; i++) {
-        mb_printf(x, "%s", i ? "," : "");
-        mb_str(x, pf->pos[i].symbol);
-        mb_put(x, ":{", 2);
-        put_pos(x, &pf->pos[i].pos);
-    }
-    mb_put(x, "}}", 2);
-}
-
-static void put_indicators(sim_ext *x, const double *vals);
-
-/* A candle message; hi: a higher-timeframe candle (its interval and base
- * candle count, no indicators), else a base candle with vals. */
-static void put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *pos,
-                       const double *vals, const sim_ext_hi *hi)
-{
-    mb_put(x, "{\"type\":\"candle\",\"symbol\":", 26);
-    mb_str(x, c->symbol);
-    mb_printf(x, ",\"interval\":\"%s\",\"ts\":%lld", hi ? x->tf_name[hi->tf] : x->interval,
-              (long long)c->ts_ms);
-    if (hi)
-        mb_printf(x, ",\"count\":%d", hi->count);
-    mb_num(x, ",open", c->open);
-    mb_num(x, ",high", c->high);
-    mb_num(x, ",low", c->low);
-    mb_num(x, ",close", c->close);
-    mb_num(x, ",volume", c->volume);
-    mb_put(x, ",\"position\":{", 13);
-    put_pos(x, pos);
-    mb_put(x, ",\"indicators\":{", 15);
-    if (vals)
-        put_indicators(x, vals);
-    mb_put(x, "}", 1);
-    if (x->portfolio && x->pf)
-        put_portfolio(x, x->pf);
-    mb_put(x, "}", 1);
-}
-
-/* "name":value or "name":{"out":value,...} for each indicator asked for */
-static void put_indicators(sim_ext *x, const double *vals)
-{
-    for (int i = 0; i < x->n_ind; i++) {
-        const sim_ext_ind_spec *sp = &x->ind[i];
-        int n = sim_ext_ind_outputs(sp->kind);
-        mb_printf(x, "%s", i ? "," : "");
-        mb_str(x, sp->name);
-        mb_put(x, n > 1 ? ":{" : ":", n > 1 ? 2 : 1);
-        for (int k = 0; k < n; k++) {
-            char b[40];
-            sim_ext_num(b, sizeof b, vals[i * 3 + k]);
-            if (n > 1)
-                mb_printf(x, "%s\"%s\":", k ? "," : "", sim_ext_ind_output_name(sp->kind, k));
-            mb_printf(x, "%s", b);
-        }
-        if (n > 1)
-            mb_put(x, "}", 1);
-    }
-}
-
-static void put_hello(sim_ext *x, const char *mode, const double *values)
-{
-    mb_reset(x);
-    mb_printf(x, "{\"type\":\"hello\",\"protocol\":%d,\"mode\":\"%s\",\"params\":{",
-              SIM_EXT_PROTOCOL, mode);
-    for (int i = 0; values && i < x->ops.n_params; i++) {
-        char b[40];
-        sim_ext_num(b, sizeof b, values[i]);
-        mb_printf(x, "%s", i ? "," : "");
-        mb_str(x, x->params[i].name);
-        mb_printf(x, ":%s", b);
-    }
-    mb_put(x, "},\"symbols\":[", 13);
-    for (int i = 0; i < x->opt.n_symbols; i++) {
-        mb_printf(x, "%s", i ? "," : "");
-        mb_str(x, x->opt.symbols[i]);
-    }
-    mb_printf(x, "],\"interval\":\"%s\",\"allow_short\":%s}\n", x->interval,
-              x->opt.allow_short ? "true" : "false");
-}
-
 /* ------------------------------------------------------------ failures */
 
 /* Log a failure once, naming the strategy, the candle and the text (cut). */
-static int fail(sim_ext *x, const pt_candle *c, int rc, const char *text, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static int fail(sim_ext *x, const pt_candle *c, int rc, const char *text, const char *fmt, ...)
+int sim_ext_fail(sim_ext *x, const pt_candle *c, int rc, const char *text, const char *fmt, ...)
 {
     char why[256], when[32] = "";
     va_list ap;
@@ -257,13 +96,13 @@ static int handshake(sim_ext *x, const char *mode, const double *values, int tim
 {
     char why[160], *line;
     size_t len;
-    put_hello(x, mode, values);
+    sim_ext_put_hello(x, mode, values);
     int rc = sim_ext_proc_xchg(&x->proc, x->msg, x->mlen, 1, timeout_ms, &line, &len, why,
                                sizeof why);
     if (rc)
-        return fail(x, NULL, rc, NULL, "no ready after hello: %s", why);
+        return sim_ext_fail(x, NULL, rc, NULL, "no ready after hello: %s", why);
     if ((rc = sim_ext_ready_parse(x, line, len, why, sizeof why)))
-        return fail(x, NULL, rc, line, "%s", why);
+        return sim_ext_fail(x, NULL, rc, line, "%s", why);
     return PT_OK;
 }
 
@@ -324,6 +163,11 @@ int sim_ext_start(sim_ext *x, const sim_ext_options *opt, const double *values)
     const char *env = getenv("PT_STRATEGY_BATCH");
     x->batch_off = env && !strcmp(env, "0");
     x->dead = 0;
+    /* a start is a fresh run (optimize runs many with one table; a live
+     * restart re-warms): no indicator, timeframe or batch state carries over */
+    sim_ext_ind_reset(x);
+    sim_ext_tf_free(x);
+    x->bn = x->bnext = x->n_known = x->bsize = 0;
     pin_parent(x, &cpu);
     int rc = spawn(x, cpu);
     if (!rc)
@@ -378,81 +222,21 @@ void sim_ext_set_peek(sim_ext *x, const sim_ext_peek *pk) { x->peek = *pk; }
 
 /* One exchange: the message in x->msg, one answer line decoded. at: the
  * batch index the answer names (0 for a single candle). */
-static int ask(sim_ext *x, const pt_candle *c, int batch_n, sim_ext_order *reqs, int *n, int *at)
+int sim_ext_ask(sim_ext *x, const pt_candle *c, int batch_n, sim_ext_order *reqs, int *n, int *at)
 {
     char why[160], *line;
     size_t len;
     if (x->mfull)
-        return fail(x, c, PT_EFULL, NULL, "message over %d bytes", SIM_EXT_MSG_MAX);
-    mb_put(x, "\n", 1);
+        return sim_ext_fail(x, c, PT_EFULL, NULL, "message over %d bytes", SIM_EXT_MSG_MAX);
+    sim_ext_mb_put(x, "\n", 1);
     int rc = sim_ext_proc_xchg(&x->proc, x->msg, x->mlen, 1, x->opt.timeout_ms, &line, &len, why,
                                sizeof why);
     if (rc)
-        return fail(x, c, rc, rc == PT_EFULL || rc == PT_EPARSE ? x->proc.buf : NULL, "%s", why);
+        return sim_ext_fail(x, c, rc, rc == PT_EFULL || rc == PT_EPARSE ? x->proc.buf : NULL, "%s", why);
     rc = sim_ext_answer_parse(x, line, len, c->symbol, batch_n, reqs, n, at, why, sizeof why);
     if (rc)
-        return fail(x, batch_n > 1 && *at >= 0 && *at < batch_n ? &x->bcand[*at] : c, rc, line,
+        return sim_ext_fail(x, batch_n > 1 && *at >= 0 && *at < batch_n ? &x->bcand[*at] : c, rc, line,
                     "%s", why);
-    return PT_OK;
-}
-
-static int same_view(const sim_position_view *a, const sim_position_view *b)
-{
-    return a->qty == b->qty && a->avg_price == b->avg_price && a->open_orders == b->open_orders;
-}
-
-/* Build and send a batch from this candle on; remember the answer. */
-static int ask_batch(sim_ext *x, const pt_candle *c, const sim_ext_view *v, const double *vals0)
-{
-    int n = 0, at = -1, nq = 0;
-    mb_reset(x);
-    mb_put(x, "{\"type\":\"batch\",\"candles\":[", 27);
-    x->bcand[n] = *c, x->bview[n] = v->pos;
-    put_candle(x, c, &v->pos, vals0, NULL);
-    /* candles the strategy will not look at cost formatting and parsing:
-     * size the batch by how far the last one got (twice that, 8..256) */
-    int want = x->bsize ? x->bsize : 8;
-    for (n = 1; n < want && x->mlen < SIM_EXT_MSG_MAX / 2;) {
-        int acc;
-        const pt_candle *d = x->peek.at(x->peek.ud, nq++, &acc);
-        if (!d)
-            break;
-        if (!acc)
-            continue; /* rejected by the quality check: the strategy never sees it */
-        double *vals = sim_ext_ind_ahead(x, d, n);
-        if (!vals) /* a non-finite input: that candle is asked alone, in lockstep */
-            break;
-        x->bcand[n] = *d;
-        x->peek.view(x->peek.ud, d->symbol, &x->bview[n]);
-        mb_put(x, ",", 1);
-        put_candle(x, d, &x->bview[n], vals, NULL);
-        n++;
-    }
-    mb_put(x, "]}", 2);
-    int rc = ask(x, c, n, x->known, &x->n_known_orders, &at);
-    if (rc)
-        return rc;
-    x->n_known = at >= 0 ? at + 1 : n; /* answers known for candles [0, n_known) */
-    x->bsize = 2 * x->n_known < 8 ? 8 : 2 * x->n_known > SIM_EXT_BATCH_MAX ? SIM_EXT_BATCH_MAX
-                                                                          : 2 * x->n_known;
-    x->known_at = at;
-    x->bnext = 0;
-    return PT_OK;
-}
-
-/* The answer to the next candle of the last batch. */
-static int known_answer(sim_ext *x, const pt_candle *c, const sim_ext_view *v,
-                        sim_ext_order *reqs, int *n)
-{
-    int i = x->bnext++;
-    /* the cut rule promises the view the batch assumed; check it */
-    if (strcmp(x->bcand[i].symbol, c->symbol) || x->bcand[i].ts_ms != c->ts_ms ||
-        !same_view(&x->bview[i], &v->pos))
-        return fail(x, c, PT_ESTATE, NULL, "internal: batch candle %d does not match", i);
-    if (i == x->known_at) {
-        memcpy(reqs, x->known, sizeof *reqs * (size_t)x->n_known_orders);
-        *n = x->n_known_orders;
-    }
     return PT_OK;
 }
 
@@ -464,20 +248,16 @@ int sim_ext_decide(sim_ext *x, const pt_candle *c, const sim_ext_view *v, sim_ex
         return PT_ESTATE; /* logged when it happened */
     double *vals = sim_ext_ind_current(x, c);
     if (!vals)
-        return fail(x, c, PT_EINVAL, NULL, "indicator input not finite");
+        return sim_ext_fail(x, c, PT_EINVAL, NULL, "indicator input not finite");
     sim_ext_ind_dash(x, vals, sig);
-    if (x->bnext < x->n_known)
-        return known_answer(x, c, v, reqs, n);
-    x->n_known = x->bnext = 0;
-    if (x->batch && !x->batch_off && v->quiet && x->peek.at) {
-        int rc = ask_batch(x, c, v, vals);
-        return rc ? rc : known_answer(x, c, v, reqs, n);
-    }
-    mb_reset(x);
+    int used = 0, rc = sim_ext_batch_decide(x, c, v, vals, reqs, n, &used);
+    if (used)
+        return rc;
+    sim_ext_mb_reset(x);
     x->pf = v->pf;
-    put_candle(x, c, &v->pos, vals, NULL);
+    sim_ext_put_candle(x, c, &v->pos, vals, NULL);
     int at = 0;
-    return ask(x, c, 1, reqs, n, &at);
+    return sim_ext_ask(x, c, 1, reqs, n, &at);
 }
 
 int sim_ext_higher(sim_ext *x, const sim_ext_hi *h, const sim_ext_view *v, sim_ext_order *reqs,
@@ -486,9 +266,9 @@ int sim_ext_higher(sim_ext *x, const sim_ext_hi *h, const sim_ext_view *v, sim_e
     *n = 0;
     if (x->dead || !x->running)
         return PT_ESTATE;
-    mb_reset(x);
+    sim_ext_mb_reset(x);
     x->pf = v->pf;
-    put_candle(x, &h->c, &v->pos, NULL, h);
+    sim_ext_put_candle(x, &h->c, &v->pos, NULL, h);
     int at = 0;
-    return ask(x, &h->c, 1, reqs, n, &at);
+    return sim_ext_ask(x, &h->c, 1, reqs, n, &at);
 }

@@ -45,6 +45,16 @@ int sim_ext_ind_kind_parse(const char *name, sim_ext_ind_kind *out)
 
 int sim_ext_ind_outputs(sim_ext_ind_kind k) { return outputs[k][0] ? 3 : 1; }
 
+/* Each kind's periods when a strategy names none (docs/strategy-protocol.md
+ * "Indicators"); -1: it must name it; 0: the kind has no such period. */
+static const int period_defaults[SIM_EXT__KINDS][3] = {
+    [SIM_EXT_SMA] = {-1}, [SIM_EXT_EMA] = {-1},      [SIM_EXT_RSI] = {14},
+    [SIM_EXT_ATR] = {14}, [SIM_EXT_BOLLINGER] = {20}, [SIM_EXT_DONCHIAN] = {20},
+    [SIM_EXT_MACD] = {12, 26, 9},
+};
+
+int sim_ext_ind_default(sim_ext_ind_kind k, int i) { return period_defaults[k][i]; }
+
 const char *sim_ext_ind_output_name(sim_ext_ind_kind k, int i)
 {
     return outputs[k][0] && i >= 0 && i < 3 ? outputs[k][i] : "";

@@ -3,7 +3,9 @@
  * nothing outside sim/:
  *   sim_ext_proc.c    the child: spawn in a closed environment, pipes, the
  *                     bounded stdout line reader, stderr to the log, reaping;
- *   sim_ext.c         the protocol: hello/ready, candles and batches, end;
+ *   sim_ext.c         the protocol: hello/ready, one candle, end;
+ *   sim_ext_batch.c   batches (rows or columns) and resumes of a batch;
+ *   sim_ext_out.c     the messages to the strategy, in a bounded buffer;
  *   sim_ext_msg.c     ready and answers decoded (orders as sim_order_request);
  *   sim_ext_ind.c     the indicators a strategy asks for, computed with
  *                     sim/indicators (the values the built-ins use);
@@ -94,6 +96,8 @@ typedef struct sim_ext_ind_state sim_ext_ind_state;
 /* Kind by name ("sma", ...): PT_OK or PT_ENOENT. */
 int sim_ext_ind_kind_parse(const char *name, sim_ext_ind_kind *out);
 int sim_ext_ind_outputs(sim_ext_ind_kind k); /* 1 or 3 */
+/* Period i of kind k when none is named: -1 required, 0 none (unused) */
+int sim_ext_ind_default(sim_ext_ind_kind k, int i);
 const char *sim_ext_ind_output_name(sim_ext_ind_kind k, int i);
 /* n specs; PT_ENOMEM or PT_EINVAL (bad period, logged with the name). */
 int sim_ext_ind_new(const sim_ext_ind_spec *specs, int n, sim_ext_ind_state **out);
@@ -172,6 +176,7 @@ typedef struct sim_ext {
     char dash_store[SIM_MAX_INDICATORS][SIM_EXT_NAME_LEN + 8];
     char path[4096], name[SIM_EXT_NAME_LEN], desc[SIM_EXT_HELP_LEN];
     int batch, batch_off; /* asked for batches in ready; PT_STRATEGY_BATCH=0 */
+    int columns, resume;  /* ready "columns":true, "resume":true (with columns only) */
     int warmup;           /* "warmup":N in ready: closed candles it needs before it can act */
     int shorts;           /* ready "shorts":true: it may go short */
     int portfolio;        /* ready "scope":"portfolio": every symbol, one instance */
@@ -203,10 +208,14 @@ typedef struct sim_ext {
     char *msg; /* the message being built, bounded by SIM_EXT_MSG_MAX */
     size_t mlen, mcap;
     int mfull;
-    /* the last batch: its candles and views, and the answer */
+    /* the last batch: its candles and views, and the answer; bn candles,
+     * answers known for [bnext, n_known); a columnar batch's symbols are
+     * those of the candles bsym_first[0..n_bsym), with one view each */
     pt_candle bcand[SIM_EXT_BATCH_MAX];
     sim_position_view bview[SIM_EXT_BATCH_MAX];
-    int bnext, n_known, known_at, n_known_orders;
+    int bn, bnext, n_known, known_at, n_known_orders;
+    int bsym[SIM_EXT_BATCH_MAX], bsym_first[SIM_EXT_BATCH_MAX], n_bsym;
+    sim_position_view bsym_view[SIM_EXT_BATCH_MAX];
     int bsize; /* candles to put in the next batch (adapts, 8..SIM_EXT_BATCH_MAX) */
     sim_ext_order known[SIM_EXT_MAX_ORDERS];
     sim_ext_peek peek;
@@ -249,6 +258,31 @@ int sim_ext_decide(sim_ext *x, const pt_candle *c, const sim_ext_view *v, sim_ex
 /* Send end, wait for the exit, reap. Idempotent. */
 void sim_ext_stop(sim_ext *x);
 void sim_ext_set_peek(sim_ext *x, const sim_ext_peek *pk);
+/* Send x->msg, read one answer (batch_n 1: a single candle; else *at is
+ * the batch index acted at, -1 none). Failures logged via sim_ext_fail. */
+int sim_ext_ask(sim_ext *x, const pt_candle *c, int batch_n, sim_ext_order *reqs, int *n, int *at);
+/* Log a failure once (strategy, candle, text cut), kill the child; rc back. */
+int sim_ext_fail(sim_ext *x, const pt_candle *c, int rc, const char *text, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* sim_ext_batch.c: the answer for c from a batch. *used = 0: no batch
+ * applies (lockstep, and the last batch is forgotten); else the answer is
+ * in reqs/n, or rc is a failure (logged). */
+int sim_ext_batch_decide(sim_ext *x, const pt_candle *c, const sim_ext_view *v, const double *vals,
+                         sim_ext_order *reqs, int *n, int *used);
+
+/* sim_ext_out.c: messages to the strategy, built in x->msg. */
+void sim_ext_mb_reset(sim_ext *x);
+void sim_ext_mb_put(sim_ext *x, const char *s, size_t n);
+void sim_ext_mb_printf(sim_ext *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* hi: a higher-timeframe candle (no indicators), else a base candle with vals */
+void sim_ext_put_candle(sim_ext *x, const pt_candle *c, const sim_position_view *pos,
+                        const double *vals, const sim_ext_hi *hi);
+void sim_ext_put_hello(sim_ext *x, const char *mode, const double *values);
+/* The columnar batch of x->bcand/bview[0..bn) with indicator rows vals[i] */
+void sim_ext_put_columns(sim_ext *x, const double *const *vals);
+/* {"type":"resume","from":from,"positions":[bsym_view...]} */
+void sim_ext_put_resume(sim_ext *x, int from);
 /* Shortest round-trip number; "null" for a non-finite one. */
 void sim_ext_num(char *buf, size_t cap, double v);
 

@@ -112,11 +112,6 @@ static const char *const period_keys[SIM_EXT__KINDS][3] = {
     [SIM_EXT_BOLLINGER] = {"period"},     [SIM_EXT_DONCHIAN] = {"period"},
     [SIM_EXT_MACD] = {"fast", "slow", "signal"},
 };
-static const int period_defaults[SIM_EXT__KINDS][3] = {
-    [SIM_EXT_SMA] = {-1}, [SIM_EXT_EMA] = {-1},      [SIM_EXT_RSI] = {14},
-    [SIM_EXT_ATR] = {14}, [SIM_EXT_BOLLINGER] = {20}, [SIM_EXT_DONCHIAN] = {20},
-    [SIM_EXT_MACD] = {12, 26, 9},
-};
 
 static int ready_one_ind(sim_ext *x, const cJSON *o, int i, char *why, size_t cap)
 {
@@ -136,7 +131,7 @@ static int ready_one_ind(sim_ext *x, const cJSON *o, int i, char *why, size_t ca
     for (int k = 0; k < 3; k++) {
         x->pref[i][k] = -1;
         if (period_keys[sp->kind][k] &&
-            !ind_field(x, o, period_keys[sp->kind][k], period_defaults[sp->kind][k], &sp->p[k],
+            !ind_field(x, o, period_keys[sp->kind][k], sim_ext_ind_default(sp->kind, k), &sp->p[k],
                        &x->pref[i][k]))
             return bad(why, cap, PT_EINVAL,
                        "indicator '%s': \"%s\" must be a whole number >= 1 or a parameter's name",
@@ -194,6 +189,10 @@ static int ready_options(sim_ext *x, const cJSON *r, char *why, size_t cap)
     /* higher candles interleave with the base ones: one candle per message */
     x->batch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "batch")) && !x->n_tf &&
                !x->portfolio;
+    /* the columnar form and resumes are opt-in: a strategy written against
+     * the row form keeps getting it */
+    x->columns = x->batch && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "columns"));
+    x->resume = x->columns && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "resume"));
     x->shorts = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "shorts"));
     const cJSON *wu = cJSON_GetObjectItemCaseSensitive(r, "warmup");
     if (wu && !(cJSON_IsNumber(wu) && wu->valuedouble >= 0 && wu->valuedouble <= SIM_WARMUP_MAX &&

@@ -14,6 +14,13 @@
  * returns PT_EINVAL so callers can `return sim_errf(...)`. */
 int sim_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* strategy_v2.c: ABI-2 plugins. The v2 table behind a wrapped one, or NULL;
+ * a table's check (0, or PT_EINVAL with err); the wrapper the engine uses
+ * (*out freed with free() after the engine). */
+const sim_strategy_ops_v2 *sim_v2_of(const sim_strategy_ops *ops);
+int sim_v2_validate(const sim_strategy_ops_v2 *o, const char *origin, char *err, size_t cap);
+int sim_v2_wrap(const sim_strategy_ops_v2 *o, sim_strategy_ops **out);
+
 /* 1 if the fill model can use r: prices finite and >= 0, trailing below
  * 100 %, a known type, the prices its type needs > 0 (sim_engine.c). */
 int sim_request_valid(const sim_order_request *r);

@@ -25,6 +25,9 @@ int sim_engine_stats_to_json(const sim_engine *e, cJSON *en)
     ok &= cJSON_AddBoolToObject(en, "kill_switch", s->killed) != NULL;
     if (e->cfg.trade_from_ms > 0) /* only then: reports of runs without warm-up keep their bytes */
         ok &= num(en, "warmup_candles", (double)s->warmup) & num(en, "trade_from_ms", (double)e->cfg.trade_from_ms);
+    if (e->rules) /* only then: reports of runs without rules keep their bytes */
+        ok &= num(en, "rules_refused", (double)s->rules_refused) &
+              num(en, "rules_rounded", (double)s->rules_rounded);
     cJSON *rb = cJSON_AddObjectToObject(en, "risk_blocks");
     ok &= rb != NULL;
     for (int i = 0; rb && i < SIM_BLOCK__COUNT; i++)

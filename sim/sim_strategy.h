@@ -12,7 +12,11 @@
  *
  * A plugin exports one function:
  *     const sim_strategy_ops *papertrader_strategy_v1(void);
- * and is compiled against this header (see examples/).
+ * and is compiled against this header (see examples/). ABI 2 (below) raises
+ * the caps to those of external strategies (64 parameters, 32 indicators,
+ * 16 orders per candle) and hands the plugin the engine's indicator
+ * library; a plugin exports papertrader_strategy_v2 instead. A v1 plugin
+ * still loads, unchanged: the v1 types below never change layout.
  */
 #ifndef PT_SIM_STRATEGY_H
 #define PT_SIM_STRATEGY_H
@@ -103,6 +107,64 @@ typedef struct sim_strategy_ops {
 
 typedef const sim_strategy_ops *(*sim_strategy_entry_fn)(void);
 #define SIM_STRATEGY_ENTRY "papertrader_strategy_v1"
+
+/* ------------------------------------------------------------------ ABI 2
+ * docs/strategies.md "C plugins, ABI 2". Same rules as ABI 1 (closed
+ * candles in event-time order, borrowed candle and view), with: */
+#define SIM_STRATEGY_ABI_2 2
+#define SIM_MAX_ORDERS_V2 16
+#define SIM_MAX_INDICATORS_V2 32
+
+typedef struct sim_signal_v2 {
+    int n_orders;
+    sim_order_request orders[SIM_MAX_ORDERS_V2];
+    int n_indicators; /* dashboard values, NAN when not yet warm */
+    double indicators[SIM_MAX_INDICATORS_V2];
+} sim_signal_v2;
+
+/* One indicator of the engine's library (opaque): the exact values the
+ * built-ins and external strategies get. Owned by whoever made it with
+ * indicator_new; freed with indicator_free (NULL: no-op). */
+typedef struct sim_indicator sim_indicator;
+
+/* The engine's side, handed to create(); valid until the engine is freed,
+ * so the state may keep the pointer. */
+typedef struct sim_host {
+    int abi; /* SIM_STRATEGY_ABI_2 */
+    /* kind: "sma", "ema", "rsi", "atr", "bollinger", "donchian", "macd";
+     * p[3]: its periods as docs/strategy-protocol.md "Indicators" lists
+     * them (period | fast, slow, signal), 0 = that kind's default; k: the
+     * bollinger width (0 = 2). 0, or PT_EINVAL for an unknown kind or a bad
+     * period, PT_ENOMEM. */
+    int (*indicator_new)(const char *kind, const int p[3], double k, sim_indicator **out);
+    /* Feed one closed candle; out[0..indicator_outputs) receive the values
+     * after it (NAN until warm): sma/ema/rsi/atr one; bollinger upper,
+     * middle, lower; donchian upper, lower, middle (of the candles before
+     * this one); macd macd, signal, hist. 0, or PT_EINVAL on a non-finite
+     * input. */
+    int (*indicator_update)(sim_indicator *ind, const pt_candle *c, double out[3]);
+    int (*indicator_outputs)(const sim_indicator *ind);
+    void (*indicator_free)(sim_indicator *ind);
+} sim_host;
+
+typedef struct sim_strategy_ops_v2 {
+    int abi; /* SIM_STRATEGY_ABI_2 */
+    const char *name;
+    const char *description;
+    const sim_param_spec *params;
+    int n_params; /* 0..SIM_MAX_PARAMS */
+    const char *const *indicator_names;
+    int n_indicators; /* 0..SIM_MAX_INDICATORS_V2 */
+    int (*create)(const sim_host *host, const double *values, void **state, char *err,
+                  size_t errcap);
+    /* out arrives zeroed; orders beyond out->n_orders are ignored */
+    int (*on_candle)(void *state, const pt_candle *c, const sim_position_view *pos,
+                     sim_signal_v2 *out);
+    void (*free)(void *state);
+} sim_strategy_ops_v2;
+
+typedef const sim_strategy_ops_v2 *(*sim_strategy_entry_v2_fn)(void);
+#define SIM_STRATEGY_ENTRY_V2 "papertrader_strategy_v2"
 
 #ifdef __cplusplus
 }

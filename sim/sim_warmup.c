@@ -49,8 +49,10 @@ static int builtin_warmup(const sim_strategy_ops *ops, const double *params)
  * spec's periods (macd: slow + signal, fast over-counted) plus one. */
 static int ext_warmup(const sim_ext *x, const double *params)
 {
-    int n = x->warmup;
-    for (int i = 0; !n && i < x->n_ind; i++) {
+    if (x->warmup)
+        return x->warmup;
+    int n = 0; /* the longest of them: every indicator must be warm */
+    for (int i = 0; i < x->n_ind; i++) {
         int need = 1;
         for (int k = 0; k < 3; k++)
             need += x->pref[i][k] >= 0 && params ? (int)params[x->pref[i][k]] : x->ind[i].p[k];

@@ -13,18 +13,20 @@
 typedef struct strategy_lib {
     void *dl;    /* a plugin's dlopen handle */
     sim_ext *ext; /* an external strategy's table and child */
+    sim_strategy_ops *v2; /* an ABI-2 plugin's wrapped table */
 } strategy_lib;
 
-static int lib_wrap(void *dl, sim_ext *ext, void **out)
+static int lib_wrap(void *dl, sim_ext *ext, sim_strategy_ops *v2, void **out)
 {
     strategy_lib *l = malloc(sizeof *l);
     if (!l) {
         if (dl)
             dlclose(dl);
         sim_ext_free(ext);
+        free(v2);
         return PT_ENOMEM;
     }
-    *l = (strategy_lib){dl, ext};
+    *l = (strategy_lib){dl, ext, v2};
     *out = l;
     return PT_OK;
 }
@@ -119,6 +121,29 @@ void sim_strategy_warn_short(const sim_strategy_ops *ops, int allow_short)
                 sim_ext_of(ops) ? " (an external strategy says \"shorts\":true in ready)" : "");
 }
 
+/* An ABI-2 plugin (sim_strategy.h): checked, then wrapped for the engine.
+ * Owns h: closed on failure. */
+static int load_v2(void *h, void *sym, const char *path, const sim_strategy_ops **ops,
+                   void **dl_handle)
+{
+    char err[256];
+    sim_strategy_entry_v2_fn entry;
+    memcpy(&entry, &sym, sizeof entry); /* ISO C forbids casting void* to a function pointer */
+    const sim_strategy_ops_v2 *o = entry();
+    sim_strategy_ops *w = NULL;
+    int rc = sim_v2_validate(o, path, err, sizeof err);
+    if (rc)
+        pt_err_log("strategy plugin %s", err);
+    else
+        rc = sim_v2_wrap(o, &w);
+    if (rc) {
+        dlclose(h);
+        return rc;
+    }
+    *ops = w;
+    return lib_wrap(h, NULL, w, dl_handle); /* closes h and frees w on failure */
+}
+
 static int is_path(const char *s)
 {
     size_t n = strlen(s);
@@ -141,7 +166,7 @@ int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, vo
         if ((rc = sim_ext_load(name_or_path, &x)))
             return rc;
         *ops = sim_ext_table(x);
-        return lib_wrap(NULL, x, dl_handle);
+        return lib_wrap(NULL, x, NULL, dl_handle);
     }
     if (!is_path(name_or_path)) {
         *ops = sim_strategy_builtin(name_or_path);
@@ -167,10 +192,14 @@ int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, vo
         return PT_ENOENT;
     }
     dlerror();
-    void *sym = dlsym(h, SIM_STRATEGY_ENTRY);
+    void *sym = dlsym(h, SIM_STRATEGY_ENTRY_V2);
+    if (sym)
+        return load_v2(h, sym, path, ops, dl_handle);
+    sym = dlsym(h, SIM_STRATEGY_ENTRY);
     if (!sym) {
         const char *why = dlerror();
-        pt_err_log("strategy plugin %s: no %s(): %s", path, SIM_STRATEGY_ENTRY, why ? why : "NULL");
+        pt_err_log("strategy plugin %s: no %s() or %s(): %s", path, SIM_STRATEGY_ENTRY_V2,
+                   SIM_STRATEGY_ENTRY, why ? why : "NULL");
         goto fail;
     }
     sim_strategy_entry_fn entry;
@@ -181,7 +210,7 @@ int sim_strategy_load(const char *name_or_path, const sim_strategy_ops **ops, vo
         goto fail;
     }
     *ops = o;
-    return lib_wrap(h, NULL, dl_handle);
+    return lib_wrap(h, NULL, NULL, dl_handle);
 fail:
     dlclose(h);
     return rc;
@@ -193,6 +222,7 @@ void sim_strategy_unload(void *dl_handle)
     if (!l)
         return;
     sim_ext_free(l->ext);
+    free(l->v2);
     if (l->dl)
         dlclose(l->dl);
     free(l);

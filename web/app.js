@@ -11,7 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const st = {
     symbols: [], cur: null, candles: {}, ind: {}, indNames: [], trades: {}, quality: {}, issues: {}, orders: new Map(),
-    dp: {}, quote: {}, equity: null, snapshots: 0, lastSeq: 0, events: 0, conn: 'connecting', health: null,
+    dp: {}, rdp: {}, qdp: {}, quote: {}, equity: null, snapshots: 0, lastSeq: 0, events: 0, conn: 'connecting', health: null,
     ended: null, msgTimes: [], markerCount: 0, strategy: '',
   };
   window.__pt = st; /* read by the browser test; never written from outside */
@@ -24,8 +24,10 @@
     return e;
   };
   const signCls = (v) => (v > 0 ? 'pos' : v < 0 ? 'neg' : '');
-  const dpOf = (sym) => (sym in st.dp ? st.dp[sym] : 2);
+  /* the exchange's tick and lot step (snapshot markets, docs/rules.md) win over what the data suggests */
+  const dpOf = (sym) => (sym in st.rdp ? st.rdp[sym] : sym in st.dp ? st.dp[sym] : 2);
   const px = (sym, v) => F.price(v, dpOf(sym));
+  const qtyOf = (sym, v) => (sym in st.qdp && F.isNum(v) ? v.toFixed(st.qdp[sym]) : F.qty(v));
 
   /* Keyed rows: rows(tbody, items, key, cells, extra) makes tbody hold one
    * row per item in order. A row is created once per key; later calls only
@@ -165,6 +167,7 @@
 
   /* precision grows when a price needs more decimals than seen so far */
   function notePrecision(sym, c) {
+    if (sym in st.rdp) { st.dp[sym] = st.rdp[sym]; return; } /* the tick says it */
     const d = Math.max(st.dp[sym] || 0, F.inferDecimals([c.o, c.h, c.l, c.c]));
     if (st.dp[sym] === d) return;
     st.dp[sym] = d;
@@ -220,6 +223,7 @@
     for (const k of st.indNames) { const s = ind[k] && indLine(k); if (s) s.series.setData(ind[k]); }
     renderLegend();
     renderMarkers();
+    renderBadge();
     renderHeader();
     for (const b of $('symbols').children) b.classList.toggle('active', b.dataset.sym === sym);
     renderQuality();
@@ -280,7 +284,7 @@
   function renderTrades() {
     const newest = st.tradeList.slice().reverse();
     rows($('trades').tBodies[0], newest, (t) => t.id, (t) => [F.iso(t.t), t.symbol, t.side,
-      F.qty(t.qty), px(t.symbol, t.price), { t: F.num(t.pnl), cls: signCls(t.pnl) }, t.reason || '']);
+      qtyOf(t.symbol, t.qty), px(t.symbol, t.price), { t: F.num(t.pnl), cls: signCls(t.pnl) }, t.reason || '']);
   }
 
   function renderPortfolio(p) {
@@ -312,7 +316,7 @@
 
   function renderOrders() {
     rows($('orders').tBodies[0], [...st.orders.values()], (o) => o.id, (o) => [o.id, o.symbol, o.side, o.type || '',
-      F.qty(o.qty), o.status]);
+      qtyOf(o.symbol, o.qty), o.status]);
   }
 
   /* Quality events in words: what was found, on which candle (UTC), and the
@@ -356,9 +360,10 @@
       ['memory', ((h.rss_kb || 0) / 1024).toFixed(1) + ' MiB'], ['clients', h.server && h.server.clients],
       ['msgs/s (this page)', msgRate().toFixed(1)], ['breaker', h.circuit_breaker]];
     for (const [sym, f] of Object.entries(h.feeds || {}))
-      items.push([sym, `${f.state} · age ${F.isNum(f.last_candle_age_s) ? f.last_candle_age_s.toFixed(1) + ' s' : '–'}` +
-        ` · reconnects ${f.reconnects}`]);
+      items.push([sym, `${f.status || f.state}${f.reason ? ' (' + f.reason + ')' : ''}` +
+        ` · age ${F.isNum(f.last_candle_age_s) ? f.last_candle_age_s.toFixed(1) + ' s' : '–'} · reconnects ${f.reconnects}`]);
     renderHealthScore(h, items);
+    renderBadge();
     dl.replaceChildren();
     for (const [k, v] of items) { dl.appendChild(el('dt', k)); dl.appendChild(el('dd', v === undefined ? '–' : v)); }
   }
@@ -475,8 +480,11 @@
       td.appendChild(btn);
     } else if (!ctl.authed && b) b.remove();
   }
+  /* a perp position: leverage, margin ratio and liquidation price after the symbol (docs/futures.md) */
+  const posName = (x) => (F.isNum(x.leverage) ? `${x.symbol} ${x.leverage}x · margin ratio ${F.num(100 * x.margin_ratio)}% · liq. ${
+    x.liquidation_price > 0 ? px(x.symbol, x.liquidation_price) : 'none'}` : x.symbol);
   function renderPositions() {
-    rows($('positions').tBodies[0], st.positions || [], (x) => x.symbol, (x) => [x.symbol, F.qty(x.qty),
+    rows($('positions').tBodies[0], st.positions || [], (x) => x.symbol, (x) => [posName(x), qtyOf(x.symbol, x.qty),
       px(x.symbol, x.avg_price), px(x.symbol, x.last), { t: F.num(x.upnl), cls: signCls(x.upnl) }], closeCell);
   }
   $('ctl-auth').addEventListener('submit', (ev) => {
@@ -502,12 +510,14 @@
     st.loading = true; /* series are replaced wholesale below (setData), never updated backwards */
     st.symbols = Array.isArray(d.symbols) ? d.symbols.map(String) : [];
     st.candles = {}; st.ind = {}; st.indNames = []; st.trades = {}; st.tradeList = []; st.quality = {};
-    st.issues = {}; st.orders = new Map(); st.dp = {}; st.quote = {};
+    st.issues = {}; st.orders = new Map(); st.dp = {}; st.rdp = {}; st.qdp = {}; st.quote = {};
     st.strategy = d.strategy && typeof d.strategy.name === 'string' ? d.strategy.name : '';
     if (d.indicators && Array.isArray(d.indicators.names)) st.indNames = d.indicators.names.map(String);
     for (const s of st.symbols) {
       const info = (d.markets && d.markets[s]) || {};
       if (typeof info.quote === 'string') st.quote[s] = info.quote;
+      if (Number.isInteger(info.price_decimals) && info.price_decimals >= 0 && info.price_decimals <= 18) st.rdp[s] = info.price_decimals;
+      if (Number.isInteger(info.qty_decimals) && info.qty_decimals >= 0 && info.qty_decimals <= 18) st.qdp[s] = info.qty_decimals;
       for (const c of (d.candles && d.candles[s]) || []) upsertBar(s, c);
       if (d.partial && d.partial[s]) upsertBar(s, d.partial[s]);
     }
@@ -540,7 +550,7 @@
     switch (m.type) {
       case 'candle': upsertBar(String(d.symbol), d); break;
       case 'trade': addTrade(d); renderTrades(); if (d.symbol === st.cur) renderMarkers();
-        notify('papertrader trade', `${d.side} ${F.qty(d.qty)} ${d.symbol} @ ${px(d.symbol, d.price)}`); break;
+        notify('papertrader trade', `${d.side} ${qtyOf(d.symbol, d.qty)} ${d.symbol} @ ${px(d.symbol, d.price)}`); break;
       case 'order': if (d.status === 'new' || d.status === 'open') st.orders.set(d.id, d); else st.orders.delete(d.id);
         renderOrders(); break;
       case 'portfolio': renderPortfolio(d); break;
@@ -555,9 +565,30 @@
   let ws = null, retry = 0;
   function setConn(s) {
     st.conn = s;
-    const c = $('conn');
-    c.textContent = st.ended && s !== 'live' ? 'ended' : s;
-    c.className = 'conn conn-' + (s === 'live' ? 'live' : s === 'down' ? 'down' : 'connecting');
+    renderBadge();
+  }
+  /* The badge says what the trader needs: while the page is connected, the
+   * current symbol's feed status from /health (docs/health.md: connecting,
+   * live, stale, reconnecting, down) with its reason beside it; otherwise the
+   * page's own link. A dead exchange never shows a green "live". */
+  const FEED_BADGE = { live: 'live', down: 'down', stale: 'connecting', reconnecting: 'connecting', connecting: 'connecting' };
+  function renderBadge() {
+    const f = st.health && st.health.feeds && st.health.feeds[st.cur];
+    let text = st.conn, cls = st.conn === 'live' ? 'live' : st.conn === 'down' ? 'down' : 'connecting', why = '';
+    if (st.conn !== 'live') {
+      if (st.ended) text = 'ended';
+      else if (st.conn === 'down') why = 'no link to the session';
+    } else if (f && FEED_BADGE[f.status]) {
+      text = f.status; cls = FEED_BADGE[f.status]; why = f.status === 'live' ? '' : String(f.reason || '');
+    }
+    st.feedStatus = text;
+    const c = $('conn'), r = $('conn-reason');
+    c.textContent = text;
+    c.className = 'conn conn-' + cls;
+    c.title = why ? `${text}: ${why}` : text;
+    r.textContent = why;
+    r.title = why;
+    r.hidden = !why;
   }
   function connect() {
     const token = new URLSearchParams(location.search).get('token');

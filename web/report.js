@@ -55,6 +55,16 @@
     ['rejected_orders', 'rejected orders', 'int'], ['strategy_failures', 'strategy failures', 'int'],
     ['kill_switch', 'kill switch', 'any'],
   ];
+  /* report.json "perp" (sim/sim_perp.c, docs/futures.md) */
+  const PERP = [
+    ['market', 'market', 'any'], ['margin', 'margin mode', 'any'], ['leverage', 'leverage', 'any'],
+    ['funding_source', 'funding', 'any'], ['funding_paid', 'funding paid', 'money'],
+    ['funding_received', 'funding received', 'money'], ['funding_net', 'funding net', 'money'],
+    ['funding_events', 'funding events', 'int'], ['liquidations', 'liquidations', 'int'],
+    ['bankruptcy_loss', 'bankruptcy loss (beyond the margin)', 'money'],
+    ['liquidation_fee_bps', 'liquidation fee (bps)', 'any'], ['marks_missing', 'mark candles missing', 'int'],
+    ['funding_ends_early', 'symbols whose funding file ended early', 'int'],
+  ];
 
   /* coloured by sign: gains green, losses red; amounts like fees stay plain */
   const SIGNED = new Set(['total_return', 'cagr', 'max_drawdown', 'expectancy', 'buy_and_hold']);
@@ -71,7 +81,7 @@
 
   function renderMetrics(m) {
     const tb = $('metrics').tBodies[0];
-    const seen = new Set(['engine', 'bh_symbols']);
+    const seen = new Set(['engine', 'bh_symbols', 'perp']);
     for (const [k, label, kind] of METRICS) {
       seen.add(k);
       if (k in m) metricRow(tb, k, label, kind, m[k]);
@@ -87,6 +97,8 @@
       for (const s of Object.keys(q))
         if (q[s] && typeof q[s] === 'object') metricRow(tb, 'quality.' + s, 'quality score ' + s, 'ratio', q[s].score);
     }
+    const p = m.perp;
+    if (p && typeof p === 'object') for (const [k, label, kind] of PERP) if (k in p) metricRow(tb, 'perp.' + k, label, kind, p[k]);
   }
 
   function renderSession(s, d) {

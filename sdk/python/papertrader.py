@@ -220,6 +220,7 @@ class Strategy:
     params = {}
     indicators = {}
     batch = True  # the engine may send candles in batches (same decisions, faster)
+    columns = True  # batches as one list per field, resumed after an order (faster still)
     shorts = False  # True: it may go short (else --allow-short warns that it never does)
     # higher timeframes ("1h", "4h", ...): the engine sends each closed one to
     # on_timeframe(candle), never an unfinished one; self.last["1h"] is the
@@ -261,7 +262,7 @@ def _ready(cls, values, mode):
          "params": [dict(name=k, **v) for k, v in cls.params.items()],
          "indicators": [dict(name=k, **v) for k, v in cls.indicators.items()],
          "timeframes": list(cls.timeframes), "scope": cls.scope, "batch": bool(cls.batch),
-         "shorts": bool(cls.shorts)}
+         "columns": bool(cls.batch and cls.columns), "resume": bool(cls.batch and cls.columns), "shorts": bool(cls.shorts)}
     if mode != "describe":
         try:
             cls.check(values)
@@ -277,10 +278,37 @@ def _answer(orders, at=None):
     return json.dumps(a, separators=(",", ":"))
 
 
+def _on_columns(b, positions, start, get):
+    """A columnar batch (docs/strategy-protocol.md "Columnar batches") from
+    index start on: one Candle per row, the first answer with orders wins."""
+    syms, sym, ts, interval = b["symbols"], b["sym"], b["ts"], b.get("interval")
+    op, hi, lo, cl, vo = b["open"], b["high"], b["low"], b["close"], b["volume"]
+    insts = [get(s) for s in syms]
+    inds = b.get("indicators") or {}
+    flat = [(k, col) for k, col in inds.items() if isinstance(col, list)]
+    multi = [(k, list(col.items())) for k, col in inds.items() if isinstance(col, dict)]
+    new = Candle.__new__
+    for i in range(start, len(ts)):
+        j = sym[i]
+        c = new(Candle)
+        c.symbol, c.interval, c.ts = syms[j], interval, ts[i]
+        c.open, c.high, c.low, c.close, c.volume = op[i], hi[i], lo[i], cl[i], vo[i]
+        c.position, c.count, c.portfolio = positions[j], 1, None
+        d = {k: col[i] for k, col in flat}
+        for k, outs in multi:
+            d[k] = {n: col[i] for n, col in outs}
+        c.indicators = d
+        orders = insts[j].on_candle(c)
+        if orders:
+            return _answer(orders, i)
+    return _answer(())
+
+
 def run(cls, stdin=None, stdout=None):
     """The protocol loop: call it from `if __name__ == "__main__":`."""
     inp, out = stdin or sys.stdin, stdout or sys.stdout
     values, inst, base = _defaults(cls), {}, None
+    cols, positions = None, []  # the last columnar batch, for a resume
 
     def get(sym):
         if cls.scope == "portfolio":
@@ -302,6 +330,12 @@ def run(cls, stdin=None, stdout=None):
                 out.write(_answer(s.on_timeframe(c)) + "\n")
             else:
                 out.write(_answer(s.on_candle(c)) + "\n")
+        elif t == "batch" and "candles" not in m:
+            cols, positions = m, [Position(p) for p in m["positions"]]
+            out.write(_on_columns(cols, positions, 0, get) + "\n")
+        elif t == "resume":
+            positions = [Position(p) for p in m["positions"]]
+            out.write(_on_columns(cols, positions, m["from"], get) + "\n")
         elif t == "batch":
             reply = _answer(())
             for i, d in enumerate(m["candles"]):

@@ -1,6 +1,7 @@
 /* libFuzzer target: the REST klines body parser (feed_rest_parse_rows,
  * feed/feed_adapter_util.c) shared by the Binance and Bitvavo backfill, and
- * every adapter's own rest_parse hook (Bybit's and OKX's enveloped rows).
+ * every registered adapter's own rest_parse hook (feed_adapter_at: Bybit's,
+ * OKX's, Kraken's enveloped rows).
  * Seeds: the exchanges' documented responses and broken ones (HTML body,
  * [], overlapping rows, truncated JSON).
  *
@@ -23,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data, size);
     uint64_t drops[FEED_DROP__COUNT] = {0};
     size_t n = 12345;
-    static const char *const hooked[] = {"", "bybit", "okx"}; /* "" = the shared parser */
-    for (size_t a = 0; a < sizeof hooked / sizeof hooked[0]; a++) {
-        const feed_adapter *ad = feed_adapter_find(hooked[a]);
+    /* a = 0: the shared parser; then every adapter of the registry with its own hook */
+    for (size_t a = 0; a == 0 || feed_adapter_at(a - 1); a++) {
+        const feed_adapter *ad = a ? feed_adapter_at(a - 1) : NULL;
+        if (ad && !ad->rest_parse)
+            continue;
         char err[256];
         n = 12345;
         int rc = ad ? ad->rest_parse(body, size, "BTCUSDT", rows, CAP, &n, drops, err, sizeof err)

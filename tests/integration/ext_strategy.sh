@@ -5,7 +5,10 @@
 # --param is checked against ready; hostile children (exit, crash, hang,
 # garbage, over-long line, unknown intent or symbol, stderr flood) stop a
 # backtest with exit 1, a message naming the strategy, the candle and the
-# text, the rows written so far intact and the child reaped.
+# text, the rows written so far intact and the child reaped; in a live
+# session a failed strategy is restarted with backoff and re-warmed, and
+# stays down after 8 failed restarts. Columnar batches with resumes, row
+# batches and lockstep decide alike.
 set -u
 . "$(dirname "$0")/lib.bash"
 T=$(mktemp -d)
@@ -117,6 +120,39 @@ expect_err 'IND5 {"a": null, "bb": {"lower": null, "middle": null, "upper": null
 expect_err 'IND200 {"a": [0-9.e-]*, "bb": {"lower": [0-9.e-]*, "middle": [0-9.e-]*, "upper": [0-9.e-]*}, "d": {"lower": [0-9.e-]*, "middle": [0-9.e-]*, "upper": [0-9.e-]*}, "e": [0-9.e-]*, "early": [0-9.e-]*, "m": {"hist": [0-9.e-]*, "macd": [0-9.e-]*, "signal": [0-9.e-]*}, "r": [0-9.e-]*, "s": [0-9.e-]*}' \
   "warm: every value, multi-valued ones as objects"
 
+# ---------------------------------------------------------------- batch forms
+# columnar batches with resumes, row batches and lockstep decide alike: a
+# strategy on multi-output indicators, two symbols in one run
+cat >"$T/forms.py" <<'PY'
+import os
+from papertrader import Strategy, param, run, bollinger, macd, rsi, buy, sell
+class Forms(Strategy):
+    name = "forms"
+    columns = os.environ.get("FORMS_COLUMNS", "1") == "1"
+    params = {"n": param(20, 2, 100, integer=True)}
+    indicators = {"bb": bollinger("n", 2), "m": macd(), "r": rsi(14)}
+    def on_candle(self, c):
+        bb, m, r = c.indicators["bb"], c.indicators["m"], c.indicators["r"]
+        if bb["lower"] is None or m["hist"] is None or r is None:
+            return None
+        if c.position.qty == 0 and c.close < bb["lower"]:
+            return [buy(reason="below band")]
+        if c.position.qty > 0 and (c.close > bb["middle"] or r > 70 or m["hist"] < -1):
+            return [sell(reason="back to middle")]
+        return None
+run(Forms)
+PY
+for form in "columns:1:1" "rows:1:0" "lockstep:0:1"; do
+  IFS=: read -r label batch cols <<<"$form"
+  FORMS_COLUMNS=$cols PT_STRATEGY_BATCH=$batch run_pt backtest --quiet --min-quality 0 --out "$T/f$label" \
+    --strategy "$T/forms.py" "${files[@]:0:2}"
+  expect_exit 0 "forms.py, $label"
+done
+if [ "$(grep -c ',' "$T/flockstep/trades.csv")" -gt 20 ]; then ok "forms.py trades ($(wc -l <"$T/flockstep/trades.csv") rows)"
+else bad "forms.py trades too little to compare" "$(wc -l <"$T/flockstep/trades.csv")"; fi
+same_trades "columnar batches with resumes = lockstep" "$T/flockstep" "$T/fcolumns"
+same_trades "row batches = lockstep" "$T/flockstep" "$T/frows"
+
 # ---------------------------------------------------------------- a live session
 # demo runs sma_cross.py live; the built-in replaying the session's own
 # recording must write the same trades.csv (the replay guarantee of docs/session.md)
@@ -125,6 +161,41 @@ expect_exit 0 "demo with sma_cross.py"
 run_pt backtest --quiet --out "$T/relive" --order "$T/live/candles/.order" "$T"/live/candles/*.csv
 expect_exit 0 "built-in replays the demo's recording"
 same_trades "live sma_cross.py = built-in on the same candles" "$T/relive" "$T/live"
+
+# live: a strategy that dies is started again and re-warmed, and trades on
+cat >"$T/once.py" <<'PY'
+import os, sys
+from papertrader import Strategy, param, run, sma, buy, sell, Cross
+MARK = sys.argv[0] + ".crashed"
+class Once(Strategy):
+    name = "once"
+    params = {"at": param(300, 1, 100000, integer=True)}
+    indicators = {"fast": sma(10), "slow": sma(30)}
+    def setup(self):
+        self.n, self.x = 0, Cross()
+    def on_candle(self, c):
+        self.n += 1
+        if self.n == self.p.at and not os.path.exists(MARK):
+            open(MARK, "w").close()
+            os._exit(3)  # once: the restarted program goes on
+        f, s = c.indicators["fast"], c.indicators["slow"]
+        if f is None or s is None: return None
+        x = self.x.update(f - s)
+        if x > 0 and c.position.qty == 0: return [buy(reason="cross up")]
+        if x < 0 and c.position.qty > 0: return [sell(reason="cross down")]
+run(Once)
+PY
+run_pt demo --no-dashboard --speed 200000 --duration 4 --out "$T/once" --strategy "$T/once.py"
+expect_exit 0 "live: the session survives a strategy that exits"
+expect_err "strategy once: on candle UNITTESTBTC [0-9T:.-]*Z: .*exit" "live: the failure names the candle"
+expect_err "strategy_restart: strategy once restarted (attempt 1 of 8), re-warmed from 31 candles" \
+  "live: restarted at once, re-warmed from its warm-up's worth of candles"
+restart_at=$(sed -n 's/.* \([0-9T:.-]*Z\) strategy_restart: strategy once restarted.*/\1/p' <<<"$ERR" | head -1)
+last_trade=$(tail -1 "$T/once/trades.csv" | cut -d, -f2)
+if [ -n "$restart_at" ] && [[ "$last_trade" > "$restart_at" ]]; then ok "live: it trades after the restart ($restart_at < $last_trade)"
+else bad "live: it trades after the restart" "restart '$restart_at', last trade '$last_trade'"; fi
+if ps -eo args | grep -v grep | grep -q "$T/once.py"; then bad "live: the restarted child was reaped at the end"
+else ok "live: the restarted child was reaped at the end"; fi
 
 # ---------------------------------------------------------------- caps
 cat >"$T/caps.py" <<'PY'
@@ -229,6 +300,24 @@ check_fault 5 "over-long line" "line longer than 65536 bytes: 'xxxxxxxx.*\[cut\]
 check_fault 6 "unknown intent" "unknown \"intent\".*buy_the_moon"
 check_fault 7 "unknown symbol" "unknown symbol 'NOPE'"
 check_fault 9 "two answers" "more than one answer line to the previous message: '{\"orders\":"
+# a resume answered at a candle before the one resumed from is refused
+cat >"$T/backwards.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m["type"] == "hello":
+        print(json.dumps({"type": "ready", "name": "backwards", "batch": True, "columns": True, "resume": True}), flush=True)
+    elif m["type"] == "batch":
+        buy = m["positions"][0]["qty"] == 0
+        print(json.dumps({"orders": [{"intent": "enter_long" if buy else "exit_long"}], "at": 5}), flush=True)
+    elif m["type"] == "resume":
+        print(json.dumps({"orders": [{"intent": "exit_long"}], "at": m["from"] - 1}), flush=True)
+    elif m["type"] == "end":
+        break
+PY
+run_pt backtest --out "$T/bw" --strategy "$T/backwards.py" "$F"
+expect_exit 1 "a resume answered before its start: exit 1"
+expect_err "strategy backwards: on candle .*a resumed batch's answer needs \"at\" >= 6, got 5" "names the rule"
 if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "every child reaped"
 else ok "every child reaped"; fi
 
@@ -237,9 +326,35 @@ run_pt demo --no-dashboard --speed 200000 --duration 4 --out "$T/hlive" --strate
   --param mode=3 --param after=50 --set session.strategy_timeout_ms=300
 expect_exit 0 "live: the session survives a hung strategy"
 expect_err "strategy hostile: on candle UNITTESTBTC [0-9T:.-]*Z: no answer within 300 ms" "live: names strategy and candle"
-expect_err "circuit_breaker UNITTESTBTC: opened after 3 failures" "live: the circuit breaker opens"
+expect_err "circuit_breaker: opened: strategy hostile failed; entries blocked until it restarts" "live: the circuit breaker opens"
+expect_err "strategy_restart: strategy hostile restarted (attempt 1 of 8)" "live: the hung strategy is restarted"
 if ps -eo args | grep -v grep | grep -q "$T/hostile.py"; then bad "live: the hung child was killed"
 else ok "live: the hung child was killed"; fi
+
+# live: a strategy whose restarts all fail stays down after 8 attempts, the session goes on
+cat >"$T/dies.py" <<'PY'
+import os, sys
+MARK = sys.argv[0] + ".crashed"
+if os.path.exists(MARK):
+    sys.exit(4)  # every restart fails at once
+from papertrader import Strategy, run
+class Dies(Strategy):
+    name = "dies"
+    def setup(self):
+        self.n = 0
+    def on_candle(self, c):
+        self.n += 1
+        if self.n == 100:
+            open(MARK, "w").close()
+            os._exit(3)
+run(Dies)
+PY
+run_pt demo --no-dashboard --speed 200000 --duration 6 --out "$T/dies" --strategy "$T/dies.py"
+expect_exit 0 "live: the session survives a strategy that cannot be restarted"
+expect_err "strategy_restart: strategy dies: restart 1 of 8 failed" "live: a failed restart is an alert"
+expect_err "strategy_down: strategy dies failed 8 restarts in a row: it stays down" "live: it gives up after 8"
+if [ "$(grep -c 'strategy_restart: strategy dies: restart' <<<"$ERR")" -eq 14 ]; then ok "live: 7 failed attempts before the last (alert and log line each)"
+else bad "live: 7 failed attempts before the last" "$(grep -c 'strategy_restart: strategy dies: restart' <<<"$ERR")"; fi
 
 run_pt backtest --out "$T/h8" --strategy "$T/hostile.py" --param mode=8 "$F"
 expect_exit 0 "stderr flood: the run completes"

@@ -5,11 +5,14 @@
 //    they stop ([log] health_window_s = 8 here, 600 by default); every
 //    symbol's status ends `live`.
 // 2. `run` against a port that refuses: /health says `down` with the reason,
-//    and the run ends with exit 1 and "0 candles" and that reason on stderr.
+//    the dashboard's badge (headless Chromium) never says `live` and shows the
+//    status and the reason, and the run ends with exit 1 and "0 candles" and
+//    that reason on stderr.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { deadline, finish, get, ok, sleep, start, tmpdir } from './run_lib.mjs';
+import { CHROMIUM, launchBrowser } from './browser_lib.mjs';
 
 const slow = process.env.PT_SANITIZE ? 3 : 1;
 deadline(150000 * slow);
@@ -54,7 +57,7 @@ const dead = hole.address().port;
 hole.close(); // a port nobody listens on: connections are refused
 const dir2 = tmpdir('ptnonet-');
 const run = start(['run', '--exchange', 'binance', '--ws-url', `ws://127.0.0.1:${dead}`, '--rest-url', `http://127.0.0.1:${dead}`,
-  '--symbols', 'BTCUSDT', '--port', '0', '--out', dir2, '--heartbeat', '0', '--duration', String(6 * slow)],
+  '--symbols', 'BTCUSDT', '--port', '0', '--out', dir2, '--heartbeat', '0', '--duration', String(12 * slow)],
 { PAPERTRADER_FEED_STALE_AFTER_S: '1', PAPERTRADER_FEED_BACKOFF_BASE_MS: '50', PAPERTRADER_FEED_BACKOFF_CAP_MS: '200' });
 const p2 = Number((await run.wait(/^dashboard: http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
 let seen = null;
@@ -67,6 +70,26 @@ while (Date.now() - t1 < 4000 * slow) {
 }
 ok(seen && /refused/.test(seen.f.reason), `/health: BTCUSDT down with the reason (${JSON.stringify(seen)})`);
 ok(seen && seen.score < 75, `health below Good with the feed down (${seen && seen.score} ${seen && seen.level})`);
+if (fs.existsSync(CHROMIUM)) {
+  const b = await launchBrowser({ timeout: 20000 * slow });
+  try {
+    await b.page.goto(`http://127.0.0.1:${p2}/`, { waitUntil: 'load', timeout: 15000 * slow });
+    const badges = new Set();
+    let s = null;
+    for (const end = Date.now() + 8000 * slow; Date.now() < end; await sleep(100)) {
+      s = await b.page.evaluate(() => ({ link: window.__pt.conn, badge: document.getElementById('conn').textContent,
+        cls: document.getElementById('conn').className, reason: document.getElementById('conn-reason').textContent,
+        shown: !document.getElementById('conn-reason').hidden,
+        health: [...document.querySelectorAll('#health dd')].map((e) => e.textContent).join(' | ') }));
+      if (s.link === 'live') badges.add(s.badge);
+      if (s.link === 'live' && s.badge === 'down' && /refused/.test(s.reason) && /refused/.test(s.health)) break;
+    }
+    ok(s && s.badge === 'down' && /conn-down/.test(s.cls) && s.shown && /refused/.test(s.reason),
+      `the page's badge says down with the reason (${JSON.stringify(s)})`);
+    ok(s && /down \(.*refused/.test(s.health), 'the Health panel names the status and the reason', s && s.health);
+    ok(!badges.has('live'), `the badge never said live while the exchange refused (${[...badges]})`);
+  } finally { await b.close(); }
+} else console.log('# SKIP browser part: no ' + CHROMIUM);
 const code2 = await run.exited;
 ok(code2 === 1, `a run that got 0 candles exits 1 (got ${code2})`);
 ok(/0 candles/.test(run.err) && /refused/.test(run.err), 'and says why on stderr', run.err.slice(-300));

@@ -28,7 +28,7 @@ static void test_find(void **st)
     (void)st;
     assert_ptr_equal(feed_adapter_find("binance"), &feed_adapter_binance);
     assert_ptr_equal(feed_adapter_find("bitvavo"), &feed_adapter_bitvavo);
-    assert_null(feed_adapter_find("kraken"));
+    assert_null(feed_adapter_find("nosuchvenue"));
     assert_null(feed_adapter_find(NULL));
     char b[8];
     assert_int_equal(feed_adapter_binance.interval_name(60000, b, sizeof b), PT_OK);
