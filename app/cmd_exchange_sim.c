@@ -22,6 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: papertrader exchange-sim [--protocol VENUE] [--port N] [--speed X]\n"
+            "                                [--funding every=8h,rate=R]\n"
             "                                [--symbols A,B] [--faults SPEC] [--interval 1m] [--seed N]\n"
             "                                [--start DATE] [--updates N] [--ping SECONDS]\n"
             "                                [--max-clients N] [--duration SECONDS] [FILE...]\n"
@@ -31,7 +32,13 @@ static void usage(FILE *out)
             "   bitvavo: /v2/ + subscribe action, GET /v2/{market}/candles;\n"
             "   bybit: /v5/public/spot + op subscribe, GET /v5/market/kline;\n"
             "   okx: /ws/v5/business + op subscribe, GET /api/v5/market/history-candles;\n"
-            "   kraken: /v2 + ohlc subscribe, GET /0/public/OHLC; series BTC-USD, wire BTC/USD).\n"
+            "   kraken: /v2 + ohlc subscribe, GET /0/public/OHLC; series BTC-USD, wire BTC/USD;\n"
+            "   bybit-linear: /v5/public/linear, category=linear; kucoin: POST /api/v1/bullet-public,\n"
+            "   /?token= + welcome + type subscribe, GET /api/v1/market/candles;\n"
+            "   binance-futures: as binance plus <sym>@markPrice[@1s], [/market]/stream, GET\n"
+            "   /fapi/v1/klines, markPriceKlines, fundingRate, premiumIndex, exchangeInfo).\n"
+            "  --funding (binance-futures): funding every DUR from 00:00 UTC (default 8h), rate R\n"
+            "  fixed (default: seeded per symbol and time, -0.0002..0.0004).\n"
             "  FILEs are candle CSVs (one symbol each: symbol column, else --symbols in order,\n"
             "  else the file name); without files a seeded synthetic market (a pure function of\n"
             "  seed, symbol and time) serves --symbols (default: the venue's own, docs/exchange-sim.md).\n"
@@ -39,7 +46,7 @@ static void usage(FILE *out)
             "  --speed 60 = one 1m candle per second. --updates in-progress messages per candle\n"
             "  (default 4, 0 = none). --ping server ping period (default 20 s).\n"
             "  --start: simulated start (default: first CSV row, or 2024-01-01 + seed%%365 days).\n"
-            "  --rules FILE  trading rules served by exchangeInfo / markets over the ones derived from\n"
+            "  --rules FILE  trading rules served by the metadata endpoints over the ones derived from\n"
             "                the market (rules.json, docs/rules.md)\n"
             "  --faults SPEC, comma-separated key=value:\n"
             "    drop=DUR            abrupt close (no close frame) DUR after each connect\n"
@@ -103,6 +110,7 @@ int cmd_exchange_sim(int argc, char **argv)
         {"updates", required_argument, NULL, 'u'},  {"ping", required_argument, NULL, 'g'},
         {"max-clients", required_argument, NULL, 'm'}, {"duration", required_argument, NULL, 'd'},
         {"rules", required_argument, NULL, 'R'}, /* docs/rules.md */
+        {"funding", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     static const char *syms[FEED_XSIM_MAX_SYMBOLS];
@@ -117,6 +125,7 @@ int cmd_exchange_sim(int argc, char **argv)
         switch (ch) {
         case 'P': cfg.protocol = optarg; break;
         case 'f': cfg.faults = optarg; break;
+        case 'F': cfg.funding = optarg; break;
         case 'p':
             if (int_opt("port", optarg, 0, 65535, &v))
                 return PT_EXIT_USAGE;
@@ -212,10 +221,13 @@ int cmd_exchange_sim(int argc, char **argv)
                                                                       : PT_EXIT_FAILURE;
     }
     int port = feed_xsim_port(x);
-    const int bn = !strcmp(cfg.protocol, "binance"), by = !strcmp(cfg.protocol, "bybit"), ok = !strcmp(cfg.protocol, "okx");
+    const int bn = !strncmp(cfg.protocol, "binance", 7), by = !strcmp(cfg.protocol, "bybit"), ok = !strcmp(cfg.protocol, "okx");
+    const int bl = !strcmp(cfg.protocol, "bybit-linear"), kc = !strcmp(cfg.protocol, "kucoin");
     printf("exchange-sim listening on ws://127.0.0.1:%d%s (REST http://127.0.0.1:%d%s)\n", port,
-           bn ? "/stream?streams=..." : by ? "/v5/public/spot" : ok ? "/ws/v5/business" : "/v2/", port,
-           bn ? "/api/v3/klines" : by ? "/v5/market/kline" : ok ? "/api/v5/market/history-candles" : "/v2/{market}/candles");
+           bn ? "/stream?streams=..." : by ? "/v5/public/spot" : ok ? "/ws/v5/business" : bl ? "/v5/public/linear"
+           : kc ? "/?token=..." : "/v2/", port,
+           bn ? (cfg.protocol[7] ? "/fapi/v1/klines" : "/api/v3/klines") : by || bl ? "/v5/market/kline"
+           : ok ? "/api/v5/market/history-candles" : kc ? "/api/v1/market/candles" : "/v2/{market}/candles");
     printf("listening port=%d\n", port);
     fflush(stdout);
 

@@ -17,7 +17,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: papertrader exchanges [--json]\n"
             "  Lists every venue `run`, `demo`, `fetch` and `exchange-sim` take by name\n"
-            "  (--exchange NAME, --protocol NAME), with its market (spot), candle\n"
+            "  (--exchange NAME, --protocol NAME), with its market (spot or perp), candle\n"
             "  intervals (REST; \"live\" names the one interval run/demo can stream where the\n"
             "  venue's socket has only one), REST history depth (bars; unlimited = the venue keeps all),\n"
             "  rows per REST call, how a candle becomes final, and default endpoints.\n"

@@ -19,6 +19,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: papertrader fetch --exchange VENUE --symbol SYM --interval 1m\n"
             "                         --since DATE [--until DATE] -o FILE [--rest-url URL]\n"
+            "                         [--mark | --funding]\n"
             "                         [--ca-file PEM] [--max-retry-after SECONDS]\n"
             "                         [--connect-timeout SECONDS] [--quiet]\n"
             "  VENUE: %s (papertrader exchanges).\n"
@@ -30,6 +31,10 @@ static void usage(FILE *out)
             "  (2024-01-02, 2024-01-02T03:04:05Z) or epoch milliseconds. --rest-url replaces\n"
             "  the scheme, host and port of the exchange's REST API (the path is added).\n"
             "  HTTP 429/418 honour Retry-After (clamped to --max-retry-after, default 600).\n"
+            "  Perpetual venues (binance-futures): --mark writes the mark-price klines instead\n"
+            "  (same columns, volume 0; e.g. BTCUSDT-mark.csv for backtest --mark), --funding the\n"
+            "  funding history: columns ts,symbol,rate,mark_price, one row per funding time in\n"
+            "  [since, until) (--interval not needed; e.g. BTCUSDT-funding.csv for --funding).\n"
             "  Exit 0 done, 1 network/exchange failure, 2 usage error.\n",
             feed_adapter_names());
 }
@@ -73,6 +78,24 @@ static int write_row(void *ud, const pt_candle *c)
     return PT_OK;
 }
 
+/* one funding settlement -> a funding file row (feed_funding_format) */
+static int write_funding(void *ud, const feed_funding *f)
+{
+    writer *w = ud;
+    char line[160];
+    int n = feed_funding_format(f, line, sizeof line);
+    if (n < 0 || fputs(line, w->f) < 0)
+        return PT_EIO;
+    w->rows++;
+    w->last_ts = f->ts_ms;
+    if (w->bar.on) {
+        char at[40] = "at ";
+        pt_format_iso_ms(f->ts_ms, at + 3, sizeof at - 3);
+        ops_progress_update(&w->bar, (double)(f->ts_ms - w->since), (double)(w->until - w->since), at);
+    }
+    return PT_OK;
+}
+
 int cmd_fetch(int argc, char **argv)
 {
     if (app_wants_help(argc, argv)) {
@@ -86,13 +109,14 @@ int cmd_fetch(int argc, char **argv)
         {"rest-url", required_argument, NULL, 'r'}, {"ca-file", required_argument, NULL, 'c'},
         {"max-retry-after", required_argument, NULL, 'm'}, {"connect-timeout", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},
+        {"mark", no_argument, NULL, 'M'}, {"funding", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     feed_fetch_opts fo = {.exchange = "binance"};
     const char *out = NULL, *since = NULL, *until = NULL, *interval = NULL;
     int64_t max_ra = 600, connect_s = 15;
     char exch_err[256] = "";
-    int quiet = 0;
+    int quiet = 0, funding = 0;
     int ch;
     optind = 1;
     opterr = 0;
@@ -113,6 +137,8 @@ int cmd_fetch(int argc, char **argv)
             }
             break;
         case 'q': quiet = 1; break;
+        case 'M': fo.mark = 1; break;
+        case 'F': funding = 1; break;
         case 'T':
             if (pt_parse_int64(optarg, strlen(optarg), &connect_s, NULL) || connect_s < 1 || connect_s > 3600) {
                 fprintf(stderr, "papertrader fetch: --connect-timeout '%s' is not 1..3600 seconds\n", optarg);
@@ -124,16 +150,23 @@ int cmd_fetch(int argc, char **argv)
             return app_usage_hint("fetch");
         }
     }
-    if (optind < argc || !fo.symbol || !interval || !since || !out) {
+    if (optind < argc || !fo.symbol || (!interval && !funding) || !since || !out || (funding && fo.mark)) {
         fprintf(stderr, "papertrader fetch: %s\n",
-                optind < argc ? "unexpected argument" : "--symbol, --interval, --since and -o are required");
+                optind < argc            ? "unexpected argument"
+                : funding && fo.mark     ? "--mark and --funding are two downloads: one per run"
+                                         : "--symbol, --interval, --since and -o are required");
         return app_usage_hint("fetch");
     }
     if (!feed_adapter_find(fo.exchange)) {
         fprintf(stderr, "papertrader fetch: unknown exchange '%s' (%s)\n", fo.exchange, feed_adapter_names());
         return PT_EXIT_USAGE;
     }
-    if (pt_interval_parse(interval, &fo.interval_ms)) {
+    if ((funding || fo.mark) && !feed_exchange_is_perp(fo.exchange)) {
+        fprintf(stderr, "papertrader fetch: --%s: %s is a spot exchange (perpetuals: binance-futures)\n",
+                funding ? "funding" : "mark", fo.exchange);
+        return PT_EXIT_USAGE;
+    }
+    if (interval && pt_interval_parse(interval, &fo.interval_ms)) {
         fprintf(stderr, "papertrader fetch: --interval '%s' is not an interval (1m, 5m, 1h, 1d)\n", interval);
         return PT_EXIT_USAGE;
     }
@@ -163,13 +196,23 @@ int cmd_fetch(int argc, char **argv)
         perror(part);
         return PT_EXIT_FAILURE;
     }
-    fputs("timestamp,open,high,low,close,volume\n", w.f);
+    fputs(funding ? FEED_FUNDING_HEADER : "timestamp,open,high,low,close,volume\n", w.f);
     w.since = fo.since_ms;
     w.until = until ? fo.until_ms : pt_wall_ms();
     ops_progress_begin(&w.bar, "fetch", quiet);
     feed_live_stats st;
     memset(&st, 0, sizeof st);
-    int rc = feed_fetch_history(&fo, write_row, &w, &st);
+    const char *one[] = {fo.symbol};
+    char why[160] = "";
+    int rc = funding || fo.mark ? feed_check_perp_symbols(&fo, one, 1, why, sizeof why) : PT_OK; /* a perpetual? */
+    if (rc) {
+        ops_progress_end(&w.bar);
+        fclose(w.f);
+        remove(part);
+        fprintf(stderr, "papertrader fetch: %s\n", why);
+        return PT_EXIT_FAILURE;
+    }
+    rc = funding ? feed_fetch_funding(&fo, write_funding, &w, &st) : feed_fetch_history(&fo, write_row, &w, &st);
     ops_progress_end(&w.bar);
     int io = fclose(w.f);
     if (rc == PT_EUNSUPPORTED) {
@@ -193,13 +236,14 @@ int cmd_fetch(int argc, char **argv)
         pt_format_iso_ms(w.last_ts, b, sizeof b);
         pt_format_iso_ms(fo.since_ms, a, sizeof a);
     }
-    fprintf(stderr, "papertrader fetch: %llu candles %s .. %s -> %s (%llu requests, %llu rate-limited)\n",
-            (unsigned long long)w.rows, a, b, out, (unsigned long long)st.rest_ok,
+    const char *what = funding ? "funding rows" : fo.mark ? "mark candles" : "candles";
+    fprintf(stderr, "papertrader fetch: %llu %s %s .. %s -> %s (%llu requests, %llu rate-limited)\n",
+            (unsigned long long)w.rows, what, a, b, out, (unsigned long long)st.rest_ok,
             (unsigned long long)st.rest_rate_limited);
     if (!w.rows)
-        fprintf(stderr, "papertrader fetch: warning: no candles in the range\n");
+        fprintf(stderr, "papertrader fetch: warning: no %s in the range\n", what);
     int64_t reached = w.rows ? w.last_ts + fo.interval_ms : fo.since_ms;
-    if (until && reached < fo.until_ms) {
+    if (until && reached < fo.until_ms && !funding) { /* funding times are hours apart: no "short" to judge */
         char at[32], want[32];
         pt_format_iso_ms(reached, at, sizeof at);
         pt_format_iso_ms(fo.until_ms, want, sizeof want);

@@ -182,7 +182,7 @@ typedef enum feed_conn_state {
 const char *feed_conn_name(feed_conn_state s);
 
 typedef struct feed_live_config {
-    const char *exchange;    /* "binance" | "bitvavo" | "bybit" | "okx" */
+    const char *exchange;    /* "binance" | "binance-futures" | "bitvavo" | "bybit" | "okx" */
     const char *ws_url;      /* base, e.g. "wss://stream.binance.com:9443"; NULL = adapter default */
     const char *rest_url;    /* base (scheme://host[:port]); NULL = adapter default */
     const char *const *symbols; /* exchange spelling ("BTCUSDT", "BTC-EUR") */
@@ -213,6 +213,27 @@ typedef struct feed_live_config {
 } feed_live_config;
 #define FEED_LIVE_MAX_SYMBOLS 64
 
+/* Perpetual futures (binance-futures): the exchange's mark price stream,
+ * judged on the exchange's clock only (event times E and funding times T,
+ * never our wall clock). docs/feed.md "Perpetuals: marks and funding". */
+typedef struct feed_mark {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t event_ms;        /* E: exchange time of this update */
+    double mark_price;       /* p */
+    double index_price;      /* i; 0 when the message has none */
+    double funding_rate;     /* r: the rate announced for next_funding_ms */
+    int64_t next_funding_ms; /* T: the next funding time */
+} feed_mark;
+
+/* A funding settlement: at ts_ms (a funding time T) every open position of
+ * symbol pays (long, rate > 0) or receives notional-at-mark x rate. */
+typedef struct feed_funding {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t ts_ms;     /* funding time T (exchange clock, ms UTC) */
+    double rate;       /* the rate last announced for T */
+    double mark_price; /* the last mark at or before T; 0 = unknown */
+} feed_funding;
+
 typedef struct feed_live_callbacks {
     /* c->closed = 1: final bar, strictly increasing ts per symbol, once.
      * c->closed = 0: in-progress update of the newest bar. */
@@ -220,6 +241,21 @@ typedef struct feed_live_callbacks {
     /* connection state changes; reason is a short static/borrowed text */
     void (*on_state)(void *ud, feed_conn_state st, const char *reason);
 } feed_live_callbacks;
+
+/* Perpetual venues only: set with feed_live_set_perp_callbacks (NULL members
+ * = not wanted). Every pointer is borrowed for the call.
+ * on_mark: each mark update in event-time order per symbol (older or
+ * repeated ones are dropped). on_mark_bar: a closed mark-price bar of the
+ * feed's interval (closed = 1, ts = open time, volume 0), built from the
+ * updates whose E falls in [ts, ts+interval), delivered once the first update
+ * at or past its end arrives: the live twin of a `fetch --mark` row.
+ * on_funding: once per funding time T, when the first update with E >= T
+ * announces the next T; strictly increasing T per symbol. */
+typedef struct feed_perp_callbacks {
+    void (*on_mark)(void *ud, const feed_mark *m);
+    void (*on_mark_bar)(void *ud, const pt_candle *bar);
+    void (*on_funding)(void *ud, const feed_funding *f);
+} feed_perp_callbacks;
 
 typedef struct feed_live_symbol_stats {
     char symbol[PT_SYMBOL_MAX];
@@ -258,6 +294,10 @@ typedef struct feed_live_stats {
     feed_live_symbol_stats sym[FEED_LIVE_MAX_SYMBOLS];
     int64_t warmup_until_ms; /* warmup_candles: open time of the first bar after the warm-up
                                 (the exchange's bar in progress at the first message); 0 = not yet */
+    /* perpetual venues: mark updates passed on, closed mark bars, funding
+     * events, and funding times the stream skipped (a settlement missed
+     * while disconnected: logged, not invented) */
+    uint64_t marks, mark_bars, fundings, funding_gaps;
 } feed_live_stats;
 
 typedef struct feed_live feed_live;
@@ -312,6 +352,14 @@ typedef struct feed_venue {
 } feed_venue;
 /* i-th venue (0..); PT_EOF past the last */
 int feed_venue_at(size_t i, feed_venue *out);
+/* 1 if the exchange trades linear perpetuals (marks and funding: a
+ * `--market perp` session needs one), 0 spot only or unknown. */
+int feed_exchange_is_perp(const char *name);
+/* The `--market` x `--exchange` check: PT_OK for market "spot" (any
+ * exchange) or "perp" on a perpetual venue; PT_EINVAL otherwise, with the
+ * sentence to show in why[cap] ("--market perp needs a perpetual-futures
+ * exchange (binance-futures); 'binance' is spot only"). */
+int feed_check_market(const char *exchange, const char *market, char *why, size_t cap);
 
 /* Creates the client vhost on cx (created by the caller with
  * DO_SSL_GLOBAL_INIT | EXPLICIT_VHOSTS) and starts connecting at once.
@@ -320,6 +368,10 @@ int feed_venue_at(size_t i, feed_venue *out);
  * PT_EUNSUPPORTED unknown exchange/interval, PT_ENOMEM, PT_EIO vhost. */
 int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const feed_live_callbacks *cb,
                   void *ud, feed_live **out);
+/* Perp callbacks (copied; ud as given to feed_live_new). Call right after
+ * feed_live_new, before the loop runs; loop thread. PT_EUNSUPPORTED on a
+ * spot venue (no marks, no funding). */
+int feed_live_set_perp_callbacks(feed_live *f, const feed_perp_callbacks *cb);
 /* Snapshot; loop thread only. */
 void feed_live_get_stats(const feed_live *f, feed_live_stats *out);
 /* Closes the connection and joins the REST worker. Loop thread. */
@@ -339,9 +391,42 @@ typedef struct feed_fetch_opts {
      * symbol."), "" otherwise; the caller's buffer of err_cap bytes, or NULL */
     char *err;
     size_t err_cap;
+    int mark;                /* 1: mark-price klines instead of trade candles (perp venues;
+                                volume 0). PT_EUNSUPPORTED on a spot venue */
 } feed_fetch_opts;
 typedef int (*feed_fetch_fn)(void *ud, const pt_candle *c); /* nonzero stops */
 int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats);
+/* The funding file (fetch --funding; a live perp session's recording):
+ * this header, then feed_funding_format rows "ts,symbol,rate,mark_price"
+ * (mark_price empty when unknown), ending in '\n'. Returns the length, or
+ * PT_EFULL when cap is too small. */
+#define FEED_FUNDING_HEADER "ts,symbol,rate,mark_price\n"
+int feed_funding_format(const feed_funding *f, char *buf, size_t cap);
+/* The recording of a live perp session (feed_perp_rec.c): DIR/marks/<SYM>.csv
+ * (closed mark bars, candle format, volume 0) and DIR/funding/<SYM>.csv
+ * (FEED_FUNDING_HEADER), the files `backtest --mark` / `--funding` read.
+ * Open creates them (and the folders) or, for a resumed session, cuts a
+ * torn last line and remembers each file's last time: rows not newer are
+ * skipped (PT_OK), so a resume never duplicates. Rows of a symbol not
+ * opened are skipped. Rows are written (write(2)) at once; _sync makes
+ * them durable. The caller frees with _free (NULL ok). */
+typedef struct feed_perp_rec feed_perp_rec;
+int feed_perp_rec_open(const char *dir, const char *const *symbols, size_t n, feed_perp_rec **out);
+int feed_perp_rec_mark_bar(feed_perp_rec *r, const pt_candle *bar); /* PT_OK, PT_EIO */
+int feed_perp_rec_funding(feed_perp_rec *r, const feed_funding *f);  /* PT_OK, PT_EIO */
+int feed_perp_rec_sync(feed_perp_rec *r);
+void feed_perp_rec_free(feed_perp_rec *r);
+/* Funding history of o->symbol: each settlement with since <= T < until,
+ * ascending, once (interval_ms is not used). Same bounds, retries and
+ * errors as feed_fetch_history; PT_EUNSUPPORTED on a spot venue. */
+typedef int (*feed_funding_fn)(void *ud, const feed_funding *f); /* nonzero stops */
+int feed_fetch_funding(const feed_fetch_opts *o, feed_funding_fn fn, void *ud, feed_live_stats *stats);
+/* Startup check of a perp session (synchronous, before the loop runs): asks
+ * the venue's exchange info whether each symbol is a perpetual contract
+ * that is trading. o: exchange, rest_url, ca_file, bounds (symbol, times
+ * unused). PT_OK; PT_EINVAL with why ("BTCUSDT_240628 is CURRENT_QUARTER,
+ * not a perpetual"); PT_EUNSUPPORTED spot venue; network errors as fetch. */
+int feed_check_perp_symbols(const feed_fetch_opts *o, const char *const *symbols, size_t n, char *why, size_t cap);
 
 /* ----------------------------------------------------- trading rules
  * The exchange's tick, lot step, minimum quantity and minimum order value

@@ -19,9 +19,24 @@ static const ival_name bn_ivals[] = {
     {480 * M, "8h"},  {720 * M, "12h"},    {1440 * M, "1d"},    {4320 * M, "3d"}, {10080 * M, "1w"},
 };
 
-static int bn_interval(int64_t ms, char *buf, size_t cap)
+int feed_binance_interval(int64_t ms, int with_1s, char *buf, size_t cap)
 {
-    return feed_interval_lookup(bn_ivals, sizeof bn_ivals / sizeof bn_ivals[0], ms, buf, cap);
+    const ival_name *t = with_1s ? bn_ivals : bn_ivals + 1; /* bn_ivals[0] is 1s */
+    size_t n = sizeof bn_ivals / sizeof bn_ivals[0] - (with_1s ? 0 : 1);
+    return feed_interval_lookup(t, n, ms, buf, cap);
+}
+
+static int bn_interval(int64_t ms, char *buf, size_t cap) { return feed_binance_interval(ms, 1, buf, cap); }
+
+int feed_binance_upper(const char *symbol, char *out, size_t cap)
+{
+    pt_candle probe;
+    size_t n = symbol ? strlen(symbol) : 0;
+    if (feed_candle_set_symbol(&probe, symbol) || n >= cap)
+        return PT_EINVAL;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)toupper((unsigned char)symbol[i]);
+    return PT_OK;
 }
 
 static int bn_ws_path(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap)
@@ -56,7 +71,8 @@ static int bn_subscribe(const char *const *syms, size_t n, int64_t interval_ms, 
     return PT_OK;
 }
 
-static void bn_parse_kline(const cJSON *ev, int64_t interval_ms, feed_parse_out *out)
+static void bn_parse_kline(const cJSON *ev, int64_t interval_ms, int (*interval_fn)(int64_t, char *, size_t),
+                           feed_parse_out *out)
 {
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(ev, "k");
     if (!cJSON_IsObject(k)) {
@@ -81,7 +97,7 @@ static void bn_parse_kline(const cJSON *ev, int64_t interval_ms, feed_parse_out 
     }
     const cJSON *i = cJSON_GetObjectItemCaseSensitive(k, "i");
     char want[8];
-    if (!cJSON_IsString(i) || bn_interval(interval_ms, want, sizeof want) || strcmp(want, i->valuestring)) {
+    if (!cJSON_IsString(i) || interval_fn(interval_ms, want, sizeof want) || strcmp(want, i->valuestring)) {
         feed_drop(out, FEED_DROP_WRONG_INTERVAL, "field k.i: not the subscribed interval");
         return;
     }
@@ -100,7 +116,8 @@ static void bn_parse_kline(const cJSON *ev, int64_t interval_ms, feed_parse_out 
     out->n = 1;
 }
 
-static void bn_parse(const char *msg, size_t len, int64_t interval_ms, feed_parse_out *out)
+void feed_binance_parse(const char *msg, size_t len, int64_t interval_ms,
+                        int (*interval_fn)(int64_t, char *, size_t), feed_bn_event_fn extra, feed_parse_out *out)
 {
     cJSON *root = feed_json_parse(msg, len, out);
     if (!root)
@@ -139,30 +156,32 @@ static void bn_parse(const char *msg, size_t len, int64_t interval_ms, feed_pars
         goto done;
     }
     if (!strcmp(e->valuestring, "kline"))
-        bn_parse_kline(ev, interval_ms, out);
+        bn_parse_kline(ev, interval_ms, interval_fn, out);
     else if (!strcmp(e->valuestring, "serverShutdown"))
         out->kind = FEED_MSG_SHUTDOWN;
+    else if (extra)
+        extra(ev, e->valuestring, out);
     else
         out->kind = FEED_MSG_IGNORE;
 done:
     cJSON_Delete(root);
 }
 
+static void bn_parse(const char *msg, size_t len, int64_t interval_ms, feed_parse_out *out)
+{
+    feed_binance_parse(msg, len, interval_ms, bn_interval, NULL, out);
+}
+
 static int bn_rest_url(const char *base, const char *symbol, int64_t interval_ms, int64_t start_ms,
                        int64_t end_ms, int limit, char *buf, size_t cap)
 {
-    char iv[8];
-    pt_candle probe;
+    char iv[8], up[PT_SYMBOL_MAX];
     int rc = bn_interval(interval_ms, iv, sizeof iv);
     if (rc)
         return rc;
-    if (feed_candle_set_symbol(&probe, symbol))
-        return PT_EINVAL;
     /* rest-api.md: symbol UPPERCASE, interval case-sensitive, limit <= 1000 */
-    char up[PT_SYMBOL_MAX];
-    size_t n = strlen(symbol);
-    for (size_t i = 0; i <= n; i++)
-        up[i] = (char)toupper((unsigned char)symbol[i]);
+    if (feed_binance_upper(symbol, up, sizeof up))
+        return PT_EINVAL;
     int w = snprintf(buf, cap, "%s/api/v3/klines?symbol=%s&interval=%s&startTime=%lld&endTime=%lld&limit=%d",
                      base, up, iv, (long long)start_ms, (long long)end_ms, limit);
     return w < 0 || (size_t)w >= cap ? PT_EFULL : PT_OK;

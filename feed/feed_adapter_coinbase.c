@@ -265,4 +265,6 @@ const feed_adapter feed_adapter_coinbase = {
     .parse = cb_parse,
     .rest_url_for = cb_rest_url,
     .rest_parse = cb_rest_parse,
+    .rules_url = feed_rules_url_coinbase,
+    .rules_parse = feed_rules_parse_coinbase,
 };

@@ -297,4 +297,6 @@ const feed_adapter feed_adapter_kraken = {
     .parse = kr_parse,
     .rest_url_for = kr_rest_url,
     .rest_parse = kr_rest_parse,
+    .rules_url = feed_rules_url_kraken,
+    .rules_parse = feed_rules_parse_kraken,
 };

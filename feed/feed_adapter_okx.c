@@ -25,7 +25,6 @@
 #include "feed_live_internal.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,14 +50,7 @@ static int ok_ws_path(const char *const *syms, size_t n, int64_t interval_ms, ch
 /* instId as OKX spells it: "BTC-USDT" (uppercase, one dash) */
 static int ok_inst(const char *sym, char *out, size_t cap)
 {
-    pt_candle probe;
-    size_t n = sym ? strlen(sym) : 0;
-    const char *d = sym ? strchr(sym, '-') : NULL;
-    if (feed_candle_set_symbol(&probe, sym) || n >= cap || !d || d == sym || !d[1] || strpbrk(sym, "_/"))
-        return PT_EINVAL;
-    for (size_t i = 0; i <= n; i++)
-        out[i] = (char)toupper((unsigned char)sym[i]);
-    return PT_OK;
+    return feed_symbol_upper(sym, 1, out, cap);
 }
 
 static int ok_subscribe(const char *const *syms, size_t n, int64_t interval_ms, char *buf, size_t cap,

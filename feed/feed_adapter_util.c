@@ -109,6 +109,20 @@ int feed_candle_set_symbol(pt_candle *c, const char *s)
     return PT_OK;
 }
 
+int feed_symbol_upper(const char *sym, int dash, char *out, size_t cap)
+{
+    pt_candle probe;
+    size_t n = sym ? strlen(sym) : 0;
+    const char *d = sym ? strchr(sym, '-') : NULL;
+    if (feed_candle_set_symbol(&probe, sym) || n >= cap || strpbrk(sym, dash ? "_/" : "-_/"))
+        return PT_EINVAL;
+    if (dash && (!d || d == sym || !d[1]))
+        return PT_EINVAL;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)toupper((unsigned char)sym[i]);
+    return PT_OK;
+}
+
 /* Fills o,h,l,c,v from five string items; names the bad field. */
 int feed_fill_ohlcv(pt_candle *c, const cJSON *const it[5], feed_parse_out *out)
 {
@@ -125,9 +139,15 @@ int feed_fill_ohlcv(pt_candle *c, const cJSON *const it[5], feed_parse_out *out)
     return PT_OK;
 }
 
-/* One REST/Bitvavo row [open_ms, "o","h","l","c","v", ...]. */
-static int parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out)
+/* One REST/Bitvavo row [open_ms, "o","h","l","c","v", ...]; no_volume:
+ * the volume column is ignored and 0 (mark-price klines). */
+static int parse_row(const cJSON *row, const char *symbol, int no_volume, pt_candle *c, feed_parse_out *out)
 {
+    static char zero_txt[] = "0";
+    cJSON zero;
+    memset(&zero, 0, sizeof zero);
+    zero.type = cJSON_String;
+    zero.valuestring = zero_txt;
     memset(c, 0, sizeof *c);
     if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) < 6) {
         feed_drop(out, FEED_DROP_SCHEMA, "row is not an array of >= 6 items");
@@ -139,7 +159,7 @@ static int parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_pa
     }
     const cJSON *it[5];
     for (int i = 0; i < 5; i++)
-        it[i] = cJSON_GetArrayItem(row, i + 1);
+        it[i] = i == 4 && no_volume ? &zero : cJSON_GetArrayItem(row, i + 1);
     if (feed_fill_ohlcv(c, it, out))
         return PT_EPARSE;
     if (feed_candle_set_symbol(c, symbol)) {
@@ -152,7 +172,12 @@ static int parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_pa
 
 int feed_adapter_parse_row(const cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out)
 {
-    return parse_row(row, symbol, c, out);
+    return parse_row(row, symbol, 0, c, out);
+}
+
+int feed_adapter_parse_mark_row(const cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out)
+{
+    return parse_row(row, symbol, 1, c, out);
 }
 
 static int cmp_ts(const void *a, const void *b)
@@ -176,6 +201,12 @@ size_t feed_rest_rows_normalise(pt_candle *out, size_t k)
 int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT])
 {
+    return feed_rest_rows_with(arr, symbol, feed_adapter_parse_row, out, cap, n, drops);
+}
+
+int feed_rest_rows_with(const cJSON *arr, const char *symbol, feed_row_fn row_fn, pt_candle *out, size_t cap,
+                        size_t *n, uint64_t drops[FEED_DROP__COUNT])
+{
     feed_parse_out po;
     *n = 0;
     if (!cJSON_IsArray(arr)) {
@@ -192,7 +223,7 @@ int feed_rest_rows(const cJSON *arr, const char *symbol, pt_candle *out, size_t 
             pt_warn("feed: REST %s: more than %zu rows", symbol, cap);
             return PT_EFULL;
         }
-        if (parse_row(row, symbol, &out[k], &po)) {
+        if (row_fn(row, symbol, &out[k], &po)) {
             drops[po.reason]++;
             pt_warn("feed: REST %s row %zu dropped: %s", symbol, row_no, po.detail);
             continue;
@@ -239,7 +270,8 @@ int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf
 }
 
 /* the registry: every adapter, in the order `papertrader exchanges` lists them */
-static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_kraken, &feed_adapter_coinbase};
+static const feed_adapter *const all[] = {&feed_adapter_binance, &feed_adapter_bitvavo, &feed_adapter_bybit, &feed_adapter_okx, &feed_adapter_kraken, &feed_adapter_coinbase,
+                                         &feed_adapter_bybit_linear, &feed_adapter_kucoin, &feed_adapter_binance_futures};
 #define N_ADAPTERS (sizeof all / sizeof all[0])
 
 const feed_adapter *feed_adapter_at(size_t i)
@@ -290,4 +322,25 @@ int feed_venue_at(size_t i, feed_venue *out)
         if (!a->interval_name(probe_ms[k], iv, sizeof iv))
             out->intervals_ms[out->n_intervals++] = probe_ms[k];
     return PT_OK;
+}
+
+int feed_exchange_is_perp(const char *name)
+{
+    const feed_adapter *ad = feed_adapter_find(name);
+    return ad && ad->perp;
+}
+
+int feed_check_market(const char *exchange, const char *market, char *why, size_t cap)
+{
+    if (market && !strcmp(market, "spot"))
+        return PT_OK;
+    if (!market || strcmp(market, "perp")) {
+        snprintf(why, cap, "--market '%s': spot or perp", market ? market : "");
+        return PT_EINVAL;
+    }
+    if (feed_exchange_is_perp(exchange))
+        return PT_OK;
+    snprintf(why, cap, "--market perp needs a perpetual-futures exchange (binance-futures); '%s' is %s",
+             exchange ? exchange : "", feed_adapter_find(exchange) ? "spot only" : "not an exchange");
+    return PT_EINVAL;
 }

@@ -22,8 +22,9 @@ struct feed_live {
     const feed_adapter *ad;
     feed_live_config cfg;
     feed_live_callbacks cb;
+    feed_perp_callbacks pcb;
     void *ud;
-    char url_buf[512];      /* lws_parse_uri cuts this one up */
+    char url_buf[1280];     /* lws_parse_uri cuts this one up (a token URL too) */
     const char *host;
     int port, ssl;
     char path[4096];
@@ -32,7 +33,11 @@ struct feed_live {
     int sub_pending;
     int ping_pending;       /* the adapter's keepalive text goes out from the next WRITEABLE */
     int64_t last_ping_ms;   /* mono */
+    int64_t ping_every_ms;  /* the adapter's, or what its connect token says */
+    int token_pending, token_ready; /* token venues: a token job is queued / the URL is fresh */
+    uint64_t token_seq;     /* connectId of the next token */
     feed_series *ser;
+    feed_perp_series *perp; /* perpetual venues: one per series, same order */
     size_t n_ser;
     struct lws *wsi;
     lws_sorted_usec_list_t sul_connect, sul_tick;
@@ -83,9 +88,31 @@ static void set_state(feed_live *f, feed_conn_state s, const char *why)
 
 static void do_connect(lws_sorted_usec_list_t *sul);
 
+/* No-closed-flag venues: the bar in progress is final only if its last push
+ * was seen. After a lost message (a drop, a lost connection) that is
+ * unknown, so the bar is forgotten: a later push of it starts it again
+ * (pushes carry the whole state), else the gap check of the next close
+ * fetches it by REST. */
+static void forget_open_bars(feed_live *f)
+{
+    for (size_t i = 0; !f->ad->has_closed_flag && i < f->n_ser; i++)
+        f->ser[i].has_open_bar = 0;
+}
+
+/* queue the subscription: its '\0'-separated messages go one per WRITEABLE */
+static void start_subscribe(feed_live *f, struct lws *wsi)
+{
+    if (!f->sub_len || !wsi)
+        return;
+    f->sub_pending = 1, f->sub_off = 0;
+    lws_callback_on_writable(wsi);
+}
+
 static void schedule_retry(feed_live *f, const char *why)
 {
+    forget_open_bars(f);
     f->wsi = NULL;
+    f->token_ready = 0; /* a token venue asks for a fresh token before the next connect */
     if (f->closing || f->connect_scheduled)
         return;
     snprintf(f->st.last_error, sizeof f->st.last_error, "%s", why);
@@ -106,12 +133,32 @@ static void schedule_retry(feed_live *f, const char *why)
     lws_sul_schedule(f->cx, 0, &f->sul_connect, do_connect, d * LWS_US_PER_MS);
 }
 
+/* Token venues (KuCoin): the token comes from the REST worker thread, so
+ * the loop never blocks on it; drain_rest connects when it is there. */
+static void request_token(feed_live *f)
+{
+    char id[32];
+    if (f->token_pending)
+        return;
+    snprintf(id, sizeof id, "pt%llu", (unsigned long long)++f->token_seq);
+    set_state(f, FEED_CONN_CONNECTING, "connect token");
+    if (!f->rest || feed_rest_worker_submit_token(f->rest, id)) {
+        schedule_retry(f, "REST queue full: no connect token");
+        return;
+    }
+    f->token_pending = 1;
+}
+
 static void do_connect(lws_sorted_usec_list_t *sul)
 {
     feed_live *f = lws_container_of(sul, feed_live, sul_connect);
     f->connect_scheduled = 0;
     if (f->closing || f->wsi)
         return;
+    if (f->ad->token_path && !f->token_ready) {
+        request_token(f);
+        return;
+    }
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = f->cx;
@@ -161,10 +208,11 @@ static void start_backfill(feed_live *f, feed_series *s, int64_t from, int64_t t
         to = f->exch_now_ms - f->exch_now_ms % s->interval_ms;
     feed_series_begin_backfill(s);
     f->st.backfills++;
-    if (!f->rest || feed_rest_worker_submit(f->rest, s->symbol, s->interval_ms, from, to)) {
-        if (f->rest)
+    int rest = f->rest && f->cfg.backfill; /* a token venue has a worker without backfill */
+    if (!rest || feed_rest_worker_submit(f->rest, s->symbol, s->interval_ms, from, to)) {
+        if (rest)
             pt_warn("feed: %s backfill queue full; gap left open", s->symbol);
-        f->st.backfill_failures += f->rest != NULL;
+        f->st.backfill_failures += rest;
         feed_series_end_backfill(s, NULL, 0, 0, 0, emit, f);
         return;
     }
@@ -172,10 +220,35 @@ static void start_backfill(feed_live *f, feed_series *s, int64_t from, int64_t t
     set_state(f, FEED_CONN_BACKFILLING, "backfill");
 }
 
+static int parse_token_url(feed_live *f, const char *url);
+
+static void on_token(feed_live *f, const feed_rest_result *r)
+{
+    f->token_pending = 0;
+    if (f->closing || f->wsi || f->connect_scheduled)
+        return;
+    if (r->rc || parse_token_url(f, r->url)) {
+        /* the venue's own words ({"code","msg"}) when it refused */
+        char why[sizeof f->st.last_error];
+        snprintf(why, sizeof why, "%s connect token: %.100s", f->ad->name,
+                 r->err[0] ? r->err : pt_strerror(r->rc ? r->rc : PT_EINVAL));
+        schedule_retry(f, why); /* logs it (the first few, then every 10th) */
+        return;
+    }
+    f->token_ready = 1;
+    f->ping_every_ms = r->ping_ms > 0 ? r->ping_ms : f->ad->ping_every_ms;
+    f->connect_scheduled = 1;
+    lws_sul_schedule(f->cx, 0, &f->sul_connect, do_connect, 1);
+}
+
 static void drain_rest(feed_live *f)
 {
     feed_rest_result r;
     while (f->rest && feed_rest_worker_poll(f->rest, &r) == PT_OK) {
+        if (r.token) {
+            on_token(f, &r);
+            continue;
+        }
         feed_series *s = series_of(f, r.symbol);
         f->inflight--;
         f->st.backfilled_candles += r.n;
@@ -248,14 +321,43 @@ static void warmup_start(feed_live *f, const feed_parse_out *po)
     pt_info("feed: warm-up: %d bars before %lld per symbol", f->cfg.warmup_candles, (long long)to);
 }
 
-/* No closed flag: a lost message (dropped, or a lost connection) may have
- * been the open bar's last update, so that state is forgotten. The venue's
- * next update carries the whole bar; if the bar ended meanwhile, the next
- * bar opens a gap and REST fills it with the final values. */
-static void forget_open_bars(feed_live *f)
+/* A mark update (perpetual venues): order, mark bar, funding event, all by
+ * the exchange's clock (feed_perp.c), then the callbacks. */
+static void on_mark(feed_live *f, const feed_mark *m, int64_t now)
 {
-    for (size_t i = 0; !f->ad->has_closed_flag && i < f->n_ser; i++)
-        f->ser[i].has_open_bar = 0;
+    feed_series *s = series_of(f, m->symbol);
+    if (!s || !f->perp) {
+        f->st.dropped[FEED_DROP_WRONG_SYMBOL]++;
+        return;
+    }
+    feed_perp_series *p = &f->perp[s - f->ser];
+    if (m->event_ms > f->exch_now_ms)
+        f->exch_now_ms = m->event_ms, f->exch_seen_mono = now;
+    f->last_msg_ms = now; /* data: feeds the watchdog */
+    feed_perp_step st;
+    feed_perp_offer(p, m, &st);
+    if (!st.mark_ok)
+        return;
+    f->st.marks++;
+    if (f->pcb.on_mark)
+        f->pcb.on_mark(f->ud, m);
+    if (st.bar_closed) {
+        f->st.mark_bars++;
+        if (f->pcb.on_mark_bar)
+            f->pcb.on_mark_bar(f->ud, &st.bar);
+    }
+    if (st.gap) {
+        f->st.funding_gaps += (uint64_t)st.gap;
+        pt_warn("feed: %s: %d funding time(s) before %lld passed while the mark stream was away; their rates are "
+                "in `papertrader fetch --funding`", m->symbol, st.gap, (long long)m->next_funding_ms);
+    }
+    if (st.funding) {
+        f->st.fundings++;
+        pt_info("feed: %s funding at %lld: rate %.8g, mark %.8g", st.fund.symbol, (long long)st.fund.ts_ms,
+                st.fund.rate, st.fund.mark_price);
+        if (f->pcb.on_funding)
+            f->pcb.on_funding(f->ud, &st.fund);
+    }
 }
 
 static void on_message(feed_live *f, const char *msg, size_t len)
@@ -268,6 +370,8 @@ static void on_message(feed_live *f, const char *msg, size_t len)
     switch (po.kind) {
     case FEED_MSG_DROP:
         f->st.dropped[po.reason]++;
+        /* an error reply (refused subscription, bad symbol) answers a
+         * request of ours; no bar update was lost with it */
         if (po.reason != FEED_DROP_EXCHANGE_ERROR)
             forget_open_bars(f);
         if (po.reason == FEED_DROP_EXCHANGE_ERROR) /* the venue's own words, for the status */
@@ -282,8 +386,15 @@ static void on_message(feed_live *f, const char *msg, size_t len)
         if (f->wsi)
             lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         return;
+    case FEED_MSG_WELCOME: /* the venue says the connection is usable: subscribe */
+        if (f->ad->subscribe_on_welcome)
+            start_subscribe(f, f->wsi);
+        return;
     case FEED_MSG_CANDLE:
         break;
+    case FEED_MSG_MARK:
+        on_mark(f, &po.mark, now);
+        return;
     default:
         return;
     }
@@ -340,7 +451,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     if (f->ad->ping_text && f->wsi && f->state != FEED_CONN_CONNECTING &&
-        now - f->last_ping_ms >= f->ad->ping_every_ms) { /* venue keepalive (adapter's cited cadence) */
+        now - f->last_ping_ms >= f->ping_every_ms) { /* venue keepalive (adapter's cited cadence or the token's) */
         f->last_ping_ms = now;
         f->ping_pending = 1;
         lws_callback_on_writable(f->wsi);
@@ -351,7 +462,7 @@ static void tick(lws_sorted_usec_list_t *sul)
             if (feed_series_close_due(&f->ser[i], exchange_clock(f, now), f->cfg.close_grace_ms, &c))
                 on_closed_candle(f, &f->ser[i], &c);
     }
-    if (!f->wsi && !f->connect_scheduled && !f->closing)
+    if (!f->wsi && !f->connect_scheduled && !f->closing && !f->token_pending)
         schedule_retry(f, "supervisor: no connection");
     lws_sul_schedule(f->cx, 0, &f->sul_tick, tick, 1000 * LWS_US_PER_MS);
 }
@@ -472,11 +583,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         f->rx_skip = 0;
         f->close_status = 0;
         set_state(f, FEED_CONN_LIVE, "established");
-        if (f->sub_len) {
-            f->sub_pending = 1, f->sub_off = 0;
-            lws_callback_on_writable(wsi);
-        }
-        forget_open_bars(f);
+        if (!f->ad->subscribe_on_welcome)
+            start_subscribe(f, wsi);
         /* reconnect: fetch what was missed since the last closed bar */
         for (size_t i = 0; f->cfg.backfill && i < f->n_ser; i++) {
             feed_series *s = &f->ser[i];
@@ -538,18 +646,26 @@ static const struct lws_protocols feed_protocols[] = {
     {.name = NULL},
 };
 
-static int parse_ws_url(feed_live *f, const char *url)
+/* scheme, host and port of a ws(s):// URL into f; *path: the rest, after the host's '/' */
+static int parse_host(feed_live *f, const char *url, const char **path)
 {
     if (snprintf(f->url_buf, sizeof f->url_buf, "%s", url) >= (int)sizeof f->url_buf)
         return PT_EINVAL;
-    const char *prot = NULL, *ads = NULL, *p = NULL;
-    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, &p) || !ads || !*ads)
+    const char *prot = NULL, *ads = NULL;
+    if (lws_parse_uri(f->url_buf, &prot, &ads, &f->port, path) || !ads || !*ads)
         return PT_EINVAL;
-    if (!strcmp(prot, "wss"))
-        f->ssl = 1;
-    else if (strcmp(prot, "ws"))
+    f->ssl = !strcmp(prot, "wss");
+    if (!f->ssl && strcmp(prot, "ws"))
         return PT_EINVAL;
     f->host = ads;
+    return PT_OK;
+}
+
+static int parse_ws_url(feed_live *f, const char *url)
+{
+    const char *p = NULL;
+    if (parse_host(f, url, &p))
+        return PT_EINVAL;
     size_t pl = strlen(p);
     while (pl && p[pl - 1] == '/')
         pl--;
@@ -560,6 +676,16 @@ static int parse_ws_url(feed_live *f, const char *url)
         return PT_EINVAL;
     return f->ad->ws_path(f->cfg.symbols, f->cfg.n_symbols, f->cfg.interval_ms, f->path + w,
                           sizeof f->path - (size_t)w);
+}
+
+/* the whole URL a connect token named: its path and query are kept */
+static int parse_token_url(feed_live *f, const char *url)
+{
+    const char *p = NULL;
+    if (parse_host(f, url, &p))
+        return PT_EINVAL;
+    int w = snprintf(f->path, sizeof f->path, "/%s", p);
+    return w < 0 || (size_t)w >= sizeof f->path ? PT_EINVAL : PT_OK;
 }
 
 static void wake(void *ud)
@@ -613,6 +739,9 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     if (c->hangup_secs <= 0) c->hangup_secs = 30;
     f->rng = (uint64_t)pt_mono_ns() ^ (uint64_t)(uintptr_t)f;
     f->st.last_msg_age_ms = -1;
+    f->ping_every_ms = ad->ping_every_ms;
+    if (ad->token_path && c->ws_url)
+        pt_info("feed: %s: --ws-url not used: the connect token names the server", ad->name);
     if ((rc = parse_ws_url(f, c->ws_url ? c->ws_url : ad->ws_url))) {
         pt_err_log("feed: bad ws url '%s' or symbols (%s)", c->ws_url ? c->ws_url : ad->ws_url, pt_strerror(rc));
         goto fail;
@@ -624,13 +753,16 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     }
     rc = PT_ENOMEM;
     f->ser = calloc(c->n_symbols, sizeof *f->ser);
-    if (!f->ser)
+    f->perp = ad->perp ? calloc(c->n_symbols, sizeof *f->perp) : NULL;
+    if (!f->ser || (ad->perp && !f->perp))
         goto fail;
     for (size_t i = 0; i < c->n_symbols; i++, f->n_ser++) {
         if ((rc = feed_series_init(&f->ser[i], c->symbols[i], c->interval_ms, c->max_buffered))) {
             pt_err_log("feed: bad symbol '%s'", c->symbols[i]);
             goto fail;
         }
+        if (f->perp)
+            feed_perp_init(&f->perp[i], f->ser[i].symbol, c->interval_ms);
         if (c->start_after_ts && c->start_after_ts[i] != INT64_MIN) { /* resume: carry on from there */
             f->ser[i].last_ts = f->ser[i].st.last_closed_ts = c->start_after_ts[i];
             f->resume_pending = 1;
@@ -639,7 +771,7 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
     }
     f->cfg.symbols = NULL; /* borrowed; the series keep copies */
     f->cfg.start_after_ts = NULL;
-    if (c->backfill) {
+    if (c->backfill || ad->token_path) {
         feed_rest_config rcfg = {.ad = ad, .base_url = c->rest_url, .ca_file = c->ca_file,
                                  .backoff_base_ms = c->backoff_base_ms, .backoff_cap_ms = c->backoff_cap_ms,
                                  .bucket_per_sec = c->rest_per_sec,
@@ -677,6 +809,14 @@ int feed_live_new(struct lws_context *cx, const feed_live_config *cfg, const fee
 fail:
     feed_live_free(f);
     return rc;
+}
+
+int feed_live_set_perp_callbacks(feed_live *f, const feed_perp_callbacks *cb)
+{
+    if (!f->perp)
+        return PT_EUNSUPPORTED;
+    f->pcb = *cb;
+    return PT_OK;
 }
 
 void feed_live_get_stats(const feed_live *f, feed_live_stats *out)
@@ -721,6 +861,7 @@ void feed_live_free(feed_live *f)
     for (size_t i = 0; i < f->n_ser; i++)
         feed_series_free(&f->ser[i]);
     free(f->ser);
+    free(f->perp);
     free(f->rx);
     free(f);
 }

@@ -21,7 +21,9 @@ typedef enum feed_msg_kind {
     FEED_MSG_ACK,       /* subscription ack */
     FEED_MSG_PING,      /* application-level ping: reply with out.reply */
     FEED_MSG_SHUTDOWN,  /* server announces a close: reconnect now */
-    FEED_MSG_IGNORE,    /* valid but uninteresting (other event types) */
+    FEED_MSG_WELCOME,   /* the connection is usable (KuCoin): subscribe now */
+    FEED_MSG_MARK,      /* out.mark (perpetual venues' mark price update) */
+    FEED_MSG_IGNORE,    /* valid but uninteresting (other event types); keep last */
 } feed_msg_kind;
 
 #define FEED_PARSE_MAX 8 /* candles per message (Bitvavo sends an array) */
@@ -33,6 +35,7 @@ typedef struct feed_parse_out {
     size_t n;
     pt_candle candles[FEED_PARSE_MAX];
     int64_t event_ms;        /* exchange event time; 0 = none */
+    feed_mark mark;          /* kind == MARK */
 } feed_parse_out;
 
 /* One exchange protocol. All functions are pure and thread-safe; buffers
@@ -45,7 +48,7 @@ struct feed_adapter {
     int has_closed_flag;     /* 0: bar final by next-bar / time (Bitvavo) */
     int rest_max_limit;      /* rows per REST call */
     int64_t update_period_ms; /* typical in-progress update cadence */
-    const char *market;      /* "spot" (papertrader exchanges) */
+    const char *market;      /* "spot" or "perp" (papertrader exchanges) */
     int history_bars;        /* REST reaches this many bars back; 0 = unlimited */
     const char *finality;    /* how a bar becomes final, one line (docs/feed.md) */
     char venue_sep;          /* base/quote separator of the venue's names ('/'), mapped to '-'; 0 none */
@@ -72,6 +75,14 @@ struct feed_adapter {
     int (*rest_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                       uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
     int rate_limit_status; /* HTTP status the venue answers for a rate limit besides 429/418; 0 none */
+    /* Pre-connect token (KuCoin): POST rest base + token_path before every
+     * connect; token_parse turns the reply into the ws URL to open and the
+     * ping cadence (0 = keep ping_every_ms), or the venue's text in err with
+     * PT_EINVAL / PT_ERATELIMIT as rest_parse. NULL = connect to ws_url. */
+    const char *token_path;
+    int (*token_parse)(const char *body, size_t len, const char *connect_id, char *url, size_t cap,
+                       int64_t *ping_ms, char *err, size_t errcap);
+    int subscribe_on_welcome; /* send the subscription after FEED_MSG_WELCOME, not at connect */
     /* trading rules (feed_rules.c, docs/rules.md); NULL = the venue has none
      * here. URL of the metadata request for the symbols; its answer ->
      * one record per symbol (PT_OK; PT_ENOENT: a symbol missing, the rest
@@ -79,6 +90,23 @@ struct feed_adapter {
     int (*rules_url)(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
     int (*rules_parse)(const char *body, size_t len, const char *const *syms, size_t n,
                        struct pf_rules_set *out, char *err, size_t errcap);
+    /* Perpetual venues (perp = 1); NULL/0 elsewhere. mark_url_for: mark-price
+     * klines, as rest_url_for; mark_parse: its body (no volume: 0). */
+    int perp;
+    int (*mark_url_for)(const char *base, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                        int64_t end_ms, int limit, char *buf, size_t cap);
+    int (*mark_parse)(const char *body, size_t len, const char *symbol, pt_candle *out, size_t cap, size_t *n,
+                      uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
+    /* funding history [start, end] (ms, inclusive), at most funding_max_limit rows */
+    int (*funding_url_for)(const char *base, const char *symbol, int64_t start_ms, int64_t end_ms, int limit,
+                           char *buf, size_t cap);
+    int (*funding_parse)(const char *body, size_t len, const char *symbol, feed_funding *out, size_t cap,
+                         size_t *n, uint64_t drops[FEED_DROP__COUNT], char *err, size_t errcap);
+    int funding_max_limit;
+    /* exchange info: path (GET, no parameters) and the check that symbol is a
+     * trading perpetual in its body (PT_OK, or PT_EINVAL with why) */
+    const char *info_path;
+    int (*info_check)(const char *body, size_t len, const char *symbol, char *why, size_t cap);
 };
 
 /* feed_rules_venues.c: the venues' rules hooks */
@@ -94,11 +122,20 @@ int feed_rules_parse_okx(const char *body, size_t len, const char *const *syms, 
                          struct pf_rules_set *out, char *err, size_t cap);
 int feed_rules_parse_bitvavo(const char *body, size_t len, const char *const *syms, size_t n,
                              struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_kraken(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_kraken(const char *body, size_t len, const char *const *syms, size_t n,
+                            struct pf_rules_set *out, char *err, size_t cap);
+int feed_rules_url_coinbase(const char *base, const char *const *syms, size_t n, char *buf, size_t cap);
+int feed_rules_parse_coinbase(const char *body, size_t len, const char *const *syms, size_t n,
+                              struct pf_rules_set *out, char *err, size_t cap);
 
 extern const feed_adapter feed_adapter_binance;
+extern const feed_adapter feed_adapter_binance_futures;
 extern const feed_adapter feed_adapter_bitvavo;
 extern const feed_adapter feed_adapter_bybit;
 extern const feed_adapter feed_adapter_okx;
+extern const feed_adapter feed_adapter_bybit_linear;
+extern const feed_adapter feed_adapter_kucoin;
 extern const feed_adapter feed_adapter_kraken;
 extern const feed_adapter feed_adapter_coinbase;
 /* i-th adapter of the registry (feed_adapter_util.c), NULL past the last */
@@ -116,6 +153,11 @@ int feed_rest_parse_rows(const char *body, size_t len, const char *symbol, pt_ca
 struct cJSON;
 int feed_rest_rows(const struct cJSON *arr, const char *symbol, pt_candle *out, size_t cap, size_t *n,
                    uint64_t drops[FEED_DROP__COUNT]);
+/* The same with the venue's own row parser (KuCoin: [time_s, o, c, h, l, ...]);
+ * row_fn fills one closed candle or drops it through out (reason, detail). */
+typedef int (*feed_row_fn)(const struct cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out);
+int feed_rest_rows_with(const struct cJSON *arr, const char *symbol, feed_row_fn row_fn, pt_candle *out, size_t cap,
+                        size_t *n, uint64_t drops[FEED_DROP__COUNT]);
 /* sorts rows[0..n) ascending, keeps the first of equal open times; new n */
 size_t feed_rest_rows_normalise(pt_candle *rows, size_t n);
 
@@ -133,13 +175,61 @@ int feed_fill_ohlcv(pt_candle *c, const struct cJSON *const it[5], feed_parse_ou
 void feed_drop(feed_parse_out *out, feed_drop_reason r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int feed_candle_set_symbol(pt_candle *c, const char *s);
+/* A symbol as the venue spells it, uppercased into out: dash = 1 wants one
+ * inner dash (OKX, KuCoin "BTC-USDT"), 0 no separator (Bybit "BTCUSDT"). */
+int feed_symbol_upper(const char *sym, int dash, char *out, size_t cap);
 /* one [open_ms, "o","h","l","c","v", ...] row -> closed candle */
 int feed_adapter_parse_row(const struct cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out);
+/* the same with the volume column ignored and 0 (mark-price klines) */
+int feed_adapter_parse_mark_row(const struct cJSON *row, const char *symbol, pt_candle *c, feed_parse_out *out);
 typedef struct ival_name {
     int64_t ms;
     const char *name;
 } ival_name;
 int feed_interval_lookup(const ival_name *table, size_t n, int64_t ms, char *buf, size_t cap);
+
+/* Binance's message envelope shared by spot and USD-M futures
+ * (feed_adapter_binance.c): errors, acks, combined-stream wrapping, kline,
+ * serverShutdown. Any other event type goes to extra (NULL: IGNORE).
+ * interval_fn names the subscribed interval. */
+typedef void (*feed_bn_event_fn)(const struct cJSON *ev, const char *type, feed_parse_out *out);
+void feed_binance_parse(const char *msg, size_t len, int64_t interval_ms,
+                        int (*interval_fn)(int64_t, char *, size_t), feed_bn_event_fn extra, feed_parse_out *out);
+/* Binance's interval names; spot has 1s, USD-M futures does not. */
+int feed_binance_interval(int64_t ms, int with_1s, char *buf, size_t cap);
+/* "BTCUSDT" for a valid symbol in any case; PT_EINVAL otherwise */
+int feed_binance_upper(const char *symbol, char *out, size_t cap);
+
+/* ------------------------------------------------- perpetuals (feed_perp.c)
+ * Per-symbol state over the mark stream: order, mark bars, funding events,
+ * all on the exchange's clock. Pure; the live feed owns one per symbol. */
+typedef struct feed_perp_series {
+    char symbol[PT_SYMBOL_MAX];
+    int64_t interval_ms;
+    int64_t last_event_ms;  /* newest E accepted; INT64_MIN none */
+    int64_t ann_T;          /* funding time being announced; 0 none */
+    double ann_rate;        /* the latest rate announced for ann_T */
+    double mark_le;         /* the last mark with E <= ann_T */
+    int64_t period_ms;      /* last seen gap between funding times; 0 unknown */
+    pt_candle bar;          /* mark bar in progress */
+    int has_bar;
+} feed_perp_series;
+
+typedef struct feed_perp_step {
+    int mark_ok;            /* 0: older than or equal to the last update: dropped */
+    int bar_closed;         /* bar holds a closed mark bar */
+    pt_candle bar;
+    int funding;            /* fund holds a settlement */
+    feed_funding fund;
+    int gap;                /* funding times skipped before this one (missed while away) */
+} feed_perp_step;
+
+/* Mark-Price (premiumIndex) body of one symbol -> m (event_ms = "time").
+ * PT_OK or PT_EPARSE with why (feed_adapter_binance_futures.c). */
+int feed_bnf_premium_parse(const char *body, size_t len, feed_mark *m, char *why, size_t cap);
+
+void feed_perp_init(feed_perp_series *s, const char *symbol, int64_t interval_ms);
+void feed_perp_offer(feed_perp_series *s, const feed_mark *m, feed_perp_step *out);
 
 /* ------------------------------------------------------ backoff & limits */
 /* splitmix64 step: deterministic RNG for jitter, seedable in tests. */
@@ -256,6 +346,7 @@ typedef struct feed_rest_config {
     uint64_t seed;              /* jitter RNG; 0 = from the clock */
     int64_t give_up_after_ms;   /* network failures of one page: stop after this long; 0 = attempts only */
     int open_ended;             /* no end given: stop at the exchange's newest bar (feed_rest_fetch) */
+    int mark;                   /* feed_rest_fetch gets mark-price klines (ad->mark_url_for) */
 } feed_rest_config;
 
 int feed_rest_new(const feed_rest_config *cfg, feed_rest **out);
@@ -265,9 +356,21 @@ void feed_rest_free(feed_rest *r);
  * each candle once, ascending; nonzero from fn stops (returned as is). */
 int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64_t start_ms,
                     int64_t end_ms, feed_fetch_fn fn, void *ud);
+/* Funding settlements of symbol with start <= T < end (end <= 0: now),
+ * ascending, once; pages of ad->funding_max_limit rows, the same retries.
+ * PT_EUNSUPPORTED for a venue without funding. */
+int feed_rest_fetch_funding(feed_rest *r, const char *symbol, int64_t start_ms, int64_t end_ms, feed_funding_fn fn,
+                            void *ud);
+/* One GET of url with the page retries; the body stays valid until the
+ * next request on r. PT_OK, or the errors of feed_rest_fetch. */
+int feed_rest_get_body(feed_rest *r, const char *url, const char *what, const char **body, size_t *len);
 /* The exchange's own text of the last refused request ("Invalid symbol."),
  * "" if none. Valid until the next fetch or feed_rest_free. */
 const char *feed_rest_exchange_error(const feed_rest *r);
+/* POST the adapter's token_path (retries, backoff, breaker, bucket as a
+ * page): the ws URL and ping cadence from its token_parse. Blocks: the
+ * worker thread only. The venue's text via feed_rest_exchange_error. */
+int feed_rest_token(feed_rest *r, const char *connect_id, char *url, size_t cap, int64_t *ping_ms);
 /* Counters (rest_*, rate_limit_waits, breaker) merged into st. */
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st);
 
@@ -281,12 +384,18 @@ typedef struct feed_rest_result {
     pt_candle *rows; /* ascending; the poller frees it with free() */
     size_t n;
     int rc;          /* PT_OK or why the fetch stopped (rows so far kept) */
+    int token;       /* a connect-token job (feed_rest_worker_submit_token): url / ping_ms / err, no rows */
+    char url[1024];
+    int64_t ping_ms;
+    char err[256];   /* the venue's text when rc != PT_OK */
 } feed_rest_result;
 int feed_rest_worker_new(const feed_rest_config *cfg, void (*wake)(void *), void *wake_ud,
                          feed_rest_worker **out);
 /* PT_EFULL when 16 jobs+results are pending */
 int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
                             int64_t end_ms);
+/* A connect token (adapter token_path), queued like a fetch; PT_EFULL as above */
+int feed_rest_worker_submit_token(feed_rest_worker *w, const char *connect_id);
 int feed_rest_worker_poll(feed_rest_worker *w, feed_rest_result *out); /* PT_OK or PT_EOF */
 void feed_rest_worker_stats(feed_rest_worker *w, feed_live_stats *st);
 void feed_rest_worker_free(feed_rest_worker *w); /* stops, joins; NULL ok */

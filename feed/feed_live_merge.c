@@ -171,6 +171,15 @@ int feed_series_end_backfill(feed_series *s, const pt_candle *rows, size_t n, in
 int feed_series_update_open(feed_series *s, const pt_candle *c, pt_candle *closed)
 {
     int out = 0;
+    /* pushes that cannot be the bar in progress: an older bar (out of
+     * order) or the same state again (a repeated message); both harmless,
+     * counted as the flagged venues count theirs */
+    if (s->has_open_bar && c->ts_ms < s->open_bar.ts_ms)
+        s->st.out_of_order++;
+    else if (s->has_open_bar && c->ts_ms == s->open_bar.ts_ms && c->open == s->open_bar.open &&
+             c->high == s->open_bar.high && c->low == s->open_bar.low && c->close == s->open_bar.close &&
+             c->volume == s->open_bar.volume)
+        s->st.duplicates++;
     if (s->has_open_bar && c->ts_ms > s->open_bar.ts_ms) {
         /* a newer bar started: the previous one is final (Bitvavo has no
          * closed flag) */

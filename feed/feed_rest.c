@@ -32,6 +32,8 @@ struct feed_rest {
     size_t body_n, body_cap;
     pt_candle *rows;
     size_t rows_cap;
+    feed_funding *fund;     /* funding pages (perpetual venues), else NULL */
+    size_t fund_cap;
     pthread_mutex_t mu; /* guards the counters below (read by the loop) */
     feed_live_stats st;
     char exch_err[256]; /* the exchange's text of the last 4xx */
@@ -96,8 +98,10 @@ int feed_rest_new(const feed_rest_config *cfg, feed_rest **out)
     r->rows_cap = (size_t)c->ad->rest_max_limit;
     r->body = malloc(r->body_cap);
     r->rows = calloc(r->rows_cap, sizeof *r->rows);
+    r->fund_cap = c->ad->funding_parse ? (size_t)c->ad->funding_max_limit : 0;
+    r->fund = r->fund_cap ? calloc(r->fund_cap, sizeof *r->fund) : NULL;
     rc = PT_ENOMEM;
-    if (!r->body || !r->rows || pthread_mutex_init(&r->mu, NULL))
+    if (!r->body || !r->rows || (r->fund_cap && !r->fund) || pthread_mutex_init(&r->mu, NULL))
         goto fail;
     curl_global_init(CURL_GLOBAL_DEFAULT); /* refcounted; before any worker thread */
     r->h = curl_easy_init();
@@ -136,6 +140,7 @@ void feed_rest_free(feed_rest *r)
     }
     free(r->body);
     free(r->rows);
+    free(r->fund);
     free(r);
 }
 
@@ -228,9 +233,37 @@ static int out_of_budget(const feed_rest *r, int64_t first_fail_ms)
     return budget > 0 && first_fail_ms > 0 && r->ban_until_ms - first_fail_ms > budget;
 }
 
-static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t *n)
+/* A 200 body -> rows (r->rows or r->fund, their count in n), PT_EINVAL /
+ * PT_ERATELIMIT (the venue refused: its text in err) or another code
+ * (unusable body: retried). ud: the parser's own (the token's URL). */
+typedef int (*page_parse_fn)(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                             char *err, size_t errcap);
+
+static int parse_candles(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                         char *err, size_t errcap)
+{
+    (void)ud;
+    const feed_adapter *ad = r->cfg.ad;
+    if (r->cfg.mark)
+        return ad->mark_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, err, errcap);
+    return ad->rest_parse ? ad->rest_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, err, errcap)
+                          : feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
+}
+
+static int parse_funding(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                         char *err, size_t errcap)
+{
+    (void)ud;
+    return r->cfg.ad->funding_parse(r->body, r->body_n, symbol, r->fund, r->fund_cap, n, drops, err, errcap);
+}
+
+static int fetch_page(feed_rest *r, const char *url, const char *symbol, int post, page_parse_fn parse, void *ud,
+                      size_t *n)
 {
     int rc = PT_ENET;
+    curl_easy_setopt(r->h, CURLOPT_HTTPGET, 1L);
+    if (post) /* [token] of feed_adapter_kucoin.c: an empty POST */
+        curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, "");
     int64_t first_fail = 0;
     for (int attempt = 0; attempt < r->cfg.max_attempts; attempt++) {
         if ((rc = wait_gates(r)))
@@ -285,12 +318,9 @@ static int fetch_page(feed_rest *r, const char *url, const char *symbol, size_t 
             rc = PT_ENET;
             continue;
         }
-        uint64_t drops[FEED_DROP__COUNT] = {0};
         char venue_err[sizeof r->exch_err] = "";
-        rc = r->cfg.ad->rest_parse
-                 ? r->cfg.ad->rest_parse(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops, venue_err,
-                                         sizeof venue_err)
-                 : feed_rest_parse_rows(r->body, r->body_n, symbol, r->rows, r->rows_cap, n, drops);
+        uint64_t drops[FEED_DROP__COUNT] = {0};
+        rc = parse(r, symbol, ud, n, drops, venue_err, sizeof venue_err);
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < FEED_DROP__COUNT; i++)
             r->st.dropped[i] += drops[i];
@@ -346,12 +376,12 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
         int64_t win_end = start_ms + span - 1;
         if (win_end > end_ms - 1)
             win_end = end_ms - 1;
-        int rc = r->cfg.ad->rest_url_for(r->base, symbol, interval_ms, start_ms, win_end,
-                                         r->cfg.ad->rest_max_limit, url, sizeof url);
+        int rc = (r->cfg.mark ? r->cfg.ad->mark_url_for : r->cfg.ad->rest_url_for)(
+            r->base, symbol, interval_ms, start_ms, win_end, r->cfg.ad->rest_max_limit, url, sizeof url);
         if (rc)
             return rc;
         size_t n = 0;
-        if ((rc = fetch_page(r, url, symbol, &n)))
+        if ((rc = fetch_page(r, url, symbol, 0, parse_candles, NULL, &n)))
             return rc;
         int in_window = 0;
         for (size_t i = 0; i < n; i++) {
@@ -379,6 +409,89 @@ int feed_rest_fetch(feed_rest *r, const char *symbol, int64_t interval_ms, int64
     return have_held ? fn(ud, &held) : PT_OK;
 }
 
+typedef struct page_token {
+    const char *connect_id;
+    char *url;
+    size_t cap;
+    int64_t *ping_ms;
+} page_token;
+
+static int parse_token(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                       char *err, size_t errcap)
+{
+    (void)symbol, (void)drops;
+    page_token *t = ud;
+    *n = 0;
+    return r->cfg.ad->token_parse(r->body, r->body_n, t->connect_id, t->url, t->cap, t->ping_ms, err, errcap);
+}
+
+int feed_rest_token(feed_rest *r, const char *connect_id, char *url, size_t cap, int64_t *ping_ms)
+{
+    char u[512];
+    if (!r->cfg.ad->token_path || !r->cfg.ad->token_parse)
+        return PT_EUNSUPPORTED;
+    if (snprintf(u, sizeof u, "%s%s", r->base, r->cfg.ad->token_path) >= (int)sizeof u)
+        return PT_EFULL;
+    r->exch_err[0] = '\0';
+    *ping_ms = 0;
+    page_token t = {.connect_id = connect_id, .url = url, .cap = cap, .ping_ms = ping_ms};
+    size_t n;
+    return fetch_page(r, u, "connect token", 1, parse_token, &t, &n);
+}
+
+static int parse_json_only(feed_rest *r, const char *symbol, void *ud, size_t *n, uint64_t drops[FEED_DROP__COUNT],
+                           char *err, size_t errcap)
+{
+    (void)ud, (void)err, (void)errcap;
+    *n = 0;
+    cJSON *j = feed_rest_json(r->body, r->body_n, symbol, drops); /* a 200 with HTML: retried */
+    cJSON_Delete(j);
+    return j ? PT_OK : PT_EPARSE;
+}
+
+int feed_rest_get_body(feed_rest *r, const char *url, const char *what, const char **body, size_t *len)
+{
+    size_t n;
+    r->exch_err[0] = '\0';
+    int rc = fetch_page(r, url, what, 0, parse_json_only, NULL, &n);
+    *body = rc ? NULL : r->body;
+    *len = rc ? 0 : r->body_n;
+    return rc;
+}
+
+int feed_rest_fetch_funding(feed_rest *r, const char *symbol, int64_t start_ms, int64_t end_ms, feed_funding_fn fn,
+                            void *ud)
+{
+    if (!r->fund)
+        return PT_EUNSUPPORTED;
+    if (end_ms <= 0)
+        end_ms = pt_wall_ms();
+    char url[1024];
+    r->exch_err[0] = '\0';
+    /* pages by rows: the venue answers the first `limit` settlements from
+     * startTime (Get-Funding-Rate-History); the next page starts after the
+     * last one, so each page moves forward or the loop ends */
+    while (start_ms < end_ms) {
+        int rc = r->cfg.ad->funding_url_for(r->base, symbol, start_ms, end_ms - 1, (int)r->fund_cap, url, sizeof url);
+        size_t n = 0;
+        if (rc || (rc = fetch_page(r, url, symbol, 0, parse_funding, NULL, &n)))
+            return rc;
+        int64_t last = INT64_MIN;
+        for (size_t i = 0; i < n; i++) {
+            const feed_funding *f = &r->fund[i];
+            if (f->ts_ms < start_ms || f->ts_ms >= end_ms)
+                continue; /* outside what we asked for */
+            if ((rc = fn(ud, f)))
+                return rc;
+            last = f->ts_ms;
+        }
+        if (n < r->fund_cap || last == INT64_MIN)
+            return PT_OK;
+        start_ms = last + 1;
+    }
+    return PT_OK;
+}
+
 void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
 {
     feed_rest *m = (feed_rest *)r; /* the mutex, not the data, is mutated */
@@ -400,15 +513,22 @@ void feed_rest_stats(const feed_rest *r, feed_live_stats *st)
 }
 
 /* ------------------------------------------------------ synchronous fetch */
-int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats)
+/* what = 'c' candles, 'm' mark klines, 'f' funding: a client for it, or why not */
+static int fetch_open(const feed_fetch_opts *o, int what, feed_rest **out)
 {
+    *out = NULL;
     const feed_adapter *ad = feed_adapter_find(o->exchange);
     if (!ad) {
         pt_err_log("feed: unknown exchange '%s' (%s)", o->exchange ? o->exchange : "", feed_adapter_names());
         return PT_EUNSUPPORTED;
     }
+    if (what != 'c' && !ad->perp) {
+        pt_err_log("feed: %s is a spot exchange: no %s (a perpetual venue has them: binance-futures)", ad->name,
+                   what == 'm' ? "mark-price klines" : "funding history");
+        return PT_EUNSUPPORTED;
+    }
     char iv[16];
-    if (ad->interval_name(o->interval_ms, iv, sizeof iv)) {
+    if (what != 'f' && ad->interval_name(o->interval_ms, iv, sizeof iv)) {
         pt_err_log("feed: %s has no interval of %lld ms", ad->name, (long long)o->interval_ms);
         return PT_EUNSUPPORTED;
     }
@@ -418,19 +538,67 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
                                .max_attempts = o->max_attempts,
                                .max_retry_after_ms = o->max_retry_after_ms,
                                .give_up_after_ms = o->give_up_after_ms > 0 ? o->give_up_after_ms : 15000,
-                               .open_ended = o->until_ms <= 0};
-    feed_rest *r = NULL;
-    int rc = feed_rest_new(&rc_cfg, &r);
-    if (rc)
-        return rc;
-    /* history: never past our clock, so the bar still open is left out */
-    int64_t now = pt_wall_ms(), until = o->until_ms > 0 && o->until_ms < now ? o->until_ms : now;
-    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, until, fn, ud);
+                               .open_ended = o->until_ms <= 0,
+                               .mark = what == 'm'};
+    return feed_rest_new(&rc_cfg, out);
+}
+
+/* history: never past our clock (the bar still open is left out) */
+static int64_t fetch_until(const feed_fetch_opts *o)
+{
+    int64_t now = pt_wall_ms();
+    return o->until_ms > 0 && o->until_ms < now ? o->until_ms : now;
+}
+
+static void fetch_close(feed_rest *r, const feed_fetch_opts *o, feed_live_stats *stats)
+{
     if (o->err && o->err_cap)
         snprintf(o->err, o->err_cap, "%s", feed_rest_exchange_error(r));
     if (stats)
         feed_rest_stats(r, stats);
     feed_rest_free(r);
+}
+
+int feed_fetch_funding(const feed_fetch_opts *o, feed_funding_fn fn, void *ud, feed_live_stats *stats)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, 'f', &r);
+    if (rc)
+        return rc;
+    rc = feed_rest_fetch_funding(r, o->symbol, o->since_ms, fetch_until(o), fn, ud);
+    fetch_close(r, o, stats);
+    return rc;
+}
+
+int feed_check_perp_symbols(const feed_fetch_opts *o, const char *const *symbols, size_t n, char *why, size_t cap)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, 'f', &r);
+    if (rc)
+        return rc;
+    char url[512];
+    const char *body = NULL;
+    size_t len = 0;
+    snprintf(url, sizeof url, "%s%s", r->base, r->cfg.ad->info_path);
+    rc = feed_rest_get_body(r, url, "exchange info", &body, &len);
+    if (rc && r->exch_err[0])
+        snprintf(why, cap, "exchange info refused: %s", r->exch_err);
+    else if (rc)
+        snprintf(why, cap, "exchange info: %s", pt_strerror(rc));
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = r->cfg.ad->info_check(body, len, symbols[i], why, cap);
+    feed_rest_free(r);
+    return rc;
+}
+
+int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, feed_live_stats *stats)
+{
+    feed_rest *r = NULL;
+    int rc = fetch_open(o, o->mark ? 'm' : 'c', &r);
+    if (rc)
+        return rc;
+    rc = feed_rest_fetch(r, o->symbol, o->interval_ms, o->since_ms, fetch_until(o), fn, ud);
+    fetch_close(r, o, stats);
     return rc;
 }
 
@@ -442,8 +610,9 @@ int feed_fetch_history(const feed_fetch_opts *o, feed_fetch_fn fn, void *ud, fee
 #define FEED_MAX_BACKFILL 100000 /* candles per job: ~69 days of 1m bars */
 
 typedef struct rest_job {
-    char symbol[PT_SYMBOL_MAX];
+    char symbol[PT_SYMBOL_MAX]; /* token job: the connectId */
     int64_t interval_ms, start_ms, end_ms;
+    int token;
 } rest_job;
 
 struct feed_rest_worker {
@@ -503,6 +672,23 @@ static int collect_row(void *ud, const pt_candle *c)
     return PT_OK;
 }
 
+static void worker_fetch(feed_rest_worker *w, const rest_job *job, feed_rest_result *res)
+{
+    collect k = {0};
+    int64_t end = job->end_ms > 0 ? job->end_ms : pt_wall_ms();
+    int rc = feed_rest_fetch(w->r, job->symbol, job->interval_ms, job->start_ms, end, collect_row, &k);
+    *res = (feed_rest_result){.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job->start_ms, .end_ms = end};
+    memcpy(res->symbol, job->symbol, sizeof res->symbol);
+}
+
+static void worker_token(feed_rest_worker *w, const rest_job *job, feed_rest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->token = 1;
+    res->rc = feed_rest_token(w->r, job->symbol, res->url, sizeof res->url, &res->ping_ms);
+    snprintf(res->err, sizeof res->err, "%s", feed_rest_exchange_error(w->r));
+}
+
 static void *worker_main(void *arg)
 {
     feed_rest_worker *w = arg;
@@ -519,11 +705,11 @@ static void *worker_main(void *arg)
         w->j_n--;
         pthread_mutex_unlock(&w->mu);
 
-        collect k = {0};
-        int64_t end = job.end_ms > 0 ? job.end_ms : pt_wall_ms();
-        int rc = feed_rest_fetch(w->r, job.symbol, job.interval_ms, job.start_ms, end, collect_row, &k);
-        feed_rest_result res = {.rows = k.rows, .n = k.n, .rc = rc, .start_ms = job.start_ms, .end_ms = end};
-        memcpy(res.symbol, job.symbol, sizeof res.symbol);
+        feed_rest_result res;
+        if (job.token)
+            worker_token(w, &job, &res);
+        else
+            worker_fetch(w, &job, &res);
         pthread_mutex_lock(&w->mu);
         /* result slots == job slots and submit checks both, so this fits */
         w->res[(w->r_head + w->r_n) % FEED_RQ] = res;
@@ -563,24 +749,33 @@ fail:
     return rc;
 }
 
-int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
-                            int64_t end_ms)
+static int worker_submit(feed_rest_worker *w, const rest_job *job)
 {
     int rc = PT_EFULL;
     pthread_mutex_lock(&w->mu);
     if (w->j_n + w->r_n < FEED_RQ) {
-        rest_job *j = &w->jobs[(w->j_head + w->j_n) % FEED_RQ];
-        memset(j, 0, sizeof *j);
-        snprintf(j->symbol, sizeof j->symbol, "%s", symbol);
-        j->interval_ms = interval_ms;
-        j->start_ms = start_ms;
-        j->end_ms = end_ms;
+        w->jobs[(w->j_head + w->j_n) % FEED_RQ] = *job;
         w->j_n++;
         pthread_cond_broadcast(&w->cv);
         rc = PT_OK;
     }
     pthread_mutex_unlock(&w->mu);
     return rc;
+}
+
+int feed_rest_worker_submit(feed_rest_worker *w, const char *symbol, int64_t interval_ms, int64_t start_ms,
+                            int64_t end_ms)
+{
+    rest_job j = {.interval_ms = interval_ms, .start_ms = start_ms, .end_ms = end_ms};
+    snprintf(j.symbol, sizeof j.symbol, "%s", symbol);
+    return worker_submit(w, &j);
+}
+
+int feed_rest_worker_submit_token(feed_rest_worker *w, const char *connect_id)
+{
+    rest_job j = {.token = 1};
+    snprintf(j.symbol, sizeof j.symbol, "%s", connect_id);
+    return worker_submit(w, &j);
 }
 
 int feed_rest_worker_poll(feed_rest_worker *w, feed_rest_result *out)

@@ -289,12 +289,12 @@ static int client_stalled(feed_xsim *x, xs_client *c)
     return 1;
 }
 
-/* one message for every client subscribed to series s */
-static void fanout(feed_xsim *x, size_t s, const char *raw, size_t len, int data)
+/* one message for every client with a stream of kind on series s */
+static void fanout_kind(feed_xsim *x, size_t s, int kind, const char *raw, size_t len, int data)
 {
     for (xs_client *c = x->clients; c; c = c->next) {
         for (int i = 0; i < c->nsubs; i++) {
-            if (c->subs[i].sym != (int)s)
+            if (c->subs[i].sym != (int)s || c->subs[i].kind != kind)
                 continue;
             if (data && client_stalled(x, c)) {
                 x->st.stalled_msgs++;
@@ -310,6 +310,16 @@ static void fanout(feed_xsim *x, size_t s, const char *raw, size_t len, int data
             break; /* one copy per client even if subscribed twice */
         }
     }
+}
+
+static void fanout(feed_xsim *x, size_t s, const char *raw, size_t len, int data)
+{
+    fanout_kind(x, s, XS_KIND_CANDLE, raw, len, data);
+}
+
+void feed_xsim_fanout(feed_xsim *x, size_t s, int kind, const char *raw, size_t len)
+{
+    fanout_kind(x, s, kind, raw, len, 1);
 }
 
 /* ------------------------------------------------------------ schedule */
@@ -411,6 +421,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     int64_t now = feed_xsim_sim_now(x), next = INT64_MAX;
     for (size_t s = 0; s < x->n_series; s++) {
         int64_t d = run_series(x, s, now);
+        next = d < next ? d : next;
+    }
+    if (x->proto->tick) {
+        int64_t d = x->proto->tick(x, now);
         next = d < next ? d : next;
     }
     /* sleep until the next due event in wall time, 1 ms .. 250 ms */
@@ -592,12 +606,16 @@ static int xs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             if (x->held[i] == wsi)
                 x->held[i] = x->held[--x->n_held];
         return 0;
-    case LWS_CALLBACK_HTTP:
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+    case LWS_CALLBACK_HTTP: /* GET, or a POST without a body (KuCoin's token) */
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 &&
+            lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_POST_URI) <= 0)
             return lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL) ||
                    lws_http_transaction_completed(wsi) ? -1 : 0;
         c->x = x;
         return http_begin(x, c, wsi, uri);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: /* a POST's (empty) body is in: now the reply may go */
+        lws_callback_on_writable(wsi);
+        return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_write(c, wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -636,6 +654,8 @@ static int xs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             lws_sul_schedule(x->cx, 0, &c->sul_drop, on_drop, x->faults.drop_ms * 1000);
         if (x->faults.shutdown_ms)
             lws_sul_schedule(x->cx, 0, &c->sul_shutdown, on_shutdown, x->faults.shutdown_ms * 1000);
+        if (x->proto->on_open)
+            x->proto->on_open(x, c);
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
@@ -687,6 +707,7 @@ static int start_clock(feed_xsim *x, const feed_xsim_config *cfg)
         xs_series *se = &x->series[s];
         se->live = !x->market->at_or_after(x, s, x->start_sim_ms, &se->cur);
         se->next_step = 1;
+        se->mark_next = x->start_sim_ms - x->start_sim_ms % 1000 + 1000;
     }
     x->start_mono_ns = pt_mono_ns();
     lws_sul_schedule(x->cx, 0, &x->sul_tick, on_tick, 1000);
@@ -706,8 +727,11 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
                : !strcmp(cfg->protocol, "bitvavo")                  ? &feed_xsim_proto_bitvavo
                : !strcmp(cfg->protocol, "bybit")                    ? &feed_xsim_proto_bybit
                : !strcmp(cfg->protocol, "okx")                      ? &feed_xsim_proto_okx
+               : !strcmp(cfg->protocol, "bybit-linear")             ? &feed_xsim_proto_bybit_linear
+               : !strcmp(cfg->protocol, "kucoin")                   ? &feed_xsim_proto_kucoin
                : !strcmp(cfg->protocol, "kraken")                   ? &feed_xsim_proto_kraken
                : !strcmp(cfg->protocol, "coinbase")                 ? &feed_xsim_proto_coinbase
+               : !strcmp(cfg->protocol, "binance-futures")          ? &feed_xsim_proto_binance_futures
                                                                     : NULL;
     x->speed = cfg->speed > 0 ? cfg->speed : 1.0;
     x->seed = cfg->seed;
@@ -725,6 +749,11 @@ int feed_xsim_new(struct lws_context *cx, const feed_xsim_config *cfg, feed_xsim
     }
     if (feed_xsim_faults_parse(cfg->faults, &x->faults, why, sizeof why)) {
         pt_err_log("xsim: --faults: %s", why);
+        rc = PT_EINVAL;
+        goto fail;
+    }
+    if (feed_xsim_funding_parse(x, cfg->funding, why, sizeof why)) {
+        pt_err_log("xsim: --funding: %s", why);
         rc = PT_EINVAL;
         goto fail;
     }
@@ -818,10 +847,11 @@ void feed_xsim_log_summary(const feed_xsim *x)
         w += (size_t)snprintf(buf + w, sizeof buf - w, " %s=%llu", feed_xsim_fault_name(f),
                               (unsigned long long)x->st.faults[f]);
     pt_info("xsim: summary: clients=%llu refused=%llu slow_drops=%llu msgs=%llu closed=%llu updates=%llu "
-            "stalled_msgs=%llu rest=%llu rest_errors=%llu faults:%s",
+            "marks=%llu stalled_msgs=%llu rest=%llu rest_errors=%llu faults:%s",
             (unsigned long long)x->st.clients_total, (unsigned long long)x->st.clients_refused,
             (unsigned long long)x->st.slow_client_drops, (unsigned long long)x->st.ws_msgs,
             (unsigned long long)x->st.closed_sent, (unsigned long long)x->st.updates_sent,
+            (unsigned long long)x->st.marks_sent,
             (unsigned long long)x->st.stalled_msgs, (unsigned long long)x->st.rest_requests,
             (unsigned long long)x->st.rest_errors, buf);
 }

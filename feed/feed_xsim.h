@@ -96,7 +96,7 @@ double feed_xsim_u01(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 #define FEED_XSIM_MAX_FILES 64
 
 typedef struct feed_xsim_config {
-    const char *protocol;        /* "binance" (default) | "bitvavo" */
+    const char *protocol;        /* "binance" (default) | "binance-futures" | "bitvavo" | "bybit" | "okx" */
     int port;                    /* 0 = a free port (see feed_xsim_port) */
     double speed;                /* simulated ms per wall ms; 0 = 1 */
     const char *const *symbols;  /* exchange spelling; CSV: names in file order */
@@ -113,10 +113,14 @@ typedef struct feed_xsim_config {
     const struct pf_rules_set *rules; /* trading rules served by the metadata endpoints over the
                                  ones derived from the market (docs/exchange-sim.md); NULL =
                                  derived only. Copied. */
+    const char *funding;         /* binance-futures: "every=8h,rate=R" (both optional): funding
+                                    times every DUR from 00:00 UTC (default 8h); rate R fixed,
+                                    else a pure function of seed, symbol and time. NULL = defaults */
 } feed_xsim_config;
 
 typedef struct feed_xsim_stats {
     uint64_t faults[FEED_XSIM_F__COUNT];
+    uint64_t marks_sent; /* binance-futures mark price updates (all streams) */
     uint64_t clients_now, clients_total, clients_refused, slow_client_drops;
     uint64_t ws_msgs, ws_bytes, closed_sent, updates_sent, stalled_msgs;
     uint64_t rest_requests, rest_errors;

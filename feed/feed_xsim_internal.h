@@ -26,7 +26,11 @@ typedef struct xs_msg {
 typedef struct xs_sub {
     char name[XS_SUB_NAME]; /* as the client spelled it */
     int sym;                /* series index, -1 = accepted but silent */
+    int kind;               /* XS_KIND_*: what the stream carries */
 } xs_sub;
+#define XS_KIND_CANDLE 0
+#define XS_KIND_MARK_1S 1   /* binance-futures <symbol>@markPrice@1s */
+#define XS_KIND_MARK_3S 2   /* binance-futures <symbol>@markPrice */
 
 typedef struct xs_client {
     struct feed_xsim *x;
@@ -61,6 +65,7 @@ typedef struct xs_series {
     int next_step;       /* next update index (1..steps-1) */
     feed_xsim_bar hist[XS_OOO_HIST];
     int nhist;
+    int64_t mark_next;   /* binance-futures: sim time of the next mark update */
 } xs_series;
 
 struct feed_xsim;
@@ -93,11 +98,16 @@ typedef struct xs_proto {
                 char *hdrs, size_t hcap);
     /* serverShutdown-style notice before a planned close; NULL = none */
     int (*shutdown_notice)(const struct feed_xsim *x, int combined, char *buf, size_t cap);
+    /* sent once a client is connected (KuCoin's welcome); NULL = nothing */
+    void (*on_open)(struct feed_xsim *x, xs_client *c);
     /* "skip" drops the whole bar (every update), not only its close: on a
      * venue without a closed flag the last update sent is the bar's final
      * state, so a lost close is not a fault the venue can have; a bar the
      * stream never shows (a gap REST fills) is */
     int skip_whole_bar;
+    /* streams besides candles (marks): runs what is due at sim time now,
+     * returns the next due sim time; NULL = none */
+    int64_t (*tick)(struct feed_xsim *x, int64_t now);
 } xs_proto;
 
 struct feed_xsim {
@@ -124,6 +134,9 @@ struct feed_xsim {
     int n_held;
     lws_sorted_usec_list_t sul_tick;
     char *scratch, *scratch2; /* event formatting */
+    int64_t funding_ms;       /* binance-futures funding period */
+    int funding_fixed;        /* 1: every rate is funding_rate */
+    double funding_rate;
     feed_xsim_stats st;
     struct pf_rules_set *rules; /* configured rules (copy) or NULL */
 };
@@ -132,8 +145,23 @@ extern const xs_proto feed_xsim_proto_binance;
 extern const xs_proto feed_xsim_proto_bitvavo;
 extern const xs_proto feed_xsim_proto_bybit;
 extern const xs_proto feed_xsim_proto_okx;
+extern const xs_proto feed_xsim_proto_bybit_linear;
+extern const xs_proto feed_xsim_proto_kucoin;
 extern const xs_proto feed_xsim_proto_kraken;
 extern const xs_proto feed_xsim_proto_coinbase;
+extern const xs_proto feed_xsim_proto_binance_futures;
+
+/* binance-futures (feed_xsim_proto_bnfut.c): the config's funding spec; the
+ * REST endpoints; the mark stream tick; a bar as mark-price kline */
+int feed_xsim_funding_parse(struct feed_xsim *x, const char *spec, char *why, size_t cap);
+int feed_xsim_bnf_rest(struct feed_xsim *x, struct lws *wsi, const char *uri, int *status, char **body, size_t *len,
+                       char *hdrs, size_t hcap);
+int64_t feed_xsim_bnf_tick(struct feed_xsim *x, int64_t now);
+void feed_xsim_mark_bar(const struct feed_xsim *x, size_t s, const feed_xsim_bar *b, feed_xsim_bar *out);
+/* Binance klines REST (spot and USD-M): rows of [start, end], limit as the
+ * venue allows; mark = mark-price klines */
+int feed_xsim_bn_klines(struct feed_xsim *x, struct lws *wsi, int max_limit, int mark, int *status, char **body,
+                        size_t *len, char *hdrs, size_t hcap);
 
 /* feed_xsim.c services for the protocol code */
 int64_t feed_xsim_sim_now(const struct feed_xsim *x);
@@ -161,6 +189,8 @@ int feed_xsim_rest_fault(struct feed_xsim *x, int *status, char *hdrs, size_t hc
 size_t feed_xsim_collect(const struct feed_xsim *x, size_t s, int64_t lo, int64_t hi, size_t limit, int from_start,
                          feed_xsim_bar *out);
 int feed_xsim_sub_add(struct feed_xsim *x, xs_client *c, const char *name, int sym);
+/* one message for every client with a stream of kind on series s (wrapped for combined clients) */
+void feed_xsim_fanout(struct feed_xsim *x, size_t s, int kind, const char *raw, size_t len);
 void feed_xsim_sub_del(xs_client *c, const char *name);
 void feed_xsim_send_json(struct feed_xsim *x, xs_client *c, struct cJSON *o); /* sends and frees o */
 /* feed_xsim_rules.c: the trading-rules metadata answers (same contract as
@@ -173,5 +203,10 @@ int feed_xsim_rules_bybit(struct feed_xsim *x, struct lws *wsi, int *status, cha
                           char *hdrs, size_t hcap);
 int feed_xsim_rules_okx(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
                         char *hdrs, size_t hcap);
+int feed_xsim_rules_kraken(struct feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len,
+                           char *hdrs, size_t hcap);
+/* id: the product of .../products/{id}, or NULL for the list */
+int feed_xsim_rules_coinbase(struct feed_xsim *x, struct lws *wsi, const char *id, int *status, char **body,
+                             size_t *len, char *hdrs, size_t hcap);
 
 #endif

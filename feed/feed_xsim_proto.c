@@ -150,7 +150,7 @@ static int sub_find(const xs_client *c, const char *name)
     return -1;
 }
 
-static int sub_add(feed_xsim *x, xs_client *c, const char *name, int sym)
+static int sub_add_kind(xs_client *c, const char *name, int sym, int kind)
 {
     if (sub_find(c, name) >= 0)
         return PT_OK;
@@ -159,8 +159,14 @@ static int sub_add(feed_xsim *x, xs_client *c, const char *name, int sym)
     xs_sub *s = &c->subs[c->nsubs++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->sym = sym;
-    (void)x;
+    s->kind = kind;
     return PT_OK;
+}
+
+static int sub_add(feed_xsim *x, xs_client *c, const char *name, int sym)
+{
+    (void)x;
+    return sub_add_kind(c, name, sym, XS_KIND_CANDLE);
 }
 
 static void sub_del(xs_client *c, const char *name)
@@ -170,9 +176,31 @@ static void sub_del(xs_client *c, const char *name)
         c->subs[i] = c->subs[--c->nsubs];
 }
 
-/* "<symbol>@kline_<interval>": series index, -1 if well formed but not
+static int bn_stream_sym(const feed_xsim *x, const char *name);
+
+/* "<symbol>@kline_<interval>" (and on binance-futures "<symbol>@markPrice"
+ * and "<symbol>@markPrice@1s"): series index, -1 if well formed but not
  * served (Binance accepts those silently and sends nothing, notes 1.5),
- * -2 if not a stream name at all */
+ * -2 if not a stream name at all. *kind: what the stream carries. */
+static int bn_stream_kind(const feed_xsim *x, const char *name, int *kind)
+{
+    *kind = XS_KIND_CANDLE;
+    const char *m = strstr(name, "@markPrice");
+    if (m && x->proto == &feed_xsim_proto_binance_futures && (!strcmp(m, "@markPrice") || !strcmp(m, "@markPrice@1s"))) {
+        char sym[PT_SYMBOL_MAX];
+        if ((size_t)(m - name) >= sizeof sym || m == name)
+            return -1;
+        memcpy(sym, name, (size_t)(m - name));
+        sym[m - name] = 0;
+        for (const char *p = sym; *p; p++)
+            if (!isprint((unsigned char)*p) || isupper((unsigned char)*p) || *p == '"' || *p == '/')
+                return -2;
+        *kind = m[10] ? XS_KIND_MARK_1S : XS_KIND_MARK_3S;
+        return feed_xsim_find_series(x, sym, 1);
+    }
+    return bn_stream_sym(x, name);
+}
+
 static int bn_stream_sym(const feed_xsim *x, const char *name)
 {
     size_t n = strlen(name);
@@ -196,6 +224,8 @@ static int bn_stream_sym(const feed_xsim *x, const char *name)
 static int bn_ws_path(feed_xsim *x, xs_client *c, const char *uri, const char *args)
 {
     char list[1024];
+    if (x->proto == &feed_xsim_proto_binance_futures && !strncmp(uri, "/market/", 8))
+        uri += 7; /* the routed base of market data (feed_adapter_binance_futures.c [ws]) */
     if (!strcmp(uri, "/ws") || !strcmp(uri, "/ws/")) {
         c->combined = 0;
         return PT_OK;
@@ -213,8 +243,8 @@ static int bn_ws_path(feed_xsim *x, xs_client *c, const char *uri, const char *a
     }
     char *save = NULL;
     for (char *t = strtok_r(list, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-        int sym = bn_stream_sym(x, t);
-        if (sym < -1 || sub_add(x, c, t, sym))
+        int kind, sym = bn_stream_kind(x, t, &kind);
+        if (sym < -1 || sub_add_kind(c, t, sym, kind))
             return PT_ENOENT;
     }
     return PT_OK;
@@ -310,7 +340,8 @@ static void bn_message(feed_xsim *x, xs_client *c, const char *msg, size_t len)
     } else if (!strcmp(method->valuestring, "SUBSCRIBE") || !strcmp(method->valuestring, "UNSUBSCRIBE")) {
         int sub = method->valuestring[0] == 'S', bad = !cJSON_IsArray(params);
         const cJSON *p;
-        cJSON_ArrayForEach(p, params) bad |= !cJSON_IsString(p) || bn_stream_sym(x, p->valuestring) < -1;
+        int kind;
+        cJSON_ArrayForEach(p, params) bad |= !cJSON_IsString(p) || bn_stream_kind(x, p->valuestring, &kind) < -1;
         if (bad) {
             bn_error(x, c, 2, "Invalid request: invalid stream", id);
         } else {
@@ -318,8 +349,10 @@ static void bn_message(feed_xsim *x, xs_client *c, const char *msg, size_t len)
             {
                 if (!sub)
                     sub_del(c, p->valuestring);
-                else if (sub_add(x, c, p->valuestring, bn_stream_sym(x, p->valuestring)))
-                    bad = 1;
+                else {
+                    int sym = bn_stream_kind(x, p->valuestring, &kind);
+                    bad |= sub_add_kind(c, p->valuestring, sym, kind) != PT_OK;
+                }
             }
             if (bad) {
                 snprintf(why, sizeof why, "Invalid request: more than %d streams on this connection", XS_MAX_SUBS);
@@ -368,6 +401,12 @@ static int bn_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
         return feed_xsim_rules_binance(x, wsi, status, body, len, hdrs, hcap);
     if (strcmp(uri, "/api/v3/klines"))
         return PT_ENOENT;
+    return feed_xsim_bn_klines(x, wsi, 1000, 0, status, body, len, hdrs, hcap); /* max 1000 (rest-api.md) */
+}
+
+int feed_xsim_bn_klines(feed_xsim *x, struct lws *wsi, int max_limit, int mark, int *status, char **body,
+                        size_t *len, char *hdrs, size_t hcap)
+{
     int64_t minute = pt_wall_ms() / 60000;
     if (minute != x->weight_minute)
         x->weight_minute = minute, x->weight_used = 0;
@@ -399,8 +438,8 @@ static int bn_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
                  "range is '^[0-9]{1,20}$'.\"}", bad ? bad : "limit");
         return body_set(body, len, err);
     }
-    if (limit > 1000)
-        limit = 1000; /* max 1000 (rest-api.md) */
+    if (limit > max_limit)
+        limit = max_limit;
     feed_xsim_bar *rows = malloc((size_t)limit * sizeof *rows);
     char *out = malloc((size_t)limit * 320 + 8);
     if (!rows || !out) {
@@ -412,6 +451,9 @@ static int bn_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
     out[w++] = '[';
     for (size_t k = 0; k < n; k++) {
         const feed_xsim_bar *b = &rows[has_start ? k : n - 1 - k]; /* always ascending */
+        feed_xsim_bar mb;
+        if (mark) /* Mark-Price-Kline-Candlestick-Data: prices of the mark, the rest "Ignore" */
+            feed_xsim_mark_bar(x, (size_t)s, b, &mb), b = &mb;
         char o[32], h[32], l[32], c[32], v[32], q[32], tv[32], tq[32];
         num(b->o, 0, o, sizeof o), num(b->h, 0, h, sizeof h), num(b->l, 0, l, sizeof l), num(b->c, 0, c, sizeof c);
         num(b->v, 0, v, sizeof v), num(b->q, 0, q, sizeof q), num(b->tv, 0, tv, sizeof tv), num(b->tq, 0, tq, sizeof tq);
@@ -437,6 +479,21 @@ const xs_proto feed_xsim_proto_binance = {
     .on_message = bn_message,
     .rest = bn_rest,
     .shutdown_notice = bn_shutdown,
+};
+
+/* USD-M futures: spot's streams, envelope and kline payload (identical in
+ * the USD-M docs, feed_adapter_binance_futures.c), plus the mark stream and
+ * the /fapi REST endpoints (feed_xsim_proto_bnfut.c) */
+const xs_proto feed_xsim_proto_binance_futures = {
+    .name = "binance-futures",
+    .default_symbols = "BTCUSDT,ETHUSDT",
+    .ws_path = bn_ws_path,
+    .event = bn_event,
+    .wrap = bn_wrap,
+    .on_message = bn_message,
+    .rest = feed_xsim_bnf_rest,
+    .shutdown_notice = bn_shutdown,
+    .tick = feed_xsim_bnf_tick,
 };
 
 /* ------------------------------------------------------------ Bitvavo */

@@ -22,11 +22,19 @@
 
 #define BY_MAX_ARGS 10
 
+/* the category this simulator serves: spot, or linear (USDT perpetuals) */
+static const char *by_cat(const feed_xsim *x)
+{
+    return x->proto == &feed_xsim_proto_bybit_linear ? "linear" : "spot";
+}
+
 static int by_ws_path(feed_xsim *x, xs_client *c, const char *uri, const char *args)
 {
-    (void)x, (void)args;
+    char want[32];
+    (void)args;
     c->combined = 0;
-    return !strcmp(uri, "/v5/public/spot") ? PT_OK : PT_ENOENT;
+    snprintf(want, sizeof want, "/v5/public/%s", by_cat(x));
+    return !strcmp(uri, want) ? PT_OK : PT_ENOENT;
 }
 
 /* the venue's interval name ("1", "60", "D"): the adapter's table */
@@ -144,7 +152,7 @@ static int by_rows(const feed_xsim *x, size_t s, int64_t start, int64_t end, int
     }
     size_t n = feed_xsim_collect(x, s, start, end, (size_t)limit, 0, rows); /* newest first, as Bybit */
     size_t w = (size_t)snprintf(out, 256, "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"symbol\":\"%s\","
-                                          "\"category\":\"spot\",\"list\":[", x->series[s].sym);
+                                          "\"category\":\"%s\",\"list\":[", x->series[s].sym, by_cat(x));
     for (size_t k = 0; k < n; k++) {
         char o[32], h[32], l[32], c[32], v[32], q[32];
         const feed_xsim_bar *b = &rows[k];
@@ -183,8 +191,8 @@ static int by_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
     const char *sv = feed_xsim_arg(wsi, "symbol", sym, sizeof sym);
     const char *iv_s = feed_xsim_arg(wsi, "interval", iv, sizeof iv);
     int s = sv ? feed_xsim_find_series(x, sv, 0) : -1;
-    if (!cv || strcmp(cv, "spot"))
-        return by_error(body, len, 10001, "params error: category must be spot");
+    if (!cv || strcmp(cv, by_cat(x)))
+        return by_error(body, len, 10001, "params error: category is not the one served");
     if (s < 0)
         return by_error(body, len, 10001, "Not supported symbols");
     if (!iv_s || strcmp(iv_s, by_iv(x, want, sizeof want)))
@@ -203,4 +211,16 @@ const xs_proto feed_xsim_proto_bybit = {
     .on_message = by_message,
     .rest = by_rest,
     .shutdown_notice = NULL, /* Bybit documents no close notice */
+};
+
+/* USDT perpetuals: the same protocol on /v5/public/linear and category=linear */
+const xs_proto feed_xsim_proto_bybit_linear = {
+    .name = "bybit-linear",
+    .default_symbols = "BTCUSDT,ETHUSDT",
+    .ws_path = by_ws_path,
+    .event = by_event,
+    .wrap = NULL,
+    .on_message = by_message,
+    .rest = by_rest,
+    .shutdown_notice = NULL,
 };

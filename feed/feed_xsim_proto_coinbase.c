@@ -166,7 +166,11 @@ static int cb_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, 
                    char *hdrs, size_t hcap)
 {
     char id[64], g[24], want[24];
+    if (!strcmp(uri, "/api/v3/brokerage/market/products")) /* trading rules (feed_xsim_rules.c) */
+        return feed_xsim_rules_coinbase(x, wsi, NULL, status, body, len, hdrs, hcap);
     const char *slash = strncmp(uri, CB_PATH, strlen(CB_PATH)) ? NULL : strchr(uri + strlen(CB_PATH), '/');
+    if (!slash && !strncmp(uri, CB_PATH, strlen(CB_PATH)) && uri[strlen(CB_PATH)] && strlen(uri) - strlen(CB_PATH) < sizeof id)
+        return feed_xsim_rules_coinbase(x, wsi, uri + strlen(CB_PATH), status, body, len, hdrs, hcap);
     if (!slash || strcmp(slash, "/candles") || (size_t)(slash - uri) - strlen(CB_PATH) >= sizeof id)
         return PT_ENOENT;
     snprintf(id, sizeof id, "%.*s", (int)((size_t)(slash - uri) - strlen(CB_PATH)), uri + strlen(CB_PATH));

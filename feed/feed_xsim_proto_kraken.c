@@ -172,6 +172,8 @@ static int kr_rows(feed_xsim *x, int s, const char *wire, int64_t since, char **
 static int kr_rest(feed_xsim *x, struct lws *wsi, const char *uri, int *status, char **body, size_t *len,
                    char *hdrs, size_t hcap)
 {
+    if (!strcmp(uri, "/0/public/AssetPairs"))
+        return feed_xsim_rules_kraken(x, wsi, status, body, len, hdrs, hcap);
     if (strcmp(uri, "/0/public/OHLC"))
         return PT_ENOENT;
     int f = feed_xsim_rest_fault(x, status, hdrs, hcap);

@@ -1,6 +1,7 @@
 /* feed_xsim_rules: the simulator's trading-rules metadata (Binance
  * /api/v3/exchangeInfo, Bitvavo /v2/markets, Bybit /v5/market/instruments-info,
- * OKX /api/v5/public/instruments; docs/exchange-sim.md), with the
+ * OKX /api/v5/public/instruments, Kraken /0/public/AssetPairs, Coinbase
+ * /api/v3/brokerage/market/products[/{id}]; docs/exchange-sim.md), with the
  * REST faults of the other endpoints (429/418, and "malformed": a body cut
  * in half). The rules come from each symbol's market, overridden by the
  * configured ones (feed_xsim_config.rules), from the first bar at or after
@@ -26,6 +27,13 @@ static int decimals_of(double v)
     const char *dot = strchr(b, '.');
     int d = dot && !strpbrk(b, "eE") ? (int)strlen(dot + 1) : 8;
     return d > 8 ? 8 : d;
+}
+
+/* 10^-e as a count of decimals, for the venues that write one (Bitvavo,
+ * Kraken); a step that is no power of ten -> 0 */
+static int decimals_count(pf_dec d)
+{
+    return d.m == 1 ? d.e : 0;
 }
 
 static void derive(const feed_xsim *x, size_t s, pf_rules *r)
@@ -161,7 +169,7 @@ int feed_xsim_rules_bitvavo(feed_xsim *x, struct lws *wsi, int *status, char **b
         cJSON_AddNullToObject(o, "pricePrecision"); /* null since v2.12.0 */
         dec_add(o, "minOrderInBaseAsset", r.min_qty);
         dec_add(o, "minOrderInQuoteAsset", r.min_notional);
-        cJSON_AddNumberToObject(o, "quantityDecimals", r.step.m == 1 ? r.step.e : 0);
+        cJSON_AddNumberToObject(o, "quantityDecimals", decimals_count(r.step));
         dec_add(o, "tickSize", r.tick);
         cJSON_AddItemToArray(root, o);
     }
@@ -229,4 +237,119 @@ int feed_xsim_rules_okx(feed_xsim *x, struct lws *wsi, int *status, char **body,
                         size_t hcap)
 {
     return inst_answer(x, wsi, 1, status, body, len, hdrs, hcap);
+}
+
+/* Kraken's pair object (get-tradable-asset-pairs), keyed by altname. */
+static void kr_pair(const feed_xsim *x, size_t s, cJSON *res)
+{
+    pf_rules r;
+    char alt[PT_SYMBOL_MAX], ws[PT_SYMBOL_MAX];
+    rules_of(x, s, &r);
+    size_t a = 0;
+    for (const char *p = r.symbol; *p; p++)
+        if (*p != '-')
+            alt[a++] = *p;
+    alt[a] = '\0';
+    snprintf(ws, sizeof ws, "%s", r.symbol);
+    for (char *p = ws; *p; p++)
+        *p = *p == '-' ? '/' : *p;
+    cJSON *o = cJSON_AddObjectToObject(res, alt);
+    cJSON_AddStringToObject(o, "altname", alt);
+    cJSON_AddStringToObject(o, "wsname", ws);
+    cJSON_AddNumberToObject(o, "pair_decimals", decimals_count(r.tick));
+    cJSON_AddNumberToObject(o, "lot_decimals", decimals_count(r.step));
+    cJSON_AddNumberToObject(o, "lot_multiplier", 1);
+    dec_add(o, "ordermin", r.min_qty), dec_add(o, "costmin", r.min_notional), dec_add(o, "tick_size", r.tick);
+    cJSON_AddStringToObject(o, "status", "online");
+}
+
+/* GET /0/public/AssetPairs[?pair=A,B]: an unknown pair refuses the whole
+ * request (HTTP 200, "error"), as the OHLC endpoint does here; the 418
+ * fault is HTTP 200 with "EAPI:Rate limit exceeded". */
+int feed_xsim_rules_kraken(feed_xsim *x, struct lws *wsi, int *status, char **body, size_t *len, char *hdrs,
+                           size_t hcap)
+{
+    if (fault(x, status, body, len, hdrs, hcap, "{\"error\":[\"EAPI:Rate limit exceeded\"],\"result\":{}}")) {
+        if (*status == 418) /* Kraken has no 418: its own form, as for OHLC (feed_xsim_proto_kraken.c) */
+            *status = 200;
+        return PT_OK;
+    }
+    char want[1024];
+    const char *q = feed_xsim_arg(wsi, "pair", want, sizeof want);
+    cJSON *root = cJSON_CreateObject(), *res;
+    cJSON_AddArrayToObject(root, "error");
+    res = cJSON_AddObjectToObject(root, "result");
+    char *save = NULL;
+    for (char *tok = q ? strtok_r(want, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+        for (char *p = tok; *p; p++)
+            *p = *p == '/' ? '-' : *p;
+        int s = feed_xsim_find_series(x, tok, 0);
+        if (s < 0) {
+            cJSON_Delete(root);
+            *status = 200;
+            return feed_xsim_body(body, len, "{\"error\":[\"EQuery:Unknown asset pair\"]}");
+        }
+        kr_pair(x, (size_t)s, res);
+    }
+    for (size_t s = 0; !q && s < x->n_series; s++)
+        kr_pair(x, s, res);
+    return answer(root, status, body, len);
+}
+
+static cJSON *cb_product(const feed_xsim *x, size_t s)
+{
+    pf_rules r;
+    rules_of(x, s, &r);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "product_id", r.symbol);
+    dec_add(o, "base_increment", r.step), dec_add(o, "quote_increment", r.tick);
+    dec_add(o, "quote_min_size", r.min_notional), dec_add(o, "base_min_size", r.min_qty);
+    cJSON_AddStringToObject(o, "status", "online");
+    cJSON_AddBoolToObject(o, "trading_disabled", 0);
+    cJSON_AddStringToObject(o, "product_type", "SPOT");
+    return o;
+}
+
+/* Every product_ids=X of the query (repeated key) -> series in list; -1 if
+ * one is unknown, else how many were named. */
+static int cb_named(feed_xsim *x, struct lws *wsi, cJSON *list)
+{
+    char frag[96];
+    int named = 0;
+    for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+        if (strncmp(frag, "product_ids=", 12))
+            continue;
+        int s = feed_xsim_find_series(x, frag + 12, 0);
+        if (s < 0)
+            return -1;
+        cJSON_AddItemToArray(list, cb_product(x, (size_t)s));
+        named++;
+    }
+    return named;
+}
+
+/* GET /api/v3/brokerage/market/products/{id} (id non-NULL) or
+ * /api/v3/brokerage/market/products[?product_ids=A&product_ids=B]. */
+int feed_xsim_rules_coinbase(feed_xsim *x, struct lws *wsi, const char *id, int *status, char **body, size_t *len,
+                             char *hdrs, size_t hcap)
+{
+    static const char nf[] = "{\"error\":\"NOT_FOUND\",\"error_details\":\"ProductID is invalid\","
+                             "\"message\":\"ProductID is invalid\"}";
+    if (fault(x, status, body, len, hdrs, hcap,
+              "{\"error\":\"RESOURCE_EXHAUSTED\",\"error_details\":\"Too many requests\",\"message\":\"Too many requests\"}"))
+        return PT_OK;
+    int s = id ? feed_xsim_find_series(x, id, 0) : 0;
+    cJSON *root = id ? NULL : cJSON_CreateObject(), *list = root ? cJSON_AddArrayToObject(root, "products") : NULL;
+    int named = id ? 0 : cb_named(x, wsi, list);
+    if (s < 0 || named < 0) {
+        cJSON_Delete(root);
+        *status = 404;
+        return feed_xsim_body(body, len, nf);
+    }
+    if (id)
+        return answer(cb_product(x, (size_t)s), status, body, len);
+    for (size_t k = 0; !named && k < x->n_series; k++)
+        cJSON_AddItemToArray(list, cb_product(x, k));
+    cJSON_AddNumberToObject(root, "num_products", cJSON_GetArraySize(list));
+    return answer(root, status, body, len);
 }

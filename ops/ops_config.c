@@ -84,7 +84,7 @@ static const cfg_key schema[] = {
     INT("session", "restart_healthy_s", 1, 86400, "600", "uptime after which a start counts as healthy"),
     STR("session", "rules", NULL, "trading rules file (rules.json, docs/rules.md)", FL("rules", BT | LV)),
     /* the venues of feed_adapter_names(), checked equal by tests/unit/test_feed_venues.c */
-    ENUM("feed", "exchange", "binance|bitvavo|bybit|okx|kraken|coinbase", "binance", "exchange protocol", FL("exchange", LV)),
+    ENUM("feed", "exchange", "binance|bitvavo|bybit|okx|kraken|coinbase|bybit-linear|kucoin|binance-futures", "binance", "exchange protocol", FL("exchange", LV)),
     STR("feed", "ws_url", NULL, "WebSocket base URL (scheme://host:port)", FL("ws-url", LV)),
     STR("feed", "rest_url", NULL, "REST base URL (scheme://host:port)", FL("rest-url", LV)),
     ROW("feed", "symbols", T_LIST, 0, 0, NULL, NULL, "comma-separated symbols", FL("symbols", LV)),

@@ -84,6 +84,7 @@ struct session {
     char outdir[4096];
     struct lws_context *cx;
     feed_live *feed;
+    feed_perp_rec *perp_rec;   /* perp venues: DIR/marks/, DIR/funding/ (feed.h) */
     feed_xsim *xsim;
     wss_server *wss;
     sim_engine *eng;

@@ -298,6 +298,12 @@ static cJSON *report_json(session *s, const feed_live_stats *fs)
     sl_json_num(fe, "rest_ok", (double)fs->rest_ok);
     sl_json_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
     sl_json_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
+    if (feed_exchange_is_perp(s->o->exchange)) { /* perpetual venues (feed.h feed_perp_callbacks) */
+        sl_json_num(fe, "marks", (double)fs->marks);
+        sl_json_num(fe, "mark_bars", (double)fs->mark_bars);
+        sl_json_num(fe, "fundings", (double)fs->fundings);
+        sl_json_num(fe, "funding_gaps", (double)fs->funding_gaps);
+    }
     cJSON *dr = cJSON_AddObjectToObject(fe, "dropped");
     for (int i = 0; i < FEED_DROP__COUNT; i++)
         sl_json_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);
@@ -336,6 +342,20 @@ static void default_outdir(session *s)
     session_default_dir(s->outdir, sizeof s->outdir, s->cfg->mode);
 }
 
+static void on_mark_bar(void *ud, const pt_candle *bar)
+{
+    session *s = ud;
+    if (!s->stopping && !s->io_err && feed_perp_rec_mark_bar(s->perp_rec, bar))
+        fail_output(s, PT_EIO, "mark recording");
+}
+
+static void on_funding(void *ud, const feed_funding *f)
+{
+    session *s = ud;
+    if (!s->stopping && !s->io_err && feed_perp_rec_funding(s->perp_rec, f))
+        fail_output(s, PT_EIO, "funding recording");
+}
+
 static int start_feed(session *s, const char *ws_url, const char *rest_url)
 {
     const session_opts *o = s->o;
@@ -352,7 +372,14 @@ static int start_feed(session *s, const char *ws_url, const char *rest_url)
         .rest_per_sec = s->xsim ? fmin(1000.0, 5.0 * fmax(1.0, o->speed)) : 0,
     };
     const feed_live_callbacks cb = {on_feed_candle, on_feed_state};
-    return feed_live_new(s->cx, &fc, &cb, s, &s->feed);
+    int rc = feed_live_new(s->cx, &fc, &cb, s, &s->feed);
+    if (rc || !feed_exchange_is_perp(o->exchange))
+        return rc;
+    /* perp venues: record marks and funding for the replay (docs/feed.md) */
+    const feed_perp_callbacks pcb = {.on_mark_bar = on_mark_bar, .on_funding = on_funding};
+    if (!(rc = feed_perp_rec_open(s->outdir, o->symbols, (size_t)o->n_symbols, &s->perp_rec)))
+        rc = feed_live_set_perp_callbacks(s->feed, &pcb);
+    return rc;
 }
 
 /* How many candles to warm on: `run` only, a fresh session only (a resume
@@ -546,6 +573,8 @@ static int live_shutdown(session *s)
     const feed_live_stats fs = s->fs_last;
     feed_live_free(s->feed); /* closes the exchange connection, joins the REST worker */
     s->feed = NULL;
+    if (feed_perp_rec_sync(s->perp_rec))
+        fail_output(s, PT_EIO, "mark/funding recording sync");
     sim_engine_finish(s->eng);
     int rc = sl_ledger_close(s, 0); /* flush + fdatasync trades.csv and portfolio.csv */
     if (rc)
@@ -587,6 +616,7 @@ static void live_free(session *s)
         lws_sul_cancel(&s->sul_hb);
     }
     feed_live_free(s->feed);
+    feed_perp_rec_free(s->perp_rec);
     feed_xsim_free(s->xsim);
     if (s->cx)
         lws_context_destroy(s->cx);

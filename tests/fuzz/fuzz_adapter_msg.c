@@ -8,9 +8,12 @@
  *
  * Properties: the result kind is known; a DROP carries a known reason and a
  * NUL-terminated detail; a CANDLE result has 1..FEED_PARSE_MAX finite
- * candles with positive prices and a clean symbol. */
+ * candles with positive prices and a clean symbol; a MARK result a finite
+ * positive mark, a rate in (-1, 1) and its times. */
 #include "feed_live_internal.h"
 #include "fuzz_util.h"
+
+#include <math.h>
 
 static const int64_t intervals[] = {60000, 3600000};
 
@@ -28,6 +31,13 @@ static void check_out(const feed_parse_out *o)
     FUZZ_CHECK(memchr(o->detail, '\0', sizeof o->detail) != NULL);
     if (o->kind == FEED_MSG_DROP)
         FUZZ_CHECK((unsigned)o->reason < FEED_DROP__COUNT);
+    if (o->kind == FEED_MSG_MARK) { /* perpetual venues: a usable mark update */
+        const feed_mark *m = &o->mark;
+        FUZZ_CHECK(memchr(m->symbol, '\0', sizeof m->symbol) != NULL && m->symbol[0] != '\0');
+        FUZZ_CHECK(isfinite(m->mark_price) && m->mark_price > 0 && isfinite(m->index_price) && m->index_price >= 0);
+        FUZZ_CHECK(isfinite(m->funding_rate) && fabs(m->funding_rate) < 1);
+        FUZZ_CHECK(m->event_ms > 0 && m->next_funding_ms > 0 && o->event_ms == m->event_ms);
+    }
     if (o->kind != FEED_MSG_CANDLE)
         return;
     FUZZ_CHECK(o->n >= 1 && o->n <= FEED_PARSE_MAX);

@@ -12,7 +12,7 @@
 
 #include <math.h>
 
-static const char *const venues[] = {"binance", "bitvavo", "bybit", "okx"};
+static const char *const venues[] = {"binance", "bitvavo", "bybit", "okx", "kraken", "coinbase"};
 static const char *const syms[] = {"BTCUSDT", "ETHBTC", "BTC-EUR", "BTC-USDT"};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -39,18 +39,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!copy)
         return 0;
     memcpy(copy, data, size);
-    for (size_t v = 0; v < sizeof venues / sizeof venues[0]; v++) {
+    for (size_t k = 0; k < 2 * sizeof venues / sizeof venues[0]; k++) {
+        size_t v = k / 2, n = k % 2 ? 1 : 4; /* one symbol: Kraken then takes a lone pair as it */
         pf_rules_set out;
         char err[200];
         memset(&out, 0, sizeof out);
-        int rc = feed_rules_parse(venues[v], (const char *)copy, size, syms, 4, &out, err, sizeof err);
+        int rc = feed_rules_parse(venues[v], (const char *)copy, size, syms + 4 - n, n, &out, err, sizeof err);
         FUZZ_CHECK(rc == PT_OK || rc == PT_ENOENT || rc == PT_EINVAL || rc == PT_EPARSE || rc == PT_EFULL);
         FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL || rc == PT_OK);
         FUZZ_CHECK(out.n >= 0 && out.n <= PF_MAX_SYMBOLS);
         for (int i = 0; i < out.n; i++) {
             int known = 0;
-            for (size_t k = 0; k < 4; k++)
-                known |= !strcmp(out.r[i].symbol, syms[k]);
+            for (size_t j = 0; j < 4; j++)
+                known |= !strcmp(out.r[i].symbol, syms[j]);
             FUZZ_CHECK(known);
             check_dec(out.r[i].tick), check_dec(out.r[i].step), check_dec(out.r[i].min_qty);
             check_dec(out.r[i].min_notional);

@@ -1,11 +1,14 @@
 /* libFuzzer target: the exchange simulator's protocol code (feed/
  * feed_xsim_proto.c: WebSocket paths, subscribe messages, REST klines
- * queries, for Binance and Bitvavo) through its real lws server over
+ * queries, for Binance, Bitvavo and Binance USD-M futures with its mark
+ * streams and /fapi endpoints) through its real lws server over
  * loopback. Tests and `demo` talk to it all day; a request it mishandles
  * must be a clear error answer, never a crash of the process serving it.
  *
  * Input:
- *   b0   bit 0: protocol (0 binance, 1 bitvavo); bit 1: REST (1) or WebSocket (0)
+ *   b0   bit 0: protocol (0 binance, 1 bitvavo); bit 1: REST (1) or WebSocket (0);
+ *        bit 2: binance-futures instead (e.g. "/fapi/v1/fundingRate?symbol=BTCUSDT",
+ *        "/market/stream?streams=btcusdt@markPrice@1s")
  *   a request target up to the first '\n' (bytes outside printable ASCII
  *   are %-escaped so the request line stays one line), e.g.
  *   "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=5" or "/stream?streams=btcusdt@kline_1m"
@@ -29,7 +32,7 @@
 #define DEADLINE_MS 300
 
 static struct lws_context *cx;
-static feed_xsim *sims[2];
+static feed_xsim *sims[3];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -38,12 +41,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_quiet_logs();
     signal(SIGPIPE, SIG_IGN);
     static const char *const bn[] = {"BTCUSDT", "ETHUSDT"}, *const bv[] = {"BTC-EUR"};
-    feed_xsim_config c[2] = {
+    feed_xsim_config c[3] = {
         {.protocol = "binance", .speed = 60, .symbols = bn, .n_symbols = 2, .seed = 1, .updates = 1},
         {.protocol = "bitvavo", .speed = 60, .symbols = bv, .n_symbols = 1, .seed = 2, .updates = 1},
+        {.protocol = "binance-futures", .speed = 60, .symbols = bn, .n_symbols = 2, .seed = 3, .updates = 1,
+         .funding = "every=1m"},
     };
-    if (!(cx = wss_context_new()) || feed_xsim_new(cx, &c[0], &sims[0]) || feed_xsim_new(cx, &c[1], &sims[1]))
+    if (!(cx = wss_context_new()))
         abort();
+    for (int i = 0; i < 3; i++)
+        if (feed_xsim_new(cx, &c[i], &sims[i]))
+            abort();
     return 0;
 }
 
@@ -122,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    int proto = data[0] & 1, rest = data[0] & 2;
+    int proto = data[0] & 4 ? 2 : data[0] & 1, rest = data[0] & 2;
     const uint8_t *nl = memchr(data + 1, '\n', size - 1);
     size_t tn = nl ? (size_t)(nl - data - 1) : size - 1;
     static char target[2048], in[1 << 16];
@@ -152,7 +160,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char probe_bv[] = "GET /v2/BTC-EUR/candles?interval=1m&limit=1 HTTP/1.1\r\n"
                                    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
     fd = connect_to(port);
-    const char *pr = proto ? probe_bv : probe;
+    static const char probe_bf[] = "GET /fapi/v1/premiumIndex?symbol=BTCUSDT HTTP/1.1\r\n"
+                                   "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    const char *pr = proto == 2 ? probe_bf : proto ? probe_bv : probe;
     size_t got = exchange(fd, (const unsigned char *)pr, strlen(pr), in, 64, 4 * DEADLINE_MS);
     close(fd);
     FUZZ_CHECK(got >= 12 && !memcmp(in, "HTTP/1.1 ", 9));

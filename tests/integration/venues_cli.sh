@@ -11,7 +11,7 @@ trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; [ -n "$cp" ] && kill "$cp" 2>/dev/
 SCALE=1; [ "${PT_SANITIZE:-0}" = 1 ] && SCALE=3
 
 # the venues issue 17 names that are built so far; the list must hold each
-VENUES="binance bitvavo bybit okx kraken coinbase"
+VENUES="binance bitvavo bybit okx kraken coinbase bybit-linear kucoin binance-futures"
 run_pt exchanges
 expect_exit 0 "exchanges exits 0"
 for v in $VENUES; do expect_out "^$v\$" "exchanges lists $v"; done
@@ -20,7 +20,7 @@ run_pt exchanges --json
 expect_exit 0 "exchanges --json exits 0"
 names=$(node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(j.exchanges.map(x=>x.name).join(", "))' <<<"$OUT")
 for v in $VENUES; do
-  n=$(node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));const k=j.exchanges.find(x=>x.name===process.argv[1]);console.log(k?[k.spot,k.intervals.length>0,k.rest_page>0,typeof k.finality].join(","):"none")' "$v" <<<"$OUT")
+  n=$(node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));const k=j.exchanges.find(x=>x.name===process.argv[1]);console.log(k?[k.spot||k.perp,k.intervals.length>0,k.rest_page>0,typeof k.finality].join(","):"none")' "$v" <<<"$OUT")
   [ "$n" = "true,true,true,string" ] && ok "--json: $v with market, intervals, REST page, finality" || bad "--json $v: got '$n'"
 done
 n=$(node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));const k=j.exchanges.find(x=>x.name==="kraken");console.log(k&&k.intervals.join(","), k&&k.history_bars)' <<<"$OUT")
