@@ -1,37 +1,24 @@
-/* papertrader backtest: replay candle files through the engine (sim/) and
- * book the result with portfolio/ (ledger files, metrics, report). This
- * file only parses options and wires modules; every decision is in sim/.
- * Same inputs and options give byte-identical trades.csv, portfolio.csv and
- * report.json: nothing here that reaches those files reads the wall clock. */
-#include "backtest_config.h"
-#include "backtest_controls.h"
-#include "backtest_setup.h"
+/* papertrader backtest: the command line of the backtest clock. Parses the
+ * options (after the --config layers, session_backtest_config_args) into a
+ * session_backtest_config and hands it to session/ (session_backtest_run,
+ * or session_backtest_resume with this parser for the recorded options).
+ * Nothing here trades or writes a file. */
 #include "commands.h"
-#include "feed.h"
 #include "ops.h"
-#include "portfolio.h"
-#include "progress.h"
 #include "pt_core.h"
-#include "report_html.h"
-#include "rules_setup.h"
-#include "session_ledger.h"
+#include "session.h"
 #include "sim.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define BT_MAX_FILES 64
+#define BT_MAX_FILES SESSION_BACKTEST_MAX_FILES
 #define BT_MAX_PARAMS 32
-#define BT_MAX_REC 160            /* recorded options (session.json "args") */
+#define BT_MAX_REC (SESSION_BACKTEST_MAX_ARGS / 2) /* recorded options (session.json "args") */
 
 typedef struct bt_opts {
     const char *strategy, *symbol, *out, *resume, *controls, *order;
@@ -57,21 +44,12 @@ typedef struct bt_opts {
     char strategy_abs[PATH_MAX], controls_abs[PATH_MAX], order_abs[PATH_MAX], rules_abs[PATH_MAX];
     const char *rules_file;  /* --rules FILE (docs/rules.md) */
     pf_rules_set rule_keys;  /* --rule SYMBOL:KEY=VALUE */
-    pf_rules_set rules;      /* what the engine trades with; n == 0: none */
+    pf_rules_set rules;      /* app_backtest_parse: what the engine trades with; n == 0: none */
+    /* the recorded options as session.json "args" strings (to_config) */
+    char flags[BT_MAX_REC][64];
+    const char *args[2 * BT_MAX_REC];
 } bt_opts;
 
-typedef struct bt_ctx {
-    session_ledger *sl;
-    pf_metrics *m;
-    int io_err;
-    uint64_t candles;
-    progress progress;
-    int rows_every, rows_change; /* --portfolio-rows (bt_opts) */
-    uint64_t rows_seen;
-    pf_snapshot last_row; /* the last row written (rows_change) */
-    app_report_run *report; /* report.html fed during the run; NULL: read back at the end */
-    uint64_t reader_rejects; /* CSV rows the reader dropped (counted by feed_csv) */
-} bt_ctx;
 
 static void usage(FILE *out)
 {
@@ -299,32 +277,6 @@ static int perp_check(bt_opts *o)
     return 0;
 }
 
-/* ------------------------------------------------------------ perp inputs */
-
-static void h_funding(void *ud, const sim_funding_event *ev)
-{
-    bt_ctx *x = ud;
-    if (!x->io_err)
-        x->io_err = session_ledger_funding(x->sl, ev->ts_ms, ev->symbol, ev->rate, ev->mark_price,
-                                           ev->position_qty, ev->payment);
-}
-
-/* --mark FILE: read like a candle file; rows without a symbol column get
- * --symbol or the one candle file's symbol. */
-static int open_marks(const bt_opts *o, char **files, int nfiles, feed_source *out)
-{
-    char sym[PT_SYMBOL_MAX];
-    feed_csv_opts co;
-    memset(&co, 0, sizeof co);
-    co.symbol = o->symbol;
-    if (!co.symbol && nfiles == 1) {
-        feed_csv_path_symbol(files[0], sym);
-        co.symbol = sym;
-    }
-    return feed_source_csv(o->mark, &co, out);
-}
-
-/* Returns 0, or an exit code. */
 static int parse_opts(int argc, char **argv, bt_opts *o)
 {
     sim_engine_config *c = &o->cfg;
@@ -366,7 +318,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_MINQ: bad = eng_num("min-quality", optarg, &c->min_quality); break;
         case O_OUT: o->out = optarg; break;
         case O_JSON: o->json = 1; break;
-        case O_CONFIG: break; /* read before parsing: backtest_config.h */
+        case O_CONFIG: break; /* read before parsing: session_backtest_config_args */
         case O_SYMBOL: o->symbol = optarg; break;
         case O_MAXPOS: bad = eng_int("max-positions", optarg, &c->max_positions); break;
         case O_MAXEXP: bad = eng_num("max-exposure-pct", optarg, &c->max_exposure_pct); break;
@@ -434,7 +386,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
         case O_RULES: /* recorded absolute, like a strategy path */
             o->rules_file = optarg = realpath(optarg, o->rules_abs) ? o->rules_abs : optarg;
             break;
-        case O_RULE: bad = rules_setup_arg(optarg, &o->rule_keys) != PT_OK; break;
+        case O_RULE: bad = session_rules_arg(optarg, &o->rule_keys) != PT_OK; break;
         case O_ORDER:
             o->order = optarg = realpath(optarg, o->order_abs) ? o->order_abs : optarg;
             break;
@@ -498,176 +450,6 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
     return 0;
 }
 
-/* ------------------------------------------------------------ hooks */
-
-static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double score,
-                     const sim_signal *sig)
-{
-    (void)score, (void)sig;
-    bt_ctx *x = ud;
-    if (v != QUALITY_REJECT)
-        pf_metrics_price(x->m, c->symbol, c->close);
-    app_report_run_candle(x->report, c);
-    /* progress: a terminal only (progress.h); looked at every 64k candles */
-    if (x->progress.on && (++x->candles & 0xffff) == 0) {
-        char when[48] = "candles, at ";
-        pt_format_iso_ms(c->ts_ms, when + 12, sizeof when - 12);
-        progress_update(&x->progress, (double)x->candles, 0, when);
-    }
-}
-
-/* The ledger first: nothing learns of a fill before it is durable. After a
- * ledger error the run loop stops feeding the engine. */
-static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
-{
-    bt_ctx *x = ud;
-    if (!x->io_err)
-        x->io_err = session_ledger_fill(x->sl, f, r);
-    if (!x->io_err)
-        pf_metrics_fill(x->m, f->fee, r);
-}
-
-/* --portfolio-rows change: a value other than the time and the quality
- * score moved since the last row written. */
-static int row_changed(const pf_snapshot *a, const pf_snapshot *b)
-{
-    return a->cash != b->cash || a->positions_value != b->positions_value || a->equity != b->equity ||
-           a->realized_pnl != b->realized_pnl || a->unrealized_pnl != b->unrealized_pnl ||
-           a->fees != b->fees || a->high_water != b->high_water || a->drawdown != b->drawdown ||
-           a->open_positions != b->open_positions;
-}
-
-/* Whether this snapshot becomes a portfolio.csv row; the metrics and the
- * report see every snapshot either way. */
-static int keep_row(bt_ctx *x, const pf_snapshot *s)
-{
-    uint64_t i = x->rows_seen++;
-    if (x->rows_change) {
-        if (i && !row_changed(s, &x->last_row))
-            return 0;
-        x->last_row = *s;
-        return 1;
-    }
-    return x->rows_every <= 1 || i % (uint64_t)x->rows_every == 0;
-}
-
-static void h_row(void *ud, const pf_snapshot *s)
-{
-    bt_ctx *x = ud;
-    if (!x->io_err && keep_row(x, s))
-        x->io_err = session_ledger_row(x->sl, s);
-    if (!x->io_err) {
-        pf_metrics_snapshot(x->m, s);
-        app_report_run_row(x->report, s->ts_ms, s->equity, s->drawdown);
-    }
-}
-
-/* ------------------------------------------------------------ outputs */
-
-/* Replaced atomically (temp, fsync, rename, fsync dir): a crash leaves the
- * old file or the new one, never a half. */
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-/* The engine's own counts next to portfolio's metrics. */
-/* Everything --resume needs: "args" (every result-shaping option as given,
- * paths absolute) and "files" (absolute) are what it re-parses; the other
- * keys describe the effective configuration for people and tools. */
-static cJSON *session_json(const bt_opts *o, char **files, int nfiles)
-{
-    const sim_engine_config *c = &o->cfg;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "command", "backtest");
-    cJSON_AddStringToObject(j, "version", PT_VERSION);
-    cJSON *a = cJSON_AddArrayToObject(j, "args");
-    for (int i = 0; i < o->n_rec; i++) {
-        char flag[64];
-        snprintf(flag, sizeof flag, "--%s", long_opts[o->rec_opt[i]].name);
-        cJSON_AddItemToArray(a, cJSON_CreateString(flag));
-        if (o->rec_arg[i])
-            cJSON_AddItemToArray(a, cJSON_CreateString(o->rec_arg[i]));
-    }
-    cJSON *f = cJSON_AddArrayToObject(j, "files");
-    for (int i = 0; i < nfiles; i++)
-        cJSON_AddItemToArray(f, cJSON_CreateString(files[i]));
-    if (o->symbol)
-        cJSON_AddStringToObject(j, "symbol", o->symbol);
-    cJSON_AddStringToObject(j, "strategy", o->strategy);
-    cJSON *p = cJSON_AddObjectToObject(j, "params");
-    for (int i = 0; i < c->strategy->n_params; i++)
-        add_num(p, c->strategy->params[i].name, c->params[i]);
-    add_num(j, "cash", c->cash);
-    add_num(j, "taker_fee_bps", c->taker_fee_bps);
-    add_num(j, "maker_fee_bps", c->maker_fee_bps);
-    add_num(j, "slippage_bps", c->slippage_bps);
-    cJSON_AddStringToObject(j, "sizing", o->sizing_text ? o->sizing_text : "all-in");
-    add_num(j, "min_quality", c->min_quality);
-    add_num(j, "max_positions", c->max_positions);
-    add_num(j, "max_exposure_pct", c->max_exposure_pct);
-    add_num(j, "daily_loss_pct", c->daily_loss_pct);
-    add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
-    add_num(j, "min_notional", c->min_notional);
-    add_num(j, "cooldown_losses", c->cooldown_losses);
-    add_num(j, "cooldown_candles", c->cooldown_candles);
-    add_num(j, "max_participation_pct", c->max_participation_pct);
-    add_num(j, "atr_period", c->atr_period);
-    add_num(j, "atr_mult", c->atr_mult);
-    cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
-    cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
-    return j;
-}
-
-static void print_table(const pf_metrics_result *mr, const sim_engine *e)
-{
-    const sim_engine_stats *s = sim_engine_get_stats(e);
-    pf_metrics_print_table(mr, stdout);
-    printf("%-22s %llu\n", "rejected candles", (unsigned long long)s->rejected);
-    printf("%-22s %llu\n", "quality blocks", (unsigned long long)s->quality_blocks);
-    for (int i = 0; i < SIM_BLOCK__COUNT; i++)
-        if (i != SIM_BLOCK_QUALITY && s->blocks[i])
-            printf("%-22s %llu (%s)\n", "risk blocks", (unsigned long long)s->blocks[i],
-                   sim_block_name((sim_block_reason)i));
-    if (s->strategy_failures)
-        printf("%-22s %llu (breaker opened %llu times)\n", "strategy failures",
-               (unsigned long long)s->strategy_failures, (unsigned long long)s->breaker_opens);
-}
-
-/* ------------------------------------------------------------ main */
-
-/* order: a live session's candles/.order (its processing order), or NULL
- * for the k-way merge by event time. *bar_ms: the first file's interval,
- * from its reader's look-ahead (each input is read once: FIFOs work). */
-static int open_sources(char **files, int n, const char *symbol, const char *order, uint64_t *rejects,
-                        int64_t *bar_ms, feed_source *out)
-{
-    feed_source srcs[BT_MAX_FILES];
-    feed_csv_opts co;
-    memset(&co, 0, sizeof co);
-    co.symbol = symbol;
-    co.rejects_out = rejects; /* for report.html: rows the reader dropped */
-    for (int i = 0; i < n; i++) {
-        co.interval_out = i == 0 ? bar_ms : NULL;
-        int rc = feed_source_csv(files[i], &co, &srcs[i]);
-        if (rc) {
-            for (int k = 0; k < i; k++)
-                feed_source_free(&srcs[k]);
-            return rc;
-        }
-    }
-    if (order) /* takes the sources, also on failure */
-        return feed_source_ordered(srcs, (size_t)n, order, out);
-    if (n == 1) {
-        *out = srcs[0];
-        return PT_OK;
-    }
-    return feed_source_merge(srcs, (size_t)n, out); /* takes the sources, also on failure */
-}
-
 static void opts_init(bt_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -678,112 +460,48 @@ static void opts_init(bt_opts *o)
 }
 
 /* D10: one process per session folder. Returns 0 or an exit code. */
-static int lock_dir(const char *dir, int *fd)
+/* The parsed options as the session module takes them; pointers into o and
+ * argv (files: argv + optind, after parse_opts). */
+static void to_config(bt_opts *o, char **files, int nfiles, session_backtest_config *c)
 {
-    long pid = 0;
-    int rc = session_lock(dir, fd, &pid);
-    if (rc == PT_EBUSY) {
-        char who[48];
-        fprintf(stderr, "papertrader backtest: %s: state dir locked by %s\n", dir,
-                session_holder_text(pid, who, sizeof who));
-        return PT_EXIT_LOCKED;
+    memset(c, 0, sizeof *c);
+    c->cfg = o->cfg;
+    c->strategy = o->strategy;
+    c->symbol = o->symbol, c->order = o->order, c->controls = o->controls;
+    c->params = o->params, c->n_params = o->n_params;
+    c->files = files, c->nfiles = nfiles;
+    for (int i = 0; i < o->n_rec; i++) {
+        snprintf(o->flags[i], sizeof o->flags[i], "--%s", long_opts[o->rec_opt[i]].name);
+        o->args[c->n_args++] = o->flags[i];
+        if (o->rec_arg[i])
+            o->args[c->n_args++] = o->rec_arg[i];
     }
-    return rc ? PT_EXIT_FAILURE : 0;
+    c->args = o->args;
+    c->quiet = o->quiet;
+    c->out = o->out;
+    c->sizing_text = o->sizing_text;
+    c->json = o->json, c->force = o->force, c->no_report = o->no_report;
+    c->trade_from_given = o->trade_from_given;
+    c->rows_every = o->rows_every, c->rows_change = o->rows_change;
+    c->sync = o->sync;
+    c->crash_after = o->crash_after;
+    c->funding = o->funding, c->mark = o->mark;
+    c->funding_interval_ms = o->funding_interval_ms;
+    c->rules_file = o->rules_file;
+    c->rule_keys = &o->rule_keys;
 }
 
-/* --resume DIR before the lock: a missing folder is a missing input (3).
- * Returns -1 to go on. */
-static int resume_precheck(const char *dir)
+/* --resume: session.json's recorded command line, parsed as the first time
+ * (session_backtest_parse_fn; ud: a bt_opts to fill). */
+static int reparse(int argc, char **argv, session_backtest_config *c, void *ud)
 {
-    struct stat st;
-    if (stat(dir, &st)) {
-        fprintf(stderr, "papertrader backtest: --resume %s: %s\n", dir,
-                errno == ENOENT ? "no such folder" : strerror(errno));
-        return PT_EXIT_INPUT;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "papertrader backtest: --resume %s: not a folder\n", dir);
-        return PT_EXIT_USAGE;
-    }
-    return -1;
-}
-
-/* A finished backtest (report.json is written last) has nothing left to do. */
-static int resume_finished(const char *dir)
-{
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/report.json", dir) >= (int)sizeof path || access(path, F_OK))
-        return 0;
-    fprintf(stderr, "papertrader backtest: --resume %s: this backtest is complete (report.json is there); "
-                    "nothing to resume\n", dir);
-    return 1;
-}
-
-/* --resume DIR: rebuild the original command line from DIR/session.json.
- * *argv_out (malloc'd; its strings live in *doc) is the caller's to free. */
-static int load_session(const char *dir, cJSON **doc, char ***argv_out, int *argc_out)
-{
-    *doc = session_json_read(dir);
-    if (!*doc && errno != EINVAL) {
-        fprintf(stderr, "papertrader backtest: --resume: cannot read %s/session.json: %s (not a session "
-                        "folder?)\n", dir, strerror(errno));
-        return PT_EXIT_USAGE;
-    }
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(*doc, "command");
-    const cJSON *args = cJSON_GetObjectItemCaseSensitive(*doc, "args");
-    if (cJSON_IsString(cmd) && strcmp(cmd->valuestring, "backtest")) { /* another kind of session */
-        fprintf(stderr, "papertrader backtest: --resume %s: it holds a `%s` session, not a backtest "
-                        "(papertrader %s --resume %s carries it on)\n", dir, cmd->valuestring,
-                !strcmp(cmd->valuestring, "demo") ? "demo" : "run", dir);
-        return PT_EXIT_USAGE;
-    }
-    const cJSON *files = cJSON_GetObjectItemCaseSensitive(*doc, "files");
-    int na = cJSON_GetArraySize(args), nf = cJSON_GetArraySize(files), k = 1;
-    char **av = NULL;
-    if (!cJSON_IsString(cmd) || strcmp(cmd->valuestring, "backtest") || !cJSON_IsArray(args) ||
-        !cJSON_IsArray(files) || nf < 1 || nf > BT_MAX_FILES || na > 2 * BT_MAX_REC ||
-        !(av = calloc((size_t)(na + nf + 2), sizeof *av)))
-        goto bad;
-    av[0] = "backtest";
-    const cJSON *it;
-    cJSON_ArrayForEach(it, args) {
-        if (!cJSON_IsString(it))
-            goto bad;
-        av[k++] = it->valuestring;
-    }
-    cJSON_ArrayForEach(it, files) {
-        if (!cJSON_IsString(it))
-            goto bad;
-        av[k++] = it->valuestring;
-    }
-    *argv_out = av;
-    *argc_out = k;
+    bt_opts *o = ud;
+    opts_init(o);
+    if (parse_opts(argc, argv, o) || o->resume)
+        return 1;
+    to_config(o, argv + optind, argc - optind, c);
     return 0;
-bad:
-    free(av);
-    fprintf(stderr, "papertrader backtest: %s/session.json: not a resumable backtest session (want "
-                    "\"command\": \"backtest\", \"args\" and \"files\")\n", dir);
-    return PT_EXIT_CORRUPT;
 }
-
-/* session.json keeps absolute input paths: a resume may start elsewhere. */
-static int write_session(const char *dir, const bt_opts *o, char **files, int nfiles)
-{
-    char *abs[BT_MAX_FILES];
-    for (int i = 0; i < nfiles; i++)
-        abs[i] = realpath(files[i], NULL);
-    char *names[BT_MAX_FILES];
-    for (int i = 0; i < nfiles; i++)
-        names[i] = abs[i] ? abs[i] : files[i];
-    cJSON *ses = session_json(o, names, nfiles);
-    int rc = ses ? session_write_json(dir, "session.json", ses) : PT_ENOMEM;
-    cJSON_Delete(ses);
-    for (int i = 0; i < nfiles; i++)
-        free(abs[i]);
-    return rc;
-}
-
-static int ledger_exit(int rc) { return rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE; }
 
 int cmd_backtest(int argc, char **argv)
 {
@@ -796,299 +514,45 @@ int cmd_backtest(int argc, char **argv)
         usage(stdout);
         return PT_EXIT_OK;
     }
-    backtest_argv *ca = NULL;
-    int code = backtest_config_args(argc, argv, &ca);
+    session_backtest_argv *ca = NULL;
+    int code = session_backtest_config_args(argc, argv, &ca);
     if (code)
         return code;
     argc = ca->argc, argv = ca->argv; /* config keys first: the flags win */
-    bt_opts o;
-    opts_init(&o);
-    code = parse_opts(argc, argv, &o);
-    if (code) {
-        if (code == PT_EXIT_USAGE)
-            app_usage_hint("backtest");
-        backtest_config_free(ca);
-        return code;
+    bt_opts *o = malloc(2 * sizeof *o); /* [1]: the recorded options of a resume */
+    if (!o) {
+        session_backtest_config_free(ca);
+        return PT_EXIT_FAILURE;
     }
-    char **files = argv + optind;
-    int nfiles = argc - optind;
-
-    void *dl = NULL;
-    sim_engine *e = NULL;
-    backtest_controls *ctl = NULL;
-    feed_source src = {0}, marks = {0};
-    sim_funding *fund = NULL;
-    bt_ctx x;
-    memset(&x, 0, sizeof x);
-    cJSON *rep = NULL, *sdoc = NULL;
-    char **rargv = NULL;
-    int lock_fd = -1, rargc = 0;
-    char outdir[4096], err[256] = "";
-
-    if (o.resume) { /* lock first: a second process must not even read */
-        snprintf(outdir, sizeof outdir, "%s", o.resume);
-        if ((code = resume_precheck(outdir)) >= 0 || (code = lock_dir(outdir, &lock_fd)) ||
-            (code = load_session(outdir, &sdoc, &rargv, &rargc)))
-            goto done;
-        if (resume_finished(outdir)) {
-            code = PT_EXIT_OK;
-            goto done;
-        }
-        bt_opts keep = o;
-        opts_init(&o);
-        if (parse_opts(rargc, rargv, &o) || o.resume) {
-            fprintf(stderr, "papertrader backtest: %s/session.json: its \"args\" do not parse\n",
-                    outdir);
-            code = PT_EXIT_CORRUPT;
-            goto done;
-        }
-        if (o.cfg.perp.on) {
-            fprintf(stderr, "papertrader backtest: --resume of a perp backtest is not supported yet; "
-                            "run it again with --force\n");
-            code = PT_EXIT_USAGE;
-            goto done;
-        }
-        o.resume = keep.resume;
-        o.quiet = keep.quiet;
-        o.json = keep.json;
-        o.sync = keep.sync;
-        o.crash_after = keep.crash_after;
-        files = rargv + optind;
-        nfiles = rargc - optind;
+    opts_init(o);
+    code = parse_opts(argc, argv, o);
+    if (code == PT_EXIT_USAGE)
+        app_usage_hint("backtest");
+    if (!code) {
+        session_backtest_config c;
+        to_config(o, argv + optind, argc - optind, &c);
+        code = o->resume ? session_backtest_resume(o->resume, &c, reparse, &o[1]) : session_backtest_run(&c);
     }
-    if (o.quiet)
-        pt_log_set_stderr(0);
-    if (!o.crash_after) { /* the test hook also comes from the environment */
-        const char *env = getenv("PT_CRASH_AFTER_FILLS");
-        int64_t v;
-        const char *why;
-        if (env && !pt_parse_int64(env, strlen(env), &v, &why) && v > 0)
-            o.crash_after = (uint64_t)v;
-    }
-
-    code = PT_EXIT_USAGE;
-    if (sim_strategy_load(o.strategy, &o.cfg.strategy, &dl)) {
-        fprintf(stderr, "papertrader backtest: unknown strategy '%s' "
-                        "(papertrader strategies lists them)\n", o.strategy);
-        goto done;
-    }
-    if (sim_strategy_params(o.cfg.strategy, o.params, o.n_params, o.cfg.params, err, sizeof err)) {
-        fprintf(stderr, "papertrader backtest: %s\n", err);
-        goto done;
-    }
-    sim_strategy_warn_short(o.cfg.strategy, o.cfg.allow_short);
-    { /* parameters that pass ranges may still be inconsistent (fast >= slow) */
-        void *probe = NULL;
-        if (sim_strategy_create(o.cfg.strategy, o.cfg.params, &probe, err, sizeof err)) {
-            fprintf(stderr, "papertrader backtest: %s: %s\n", o.strategy, err);
-            goto done;
-        }
-        sim_strategy_free_state(o.cfg.strategy, probe);
-    }
-    int64_t bar_ms = 0;
-    int rc = open_sources(files, nfiles, o.symbol, o.order, &x.reader_rejects, &bar_ms, &src);
-    if (rc) {
-        code = PT_EXIT_INPUT; /* the reader logged path and reason */
-        goto done;
-    }
-    if (!o.trade_from_given) { /* a live recording: its warm-up candles warm here too */
-        char from[4200];
-        if ((o.cfg.trade_from_ms = backtest_recorded_trade_from(files, nfiles, o.order, from, sizeof from)) > 0) {
-            char when[32];
-            pt_format_iso_ms(o.cfg.trade_from_ms, when, sizeof when);
-            pt_info("backtest: %s: warm-up until %s, no trading before it (--trade-from 0: trade from the "
-                    "first candle)", from, when);
-        }
-    }
-    if (rules_setup_backtest(o.rules_file, &o.rule_keys, files, nfiles, o.order, &o.rules)) {
-        code = PT_EXIT_INPUT; /* logged with the file and field */
-        goto done;
-    }
-    o.cfg.rules = o.rules.n ? &o.rules : NULL;
-    if (o.resume) {
-        /* outdir set above */
-    } else if (o.out) {
-        snprintf(outdir, sizeof outdir, "%s", o.out);
-    } else {
-        session_default_dir(outdir, sizeof outdir, "backtest");
-    }
-    code = PT_EXIT_FAILURE;
-    if (!o.resume) { /* the session's inputs are durable before its first fill */
-        if (pt_mkdirs(outdir) || (code = lock_dir(outdir, &lock_fd)))
-            goto done; /* a folder in use says so (exit 6) before anything about its contents */
-        if (o.out && !o.force && session_dir_holds_run(outdir)) {
-            fprintf(stderr, "papertrader backtest: --out %s holds an earlier run (session.json); --force "
-                            "overwrites it, --resume %s carries it on\n", outdir, outdir);
-            code = PT_EXIT_USAGE;
-            goto done;
-        }
-        code = PT_EXIT_FAILURE;
-        if (write_session(outdir, &o, files, nfiles))
-            goto done;
-        char rp[PATH_MAX + 16]; /* what it traded with, beside its outputs */
-        snprintf(rp, sizeof rp, "%s/rules.json", outdir);
-        if (o.rules.n && pf_rules_write(rp, &o.rules))
-            goto done;
-    }
-    /* resume = replay: the ledger verifies the recorded rows, appends the rest */
-    session_ledger_options lo = {o.resume != NULL, o.sync, 1, o.crash_after, o.cfg.perp.on};
-    if ((rc = session_ledger_open(outdir, &lo, &x.sl))) {
-        code = ledger_exit(rc);
-        if (rc == PT_ECORRUPT)
-            fprintf(stderr, "papertrader backtest: refusing to resume %s: its ledger is corrupt "
-                            "(file:line above); files left as they are\n", outdir);
-        goto done;
-    }
-    if (bar_ms <= 0)
-        bar_ms = 60000;
-    if (pf_metrics_new(bar_ms, o.cfg.cash, &x.m))
-        goto done;
-    progress_begin(&x.progress, "backtest", o.quiet);
-    x.rows_every = o.rows_every;
-    x.rows_change = o.rows_change;
-    if (!o.no_report && app_report_run_new(&x.report))
-        x.report = NULL; /* the report reads the folder back instead */
-    const sim_hooks hooks = {h_candle, NULL, h_fill, h_row, NULL};
-    o.cfg.ext.interval_ms = bar_ms;
-    if (o.funding && sim_funding_load(o.funding, o.symbol, o.funding_interval_ms, &fund)) {
-        code = PT_EXIT_INPUT; /* logged with file:line */
-        goto done;
-    }
-    if (fund)
-        pt_info("backtest: %s: %zu funding rows", o.funding, sim_funding_count(fund));
-    if (o.mark && open_marks(&o, files, nfiles, &marks)) {
-        code = PT_EXIT_INPUT;
-        goto done;
-    }
-    o.cfg.perp.funding = fund;
-    if (o.cfg.perp.on && !fund)
-        pt_info("backtest: --market perp without --funding: funding is taken as zero");
-    if (sim_engine_new(&o.cfg, &hooks, &x, &e) || (!o.controls && sim_engine_lookahead(e, &src)))
-        goto done;
-    sim_engine_set_funding_hook(e, h_funding, &x);
-    if (o.mark)
-        sim_engine_set_marks(e, &marks, o.mark);
-    if (o.controls && backtest_controls_load(o.controls, &ctl)) {
-        code = PT_EXIT_INPUT;
-        goto done;
-    }
-    pt_candle c;
-    while (!x.io_err && (rc = src.ops->next(src.self, &c)) == PT_OK) {
-        if (backtest_controls_apply(ctl, e, c.ts_ms)) { /* recorded operator controls */
-            code = PT_EXIT_INPUT;
-            goto done;
-        }
-        /* a ledger error stops trading at once; so does a failed external strategy
-         * (logged with the candle and its text), keeping every row written */
-        int erc = sim_engine_on_candle(e, &c);
-        if (erc == PT_EPARSE) { /* a bad funding or mark row, logged with file:line */
-            fprintf(stderr, "papertrader backtest: stopped: bad perp input (above); the rows written so "
-                            "far are kept in %s\n", outdir);
-            code = PT_EXIT_INPUT;
-            goto done;
-        }
-        if (erc == PT_ESTATE) {
-            fprintf(stderr, "papertrader backtest: stopped: the strategy failed (above); the "
-                            "rows written so far are kept in %s\n", outdir);
-            code = PT_EXIT_FAILURE;
-            goto done;
-        }
-    }
-    progress_end(&x.progress);
-    if (!x.io_err && rc != PT_EOF) {
-        code = PT_EXIT_INPUT;
-        goto done;
-    }
-    if (!x.io_err && backtest_controls_apply(ctl, e, INT64_MAX)) {
-        code = PT_EXIT_INPUT;
-        goto done;
-    }
-    if (!x.io_err)
-        sim_engine_finish(e);
-    if (x.io_err) {
-        fprintf(stderr, "papertrader backtest: %s: %s\n",
-                x.io_err == PT_ECORRUPT ? "refusing to resume" : "stopped trading",
-                session_ledger_error_text(x.sl));
-        if (x.io_err != PT_ECORRUPT)
-            fprintf(stderr, "papertrader backtest: every complete row is kept; on a healthy disk "
-                            "run: papertrader backtest --resume %s\n", outdir);
-        code = ledger_exit(x.io_err);
-        goto done;
-    }
-    if (sim_engine_get_stats(e)->accepted == 0) {
-        fprintf(stderr, "papertrader backtest: no usable candles in the input\n");
-        code = PT_EXIT_INPUT;
-        goto done;
-    }
-    rc = session_ledger_close(x.sl, 1);
-    x.sl = NULL;
-    if (rc) {
-        code = ledger_exit(rc);
-        goto done;
-    }
-    pf_metrics_result mr;
-    pf_metrics_compute(x.m, &mr);
-    rep = pf_metrics_to_json(&mr);
-    if (!rep)
-        goto done;
-    sim_engine_stats_to_json(e, cJSON_AddObjectToObject(rep, "engine"));
-    if (o.cfg.perp.on)
-        sim_engine_perp_to_json(e, cJSON_AddObjectToObject(rep, "perp"));
-    if (session_write_json(outdir, "report.json", rep))
-        goto done;
-    app_report_run_rejected(x.report, x.reader_rejects);
-    if (!o.no_report && app_report_run_write(x.report, outdir, NULL)) /* logged; the backtest is complete */
-        pt_warn("backtest: %s/report.html not written (papertrader report %s retries)", outdir,
-                outdir);
-    if (o.json) {
-        char *t = cJSON_Print(rep);
-        if (t)
-            puts(t);
-        free(t);
-    } else {
-        print_table(&mr, e);
-        if (o.cfg.perp.on) {
-            char fs[200];
-            printf("%-22s %s\n", "funding", sim_engine_perp_summary(e, fs, sizeof fs));
-        }
-        printf("%-22s %s\n", "output", outdir);
-    }
-    code = fflush(stdout) ? PT_EXIT_FAILURE : PT_EXIT_OK;
-done:
-    cJSON_Delete(rep);
-    sim_engine_free(e);
-    session_ledger_close(x.sl, 0);
-    pf_metrics_free(x.m);
-    feed_source_free(&src);
-    feed_source_free(&marks);
-    sim_funding_free(fund);
-    sim_strategy_unload(dl);
-    session_unlock(lock_fd);
-    free(rargv);
-    cJSON_Delete(sdoc);
-    backtest_config_free(ca);
-    backtest_controls_free(ctl);
-    app_report_run_free(x.report);
+    free(o);
+    session_backtest_config_free(ca);
     return code;
 }
 
-/* ------------------------------------------------------------ backtest_setup.h */
+/* ------------------------------------------------------------ commands.h: optimize's parser */
 
 typedef struct bt_setup_box {
-    backtest_setup pub; /* first: the public pointer is the box */
+    session_backtest_config pub; /* first: the public pointer is the box */
     bt_opts o;
-    backtest_argv *ca;
-    const char *args[2 * BT_MAX_REC];
-    char flags[BT_MAX_REC][64];
+    session_backtest_argv *ca;
 } bt_setup_box;
 
-int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
+int app_backtest_parse(int argc, char **argv, session_backtest_config **out)
 {
     *out = NULL;
     bt_setup_box *b = calloc(1, sizeof *b);
     if (!b)
         return PT_EXIT_FAILURE;
-    int code = backtest_config_args(argc, argv, &b->ca);
+    int code = session_backtest_config_args(argc, argv, &b->ca);
     if (!code) {
         opts_init(&b->o);
         code = parse_opts(b->ca->argc, b->ca->argv, &b->o);
@@ -1101,43 +565,24 @@ int backtest_setup_parse(int argc, char **argv, backtest_setup **out)
         fprintf(stderr, "papertrader: --funding and --mark are read by backtest only (not here yet)\n");
         code = PT_EXIT_USAGE;
     }
-    if (!code && rules_setup_backtest(b->o.rules_file, &b->o.rule_keys, b->ca->argv + optind,
-                                      b->ca->argc - optind, b->o.order, &b->o.rules))
+    if (!code && session_rules_backtest(b->o.rules_file, &b->o.rule_keys, b->ca->argv + optind,
+                                        b->ca->argc - optind, b->o.order, &b->o.rules))
         code = PT_EXIT_INPUT;
     if (code) {
-        backtest_setup_free(&b->pub);
+        app_backtest_free(&b->pub);
         return code;
     }
-    const bt_opts *o = &b->o;
-    backtest_setup *s = &b->pub;
-    s->cfg = o->cfg;
-    s->cfg.rules = o->rules.n ? &o->rules : NULL; /* the box lives as long as s */
-    s->strategy = o->strategy;
-    s->symbol = o->symbol, s->order = o->order, s->controls = o->controls;
-    s->params = o->params, s->n_params = o->n_params;
-    s->files = b->ca->argv + optind, s->nfiles = b->ca->argc - optind;
-    for (int i = 0; i < o->n_rec; i++) {
-        snprintf(b->flags[i], sizeof b->flags[i], "--%s", long_opts[o->rec_opt[i]].name);
-        b->args[s->n_args++] = b->flags[i];
-        if (o->rec_arg[i])
-            b->args[s->n_args++] = o->rec_arg[i];
-    }
-    s->args = b->args;
-    s->quiet = o->quiet;
-    *out = s;
+    to_config(&b->o, b->ca->argv + optind, b->ca->argc - optind, &b->pub);
+    b->pub.cfg.rules = b->o.rules.n ? &b->o.rules : NULL; /* the box lives as long as pub */
+    *out = &b->pub;
     return 0;
 }
 
-int backtest_setup_open(const backtest_setup *s, uint64_t *rejects, int64_t *bar_ms, feed_source *out)
+void app_backtest_free(session_backtest_config *c)
 {
-    return open_sources(s->files, s->nfiles, s->symbol, s->order, rejects, bar_ms, out);
-}
-
-void backtest_setup_free(backtest_setup *s)
-{
-    if (!s)
+    if (!c)
         return;
-    bt_setup_box *b = (bt_setup_box *)s;
-    backtest_config_free(b->ca);
+    bt_setup_box *b = (bt_setup_box *)c;
+    session_backtest_config_free(b->ca);
     free(b);
 }

@@ -38,7 +38,7 @@
  *       "usable": true } ] } ] }
  */
 #include "commands.h"
-#include "progress.h"
+#include "ops.h"
 #include "feed.h"
 #include "pt_core.h"
 #include "quality.h"
@@ -233,12 +233,12 @@ static void check_file(file_report *fr)
     const int filter = o->symbol != NULL;
     struct stat fst;
     double size = stat(fr->path, &fst) ? 0 : (double)fst.st_size;
-    progress bar;
-    progress_begin(&bar, fr->path, o->quiet);
+    ops_progress bar;
+    ops_progress_begin(&bar, fr->path, o->quiet);
     for (uint64_t n = 0;; n++) {
         pt_candle c;
         if (bar.on && (n & 0xffff) == 0)
-            progress_update(&bar, (double)feed_csv_get_stats(r)->bytes, size, NULL);
+            ops_progress_update(&bar, (double)feed_csv_get_stats(r)->bytes, size, NULL);
         rc = feed_csv_next(r, &c);
         if (rc == PT_EOF)
             break;
@@ -266,7 +266,7 @@ static void check_file(file_report *fr)
         if (res.flags)
             note_flags(s, &c, res.flags);
     }
-    progress_end(&bar);
+    ops_progress_end(&bar);
     fr->stats = *feed_csv_get_stats(r);
     if (!strcmp(fr->interval_src, "unknown") && fr->n_syms) {
         int64_t learned = quality_get_counts(fr->syms[0].qc)->interval_ms;

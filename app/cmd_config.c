@@ -5,7 +5,7 @@
 #include "ops.h"
 #include "sim.h"
 #include "pt_core.h"
-#include "strategy_check.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -110,7 +110,7 @@ int cmd_config(int argc, char **argv)
         ops_config_apply_env(cfg, environ);
     int code = PT_EXIT_OK, errors = ops_config_errors(cfg);
     if (!rc || errors) /* a file that could not be read has no [strategy] to check */
-        errors += strategy_check(cfg, NULL);
+        errors += session_strategy_check(cfg, NULL);
     if (rc || errors) {
         fprintf(stderr, "papertrader config: %s is not valid (%d error%s)\n", file, errors ? errors : 1,
                 errors == 1 ? "" : "s");

@@ -5,7 +5,7 @@
  * --synthetic serves the seeded synthetic market instead. */
 #include "commands.h"
 #include "feed.h"
-#include "session_live.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static void usage(FILE *out)
             "  or Ctrl-C). Without FILEs it replays " PT_SAMPLE_CSV " at --speed\n"
             "  (default 7200: one 1m candle every ~8 ms, about two minutes). Symbol: " PT_SAMPLE_SYMBOL
             " (the sample is\n  Freqtrade's UNITTEST/BTC test market: an altcoin quoted in BTC, ~0.0016).\n");
-    sess_opts_usage(out, SESS_F_SIM);
+    session_opts_usage(out, SESSION_F_SIM);
 }
 
 int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed);

@@ -6,7 +6,7 @@
  * that looks complete. */
 #include "commands.h"
 #include "feed.h"
-#include "progress.h"
+#include "ops.h"
 #include "pt_core.h"
 
 #include <getopt.h>
@@ -55,7 +55,7 @@ typedef struct writer {
     FILE *f;
     uint64_t rows;
     int64_t last_ts;
-    progress bar;          /* how far in [since, until) the rows are */
+    ops_progress bar;          /* how far in [since, until) the rows are */
     int64_t since, until;
 } writer;
 
@@ -73,7 +73,7 @@ static int write_row(void *ud, const pt_candle *c)
     if (w->bar.on) {
         char at[40] = "at ";
         pt_format_iso_ms(c->ts_ms, at + 3, sizeof at - 3);
-        progress_update(&w->bar, (double)(c->ts_ms - w->since), (double)(w->until - w->since), at);
+        ops_progress_update(&w->bar, (double)(c->ts_ms - w->since), (double)(w->until - w->since), at);
     }
     return PT_OK;
 }
@@ -91,7 +91,7 @@ static int write_funding(void *ud, const feed_funding *f)
     if (w->bar.on) {
         char at[40] = "at ";
         pt_format_iso_ms(f->ts_ms, at + 3, sizeof at - 3);
-        progress_update(&w->bar, (double)(f->ts_ms - w->since), (double)(w->until - w->since), at);
+        ops_progress_update(&w->bar, (double)(f->ts_ms - w->since), (double)(w->until - w->since), at);
     }
     return PT_OK;
 }
@@ -199,21 +199,21 @@ int cmd_fetch(int argc, char **argv)
     fputs(funding ? FEED_FUNDING_HEADER : "timestamp,open,high,low,close,volume\n", w.f);
     w.since = fo.since_ms;
     w.until = until ? fo.until_ms : pt_wall_ms();
-    progress_begin(&w.bar, "fetch", quiet);
+    ops_progress_begin(&w.bar, "fetch", quiet);
     feed_live_stats st;
     memset(&st, 0, sizeof st);
     const char *one[] = {fo.symbol};
     char why[160] = "";
     int rc = funding || fo.mark ? feed_check_perp_symbols(&fo, one, 1, why, sizeof why) : PT_OK; /* a perpetual? */
     if (rc) {
-        progress_end(&w.bar);
+        ops_progress_end(&w.bar);
         fclose(w.f);
         remove(part);
         fprintf(stderr, "papertrader fetch: %s\n", why);
         return PT_EXIT_FAILURE;
     }
     rc = funding ? feed_fetch_funding(&fo, write_funding, &w, &st) : feed_fetch_history(&fo, write_row, &w, &st);
-    progress_end(&w.bar);
+    ops_progress_end(&w.bar);
     int io = fclose(w.f);
     if (rc == PT_EUNSUPPORTED) {
         remove(part);

@@ -3,7 +3,7 @@
  * (session.json) and wires the parts of optimize.h together. */
 #include "commands.h"
 #include "optimize.h"
-#include "session_ledger.h"
+#include "session.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -226,7 +226,7 @@ static int hash_inputs(opt_ctx *x)
     return 0;
 }
 
-static int has_strategy_flag(const backtest_setup *s)
+static int has_strategy_flag(const session_backtest_config *s)
 {
     for (int i = 0; i < s->n_args; i++)
         if (!strcmp(s->args[i], "--strategy"))
@@ -238,10 +238,10 @@ int opt_ctx_prepare(opt_ctx *x, int argc, char **argv)
 {
     int rc = split_args(&x->cli, argc, argv);
     if (!rc)
-        rc = backtest_setup_parse(x->cli.n_rest, x->cli.rest, &x->setup);
+        rc = app_backtest_parse(x->cli.n_rest, x->cli.rest, &x->setup);
     if (rc)
         return rc;
-    backtest_setup *s = x->setup;
+    session_backtest_config *s = x->setup;
     if (!has_strategy_flag(s)) {
         fprintf(stderr, "papertrader optimize: --strategy NAME|PATH is required\n");
         return 2;
@@ -345,7 +345,7 @@ int opt_ctx_from_doc(opt_ctx *x, const char *path, const char *command)
 void opt_ctx_free(opt_ctx *x)
 {
     opt_space_free(&x->sp);
-    backtest_setup_free(x->setup);
+    app_backtest_free(x->setup);
     sim_strategy_unload(x->dl);
     for (int i = 0; i < 64; i++)
         free(x->files_abs[i]);
@@ -354,29 +354,7 @@ void opt_ctx_free(opt_ctx *x)
     free(x->argv_mem);
 }
 
-int opt_lock(const char *dir, int *fd)
-{
-    long pid = 0;
-    int rc = pt_mkdirs(dir) ? PT_EIO : session_lock(dir, fd, &pid);
-    if (rc == PT_EBUSY) {
-        fprintf(stderr, "papertrader optimize: %s: locked by PID %ld\n", dir, pid);
-        return PT_EXIT_LOCKED;
-    }
-    return rc ? PT_EXIT_FAILURE : 0;
-}
-
 /* ------------------------------------------------------------ main */
-
-void opt_default_out(char *out, size_t cap, const char *what)
-{ /* the wall clock names the folder only; it never reaches the files */
-    char now[32];
-    pt_format_iso_ms(pt_wall_ms(), now, sizeof now);
-    now[19] = 0;
-    for (char *p = now; *p; p++)
-        if (*p == ':')
-            *p = '-';
-    snprintf(out, cap, "logs/%s-%s", now, what);
-}
 
 /* New run: refuse a folder that holds one; record session.json first. */
 static int start_run(const opt_ctx *x, const char *dir)
@@ -419,7 +397,7 @@ int cmd_optimize(int argc, char **argv)
                             "DIR/session.json (only --jobs may be added)\n");
             rc = 2;
         }
-        if (!rc && !(rc = opt_lock(dir, &lock_fd)))
+        if (!rc && !(rc = session_dir_lock("optimize", dir, 1, &lock_fd)))
             rc = opt_ctx_from_doc(&x, path, "optimize");
         x.cli.jobs = first.jobs;
     } else if (!rc) {
@@ -427,8 +405,8 @@ int cmd_optimize(int argc, char **argv)
         if (!rc && x.cli.out)
             snprintf(dir, sizeof dir, "%s", x.cli.out);
         else if (!rc)
-            opt_default_out(dir, sizeof dir, "optimize");
-        if (!rc && !(rc = opt_lock(dir, &lock_fd)))
+            session_default_dir(dir, sizeof dir, "optimize");
+        if (!rc && !(rc = session_dir_lock("optimize", dir, 1, &lock_fd)))
             rc = start_run(&x, dir);
     }
     opt_data *data = NULL;

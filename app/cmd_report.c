@@ -1,10 +1,9 @@
 /* papertrader report DIR: (re)writes DIR/report.html for an existing
- * backtest output folder (report_html.h). Holds DIR's lock while it reads,
+ * backtest output folder (session.h). Holds DIR's lock while it reads,
  * so it never reports a half-written ledger of a running backtest. */
 #include "commands.h"
 #include "pt_core.h"
-#include "report_html.h"
-#include "session_ledger.h"
+#include "session.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -70,17 +69,10 @@ int cmd_report(int argc, char **argv)
         return PT_EXIT_INPUT;
     }
     int fd = -1;
-    long holder = 0;
-    int rc = session_lock(dir, &fd, &holder);
-    if (rc == PT_EBUSY) {
-        char who[48];
-        fprintf(stderr, "papertrader report: %s: locked by %s (a backtest still running?)\n", dir,
-                session_holder_text(holder, who, sizeof who));
-        return PT_EXIT_LOCKED;
-    }
+    int rc = session_dir_lock("report", dir, 0, &fd); /* a backtest still writing it: exit 6 */
     if (rc)
-        return PT_EXIT_FAILURE; /* logged by session_lock */
-    rc = app_report_html_write(dir, vendor);
+        return rc;
+    rc = session_report_html_write(dir, vendor);
     session_unlock(fd);
     if (rc == PT_ENOENT || rc == PT_ECORRUPT || rc == PT_ERANGE) {
         fprintf(stderr, "papertrader report: %s: not a complete backtest output folder "

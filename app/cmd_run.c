@@ -1,8 +1,8 @@
 /* papertrader run: a live paper session against an exchange stream through
- * the same engine, options and outputs as backtest (app/session_live.c). */
+ * the same engine, options and outputs as backtest (session/session_live.c). */
 #include "commands.h"
 #include "feed.h"
-#include "session_live.h"
+#include "session.h"
 
 #include <stdio.h>
 
@@ -25,7 +25,7 @@ static void usage(FILE *out)
             "exit: 0 ok, 1 output error, 2 bad options or no session in DIR, 5 DIR's ledger or\n"
             "      recording is corrupt (refusing to resume), 6 DIR locked by another process\n",
             feed_adapter_names());
-    sess_opts_usage(out, SESS_F_RESUME);
+    session_opts_usage(out, SESSION_F_RESUME);
 }
 
 int cmd_run(int argc, char **argv)
@@ -34,14 +34,14 @@ int cmd_run(int argc, char **argv)
         usage(stdout);
         return PT_EXIT_OK;
     }
-    sess_opts o;
-    int code = sess_opts_parse(&o, "run", SESS_F_RESUME, argc, argv);
+    session_opts o;
+    int code = session_opts_parse(&o, "run", SESSION_F_RESUME, argc, argv);
     if (!code) {
         session_live_config sc = {.o = &o, .mode = "run"};
         code = session_live_run(&sc);
     } else if (code == PT_EXIT_USAGE) {
         app_usage_hint("run");
     }
-    sess_opts_free(&o);
+    session_opts_free(&o);
     return code;
 }

@@ -6,7 +6,7 @@
  * itself once every symbol's last candle was processed. */
 #include "commands.h"
 #include "feed.h"
-#include "session_live.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,19 +52,19 @@ int app_live_replay(const char *mode, int argc, char **argv, const char *default
 
 int app_live_replay(const char *mode, int argc, char **argv, const char *default_file, double default_speed)
 {
-    static char names[SESS_MAX_SYMBOLS][PT_SYMBOL_MAX];
-    static const char *files[SESS_MAX_SYMBOLS];
+    static char names[SESSION_MAX_SYMBOLS][PT_SYMBOL_MAX];
+    static const char *files[SESSION_MAX_SYMBOLS];
     static char sample[4096];
-    sess_opts o;
-    int code = sess_opts_parse(&o, mode, SESS_F_SIM | SESS_F_FILES, argc, argv);
+    session_opts o;
+    int code = session_opts_parse(&o, mode, SESSION_F_SIM | SESSION_F_FILES, argc, argv);
     if (code) {
         if (code == PT_EXIT_USAGE)
             fprintf(stderr, "(papertrader %s --help lists the options)\n", mode);
         goto out;
     }
     int nf = o.n_rest;
-    if (nf > SESS_MAX_SYMBOLS) {
-        fprintf(stderr, "papertrader %s: at most %d files\n", mode, SESS_MAX_SYMBOLS);
+    if (nf > SESSION_MAX_SYMBOLS) {
+        fprintf(stderr, "papertrader %s: at most %d files\n", mode, SESSION_MAX_SYMBOLS);
         code = PT_EXIT_USAGE;
         goto out;
     }
@@ -103,7 +103,7 @@ int app_live_replay(const char *mode, int argc, char **argv, const char *default
     o.n_symbols = nf;
     if (!feed_csv_detect_interval(files[0], &(feed_csv_opts){.symbol = o.symbols[0]}, &iv) && iv > 0)
         o.interval_ms = iv;
-    if (o.speed == 1 && default_speed > 0) /* sess_opts default: not given */
+    if (o.speed == 1 && default_speed > 0) /* session_opts default: not given */
         o.speed = default_speed;
     feed_xsim_config xc = {
         .protocol = o.exchange, .speed = o.speed, .symbols = o.symbols, .n_symbols = (size_t)o.n_symbols,
@@ -114,7 +114,7 @@ int app_live_replay(const char *mode, int argc, char **argv, const char *default
     session_live_config sc = {.o = &o, .mode = mode, .xsim = &xc, .end_ts_ms = end};
     code = session_live_run(&sc);
 out:
-    sess_opts_free(&o);
+    session_opts_free(&o);
     return code;
 }
 
@@ -126,7 +126,7 @@ int app_backtest_serve(int argc, char **argv)
                "  simulator serves them at --speed (default 60: one 1m candle per second), a live\n"
                "  paper session trades them, and the dashboard shows it as if live. Stops at the\n"
                "  end of the data. Outputs as `papertrader run`.\n");
-        sess_opts_usage(stdout, SESS_F_SIM | SESS_F_FILES);
+        session_opts_usage(stdout, SESSION_F_SIM | SESSION_F_FILES);
         return PT_EXIT_OK;
     }
     /* argv is backtest's: drop --serve so the shared parser sees only its flags */

@@ -5,7 +5,7 @@
  * close at each window's end) into the out-of-sample trades and equity. */
 #include "commands.h"
 #include "optimize.h"
-#include "session_ledger.h"
+#include "session.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -397,7 +397,7 @@ int cmd_walk_forward(int argc, char **argv)
         if (rc)
             fprintf(stderr, "papertrader walk-forward: --resume DIR takes its inputs and flags "
                             "from DIR/session.json (only --jobs may be added)\n");
-        if (!rc && !(rc = opt_lock(dir, &lock_fd)))
+        if (!rc && !(rc = session_dir_lock("walk-forward", dir, 1, &lock_fd)))
             rc = opt_ctx_from_doc(&x, path, "walk-forward");
         long jobs = 0;
         for (int i = 1; i + 1 < argc; i++)
@@ -410,7 +410,7 @@ int cmd_walk_forward(int argc, char **argv)
         if (x.cli.out)
             snprintf(dir, sizeof dir, "%s", x.cli.out);
         else
-            opt_default_out(dir, sizeof dir, "walk-forward");
+            session_default_dir(dir, sizeof dir, "walk-forward");
     }
     if (!rc && (!x.cli.train_ms || !x.cli.test_ms)) {
         fprintf(stderr, "papertrader walk-forward: --train DUR and --test DUR are required\n");
@@ -430,7 +430,7 @@ int cmd_walk_forward(int argc, char **argv)
                         "%s carries it on)\n", dir, dir);
         rc = 2;
     }
-    if (!rc && !resume && !(rc = opt_lock(dir, &lock_fd))) {
+    if (!rc && !resume && !(rc = session_dir_lock("walk-forward", dir, 1, &lock_fd))) {
         cJSON *j = opt_ctx_doc(&x, "walk-forward");
         rc = session_write_json(dir, "session.json", j) ? 1 : 0;
         cJSON_Delete(j);

@@ -27,6 +27,17 @@
 PT_COMMAND_MAP(PT_CMD_DECL_)
 #undef PT_CMD_DECL_
 
+/* backtest's own option parsing, for commands that run the backtest's
+ * engine many times (optimize, walk-forward): same flags, same checks, same
+ * messages as `papertrader backtest`, so an evaluation and `backtest` with
+ * the same flags configure the same engine. argv[0] is the caller's command
+ * name; --config FILE is honoured; --resume is refused (the caller has its
+ * own). Returns 0 with *out (every pointer in it valid until
+ * app_backtest_free; NULL: no-op), or an exit code after printing why. */
+struct session_backtest_config;
+int app_backtest_parse(int argc, char **argv, struct session_backtest_config **out);
+void app_backtest_free(struct session_backtest_config *c);
+
 /* `backtest --serve`: app/cmd_serve.c (strips --serve itself). */
 int app_backtest_serve(int argc, char **argv);
 

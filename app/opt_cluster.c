@@ -5,7 +5,7 @@
  * DIR/tasks/I.csv atomically; reduce checks completeness and concatenates,
  * giving the results.csv of one machine (docs/optimize.md). */
 #include "optimize.h"
-#include "session_ledger.h"
+#include "session.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -156,7 +156,7 @@ int opt_cluster_run(int argc, char **argv)
     snprintf(lock, sizeof lock, "%s/.%ld", tdir, idx);
     snprintf(name, sizeof name, "%ld.csv", idx);
     snprintf(done, sizeof done, "%s/%s", tdir, name);
-    if (!rc && !(rc = opt_lock(lock, &lock_fd)) && !access(done, F_OK)) {
+    if (!rc && !(rc = session_dir_lock("optimize", lock, 1, &lock_fd)) && !access(done, F_OK)) {
         printf("task %ld: already done (%s)\n", idx, done);
         goto out;
     }
@@ -250,7 +250,7 @@ int opt_cluster_reduce(int argc, char **argv)
         rc = 3;
     }
     if (!rc)
-        rc = opt_lock(dir, &lock_fd);
+        rc = session_dir_lock("optimize", dir, 1, &lock_fd);
     if (!rc)
         rc = concat_tasks(dir, tasks);
     if (!rc) {

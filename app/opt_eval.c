@@ -2,7 +2,7 @@
  * exactly what `backtest` does per candle, minus the ledger files, so a
  * results.csv row equals that backtest's report.json (tests/integration/
  * optimize_exact.sh). */
-#include "backtest_controls.h"
+#include "session.h"
 #include "optimize.h"
 
 #include <cjson/cJSON.h>
@@ -99,13 +99,13 @@ static int record_quality(opt_data *d, const quality_config *qcfg, const pt_cand
     return quality_tape_add(d->sym[i].tape, &r);
 }
 
-int opt_data_load(const backtest_setup *s, opt_data **out)
+int opt_data_load(const session_backtest_config *s, opt_data **out)
 {
     *out = NULL;
     opt_data *d = calloc(1, sizeof *d);
     feed_source src = {0};
     uint64_t rejects = 0, cap = 0;
-    int rc = d ? backtest_setup_open(s, &rejects, &d->bar_ms, &src) : PT_ENOMEM;
+    int rc = d ? session_backtest_open(s, &rejects, &d->bar_ms, &src) : PT_ENOMEM;
     pt_candle c;
     while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK) {
         if (d->n == cap) {
@@ -209,21 +209,21 @@ static int run_engine(const opt_data *d, const sim_engine_config *cfg, const cha
     int whole = from == 0 && to == d->n;
     ev_ctx x = {NULL, tap};
     sim_engine *e = NULL;
-    backtest_controls *ctl = NULL;
+    session_controls *ctl = NULL;
     const sim_hooks hooks = {whole ? NULL : h_candle, NULL, h_fill, h_row, NULL};
     int rc = pf_metrics_new(d->bar_ms, cfg->cash, &x.m);
     if (!rc)
         rc = sim_engine_new(cfg, &hooks, &x, &e);
     if (!rc && controls)
-        rc = backtest_controls_load(controls, &ctl);
+        rc = session_controls_load(controls, &ctl);
     for (uint64_t i = from; !rc && i < to; i++) {
         if (ctl)
-            rc = backtest_controls_apply(ctl, e, d->c[i].ts_ms);
+            rc = session_controls_apply(ctl, e, d->c[i].ts_ms);
         if (!rc)
             sim_engine_on_candle(e, &d->c[i]);
     }
     if (!rc)
-        rc = backtest_controls_apply(ctl, e, INT64_MAX);
+        rc = session_controls_apply(ctl, e, INT64_MAX);
     if (!rc)
         sim_engine_finish(e);
     if (!rc && sim_engine_get_stats(e)->accepted == 0) {
@@ -239,7 +239,7 @@ static int run_engine(const opt_data *d, const sim_engine_config *cfg, const cha
         rc = *rep ? sim_engine_stats_to_json(e, cJSON_AddObjectToObject(*rep, "engine"))
                   : PT_ENOMEM;
     }
-    backtest_controls_free(ctl);
+    session_controls_free(ctl);
     sim_engine_free(e);
     pf_metrics_free(x.m);
     return rc;

@@ -1,7 +1,7 @@
 /* opt_html: report.html of an optimize run (optimize.h): the ranked table,
  * a heatmap over any two parameters and each parameter's sensitivity,
  * drawn by web/optimize.js from an embedded JSON block. Self-contained like
- * the backtest's page (app/report_html.c): CSS and JS inlined, a CSP that
+ * the backtest's page (session/report_html.c): CSS and JS inlined, a CSP that
  * forbids every fetch, every '<' in the data written as \u003c. */
 #include "optimize.h"
 #include "wss.h"

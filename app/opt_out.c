@@ -2,7 +2,7 @@
  * (optimize.h). Reads results.csv back rather than keeping rows in memory,
  * so `optimize`, `optimize --resume` and `optimize reduce` share one path. */
 #include "optimize.h"
-#include "session_ledger.h"
+#include "session.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

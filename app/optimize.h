@@ -18,7 +18,7 @@
 #ifndef PT_APP_OPTIMIZE_H
 #define PT_APP_OPTIMIZE_H
 
-#include "backtest_setup.h"
+#include "session.h"
 #include "sim.h"
 
 #include <stdint.h>
@@ -67,7 +67,7 @@ typedef struct opt_data opt_data;
 
 /* Reads the inputs of s once (the backtest's reader, merge and --order) into
  * memory. *out is the caller's (opt_data_free). Returns 0 or exit 3. */
-int opt_data_load(const backtest_setup *s, opt_data **out);
+int opt_data_load(const session_backtest_config *s, opt_data **out);
 uint64_t opt_data_candles(const opt_data *d);
 void opt_data_free(opt_data *d);
 
@@ -134,7 +134,7 @@ typedef struct opt_finish {
     opt_objective objective;
     uint64_t min_trades;
     const char *dir;              /* holds results.csv; best.json and report.html go there */
-    const backtest_setup *setup;  /* for the best set's command line */
+    const session_backtest_config *setup;  /* for the best set's command line */
     const char *const *files_abs; /* setup->nfiles absolute paths */
 } opt_finish;
 
@@ -185,7 +185,7 @@ typedef struct opt_cli {
 /* One parsed run: flags, engine setup, strategy, space, inputs' hash. */
 typedef struct opt_ctx {
     opt_cli cli;
-    backtest_setup *setup;
+    session_backtest_config *setup;
     void *dl;                        /* strategy's dlopen handle */
     opt_space sp;
     char *files_abs[64];
@@ -206,10 +206,6 @@ struct cJSON *opt_ctx_doc(const opt_ctx *x, const char *command);
 void opt_ctx_free(opt_ctx *x);
 /* --jobs default: the CPUs this process may run on (sched_getaffinity). */
 int opt_default_jobs(void);
-/* logs/<UTC time>-<what>: the default output folder. */
-void opt_default_out(char *out, size_t cap, const char *what);
-/* Locks dir for this process (0, or an exit code printed). */
-int opt_lock(const char *dir, int *fd);
 
 /* One field of a results row by column name (NAN if absent or empty). */
 double opt_csv_field(const char *header, const char *row, const char *name);

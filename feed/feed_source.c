@@ -176,7 +176,7 @@ fail:
 /* ------------------------------------------------------------- ordered
  * A live session's recording in the order the engine processed it: the
  * per-symbol files advance as candles/.order names them, one symbol per
- * line (app/session_resume.c writes it). A plain time merge would break
+ * line (session/session_resume.c writes it). A plain time merge would break
  * ties and lags across symbols its own way; this reproduces the session. */
 
 typedef struct ordered {

@@ -8,11 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CPPCHECK=${CPPCHECK:-cppcheck}
-DIRS=${LINT_DIRS:-"core feed quality sim portfolio ws_server ops app"}
+DIRS=${LINT_DIRS:-"core feed quality sim portfolio ws_server ops session app"}
 command -v "$CPPCHECK" >/dev/null || { echo "lint: cppcheck not found (apt-get install cppcheck)" >&2; exit 2; }
 
 incs=()
-for d in core feed quality sim portfolio ws_server ops app; do [ -d "$d" ] && incs+=(-I "$d"); done
+for d in core feed quality sim portfolio ws_server ops session app; do [ -d "$d" ] && incs+=(-I "$d"); done
 cache=${LINT_CACHE:-build-lint}
 mkdir -p "$cache"
 
@@ -36,6 +36,15 @@ dead=$("$CPPCHECK" --enable=unusedFunction --std=c11 --library=posix -D_GNU_SOUR
        grep '\[unusedFunction\]$' | grep -E "^($(echo $DIRS | tr ' ' '|'))/" || true)
 [ -n "$dead" ] && out="${out:+$out
 }$dead"
+# Layering (docs/session.md "Modules"): no library module includes a header
+# of app/, the command line; app/ calls them, never the other way round.
+app_h=$(cd app && ls ./*.h 2>/dev/null | sed 's|^\./||' | paste -sd'|' -)
+if [ -n "$app_h" ]; then
+  back=$(grep -nE "^#include \"($app_h)\"" core/*.[ch] feed/*.[ch] quality/*.[ch] sim/*.[ch] portfolio/*.[ch] \
+           ws_server/*.[ch] ops/*.[ch] session/*.[ch] 2>/dev/null | sed 's/$/: error: includes a header of app\/ [layering]/' || true)
+  [ -n "$back" ] && out="${out:+$out
+}$back"
+fi
 if [ -n "$out" ]; then
   echo "$out"
   echo "lint: $(echo "$out" | grep -c ': \(error\|warning\|style\|performance\|portability\):') finding(s)" >&2

@@ -69,6 +69,10 @@ if [[ "$d" =~ ^[0-9]{8}T[0-9]{6}Z-backtest$ ]]; then ok "default backtest folder
    --symbols BTCUSDT >/dev/null 2>&1)
 d=$(ls "$T/cwd/logs" | grep -- -run)
 if [[ "$d" =~ ^[0-9]{8}T[0-9]{6}Z-run$ ]]; then ok "default run folder logs/$d"; else bad "default run folder '$d'"; fi
+(cd "$T/cwd" && "$PT_BIN" optimize --quiet --strategy sma_cross --grid fast=5,8 --grid slow=20 --jobs 1 "$F" \
+   >/dev/null 2>&1)
+d=$(ls "$T/cwd/logs" | grep -- -optimize)
+if [[ "$d" =~ ^[0-9]{8}T[0-9]{6}Z-optimize$ ]]; then ok "default optimize folder logs/$d"; else bad "default optimize folder '$d'"; fi
 grep -q 'date -u +%Y%m%dT%H%M%SZ' "$PT_SOURCE_DIR/scripts/run-default.sh" && ok "make run names its folder alike" ||
   bad "scripts/run-default.sh names its folder another way"
 finish

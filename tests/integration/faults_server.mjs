@@ -359,7 +359,7 @@ fetch('http://127.0.0.1:${target}/metrics', { mode: 'no-cors' }).then((x) => { r
 // ------------------------------------------- S11 input side (partial)
 // No publisher can put a chosen symbol on the dashboard: bench/wss_fanout has
 // no symbol flag, and papertrader demo refuses a symbol that cannot name a
-// file (app/session_live.c) before the dashboard starts; the Binance adapter
+// file (session/session_live.c) before the dashboard starts; the Binance adapter
 // also allows only [A-Za-z0-9_-]. This checks that refusal; the browser half
 // of S11 (literal text, no dialog) stays untested (docs/faults.md).
 async function s11Input() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The folder lock names only a live holder (issue 11 item 8; app/session_ledger.c
+# The folder lock names only a live holder (issue 11 item 8; session/session_ledger.c
 # session_lock). DIR/.lock keeps the PID of whoever held it last; after a
 # crash or restart that PID is dead, and the kernel has dropped the dead
 # process's flock: the lock must be taken. While a live process holds the
@@ -58,5 +58,10 @@ for _ in $(seq 200); do [ "$(cat "$tmp/d3/.lock" 2>/dev/null)" = "$holder" ] && 
 run_pt backtest --quiet --out "$tmp/d3" "$tmp/BTCUSDT.csv"
 expect_exit 6 "a live session -> exit 6"
 expect_err "locked by PID $holder\$" "exit 6 names the live session (PID $holder)"
+# the live commands take the same lock the same way: a folder in use is exit 6
+# even though it also holds a run (which alone would be exit 2)
+run_pt run --quiet --duration 0.1 --no-dashboard --ws-url ws://127.0.0.1:9 --symbols BTCUSDT --out "$tmp/d3"
+expect_exit 6 "run --out on a folder a live session holds -> exit 6, not 2"
+expect_err "run: $tmp/d3: state dir locked by PID $holder\$" "with the same message as backtest"
 kill "$holder"; wait "$holder" 2>/dev/null; holder=""
 finish

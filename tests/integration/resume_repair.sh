@@ -1,5 +1,5 @@
 # Live resume repair, deterministically (docs/durability.md "Live sessions",
-# steps 2 and 4; app/session_resume.c). Random kills only sometimes land
+# steps 2 and 4; session/session_resume.c). Random kills only sometimes land
 # between a recording row and its .order line or in the middle of a write;
 # here the recording is damaged by hand after a clean `run --duration 3`
 # against `papertrader exchange-sim`:

@@ -1,5 +1,5 @@
 // The per-session control cap at its edge (issue 11 item 2: every recorded
-// control must replay; app/backtest_controls.h BACKTEST_CONTROLS_MAX). The
+// control must replay; session/session.h BACKTEST_CONTROLS_MAX). The
 // replay reads at most 10000 rows of controls.csv, so the live session must
 // refuse the 10001st. A `run` against `exchange-sim` records 650+ candles;
 // its controls.csv is then given 9999 "resume" rows (16 per recorded candle,

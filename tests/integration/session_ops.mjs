@@ -1,4 +1,4 @@
-// The operations modules wired into a live session (app/session_ops.c):
+// The operations modules wired into a live session (session/session_ops.c):
 // `papertrader demo` with a --config whose [notify] points at a node webhook
 // peer on a free port (a generic JSON target and a Telegram-shaped one via
 // telegram_api_url, the bot token from the environment). Checks: a start

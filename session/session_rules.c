@@ -1,8 +1,7 @@
-/* rules_setup: a session's trading rules from file, exchange and config,
- * cached in DIR/rules.json (rules_setup.h, docs/rules.md). */
-#include "rules_setup.h"
+/* session_rules: a session's trading rules from file, exchange and config,
+ * cached in DIR/rules.json (session.h, docs/rules.md). */
+#include "session.h"
 
-#include "backtest_setup.h"
 #include "feed.h"
 
 #include <libwebsockets.h>
@@ -12,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int rules_setup_config(const ops_config *c, pf_rules_set *out)
+int session_rules_config(const ops_config *c, pf_rules_set *out)
 {
     const char *name;
     char section[PT_SYMBOL_MAX + 8];
@@ -55,7 +54,7 @@ static void *fetch_main(void *arg)
     return NULL;
 }
 
-static int fetch(const rules_live_in *in, pf_rules_set *out, char *err, size_t cap)
+static int fetch(const session_rules_live_in *in, pf_rules_set *out, char *err, size_t cap)
 {
     fetch_job j = {.o = {.exchange = in->exchange, .rest_url = in->rest_url, .ca_file = in->ca_file,
                          .symbols = in->symbols, .n_symbols = (size_t)in->n_symbols, .timeout_ms = 5000,
@@ -75,7 +74,7 @@ static int fetch(const rules_live_in *in, pf_rules_set *out, char *err, size_t c
 }
 
 /* The file or the exchange: the rules the config's keys go on top of. */
-static int base_rules(const rules_live_in *in, pf_rules_set *out)
+static int base_rules(const session_rules_live_in *in, pf_rules_set *out)
 {
     const char *file = ops_config_get(in->cfg, "session", "rules");
     if (file)
@@ -94,7 +93,7 @@ static int base_rules(const rules_live_in *in, pf_rules_set *out)
     return PT_OK;
 }
 
-int rules_setup_live(const rules_live_in *in, pf_rules_set *out)
+int session_rules_live(const session_rules_live_in *in, pf_rules_set *out)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/rules.json", in->outdir);
@@ -109,14 +108,14 @@ int rules_setup_live(const rules_live_in *in, pf_rules_set *out)
     }
     int rc = base_rules(in, out);
     if (!rc)
-        rc = rules_setup_config(in->cfg, out);
+        rc = session_rules_config(in->cfg, out);
     if (rc || !out->n)
         return rc;
     pt_info("session: trading rules of %d symbols (%s), recorded in %s", out->n, out->source, path);
     return pf_rules_write(path, out);
 }
 
-int rules_setup_arg(const char *arg, pf_rules_set *keys)
+int session_rules_arg(const char *arg, pf_rules_set *keys)
 {
     const char *colon = strchr(arg, ':'), *eq = colon ? strchr(colon, '=') : NULL, *why = "want SYMBOL:KEY=VALUE";
     char sym[PT_SYMBOL_MAX], key[32];
@@ -132,14 +131,14 @@ int rules_setup_arg(const char *arg, pf_rules_set *keys)
     return PT_EINVAL;
 }
 
-int rules_setup_backtest(const char *file, const pf_rules_set *keys, char *const *files, int nfiles,
+int session_rules_backtest(const char *file, const pf_rules_set *keys, char *const *files, int nfiles,
                          const char *order, pf_rules_set *out)
 {
     char dir[4096], path[4200] = "";
     memset(out, 0, sizeof *out);
     for (int i = -1; !file && !path[0] && i < nfiles; i++) { /* a recording replays with its rules */
         const char *p = i < 0 ? order : files[i];
-        if (p && backtest_session_dir_of(p, dir, sizeof dir)) {
+        if (p && session_recording_dir_of(p, dir, sizeof dir)) {
             snprintf(path, sizeof path, "%s/rules.json", dir);
             if (access(path, F_OK))
                 path[0] = '\0';

@@ -1,12 +1,11 @@
 /* Lock, session.json, candle recorder and `run --resume` of a live session
- * folder; see session_resume.h and docs/durability.md "Live sessions".
+ * folder; see session_internal.h and docs/durability.md "Live sessions".
  * Resume is replay (as for backtest): the engine is deterministic on event
  * time, so cash, positions, open orders, risk state and warm indicators come
  * back by feeding it the recorded candles again, in the recorded order. */
-#include "backtest_controls.h"
+#include "session.h"
 #include "portfolio.h"
-#include "session_ledger.h"
-#include "session_resume.h"
+#include "session_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,16 +35,14 @@ static void rec_path(const session *s, const char *name, char *out, size_t cap)
 /* ------------------------------------------------------------ lock, session.json */
 int sl_state_lock(session *s)
 {
-    long pid = 0;
-    int rc = session_lock(s->outdir, &s->lock_fd, &pid);
-    if (rc == PT_EBUSY) {
-        char who[48];
-        fprintf(stderr, "papertrader %s: %s: state dir locked by %s\n", s->cfg->mode, s->outdir,
-                session_holder_text(pid, who, sizeof who));
-        return PT_EXIT_LOCKED;
-    }
+    const session_opts *o = s->o;
+    int rc = session_dir_lock(s->cfg->mode, s->outdir, 1, &s->lock_fd);
     if (rc)
-        return PT_EXIT_FAILURE;
+        return rc;
+    /* after the lock: a folder in use says so (exit 6) before anything about its contents */
+    if (!o->resume_dir && o->out && !o->force &&
+        (rc = session_dir_refuse_run(o->cmd, s->outdir, (o->flags & SESSION_F_RESUME) != 0)))
+        return rc;
     static const char *const old[] = {"session.json", "controls.csv"};
     for (size_t i = 0; !s->o->resuming && i < sizeof old / sizeof old[0]; i++) { /* a new session: see the header */
         char path[4200];
@@ -60,7 +57,7 @@ int sl_state_lock(session *s)
 
 int sl_state_write_session(session *s, cJSON *ses)
 {
-    cJSON *args = sess_opts_args_json(s->o);
+    cJSON *args = session_opts_args_json(s->o);
     if (!ses || !args) {
         cJSON_Delete(args);
         pt_err_log("%s/session.json: cannot build it (out of memory)", s->outdir);
@@ -284,7 +281,7 @@ static int cut_unprocessed(rec_reader *r)
 
 int sl_resume_replay(session *s, sl_closed_fn fn)
 {
-    rec_reader rd[SESS_MAX_SYMBOLS], ord;
+    rec_reader rd[SESSION_MAX_SYMBOLS], ord;
     memset(rd, 0, sizeof rd);
     memset(&ord, 0, sizeof ord);
     char path[4400], name[PT_SYMBOL_MAX + 2];
@@ -306,14 +303,12 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
                 }
             }
     }
-    backtest_controls *ctl = NULL; /* operator controls, queued at their recorded boundaries */
+    session_controls *ctl = NULL; /* operator controls, queued at their recorded boundaries */
     snprintf(path, sizeof path, "%s/controls.csv", s->outdir);
-    if (!rc && access(path, F_OK) == 0 && backtest_controls_load(path, &ctl))
+    if (!rc && access(path, F_OK) == 0 && session_controls_load(path, &ctl))
         rc = PT_ECORRUPT; /* file:line logged */
-    s->n_controls = backtest_controls_count(ctl);
-    struct sl_ops *ops = s->ops; /* no notifications or health timing for replayed events */
-    s->ops = NULL;
-    s->replaying = 1;
+    s->n_controls = session_controls_count(ctl);
+    s->replaying = 1; /* observers without .replay hear nothing of it (session_observe.c) */
     off_t ord_cut = -1; /* .order lines past the durable recording start here */
     off_t line_off = 0; /* start of the .order line being replayed */
     while (!rc && !s->io_err && (line_off = ord.next_off, rc = rd_line(&ord, name, sizeof name)) == 1) {
@@ -346,7 +341,7 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
             rc = got < 0 ? got : PT_ECORRUPT;
             break;
         }
-        if (backtest_controls_apply(ctl, s->eng, c.ts_ms)) {
+        if (session_controls_apply(ctl, s->eng, c.ts_ms)) {
             rc = PT_ECORRUPT;
             break;
         }
@@ -354,11 +349,10 @@ int sl_resume_replay(session *s, sl_closed_fn fn)
         s->replayed++;
     }
     /* controls decided after the last recorded candle: queued as live did */
-    if (!rc && !s->io_err && backtest_controls_apply(ctl, s->eng, INT64_MAX))
+    if (!rc && !s->io_err && session_controls_apply(ctl, s->eng, INT64_MAX))
         rc = PT_ECORRUPT;
-    backtest_controls_free(ctl);
+    session_controls_free(ctl);
     s->replaying = 0;
-    s->ops = ops;
     if (!rc && s->io_err)
         rc = s->io_err;
     for (int i = 0; !rc && i < s->n_sym; i++)

@@ -1,13 +1,11 @@
-/* Shared option parsing of the live commands; see session_opts.h. Flags that
+/* Shared option parsing of the live commands; see session.h. Flags that
  * have a config key are written into the layered config with origin
  * "flag --x" (so `defaults < file < env < flags` is one mechanism, and the
  * config validates ranges once); the rest go straight to the engine config. */
-#include "session_opts.h"
+#include "session.h"
 
 #include "feed.h"
 #include "portfolio.h"
-#include "session_ledger.h"
-#include "strategy_check.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,13 +21,13 @@ extern char **environ;
 /* Flags with a config key come from ops_config.c's schema (the rows for
  * OPS_CMD_SESSION: the engine flags keep backtest's names, so the same
  * options give the same engine); the option's index there is ch - F_CFG0. */
-#define SESS_MAX_CFG_FLAGS 64
+#define SESSION_MAX_CFG_FLAGS 64
 enum {
     F_CONFIG = 1, F_PARAM, F_COOL, F_QUIET, F_DURATION, F_NODASH,
     F_SPEED, F_FAULTS, F_UPDATES, F_SEED, F_SET, F_RESUME, F_STATEDIR, F_FORCE, F_WARMUP, F_CFG0 = 1000,
 };
 
-#define SESS_MAX_ARGS 256       /* recorded args + command-line overrides */
+#define SESSION_MAX_ARGS 256       /* recorded args + command-line overrides */
 
 /* Options that do not shape the result: the only ones `--resume DIR` takes
  * besides what DIR/session.json records (docs/durability.md). */
@@ -46,7 +44,7 @@ static int is_override(const char *name, size_t n)
     return 0;
 }
 
-void sess_opts_usage(FILE *out, int flags)
+void session_opts_usage(FILE *out, int flags)
 {
     fprintf(out,
             "session options (same engine flags as `papertrader backtest`):\n"
@@ -71,7 +69,7 @@ void sess_opts_usage(FILE *out, int flags)
             "  --quiet                   no log lines on stderr\n"
             "  --force                   overwrite an --out folder that holds an earlier run\n"
             "  --set SECTION.KEY=VALUE   any config key, as a flag (papertrader config check)\n");
-    if (flags & SESS_F_RESUME)
+    if (flags & SESSION_F_RESUME)
         fprintf(out, "resume (docs/durability.md):\n"
                      "  --resume DIR              carry on the session in DIR with the options kept in\n"
                      "                            DIR/session.json; only --config --host --port --token-file\n"
@@ -84,7 +82,7 @@ void sess_opts_usage(FILE *out, int flags)
                      "                            and fed to the strategy without trading (default: what\n"
                      "                            the strategy needs, e.g. sma_cross slow; 0 = off; a\n"
                      "                            resume never warms again)\n");
-    if (flags & SESS_F_SIM)
+    if (flags & SESSION_F_SIM)
         fprintf(out, "simulator options:\n"
                      "  --speed X                 simulated ms per wall ms\n"
                      "  --faults SPEC             fault injection (papertrader exchange-sim --help)\n"
@@ -120,13 +118,13 @@ static const char *find_config(int argc, char **argv)
     return NULL;
 }
 
-static int split_symbols(sess_opts *o, const char *list)
+static int split_symbols(session_opts *o, const char *list)
 {
     snprintf(o->symbuf, sizeof o->symbuf, "%s", list ? list : "");
     o->n_symbols = 0;
     char *save = NULL;
     for (char *t = strtok_r(o->symbuf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        if (o->n_symbols == SESS_MAX_SYMBOLS || strlen(t) >= PT_SYMBOL_MAX)
+        if (o->n_symbols == SESSION_MAX_SYMBOLS || strlen(t) >= PT_SYMBOL_MAX)
             return -1;
         feed_symbol_local(o->exchange, t); /* the venue's own name ("BTC/USD") is taken too */
         o->symbols[o->n_symbols++] = t;
@@ -136,7 +134,7 @@ static int split_symbols(sess_opts *o, const char *list)
 
 /* [session] market, leverage, margin, brackets, liquidation_fee_bps
  * (docs/futures.md); the schema checked each word and range already. */
-static int to_engine_perp(sess_opts *o)
+static int to_engine_perp(session_opts *o)
 {
     sim_perp_config *p = &o->eng.perp;
     char why[160];
@@ -167,7 +165,7 @@ static int to_engine_perp(sess_opts *o)
 }
 
 /* Engine config from the layered config (flags already in it). */
-static int to_engine(sess_opts *o, int fee_flag, int maker_flag, int exposure_flag)
+static int to_engine(session_opts *o, int fee_flag, int maker_flag, int exposure_flag)
 {
     const ops_config *c = o->cfg;
     sim_engine_config *e = &o->eng;
@@ -203,7 +201,7 @@ static int to_engine(sess_opts *o, int fee_flag, int maker_flag, int exposure_fl
     return to_engine_perp(o);
 }
 
-static int load_strategy(sess_opts *o, void **dl)
+static int load_strategy(session_opts *o, void **dl)
 {
     char err[256] = "";
     o->strategy = ops_config_get(o->cfg, "strategy", "name");
@@ -226,15 +224,15 @@ static int load_strategy(sess_opts *o, void **dl)
     return 0;
 }
 
-static void *g_dl; /* one strategy library per process; released by sess_opts_free */
+static void *g_dl; /* one strategy library per process; released by session_opts_free */
 
-#define N_LONGOPTS (SESS_MAX_CFG_FLAGS + 20)
+#define N_LONGOPTS (SESSION_MAX_CFG_FLAGS + 20)
 
 static void build_longopts(struct option *lo, int flags)
 {
     size_t n = 0;
     ops_config_key_info k;
-    for (size_t i = 0; !ops_config_key_at(i, &k) && n < SESS_MAX_CFG_FLAGS; i++)
+    for (size_t i = 0; !ops_config_key_at(i, &k) && n < SESSION_MAX_CFG_FLAGS; i++)
         if (k.flag && (k.cmds & OPS_CMD_SESSION))
             lo[n++] = (struct option){k.flag, k.takes_value ? required_argument : no_argument, NULL,
                                       F_CFG0 + (int)i};
@@ -245,14 +243,14 @@ static void build_longopts(struct option *lo, int flags)
     lo[n++] = (struct option){"force", no_argument, NULL, F_FORCE};
     lo[n++] = (struct option){"duration", required_argument, NULL, F_DURATION};
     lo[n++] = (struct option){"no-dashboard", no_argument, NULL, F_NODASH};
-    if (flags & SESS_F_SIM) {
+    if (flags & SESSION_F_SIM) {
         lo[n++] = (struct option){"speed", required_argument, NULL, F_SPEED};
         lo[n++] = (struct option){"faults", required_argument, NULL, F_FAULTS};
         lo[n++] = (struct option){"updates", required_argument, NULL, F_UPDATES};
         lo[n++] = (struct option){"seed", required_argument, NULL, F_SEED};
     }
     lo[n++] = (struct option){"set", required_argument, NULL, F_SET};
-    if (flags & SESS_F_RESUME) {
+    if (flags & SESSION_F_RESUME) {
         lo[n++] = (struct option){"resume", required_argument, NULL, F_RESUME};
         lo[n++] = (struct option){"state-dir", required_argument, NULL, F_STATEDIR};
         lo[n++] = (struct option){"warmup", required_argument, NULL, F_WARMUP};
@@ -261,7 +259,7 @@ static void build_longopts(struct option *lo, int flags)
 }
 
 /* --set SECTION.KEY=VALUE into the flag layer. */
-static int set_flag(sess_opts *o, const char *arg)
+static int set_flag(session_opts *o, const char *arg)
 {
     char sec[64], key[64];
     const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
@@ -276,7 +274,7 @@ static int set_flag(sess_opts *o, const char *arg)
 
 /* One parse of argv into o (cleared first). *engine_given: an option that is
  * not in override_flags was seen. */
-static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char **argv, int *engine_given)
+static int parse_pass(session_opts *o, const char *cmd, int flags, int argc, char **argv, int *engine_given)
 {
     struct option lo[N_LONGOPTS];
     build_longopts(lo, flags);
@@ -297,7 +295,7 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
     /* flags without a config key (the switch below) go straight to o */
     double v = 0;
     int fee_flag = 0, maker_flag = 0, exposure_flag = 0, nodash = 0;
-    const char *flag_params[SESS_MAX_PARAMS];
+    const char *flag_params[SESSION_MAX_PARAMS];
     int n_flag_params = 0;
     int ch, bad = 0;
     optind = 0; /* full getopt reset: the second pass of a resume parses another vector */
@@ -320,8 +318,8 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         switch (ch) {
         case F_CONFIG: break; /* loaded above */
         case F_PARAM:
-            if (n_flag_params >= SESS_MAX_PARAMS || !strchr(optarg, '=')) {
-                fprintf(stderr, "papertrader %s: --param wants K=V (at most %d)\n", cmd, SESS_MAX_PARAMS);
+            if (n_flag_params >= SESSION_MAX_PARAMS || !strchr(optarg, '=')) {
+                fprintf(stderr, "papertrader %s: --param wants K=V (at most %d)\n", cmd, SESSION_MAX_PARAMS);
                 bad = 1;
             } else {
                 flag_params[n_flag_params++] = optarg;
@@ -376,21 +374,21 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         return PT_EXIT_USAGE; /* the reason is printed or logged (with file:line) */
     o->rest = argv + optind;
     o->n_rest = argc - optind;
-    if (!(flags & SESS_F_FILES) && o->n_rest) {
+    if (!(flags & SESSION_F_FILES) && o->n_rest) {
         fprintf(stderr, "papertrader %s: unexpected argument '%s'\n", cmd, o->rest[0]);
         return PT_EXIT_USAGE;
     }
     /* [strategy] K=V from the config first, flags override (later wins) */
-    int nc = ops_config_strategy_params(o->cfg, o->cfg_params, SESS_MAX_PARAMS);
-    for (int i = 0; i < nc && i < SESS_MAX_PARAMS; i++)
+    int nc = ops_config_strategy_params(o->cfg, o->cfg_params, SESSION_MAX_PARAMS);
+    for (int i = 0; i < nc && i < SESSION_MAX_PARAMS; i++)
         o->params[o->n_params++] = o->cfg_params[i];
     for (int i = 0; i < n_flag_params; i++)
         o->params[o->n_params++] = flag_params[i];
     const char *name_origin = ops_config_origin(o->cfg, "strategy", "name");
     if (nc > 0 || (name_origin && strcmp(name_origin, "default") && strncmp(name_origin, "flag ", 5))) {
         /* a [strategy] from a file or env: errors name their line */
-        strategy_overrides over = {NULL, flag_params, n_flag_params};
-        if (strategy_check(o->cfg, &over))
+        session_strategy_overrides over = {NULL, flag_params, n_flag_params};
+        if (session_strategy_check(o->cfg, &over))
             return PT_EXIT_USAGE;
     }
     if (to_engine(o, fee_flag, maker_flag, exposure_flag))
@@ -407,12 +405,12 @@ static int parse_pass(sess_opts *o, const char *cmd, int flags, int argc, char *
         o->interval_ms = 60000;
     if (split_symbols(o, ops_config_get(c, "feed", "symbols"))) {
         fprintf(stderr, "papertrader %s: --symbols: at most %d names of < %d bytes\n", cmd,
-                SESS_MAX_SYMBOLS, PT_SYMBOL_MAX);
+                SESSION_MAX_SYMBOLS, PT_SYMBOL_MAX);
         return PT_EXIT_USAGE;
     }
     /* an external strategy (docs/strategy-protocol.md) learns the session */
     o->eng.ext = (sim_ext_options){
-        1, (int)ops_config_get_num(c, "session", "strategy_timeout_ms", SESS_STRATEGY_TIMEOUT_MS),
+        1, (int)ops_config_get_num(c, "session", "strategy_timeout_ms", SESSION_STRATEGY_TIMEOUT_MS),
         o->interval_ms, o->symbols, o->n_symbols, o->eng.allow_short};
     o->backoff_base_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_base_ms", 500);
     o->backoff_cap_ms = (int64_t)ops_config_get_num(c, "feed", "backoff_cap_ms", 30000);
@@ -454,7 +452,7 @@ static int keep_overrides(int flags, int argc, char **argv, char **av, int k)
                 has_arg = p->has_arg == required_argument && !a[2 + n];
         int keep = is_override(a + 2, n) && strncmp(a + 2, "resume", n) && strncmp(a + 2, "state-dir", n);
         for (int j = 0; j <= has_arg && i + j < argc; j++) {
-            if (keep && k >= SESS_MAX_ARGS)
+            if (keep && k >= SESSION_MAX_ARGS)
                 return -1;
             if (keep)
                 av[k++] = argv[i + j];
@@ -466,12 +464,12 @@ static int keep_overrides(int flags, int argc, char **argv, char **av, int k)
 }
 
 /* Second pass of a resume: the recorded args, then the allowed overrides. */
-static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
+static int parse_resumed(session_opts *o, const char *cmd, int flags, int argc, char **argv)
 {
     const char *dir = o->resume_dir;
     int state_dir = o->state_dir, code = PT_EXIT_CORRUPT, eng;
     cJSON *doc = load_session_json(cmd, dir);
-    char **av = calloc(SESS_MAX_ARGS + 2, sizeof *av);
+    char **av = calloc(SESSION_MAX_ARGS + 2, sizeof *av);
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(doc, "command");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(doc, "args"), *it;
     int k = 0;
@@ -485,7 +483,7 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
         goto fail;
     }
     if (!cJSON_IsString(cm) || !cJSON_IsArray(args) ||
-        cJSON_GetArraySize(args) > SESS_MAX_ARGS / 2) {
+        cJSON_GetArraySize(args) > SESSION_MAX_ARGS / 2) {
         fprintf(stderr, "papertrader %s: %s/session.json: not a resumable `%s` session (want \"command\": "
                         "\"%s\" and \"args\")\n", cmd, dir, cmd, cmd);
         goto fail;
@@ -506,10 +504,10 @@ static int parse_resumed(sess_opts *o, const char *cmd, int flags, int argc, cha
     ops_config_free(o->cfg); /* the first pass's; parse_pass starts afresh */
     sim_strategy_unload(g_dl);
     g_dl = NULL;
-    if ((code = parse_pass(o, cmd, flags & ~SESS_F_RESUME, k, av, &eng))) {
+    if ((code = parse_pass(o, cmd, flags & ~SESSION_F_RESUME, k, av, &eng))) {
         fprintf(stderr, "papertrader %s: %s/session.json: its \"args\" do not parse (above)\n", cmd, dir);
         code = code == PT_EXIT_USAGE ? PT_EXIT_CORRUPT : code;
-        o->resume_doc = doc, o->resume_argv = av; /* freed by sess_opts_free */
+        o->resume_doc = doc, o->resume_argv = av; /* freed by session_opts_free */
         return code;
     }
     o->resume_dir = dir;
@@ -525,14 +523,10 @@ fail:
     return code;
 }
 
-int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **argv)
+int session_opts_parse(session_opts *o, const char *cmd, int flags, int argc, char **argv)
 {
     int eng = 0, code = parse_pass(o, cmd, flags, argc, argv, &eng);
-    if (!code && !o->resume_dir && o->out && !o->force && session_dir_holds_run(o->out)) {
-        fprintf(stderr, "papertrader %s: --out %s holds an earlier run (session.json); --force overwrites "
-                        "it%s\n", cmd, o->out, flags & SESS_F_RESUME ? ", --resume carries it on" : "");
-        return PT_EXIT_USAGE;
-    }
+    o->flags = flags; /* an --out that holds a run is refused after the lock (sl_state_lock) */
     if (code || !o->resume_dir)
         return code;
     if (o->out && strcmp(o->out, o->resume_dir)) {
@@ -565,7 +559,7 @@ int sess_opts_parse(sess_opts *o, const char *cmd, int flags, int argc, char **a
     return parse_resumed(o, cmd, flags, argc, argv);
 }
 
-void sess_opts_free(sess_opts *o)
+void session_opts_free(session_opts *o)
 {
     if (!o)
         return;
@@ -613,7 +607,7 @@ static int add_set(cJSON *a, const ops_config *c, const char *sec, const char *k
 /* Effective values, not the layers they came from: a resume must not depend
  * on the config file or the environment of the day. Flags keep backtest's
  * names so a person can read (and re-run) them. */
-cJSON *sess_opts_args_json(const sess_opts *o)
+cJSON *session_opts_args_json(const session_opts *o)
 {
     const sim_engine_config *e = &o->eng;
     cJSON *a = cJSON_CreateArray();

@@ -1,5 +1,5 @@
 /* Progress bar on stderr (progress.h). */
-#include "progress.h"
+#include "ops.h"
 
 #include "pt_core.h"
 
@@ -9,16 +9,16 @@
 
 #define PROGRESS_WIDTH 30
 
-void progress_begin(progress *p, const char *label, int quiet)
+void ops_progress_begin(ops_progress *p, const char *label, int quiet)
 {
-    *p = (progress){.on = !quiet && isatty(2), .label = label, .after_ms = 1000};
+    *p = (ops_progress){.on = !quiet && isatty(2), .label = label, .after_ms = 1000};
     p->t0_ms = p->on ? pt_mono_ms() : 0;
     const char *e = getenv("PT_PROGRESS_AFTER_MS");
     if (e && *e >= '0' && *e <= '9')
         p->after_ms = strtol(e, NULL, 10);
 }
 
-void progress_update(progress *p, double done, double total, const char *what)
+void ops_progress_update(ops_progress *p, double done, double total, const char *what)
 {
     if (!p->on)
         return;
@@ -41,7 +41,7 @@ void progress_update(progress *p, double done, double total, const char *what)
     }
 }
 
-void progress_end(progress *p)
+void ops_progress_end(ops_progress *p)
 {
     if (p->on && p->drawn)
         fprintf(stderr, "\r\033[K");

@@ -1,5 +1,5 @@
-/* Recorded operator controls for a backtest replay (backtest_controls.h). */
-#include "backtest_controls.h"
+/* Recorded operator controls for a backtest replay (session_controls.h). */
+#include "session.h"
 
 #include "pt_core.h"
 
@@ -14,15 +14,15 @@ typedef struct bc_row {
     char symbol[PT_SYMBOL_MAX];
 } bc_row;
 
-struct backtest_controls {
+struct session_controls {
     bc_row *rows;
     size_t n, next;
     char path[512];
 };
 
-size_t backtest_controls_count(const backtest_controls *c) { return c ? c->n : 0; }
+size_t session_controls_count(const session_controls *c) { return c ? c->n : 0; }
 
-void backtest_controls_free(backtest_controls *c)
+void session_controls_free(session_controls *c)
 {
     if (!c)
         return;
@@ -62,14 +62,14 @@ static int parse_row(char *line, bc_row *r, const char **field, const char **why
     return PT_OK;
 }
 
-int backtest_controls_load(const char *path, backtest_controls **out)
+int session_controls_load(const char *path, session_controls **out)
 {
     int rc = PT_ENOMEM;
     char line[512];
     long lineno = 0;
-    backtest_controls *c = calloc(1, sizeof *c);
+    session_controls *c = calloc(1, sizeof *c);
     FILE *f = NULL;
-    if (!c || !(c->rows = calloc(BACKTEST_CONTROLS_MAX, sizeof *c->rows)))
+    if (!c || !(c->rows = calloc(SESSION_CONTROLS_MAX, sizeof *c->rows)))
         goto fail;
     snprintf(c->path, sizeof c->path, "%s", path);
     rc = PT_EIO;
@@ -91,8 +91,8 @@ int backtest_controls_load(const char *path, backtest_controls **out)
         if (lineno == 1 && !strncmp(line, "boundary_ts,", 12))
             continue; /* header */
         const char *field = "", *why = "";
-        if (c->n == BACKTEST_CONTROLS_MAX) {
-            pt_err_log("%s:%ld: more than %d controls", path, lineno, BACKTEST_CONTROLS_MAX);
+        if (c->n == SESSION_CONTROLS_MAX) {
+            pt_err_log("%s:%ld: more than %d controls", path, lineno, SESSION_CONTROLS_MAX);
             goto fail;
         }
         if (parse_row(line, &c->rows[c->n], &field, &why)) {
@@ -111,11 +111,11 @@ int backtest_controls_load(const char *path, backtest_controls **out)
 fail:
     if (f)
         fclose(f);
-    backtest_controls_free(c);
+    session_controls_free(c);
     return rc;
 }
 
-int backtest_controls_apply(backtest_controls *c, sim_engine *e, int64_t ts)
+int session_controls_apply(session_controls *c, sim_engine *e, int64_t ts)
 {
     for (; c && c->next < c->n && c->rows[c->next].boundary < ts; c->next++) {
         const bc_row *r = &c->rows[c->next];

@@ -4,8 +4,7 @@
  * ("trade_from_ms"); a backtest of DIR/candles/<SYM>.csv (or of
  * DIR/candles/.order) finds it there, so the same candles only warm and
  * the trades come out byte-identical (docs/durability.md, warm-up). */
-#include "backtest_setup.h"
-#include "session_ledger.h"
+#include "session.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -13,7 +12,7 @@
 #include <string.h>
 
 
-int backtest_session_dir_of(const char *path, char *dir, size_t cap)
+int session_recording_dir_of(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -34,12 +33,12 @@ static int64_t trade_from_of(const char *dir)
     return v;
 }
 
-int64_t backtest_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap)
+int64_t session_recorded_trade_from(char *const *files, int nfiles, const char *order, char *from, size_t cap)
 {
     char dir[4096];
     for (int i = -1; i < nfiles; i++) {
         const char *p = i < 0 ? order : files[i];
-        if (!p || !backtest_session_dir_of(p, dir, sizeof dir))
+        if (!p || !session_recording_dir_of(p, dir, sizeof dir))
             continue;
         int64_t v = trade_from_of(dir);
         if (v > 0) {

@@ -2,7 +2,8 @@
  * metrics_refresh, snapshot, control), the bounded rings behind the
  * snapshot, and the events published from engine hooks and feed callbacks.
  * Event shapes: docs/protocol.md. Loop thread only. */
-#include "backtest_controls.h"
+#include "session.h"
+#include "ops.h"
 #include "session_internal.h"
 
 #include <errno.h>
@@ -15,13 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
+#define SL_CLOSE_GRACE_MS 400 /* loop time for the 1001 close frames to leave */
 
 /* Publishes obj (consumed). Nothing is published while no server runs. */
 static void publish(session *s, wss_kind kind, const char *key, cJSON *obj)
@@ -44,12 +39,12 @@ static cJSON *bar_json(const session *s, const pt_candle *c, int partial)
     char iv[16] = "";
     pt_interval_format(s->o->interval_ms, iv, sizeof iv);
     cJSON_AddStringToObject(o, "interval", iv);
-    num(o, "t", (double)c->ts_ms);
-    num(o, "o", c->open);
-    num(o, "h", c->high);
-    num(o, "l", c->low);
-    num(o, "c", c->close);
-    num(o, "v", c->volume);
+    sl_json_num(o, "t", (double)c->ts_ms);
+    sl_json_num(o, "o", c->open);
+    sl_json_num(o, "h", c->high);
+    sl_json_num(o, "l", c->low);
+    sl_json_num(o, "c", c->close);
+    sl_json_num(o, "v", c->volume);
     cJSON_AddBoolToObject(o, "closed", !partial);
     if (partial)
         cJSON_AddTrueToObject(o, "partial");
@@ -61,14 +56,14 @@ static void add_ind(const session *s, cJSON *bar, const double *v, int n)
     const sim_strategy_ops *st = s->o->eng.strategy;
     cJSON *ind = cJSON_AddObjectToObject(bar, "ind");
     for (int i = 0; i < n && i < st->n_indicators; i++)
-        num(ind, st->indicator_names[i], v[i]);
+        sl_json_num(ind, st->indicator_names[i], v[i]);
 }
 
 static cJSON *quality_json(const sl_sym *y)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "symbol", y->name);
-    num(o, "score", y->quality < 0 ? 100 : y->quality);
+    sl_json_num(o, "score", y->quality < 0 ? 100 : y->quality);
     cJSON_AddStringToObject(o, "level", quality_level(y->quality < 0 ? 100 : y->quality));
     cJSON_AddArrayToObject(o, "issues");
     return o;
@@ -98,8 +93,8 @@ static cJSON *note_json(const sl_note *n)
         cJSON_AddStringToObject(o, "symbol", n->symbol);
     cJSON_AddStringToObject(o, "msg", n->msg);
     if (n->t)
-        num(o, "t", (double)n->t);
-    num(o, "ts", (double)n->ts);
+        sl_json_num(o, "t", (double)n->t);
+    sl_json_num(o, "ts", (double)n->ts);
     return o;
 }
 
@@ -172,9 +167,11 @@ static void quality_events(session *s, sl_sym *y, const pt_candle *c, quality_ve
     }
 }
 
-void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
-                    const sim_signal *sig)
+static void dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                        const sim_signal *sig)
 {
+    if (!y)
+        return;
     double prev = y->count ? y->ring[(y->head + y->count - 1) % SL_CANDLES].close : NAN;
     size_t slot = (y->head + y->count) % SL_CANDLES;
     if (y->count == SL_CANDLES)
@@ -204,7 +201,7 @@ void sl_dash_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v
         cJSON_Delete(q);
 }
 
-void sl_dash_partial(session *s, const pt_candle *c)
+static void dash_partial(session *s, const pt_candle *c)
 {
     if (s->wss)
         publish(s, WSS_CANDLE_PARTIAL, c->symbol, bar_json(s, c, 1));
@@ -224,17 +221,17 @@ static const char *status_word(sim_order_status st)
 static cJSON *order_json(const sl_order *od, const char *status)
 {
     cJSON *o = cJSON_CreateObject();
-    num(o, "id", (double)od->id);
+    sl_json_num(o, "id", (double)od->id);
     cJSON_AddStringToObject(o, "symbol", od->symbol);
     cJSON_AddStringToObject(o, "side", od->side > 0 ? "buy" : "sell");
     cJSON_AddStringToObject(o, "type", od->type);
-    num(o, "qty", od->qty);
+    sl_json_num(o, "qty", od->qty);
     cJSON_AddStringToObject(o, "status", status);
-    num(o, "t", (double)od->ts);
+    sl_json_num(o, "t", (double)od->ts);
     return o;
 }
 
-void sl_dash_order(session *s, const sim_order_event *ev)
+static void dash_order(session *s, const sim_order_event *ev)
 {
     sl_order od = {.id = ev->id, .ts = ev->ts_ms, .side = ev->side, .qty = ev->qty};
     snprintf(od.symbol, sizeof od.symbol, "%s", ev->symbol ? ev->symbol : "");
@@ -255,20 +252,20 @@ void sl_dash_order(session *s, const sim_order_event *ev)
 static cJSON *trade_json(const sl_trade *t)
 {
     cJSON *o = cJSON_CreateObject();
-    num(o, "id", (double)t->seq);
-    num(o, "order_id", (double)t->order_id);
+    sl_json_num(o, "id", (double)t->seq);
+    sl_json_num(o, "order_id", (double)t->order_id);
     cJSON_AddStringToObject(o, "symbol", t->symbol);
     cJSON_AddStringToObject(o, "side", t->side == PF_BUY ? "buy" : "sell");
-    num(o, "qty", t->qty);
-    num(o, "price", t->price);
-    num(o, "fee", t->fee);
-    num(o, "pnl", t->pnl);
-    num(o, "t", (double)t->ts);
+    sl_json_num(o, "qty", t->qty);
+    sl_json_num(o, "price", t->price);
+    sl_json_num(o, "fee", t->fee);
+    sl_json_num(o, "pnl", t->pnl);
+    sl_json_num(o, "t", (double)t->ts);
     cJSON_AddStringToObject(o, "reason", t->reason);
     return o;
 }
 
-void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
+static void dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
 {
     sl_trade t = {.seq = r->seq, .order_id = f->order_id, .ts = f->ts_ms, .side = f->side, .qty = f->qty,
                   .price = f->price, .fee = f->fee, .pnl = r->realized_pnl};
@@ -279,7 +276,6 @@ void sl_dash_fill(session *s, const pf_fill *f, const pf_fill_result *r)
         s->tr_head = (s->tr_head + 1) % SL_TRADES;
     else
         s->tr_count++;
-    s->cash = r->cash_after;
     publish(s, WSS_TRADE, NULL, trade_json(&t));
 }
 
@@ -293,27 +289,24 @@ static cJSON *positions_json(const session *s)
             continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "symbol", p.symbol);
-        num(o, "qty", p.qty);
-        num(o, "avg_price", p.avg_price);
-        num(o, "last", p.last_price);
-        num(o, "upnl", p.qty * (p.last_price - p.avg_price));
+        sl_json_num(o, "qty", p.qty);
+        sl_json_num(o, "avg_price", p.avg_price);
+        sl_json_num(o, "last", p.last_price);
+        sl_json_num(o, "upnl", p.qty * (p.last_price - p.avg_price));
         if (s->o->eng.perp.on) { /* docs/futures.md; margin ratio = maintenance / (margin + upnl) */
             double bal = pf_margin_of(pf, i) + p.qty * (p.last_price - p.avg_price);
-            num(o, "leverage", pf_leverage_of(pf, i));
-            num(o, "margin", pf_margin_of(pf, i));
-            num(o, "margin_ratio", bal > 0 ? pf_maintenance_margin(pf, i) / bal : 1);
-            num(o, "liquidation_price", pf_liquidation_price(pf, i));
+            sl_json_num(o, "leverage", pf_leverage_of(pf, i));
+            sl_json_num(o, "margin", pf_margin_of(pf, i));
+            sl_json_num(o, "margin_ratio", bal > 0 ? pf_maintenance_margin(pf, i) / bal : 1);
+            sl_json_num(o, "liquidation_price", pf_liquidation_price(pf, i));
         }
         cJSON_AddItemToArray(a, o);
     }
     return a;
 }
 
-void sl_dash_row(session *s, const pf_snapshot *row)
+static void dash_row(session *s, const pf_snapshot *row)
 {
-    s->eq_now = row->equity;
-    s->dd_now = row->drawdown;
-    s->cash = row->cash;
     /* bounded equity curve: keep every eq_every-th row; when full, halve */
     if (s->eq_skip++ % s->eq_every == 0) {
         if (s->eq_count == SL_EQUITY) {
@@ -327,12 +320,12 @@ void sl_dash_row(session *s, const pf_snapshot *row)
     if (!s->wss)
         return;
     cJSON *o = cJSON_CreateObject();
-    num(o, "t", (double)row->ts_ms);
-    num(o, "equity", row->equity);
-    num(o, "cash", row->cash);
-    num(o, "drawdown", row->drawdown);
-    num(o, "realized_pnl", row->realized_pnl);
-    num(o, "unrealized_pnl", row->unrealized_pnl);
+    sl_json_num(o, "t", (double)row->ts_ms);
+    sl_json_num(o, "equity", row->equity);
+    sl_json_num(o, "cash", row->cash);
+    sl_json_num(o, "drawdown", row->drawdown);
+    sl_json_num(o, "realized_pnl", row->realized_pnl);
+    sl_json_num(o, "unrealized_pnl", row->unrealized_pnl);
     cJSON_AddBoolToObject(o, "paused", sim_engine_paused(s->eng));
     cJSON_AddItemToObject(o, "positions", positions_json(s));
     publish(s, WSS_PORTFOLIO, "portfolio", o);
@@ -358,20 +351,30 @@ static void alert_add(session *s, const char *level, const char *symbol, const c
     publish(s, WSS_ALERT, NULL, o);
 }
 
-void sl_dash_alert(session *s, const char *level, const char *symbol, const char *msg)
+static void dash_alert(session *s, const char *level, const char *symbol, const char *msg, const sim_alert *a)
 {
+    (void)a;
     alert_add(s, level, symbol, msg, NULL, NULL);
 }
 
-void sl_dash_end(session *s)
+/* The "session ended" alert, then the 1001 close frames (queued after it:
+ * wss_close_all flushes first) and a bounded loop service so they leave. */
+static void dash_end(session *s)
 {
+    if (!s->wss)
+        return;
     const char *why = s->stop_why ? s->stop_why : "stopped";
     char msg[160];
     snprintf(msg, sizeof msg, "session ended (%s) after %llu candles", why, (unsigned long long)s->closed);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "reason", why);
-    num(e, "candles", (double)s->closed);
+    sl_json_num(e, "candles", (double)s->closed);
     alert_add(s, "info", NULL, msg, "session_end", e);
+    wss_close_all(s->wss, 1001);
+    int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
+    while (pt_mono_ms() < until && ops_signal_stop_count() < 2)
+        if (lws_service(s->cx, 0) < 0)
+            break;
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -384,7 +387,7 @@ static int cb_health(void *ud, cJSON *obj)
     const char *status = s->stopping ? "down" : fs.state == FEED_CONN_LIVE ? "ok" : "degraded";
     cJSON_AddStringToObject(obj, "status", status);
     cJSON_AddStringToObject(obj, "mode", s->cfg->mode);
-    num(obj, "session_uptime_s", (double)(now - s->t0_mono) / 1000.0);
+    sl_json_num(obj, "session_uptime_s", (double)(now - s->t0_mono) / 1000.0);
     cJSON_AddStringToObject(obj, "feed_state", feed_conn_name(fs.state));
     cJSON *fe = cJSON_AddObjectToObject(obj, "feeds");
     for (int i = 0; i < s->n_sym; i++) {
@@ -394,23 +397,23 @@ static int cb_health(void *ud, cJSON *obj)
         cJSON_AddStringToObject(o, "status", feed_sym_status_name(y->status)); /* docs/health.md */
         cJSON_AddStringToObject(o, "reason", y->status_why);
         if (y->last_candle_mono)
-            num(o, "last_candle_age_s", (double)(now - y->last_candle_mono) / 1000.0);
+            sl_json_num(o, "last_candle_age_s", (double)(now - y->last_candle_mono) / 1000.0);
         else
             cJSON_AddNullToObject(o, "last_candle_age_s");
         if (y->quality < 0) /* no candle scored yet: unknown, not "excellent" */
             cJSON_AddNullToObject(o, "quality");
         else
-            num(o, "quality", y->quality);
-        num(o, "reconnects", (double)fs.reconnects);
-        num(o, "candles", (double)(y->by_verdict[0] + y->by_verdict[1] + y->by_verdict[2]));
+            sl_json_num(o, "quality", y->quality);
+        sl_json_num(o, "reconnects", (double)fs.reconnects);
+        sl_json_num(o, "candles", (double)(y->by_verdict[0] + y->by_verdict[1] + y->by_verdict[2]));
     }
     cJSON_AddStringToObject(obj, "circuit_breaker", feed_breaker_name(fs.breaker));
-    num(obj, "errors", (double)(fs.backfill_failures + fs.rest_http_err + fs.rest_net_err + (s->io_err != 0)));
-    num(obj, "candles", (double)s->closed);
-    num(obj, "equity", s->eq_now);
+    sl_json_num(obj, "errors", (double)(fs.backfill_failures + fs.rest_http_err + fs.rest_net_err + (s->io_err != 0)));
+    sl_json_num(obj, "candles", (double)s->closed);
+    sl_json_num(obj, "equity", s->eq_now);
     cJSON_AddBoolToObject(obj, "entries_paused", sim_engine_paused(s->eng));
-    num(obj, "controls_pending", sim_engine_controls_pending(s->eng));
-    sl_ops_health(s, obj); /* score, level, components, rest, process, recent_errors, notifier */
+    sl_json_num(obj, "controls_pending", sim_engine_controls_pending(s->eng));
+    sl_observe_health(s, obj); /* ops: score, level, components, rest, process, recent_errors, notifier */
     return PT_OK;
 }
 
@@ -439,7 +442,7 @@ static int cb_metrics(void *ud, wss_metrics *reg)
     wss_metric_set(s->m_rest, NULL, (double)(fs.rest_ok + fs.rest_http_err + fs.rest_net_err));
     wss_metric_set(s->m_ratew, NULL, (double)fs.rate_limit_waits);
     wss_metric_set(s->m_lag, NULL, (double)s->lag_ms / 1000.0);
-    sl_ops_metrics(s);
+    sl_observe_metrics(s);
     return PT_OK;
 }
 
@@ -530,16 +533,16 @@ static int cb_snapshot(void *ud, cJSON *d)
     cJSON *eq = cJSON_AddArrayToObject(d, "equity");
     for (size_t k = 0; k < s->eq_count; k++) {
         cJSON *p = cJSON_CreateObject();
-        num(p, "t", (double)s->equity[k].t);
-        num(p, "equity", s->equity[k].equity);
-        num(p, "drawdown", s->equity[k].drawdown);
+        sl_json_num(p, "t", (double)s->equity[k].t);
+        sl_json_num(p, "equity", s->equity[k].equity);
+        sl_json_num(p, "drawdown", s->equity[k].drawdown);
         cJSON_AddItemToArray(eq, p);
     }
     cJSON *pf = cJSON_AddObjectToObject(d, "portfolio");
-    num(pf, "equity", pf_equity(sim_engine_portfolio(s->eng)));
-    num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
+    sl_json_num(pf, "equity", pf_equity(sim_engine_portfolio(s->eng)));
+    sl_json_num(pf, "cash", pf_cash(sim_engine_portfolio(s->eng)));
     cJSON_AddBoolToObject(d, "paused", sim_engine_paused(s->eng));
-    num(d, "controls_pending", sim_engine_controls_pending(s->eng));
+    sl_json_num(d, "controls_pending", sim_engine_controls_pending(s->eng));
     snapshot_extras(s, d);
     return PT_OK;
 }
@@ -605,8 +608,8 @@ static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **
         }
         sym = j->valuestring;
     }
-    if (s->n_controls >= BACKTEST_CONTROLS_MAX) { /* the replay reads no more */
-        *why = "controls.csv is full (at most " DASH_STR(BACKTEST_CONTROLS_MAX) " controls per session)";
+    if (s->n_controls >= SESSION_CONTROLS_MAX) { /* the replay reads no more */
+        *why = "controls.csv is full (at most " DASH_STR(SESSION_CONTROLS_MAX) " controls per session)";
         return PT_EFULL;
     }
     int64_t b;
@@ -634,9 +637,9 @@ static int cb_control(void *ud, const char *cmd, const cJSON *msg, const char **
     pt_info("%s", text);
     cJSON *c = cJSON_CreateObject(); /* the result every dashboard sees, and the new state */
     cJSON_AddStringToObject(c, "cmd", cmd);
-    num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
+    sl_json_num(c, "boundary", b == INT64_MIN ? NAN : (double)b);
     cJSON_AddBoolToObject(c, "paused", sim_engine_paused(s->eng));
-    num(c, "pending", pending);
+    sl_json_num(c, "pending", pending);
     alert_add(s, "info", sym, text, "control", c);
     return PT_OK;
 }
@@ -657,7 +660,7 @@ static int free_port(void)
 /* The access token: [server] token (or PAPERTRADER_SERVER_TOKEN) if set,
  * else the first line of [server] token_file / --token-file, which must not
  * be readable by group or others (docs/config.md "Secrets"). */
-static int dash_token(const sess_opts *o, char *tok, size_t cap)
+static int dash_token(const session_opts *o, char *tok, size_t cap)
 {
     const char *file = ops_config_get(o->cfg, "server", "token_file");
     if (o->token && *o->token) {
@@ -681,9 +684,9 @@ static int dash_token(const sess_opts *o, char *tok, size_t cap)
     return PT_OK;
 }
 
-int sl_dash_start(session *s)
+static int dash_start(session *s)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     if (o->port < 0)
         return PT_OK;
     char tok[256] = "";
@@ -728,5 +731,27 @@ int sl_dash_start(session *s)
     if (!s->m_candles || !s->m_quality || !s->m_equity || !s->m_cash || !s->m_open || !s->m_trades ||
         !s->m_reconn || !s->m_backfills || !s->m_rest || !s->m_ratew || !s->m_lag)
         return PT_ENOMEM;
-    return sl_ops_metrics_init(s, r); /* the health families of docs/health.md */
+    return sl_observe_metrics_init(s, r); /* ops: the health families of docs/health.md */
 }
+
+static void dash_free(session *s)
+{
+    wss_free(s->wss); /* after lws_context_destroy: lws calls into it while destroying */
+    s->wss = NULL;
+}
+
+/* .replay: the resume replay rebuilds the rings, trades and equity curve
+ * the page shows (nothing is published: the server is not up yet). */
+const session_observer sl_dash_observer = {
+    .name = "dashboard",
+    .replay = 1,
+    .serve = dash_start,
+    .on_candle = dash_candle,
+    .on_partial = dash_partial,
+    .on_order = dash_order,
+    .on_fill = dash_fill,
+    .on_row = dash_row,
+    .on_alert = dash_alert,
+    .end = dash_end,
+    .free = dash_free,
+};

@@ -1,11 +1,10 @@
 /* backtest --config FILE: config file and environment as leading flags
- * (backtest_config.h). */
-#include "backtest_config.h"
+ * (session.h). */
+#include "session.h"
 
 #include "ops.h"
 #include "portfolio.h"
 #include "pt_core.h"
-#include "strategy_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +23,11 @@ static const struct {
 } derive_order[] = {{"strategy", NULL}, {"session", NULL}, {"session", "out"}, {"quality", NULL}, {"risk", NULL}};
 
 struct bc_store {
-    backtest_argv a;
+    session_backtest_argv a;
     char derived[BC_MAX_DERIVED][BC_ARG];
 };
 
-void backtest_config_free(backtest_argv *a)
+void session_backtest_config_free(session_backtest_argv *a)
 {
     if (a)
         free(a->argv);
@@ -52,7 +51,7 @@ static int set_by_user(const ops_config *c, const char *section, const char *key
     return origin && strcmp(origin, "default");
 }
 
-/* [symbol.NAME] KEY = V as --rule=NAME:KEY=V (app/rules_setup.h). */
+/* [symbol.NAME] KEY = V as --rule=NAME:KEY=V (session_rules.c). */
 static int derive_rules(const ops_config *c, struct bc_store *st, int *n)
 {
     const char *name, *key;
@@ -71,7 +70,7 @@ static int derive_rules(const ops_config *c, struct bc_store *st, int *n)
     return 0;
 }
 
-int backtest_config_args(int argc, char **argv, backtest_argv **out)
+int session_backtest_config_args(int argc, char **argv, session_backtest_argv **out)
 {
     int code = PT_EXIT_FAILURE, n = 0;
     ops_config *c = NULL;
@@ -94,9 +93,9 @@ int backtest_config_args(int argc, char **argv, backtest_argv **out)
      * its values, and with the command line's --strategy/--param on top */
     if (set_by_user(c, "strategy", "name") || ops_config_strategy_params(c, kv, 32) > 0) {
         const char *over_kv[32];
-        strategy_overrides over;
-        strategy_overrides_scan(argc, argv, &over, over_kv, 32);
-        if (strategy_check(c, &over)) {
+        session_strategy_overrides over;
+        session_strategy_overrides_scan(argc, argv, &over, over_kv, 32);
+        if (session_strategy_check(c, &over)) {
             fprintf(stderr, "papertrader backtest: [strategy] of %s rejected\n",
                     file ? file : "the PAPERTRADER_* environment");
             goto fail;
@@ -150,6 +149,6 @@ int backtest_config_args(int argc, char **argv, backtest_argv **out)
     return 0;
 fail:
     ops_config_free(c);
-    backtest_config_free(st ? &st->a : NULL);
+    session_backtest_config_free(st ? &st->a : NULL);
     return code;
 }

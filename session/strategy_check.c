@@ -1,5 +1,5 @@
-/* [strategy] of a config, checked with file:line (strategy_check.h). */
-#include "strategy_check.h"
+/* [strategy] of a config, checked with file:line (session.h). */
+#include "session.h"
 
 #include "pt_core.h"
 #include "sim.h"
@@ -18,7 +18,7 @@ static const char *kv_origin(const ops_config *c, const char *kv, int is_flag)
     return o ? o : "flag --param";
 }
 
-int strategy_check(const ops_config *c, const strategy_overrides *over)
+int session_strategy_check(const ops_config *c, const session_strategy_overrides *over)
 {
     const char *name = over && over->name ? over->name : ops_config_get(c, "strategy", "name");
     const char *where = over && over->name ? "flag --strategy" : ops_config_origin(c, "strategy", "name");
@@ -62,9 +62,9 @@ int strategy_check(const ops_config *c, const strategy_overrides *over)
     return errors;
 }
 
-void strategy_overrides_scan(int argc, char **argv, strategy_overrides *over, const char **kv_buf, int cap)
+void session_strategy_overrides_scan(int argc, char **argv, session_strategy_overrides *over, const char **kv_buf, int cap)
 {
-    *over = (strategy_overrides){NULL, kv_buf, 0};
+    *over = (session_strategy_overrides){NULL, kv_buf, 0};
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
         const char *v = NULL;
         int is_param = !strncmp(argv[i], "--param", 7), is_strategy = !strncmp(argv[i], "--strategy", 10);

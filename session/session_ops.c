@@ -37,7 +37,7 @@ struct sl_ops {
     uint64_t strat_fail_prev, fills, wins, losses;
     double realized, proc_ms_sum, proc_ms_max;
     uint64_t proc_n;
-    unsigned char quality_low[SESS_MAX_SYMBOLS];
+    unsigned char quality_low[SESSION_MAX_SYMBOLS];
     wss_metric *m_score, *m_level, *m_up, *m_err, *m_val, *m_lat, *m_errratio, *m_rss, *m_cpu, *m_notif,
         *m_qdepth;
 };
@@ -52,7 +52,7 @@ static uint64_t rest_failed(const feed_live_stats *f)
 }
 
 /* ------------------------------------------------------------ start / stop */
-int sl_ops_start(session *s)
+static int ops_start(session *s)
 {
     struct sl_ops *p = calloc(1, sizeof *p);
     if (!p)
@@ -95,34 +95,21 @@ int sl_ops_start(session *s)
     return PT_OK;
 }
 
-static void vpost(session *s, ops_notify_event ev, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-static void vpost(session *s, ops_notify_event ev, const char *fmt, va_list ap)
+static void post(session *s, ops_notify_event ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void post(session *s, ops_notify_event ev, const char *fmt, ...)
 {
     char text[512];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
     if (s->ops) /* refusals are counted (and logged) by the notifier */
         ops_notify_event_post(s->ops->n, ev, text);
 }
 
-static void post(session *s, ops_notify_event ev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void post(session *s, ops_notify_event ev, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vpost(s, ev, fmt, ap);
-    va_end(ap);
-}
+static void ops_error(session *s, const char *text) { post(s, OPS_EV_ERROR, "%s", text); }
 
-void sl_ops_post_error(session *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vpost(s, OPS_EV_ERROR, fmt, ap);
-    va_end(ap);
-}
-
-void sl_ops_stop(session *s)
+static void ops_stop(session *s)
 {
     struct sl_ops *p = s->ops;
     if (!p || p->stopped)
@@ -139,7 +126,7 @@ void sl_ops_stop(session *s)
     ops_health_log_report(p->h);
 }
 
-void sl_ops_free(session *s)
+static void ops_free(session *s)
 {
     struct sl_ops *p = s->ops;
     if (!p)
@@ -152,22 +139,21 @@ void sl_ops_free(session *s)
 }
 
 /* ------------------------------------------------------------ engine */
-void sl_ops_engine_candle(session *s, const pt_candle *c)
+static void ops_engine_ms(session *s, double ms)
 {
-    int64_t t0 = pt_mono_ns();
-    sim_engine_on_candle(s->eng, c);
     struct sl_ops *p = s->ops;
     if (!p)
         return;
-    double ms = (double)(pt_mono_ns() - t0) / 1e6;
     p->proc_ms_sum += ms;
     p->proc_n++;
     if (ms > p->proc_ms_max)
         p->proc_ms_max = ms;
 }
 
-void sl_ops_candle(session *s, const pt_candle *c, quality_verdict v, double score)
+static void ops_candle(session *s, sl_sym *y, const pt_candle *c, quality_verdict v, double score,
+                       const sim_signal *sig)
 {
+    (void)y, (void)sig;
     static const char *const ctr[3] = {"candles_accepted", "candles_flagged", "candles_rejected"};
     struct sl_ops *p = s->ops;
     if (!p)
@@ -190,7 +176,7 @@ void sl_ops_candle(session *s, const pt_candle *c, quality_verdict v, double sco
     }
 }
 
-void sl_ops_fill(session *s, const pf_fill *f, const pf_fill_result *r)
+static void ops_fill(session *s, const pf_fill *f, const pf_fill_result *r)
 {
     struct sl_ops *p = s->ops;
     if (!p)
@@ -205,10 +191,11 @@ void sl_ops_fill(session *s, const pf_fill *f, const pf_fill_result *r)
          f->qty, f->price, f->fee, r->realized_pnl, f->reason ? f->reason : "", when);
 }
 
-void sl_ops_alert(session *s, const sim_alert *a)
+static void ops_alert(session *s, const char *level, const char *symbol, const char *text, const sim_alert *a)
 {
+    (void)level, (void)symbol, (void)text; /* the session's own alerts are for the page only */
     struct sl_ops *p = s->ops;
-    if (!p || !a->kind)
+    if (!p || !a || !a->kind)
         return;
     const char *sym = a->symbol ? a->symbol : "", *msg = a->message ? a->message : "";
     if (!strcmp(a->kind, "daily_loss")) {
@@ -226,7 +213,7 @@ void sl_ops_alert(session *s, const sim_alert *a)
 }
 
 /* ------------------------------------------------------------ feed */
-void sl_ops_feed_state(session *s, feed_conn_state st, const char *reason)
+static void ops_feed_state(session *s, feed_conn_state st, const char *reason)
 {
     struct sl_ops *p = s->ops;
     if (!p)
@@ -284,13 +271,13 @@ static void status_tick(session *s, const feed_live_stats *fs)
         if (st != y->status && (bad || y->status != FEED_SYM_CONNECTING)) {
             char msg[192];
             snprintf(msg, sizeof msg, "feed %s%s%s", feed_sym_status_name(st), why[0] ? ": " : "", why);
-            sl_dash_alert(s, bad ? "warn" : "info", y->name, msg);
+            sl_observe_alert(s, bad ? "warn" : "info", y->name, msg, NULL);
         }
         y->status = st;
         snprintf(y->status_why, sizeof y->status_why, "%s", why);
     }
     int up = fs->state == FEED_CONN_LIVE || fs->state == FEED_CONN_BACKFILLING;
-    if (up && (stale > 0) != p->stale_degraded) /* the connection's own changes: sl_ops_feed_state */
+    if (up && (stale > 0) != p->stale_degraded) /* the connection's own changes: ops_feed_state */
         ops_health_set_state(p->h, p->c_feed, stale ? OPS_HS_DEGRADED : OPS_HS_UP,
                              stale ? "a symbol has no recent closed candle" : "live");
     p->stale_degraded = up && stale > 0;
@@ -420,7 +407,7 @@ static void server_notifier_tick(session *s, int64_t now)
 }
 
 /* From the 150 ms signal poll: the work runs once per OPS_TICK_MS. */
-void sl_ops_poll(session *s, int64_t now)
+static void ops_poll(session *s, int64_t now)
 {
     struct sl_ops *p = s->ops;
     if (!p || now < p->next_tick)
@@ -448,24 +435,19 @@ void sl_ops_poll(session *s, int64_t now)
 }
 
 /* ------------------------------------------------------------ log */
-void sl_ops_heartbeat(session *s, const char *fmt, ...)
+static int ops_heartbeat(session *s, const char *line)
 {
-    char extra[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(extra, sizeof extra, fmt, ap);
-    va_end(ap);
-    if (s->ops) /* one line: the health summary with the session figures appended */
-        ops_health_log_heartbeat(s->ops->h, extra);
-    else
-        pt_info("heartbeat: %s", extra);
+    if (!s->ops)
+        return 0;
+    ops_health_log_heartbeat(s->ops->h, line); /* one line: the health summary, then the session's */
+    return 1;
 }
 
 /* ------------------------------------------------------------ /health */
 /* Adds the registry's members to the /health object. Keys the session or
  * the server already writes (uptime_s comes from the server) stay theirs:
  * a JSON object must not repeat a key. */
-void sl_ops_health(session *s, cJSON *obj)
+static void ops_health_part(session *s, cJSON *obj)
 {
     if (!s->ops)
         return;
@@ -490,7 +472,7 @@ void sl_ops_health(session *s, cJSON *obj)
  * docs/health.md are registered there and filled from the same JSON that
  * /health shows (one source of truth). The REST latency is a summary
  * (quantiles 0.5 and 0.99, _sum, _count). */
-int sl_ops_metrics_init(session *s, wss_metrics *r)
+static int ops_metrics_init(session *s, wss_metrics *r)
 {
     struct sl_ops *p = s->ops;
     if (!p)
@@ -521,7 +503,7 @@ static double jnum(const cJSON *o, const char *k, double def)
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
-void sl_ops_metrics(session *s)
+static void ops_metrics(session *s)
 {
     struct sl_ops *p = s->ops;
     if (!p || !p->m_score)
@@ -576,3 +558,23 @@ void sl_ops_metrics(session *s)
     wss_metric_set(p->m_qdepth, NULL, jnum(n, "queue_depth", 0));
     cJSON_Delete(j);
 }
+
+/* Not .replay: a resume replay neither notifies nor times again what the
+ * previous run already reported. */
+const session_observer sl_ops_observer = {
+    .name = "ops",
+    .start = ops_start,
+    .metrics_init = ops_metrics_init,
+    .on_candle = ops_candle,
+    .on_engine_ms = ops_engine_ms,
+    .on_fill = ops_fill,
+    .on_alert = ops_alert,
+    .on_feed_state = ops_feed_state,
+    .on_error = ops_error,
+    .poll = ops_poll,
+    .heartbeat = ops_heartbeat,
+    .health = ops_health_part,
+    .metrics = ops_metrics,
+    .stop = ops_stop,
+    .free = ops_free,
+};

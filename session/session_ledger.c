@@ -1,11 +1,11 @@
-/* Resume-aware ledger wiring (see session_ledger.h and docs/durability.md).
+/* Resume-aware ledger wiring (see session.h and docs/durability.md).
  *
  * Write ordering (docs/durability.md "Write ordering"): a fill row is write()n
  * and fdatasync()ed (portfolio/ does both) before session_ledger_fill
  * returns, so nothing downstream (metrics, dashboard) learns of a fill that
  * is not on disk. Small files are replaced with temp + fsync + rename +
  * fsync(dir), the only order that survives a power cut on ext4/xfs. */
-#include "session_ledger.h"
+#include "session.h"
 
 #include "pt_core.h"
 
@@ -15,17 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/sysmacros.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SL_LINE_MAX 1024        /* portfolio/ rows never exceed this (ROW_CAP) */
 #define SL_RBUF 65536           /* read buffer per recorded file */
 #define SL_PUNCH (1 << 20)      /* scratch files are emptied every 1 MiB */
-#define SL_LOCK_PID_TRIES 50    /* x 10 ms: wait for a live holder to be known */
 
 /* Sequential line reader over a recorded file (bounded buffer). */
 typedef struct sl_reader {
@@ -585,109 +580,7 @@ int session_ledger_close(session_ledger *sl, int complete)
     return rc;
 }
 
-/* ------------------------------------------------------------ lock, files */
-
-static long read_pid(int fd)
-{
-    char buf[32];
-    ssize_t k = pread(fd, buf, sizeof buf - 1, 0);
-    if (k <= 0 || buf[k - 1] != '\n')
-        return 0;
-    int64_t v;
-    const char *why;
-    return pt_parse_int64(buf, (size_t)k - 1, &v, &why) ? 0 : (long)v;
-}
-
-/* The PID /proc/locks gives for the flock on fd's file (the process that
- * took it; waiters, "->" lines, are skipped), 0 if not listed. */
-static long flock_holder(int fd)
-{
-    struct stat st;
-    FILE *f = fstat(fd, &st) ? NULL : fopen("/proc/locks", "re");
-    char line[256];
-    long pid = 0;
-    while (f && !pid && fgets(line, sizeof line, f)) {
-        long p;
-        unsigned maj, min;
-        unsigned long long ino;
-        if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%llu", &p, &maj, &min, &ino) == 4 &&
-            ino == (unsigned long long)st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
-            pid = p;
-    }
-    if (f)
-        fclose(f);
-    return pid;
-}
-
-static int alive(long pid) { return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM); }
-
-/* Who holds the flock: the kernel's word first, then the PID the holder
- * wrote (a new holder may not have replaced a dead one's PID yet); only a
- * live process is named. */
-static long live_holder(int fd)
-{
-    long p = flock_holder(fd);
-    if (!alive(p))
-        p = read_pid(fd);
-    return alive(p) ? p : 0;
-}
-
-int session_lock(const char *dir, int *fd_out, long *holder)
-{
-    char path[PATH_MAX];
-    *fd_out = -1;
-    *holder = 0;
-    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path)
-        return PT_EINVAL;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        pt_err_log("open %s: %s", path, strerror(errno));
-        return PT_EIO;
-    }
-    /* flock, not fcntl locks: those vanish when any fd of the file closes.
-     * The kernel drops a flock when its holder dies, so a held lock has a
-     * live holder: name it (waiting briefly for a new holder to say who it
-     * is), and take the lock if it goes away meanwhile. */
-    for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
-        int e = errno;
-        if (e != EWOULDBLOCK) {
-            pt_err_log("flock %s: %s", path, strerror(e));
-            close(fd);
-            return PT_EIO;
-        }
-        if ((*holder = live_holder(fd)) || i == SL_LOCK_PID_TRIES) {
-            close(fd);
-            return PT_EBUSY;
-        }
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    }
-    /* write over, then cut: the file never reads as empty */
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (pwrite(fd, pid, (size_t)n, 0) != n || ftruncate(fd, n)) {
-        pt_err_log("write %s: %s", path, strerror(errno));
-        close(fd);
-        return PT_EIO;
-    }
-    *fd_out = fd;
-    return PT_OK;
-}
-
-const char *session_holder_text(long holder, char *buf, size_t cap)
-{
-    if (holder > 0)
-        snprintf(buf, cap, "PID %ld", holder);
-    else
-        snprintf(buf, cap, "a process whose PID is unknown");
-    return buf;
-}
-
-void session_unlock(int fd)
-{
-    if (fd >= 0)
-        close(fd); /* releases the flock; the PID file stays (stale PIDs are harmless) */
-}
-
+/* ------------------------------------------------------------ small files */
 int session_write_atomic(const char *dir, const char *name, const char *text)
 {
     char tmp[PATH_MAX], dst[PATH_MAX];
@@ -726,48 +619,4 @@ int session_write_json(const char *dir, const char *name, const cJSON *j)
     int rc = session_write_atomic(dir, name, line);
     free(line);
     return rc;
-}
-
-void session_default_dir(char *buf, size_t cap, const char *mode)
-{
-    time_t t = (time_t)(pt_wall_ms() / 1000);
-    struct tm tm;
-    char stamp[32] = "";
-    if (gmtime_r(&t, &tm))
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(buf, cap, "logs/%s-%s", stamp, mode);
-}
-
-int session_dir_holds_run(const char *dir)
-{
-    static const char *const marks[] = {"session.json", "trades.csv"};
-    char path[PATH_MAX];
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (snprintf(path, sizeof path, "%s/%s", dir, marks[i]) < (int)sizeof path && !access(path, F_OK))
-            return 1;
-    return 0;
-}
-
-cJSON *session_json_read(const char *dir)
-{
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/session.json", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = malloc(SESSION_JSON_MAX + 1);
-    size_t n = buf ? fread(buf, 1, SESSION_JSON_MAX + 1, f) : 0;
-    fclose(f);
-    cJSON *doc = NULL;
-    if (buf && n <= SESSION_JSON_MAX) {
-        buf[n] = 0;
-        doc = cJSON_ParseWithOpts(buf, NULL, 1);
-    }
-    free(buf);
-    if (!doc)
-        errno = EINVAL;
-    return doc;
 }

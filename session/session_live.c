@@ -6,9 +6,7 @@
  * reaches the ledger reads the wall clock: event time only. */
 #include "ops.h"
 #include "session_internal.h"
-#include "session_ledger.h"
-#include "rules_setup.h"
-#include "session_resume.h"
+#include "session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +18,9 @@
 #include <unistd.h>
 
 #define SL_POLL_US (150 * LWS_US_PER_MS) /* signal poll period: bounds shutdown latency */
-#define SL_CLOSE_GRACE_MS 400            /* loop time for the 1001 close frames to leave */
 
 /* ------------------------------------------------------------ ledger
- * app/session_ledger: with --resume it verifies the recorded rows while the
+ * session_ledger.c: with --resume it verifies the recorded rows while the
  * recorded candles are replayed, then appends (docs/durability.md). */
 static int sl_ledger_open(session *s)
 {
@@ -67,12 +64,10 @@ static void h_candle(void *ud, const pt_candle *c, quality_verdict v, double sco
     sl_sym *y = sym_find(s, c->symbol);
     if (v != QUALITY_REJECT)
         pf_metrics_price(s->m, c->symbol, c->close);
-    if (y)
-        sl_dash_candle(s, y, c, v, score, sig);
-    sl_ops_candle(s, c, v, score);
+    sl_observe_candle(s, y, c, v, score, sig);
 }
 
-static void h_order(void *ud, const sim_order_event *ev) { sl_dash_order(ud, ev); }
+static void h_order(void *ud, const sim_order_event *ev) { sl_observe_order(ud, ev); }
 
 static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
 {
@@ -88,8 +83,8 @@ static void h_fill(void *ud, const pf_fill *f, const pf_fill_result *r)
     if (!s->replaying)
         pt_info("fill: %s %s %.8g @ %.8g fee %.6g (%s) cash %.2f", f->symbol, pf_side_name(f->side), f->qty,
                 f->price, f->fee, f->reason ? f->reason : "", r->cash_after);
-    sl_dash_fill(s, f, r);
-    sl_ops_fill(s, f, r);
+    s->cash = r->cash_after; /* the dashboard's figures; the row moves them on */
+    sl_observe_fill(s, f, r);
 }
 
 static void h_row(void *ud, const pf_snapshot *row)
@@ -104,15 +99,17 @@ static void h_row(void *ud, const pf_snapshot *row)
         s->day = day;
         s->day_equity = s->day_equity > 0 && s->eq_now > 0 ? s->eq_now : row->equity;
     }
-    sl_dash_row(s, row);
+    s->eq_now = row->equity;
+    s->dd_now = row->drawdown;
+    s->cash = row->cash;
+    sl_observe_row(s, row);
 }
 
 static void h_alert(void *ud, const sim_alert *a)
 {
     session *s = ud;
     pt_warn("alert %s%s%s: %s", a->kind, a->symbol ? " " : "", a->symbol ? a->symbol : "", a->message);
-    sl_dash_alert(s, "warn", a->symbol, a->message);
-    sl_ops_alert(s, a);
+    sl_observe_alert(s, "warn", a->symbol, a->message, a);
 }
 
 /* ------------------------------------------------------------ feed callbacks */
@@ -165,7 +162,7 @@ static void on_feed_candle(void *ud, const pt_candle *c)
         s->partials++;
         y->partial = *c;
         y->has_partial = 1;
-        sl_dash_partial(s, c);
+        sl_observe_partial(s, c);
         return;
     }
     int rc = s->warm_n > 0 ? warm_boundary(s) : PT_OK;
@@ -190,7 +187,9 @@ static void process_closed(session *s, sl_sym *y, const pt_candle *c)
     y->has_partial = 0;
     s->closed++;
     s->last_ts = c->ts_ms;
-    sl_ops_engine_candle(s, c); /* sim_engine_on_candle, timed for the health registry */
+    int64_t t0 = pt_mono_ns();
+    sim_engine_on_candle(s->eng, c);
+    sl_observe_engine_ms(s, (double)(pt_mono_ns() - t0) / 1e6); /* ops: the health registry's timing */
     /* every symbol has this time: its portfolio row is final now */
     if (sl_time_complete(s, c->ts_ms))
         sim_engine_flush_row(s->eng);
@@ -213,9 +212,9 @@ static void on_feed_state(void *ud, feed_conn_state st, const char *reason)
     session *s = ud;
     (void)reason; /* the feed logs its own transitions */
     s->fstate = st;
-    sl_ops_feed_state(s, st, reason);
+    sl_observe_feed_state(s, st, reason);
     if (st == FEED_CONN_STALE)
-        sl_dash_alert(s, "warn", NULL, "feed stale: reconnecting");
+        sl_observe_alert(s, "warn", NULL, "feed stale: reconnecting", NULL);
 }
 
 /* ------------------------------------------------------------ timers */
@@ -228,7 +227,7 @@ static void heartbeat(session *s)
     for (int i = 0; i < s->n_sym; i++)
         if (s->sym[i].quality >= 0 && s->sym[i].quality < q)
             q = s->sym[i].quality;
-    sl_ops_heartbeat(s, "up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
+    sl_observe_heartbeat(s, "up %llds candles %llu feed %s reconnects %llu backfills %llu equity %.2f "
             "day_pnl %.2f quality %.0f positions %d trades %llu lag %lldms",
             (long long)((pt_mono_ms() - s->t0_mono) / 1000), (unsigned long long)s->closed,
             feed_conn_name(fs.state), (unsigned long long)fs.reconnects, (unsigned long long)fs.backfills, eq,
@@ -251,7 +250,7 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
     s->lag_ms = now > s->poll_due_mono ? now - s->poll_due_mono : 0; /* event-loop lag */
     if (s->lag_ms > s->lag_max_ms)
         s->lag_max_ms = s->lag_ms;
-    sl_ops_poll(s, now);
+    sl_observe_poll(s, now);
     sl_restart_poll(s, now);
     if (ops_signal_take_reopen())
         ops_log_reopen();
@@ -272,14 +271,6 @@ static void poll_cb(lws_sorted_usec_list_t *sul)
 }
 
 /* ------------------------------------------------------------ report */
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *report_json(session *s, const feed_live_stats *fs)
 {
     pf_metrics_result mr;
@@ -291,37 +282,37 @@ static cJSON *report_json(session *s, const feed_live_stats *fs)
     cJSON *se = cJSON_AddObjectToObject(rep, "session");
     cJSON_AddStringToObject(se, "mode", s->cfg->mode);
     cJSON_AddStringToObject(se, "stop_reason", s->stop_why ? s->stop_why : "");
-    add_num(se, "uptime_s", (double)(pt_mono_ms() - s->t0_mono) / 1000.0);
-    add_num(se, "candles_recorded", (double)s->closed);
+    sl_json_num(se, "uptime_s", (double)(pt_mono_ms() - s->t0_mono) / 1000.0);
+    sl_json_num(se, "candles_recorded", (double)s->closed);
     cJSON *fe = cJSON_AddObjectToObject(rep, "feed");
-    add_num(fe, "messages", (double)fs->msgs);
-    add_num(fe, "connects", (double)fs->connects);
-    add_num(fe, "reconnects", (double)fs->reconnects);
-    add_num(fe, "stale_events", (double)fs->stale_events);
-    add_num(fe, "duplicates", (double)fs->duplicates);
-    add_num(fe, "out_of_order", (double)fs->out_of_order);
-    add_num(fe, "gaps", (double)fs->gaps);
-    add_num(fe, "backfills", (double)fs->backfills);
-    add_num(fe, "backfilled_candles", (double)fs->backfilled_candles);
-    add_num(fe, "backfill_failures", (double)fs->backfill_failures);
-    add_num(fe, "rest_ok", (double)fs->rest_ok);
-    add_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
-    add_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
+    sl_json_num(fe, "messages", (double)fs->msgs);
+    sl_json_num(fe, "connects", (double)fs->connects);
+    sl_json_num(fe, "reconnects", (double)fs->reconnects);
+    sl_json_num(fe, "stale_events", (double)fs->stale_events);
+    sl_json_num(fe, "duplicates", (double)fs->duplicates);
+    sl_json_num(fe, "out_of_order", (double)fs->out_of_order);
+    sl_json_num(fe, "gaps", (double)fs->gaps);
+    sl_json_num(fe, "backfills", (double)fs->backfills);
+    sl_json_num(fe, "backfilled_candles", (double)fs->backfilled_candles);
+    sl_json_num(fe, "backfill_failures", (double)fs->backfill_failures);
+    sl_json_num(fe, "rest_ok", (double)fs->rest_ok);
+    sl_json_num(fe, "rest_rate_limited", (double)fs->rest_rate_limited);
+    sl_json_num(fe, "rate_limit_waits", (double)fs->rate_limit_waits);
     if (feed_exchange_is_perp(s->o->exchange)) { /* perpetual venues (feed.h feed_perp_callbacks) */
-        add_num(fe, "marks", (double)fs->marks);
-        add_num(fe, "mark_bars", (double)fs->mark_bars);
-        add_num(fe, "fundings", (double)fs->fundings);
-        add_num(fe, "funding_gaps", (double)fs->funding_gaps);
+        sl_json_num(fe, "marks", (double)fs->marks);
+        sl_json_num(fe, "mark_bars", (double)fs->mark_bars);
+        sl_json_num(fe, "fundings", (double)fs->fundings);
+        sl_json_num(fe, "funding_gaps", (double)fs->funding_gaps);
     }
     cJSON *dr = cJSON_AddObjectToObject(fe, "dropped");
     for (int i = 0; i < FEED_DROP__COUNT; i++)
-        add_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);
+        sl_json_num(dr, feed_drop_name((feed_drop_reason)i), (double)fs->dropped[i]);
     return rep;
 }
 
 static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     const sim_engine_config *c = &o->eng;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "command", s->cfg->mode);
@@ -332,25 +323,12 @@ static cJSON *session_json(session *s, const char *ws_url, const char *rest_url)
     cJSON *sy = cJSON_AddArrayToObject(j, "symbols");
     for (int i = 0; i < o->n_symbols; i++)
         cJSON_AddItemToArray(sy, cJSON_CreateString(o->symbols[i]));
-    add_num(j, "interval_ms", (double)o->interval_ms);
-    cJSON_AddStringToObject(j, "strategy", o->strategy);
-    cJSON *p = cJSON_AddObjectToObject(j, "params");
-    for (int i = 0; i < c->strategy->n_params; i++)
-        add_num(p, c->strategy->params[i].name, c->params[i]);
-    add_num(j, "cash", c->cash);
-    add_num(j, "taker_fee_bps", c->taker_fee_bps);
-    add_num(j, "maker_fee_bps", c->maker_fee_bps);
-    add_num(j, "slippage_bps", c->slippage_bps);
-    cJSON_AddStringToObject(j, "sizing", o->sizing_text);
-    add_num(j, "min_quality", c->min_quality);
-    add_num(j, "max_positions", c->max_positions);
-    add_num(j, "max_exposure_pct", c->max_exposure_pct);
-    add_num(j, "daily_loss_pct", c->daily_loss_pct);
-    add_num(j, "max_drawdown_pct", c->max_drawdown_pct);
+    sl_json_num(j, "interval_ms", (double)o->interval_ms);
+    sl_json_engine(j, o->strategy, c, o->sizing_text);
     cJSON_AddBoolToObject(j, "allow_short", c->allow_short);
     cJSON_AddBoolToObject(j, "close_at_end", c->close_at_end);
     if (s->warm_n > 0)
-        add_num(j, "warmup_candles", s->warm_n);
+        sl_json_num(j, "warmup_candles", s->warm_n);
     return j;
 }
 
@@ -380,8 +358,8 @@ static void on_funding(void *ud, const feed_funding *f)
 
 static int start_feed(session *s, const char *ws_url, const char *rest_url)
 {
-    const sess_opts *o = s->o;
-    int64_t after[SESS_MAX_SYMBOLS]; /* resume: each series carries on after its last recorded bar */
+    const session_opts *o = s->o;
+    int64_t after[SESSION_MAX_SYMBOLS]; /* resume: each series carries on after its last recorded bar */
     for (int i = 0; i < s->n_sym; i++)
         after[i] = s->sym[i].last_closed_ts;
     feed_live_config fc = {
@@ -409,7 +387,7 @@ static int start_feed(session *s, const char *ws_url, const char *rest_url)
  * or the strategy's own need (sim_strategy_warmup). */
 static void warm_plan(session *s)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     if (o->resuming) {
         const cJSON *tf = cJSON_GetObjectItemCaseSensitive(o->resume_doc, "trade_from_ms");
         if (cJSON_IsNumber(tf) && tf->valuedouble > 0)
@@ -426,15 +404,15 @@ static void warm_plan(session *s)
                 o->warmup >= 0 ? "--warmup" : "the strategy's need");
 }
 
-/* The trading rules (app/rules_setup.c) into the engine, cached in the
+/* The trading rules (session_rules.c) into the engine, cached in the
  * session folder before the first candle. */
 static int apply_rules(session *s, const char *rest_url, struct lws_context *cx)
 {
-    const sess_opts *o = s->o;
+    const session_opts *o = s->o;
     pf_rules_set rules;
-    rules_live_in in = {o->cfg,      o->exchange, rest_url,  o->ca_file, (const char *const *)o->symbols,
+    session_rules_live_in in = {o->cfg,      o->exchange, rest_url,  o->ca_file, (const char *const *)o->symbols,
                         o->n_symbols, s->outdir,  o->resuming, cx};
-    int rc = rules_setup_live(&in, &rules);
+    int rc = session_rules_live(&in, &rules);
     return rc ? rc : rules.n ? sim_engine_set_rules(s->eng, &rules) : PT_OK;
 }
 
@@ -445,32 +423,23 @@ static int exit_code_of(int rc)
                                                     : PT_EXIT_FAILURE;
 }
 
-int session_live_run(const session_live_config *cfg)
+/* ops first: it starts before the restart guard and registers the health
+ * families the dashboard's /metrics shows. */
+static const session_observer *const observers[] = {&sl_ops_observer, &sl_dash_observer};
+
+static session *live_new(const session_live_config *cfg)
 {
-    const sess_opts *o = cfg->o;
-    if (o->n_symbols < 1) {
-        fprintf(stderr, "papertrader %s: give --symbols A,B (or [feed] symbols)\n", cfg->mode);
-        return PT_EXIT_USAGE;
-    }
-    for (int i = 0; i < o->n_symbols; i++)
-        if (strchr(o->symbols[i], '/') || o->symbols[i][0] == '.') {
-            fprintf(stderr, "papertrader %s: symbol '%s' cannot name a file\n", cfg->mode, o->symbols[i]);
-            return PT_EXIT_USAGE;
-        }
+    const session_opts *o = cfg->o;
     session *s = calloc(1, sizeof *s);
     if (!s)
-        return PT_EXIT_FAILURE;
+        return NULL;
     s->cfg = cfg;
     s->o = o;
     s->eq_every = 1;
     s->fstate = FEED_CONN_IDLE;
     s->lock_fd = s->order_fd = -1;
-    int code = PT_EXIT_FAILURE, rc, logs_open = 0;
-    char ws_url[256] = "", rest_url[256] = "";
-    const char *wsu = o->ws_url, *restu = o->rest_url;
-    cJSON *rep = NULL;
-    feed_live_stats fs;
-    memset(&fs, 0, sizeof fs);
+    s->obs = observers;
+    s->n_obs = sizeof observers / sizeof observers[0];
     for (int i = 0; i < o->n_symbols; i++) {
         sl_sym *y = &s->sym[s->n_sym++];
         snprintf(y->name, sizeof y->name, "%s", o->symbols[i]);
@@ -478,79 +447,91 @@ int session_live_run(const session_live_config *cfg)
         y->last_closed_ts = INT64_MIN;
         y->quality = -1;
     }
-
     default_outdir(s);
-    if (pt_mkdirs(s->outdir))
-        goto done;
-    if ((code = sl_state_lock(s))) /* one process per folder, before anything in it changes */
-        goto done;
-    code = PT_EXIT_FAILURE;
+    return s;
+}
+
+/* Resume found a ledger or recording that does not add up: files left as found. */
+static int refuse(const session *s, int rc)
+{
+    if (rc == PT_ECORRUPT)
+        fprintf(stderr, "papertrader %s: refusing to resume %s: its recorded state is corrupt or does not match "
+                        "session.json (file:line in the log above); files left as they are\n", s->cfg->mode,
+                s->outdir);
+    return rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE;
+}
+
+/* The folder (lock first: one process per folder, before anything in it
+ * changes), the log, the observers, the ledger and the engine; with
+ * --resume the recorded candles replayed. 0 or an exit code. */
+static int live_prepare(session *s)
+{
+    const session_opts *o = s->o;
+    int rc, code = sl_state_lock(s);
+    if (code)
+        return code;
     const char *ld = o->log_dir && strcmp(o->log_dir, "logs") ? o->log_dir : s->outdir;
     ops_log_config lc = {.dir = ld, .level = PT_LOG_INFO};
     if (ops_log_open(&lc))
-        goto done;
-    logs_open = 1;
+        return PT_EXIT_FAILURE;
+    s->logs_open = 1;
     if (o->quiet)
         pt_log_set_stderr(0);
-    if ((rc = sl_ops_start(s))) { /* before sl_dash_start: it registers the health families */
-        code = exit_code_of(rc);
-        goto done;
-    }
-    if (!strcmp(cfg->mode, "run") && (rc = sl_restart_enter(s))) { /* only `run` resumes its folder */
-        code = rc == PT_EBUSY ? PT_EXIT_RESTART_LOOP : PT_EXIT_FAILURE;
-        goto done;
-    }
+    if ((rc = sl_observe_start(s))) /* ops: before the restart guard, which notifies */
+        return exit_code_of(rc);
+    if (!strcmp(s->cfg->mode, "run") && (rc = sl_restart_enter(s))) /* only `run` resumes its folder */
+        return rc == PT_EBUSY ? PT_EXIT_RESTART_LOOP : PT_EXIT_FAILURE;
     if (o->resuming && sl_resume_repair(s))
-        goto done;
+        return PT_EXIT_FAILURE;
     if ((rc = sl_ledger_open(s)))
-        goto refuse;
+        return refuse(s, rc);
     if (pf_metrics_new(o->interval_ms, o->eng.cash, &s->m))
-        goto done;
+        return PT_EXIT_FAILURE;
     const sim_hooks hooks = {h_candle, h_order, h_fill, h_row, h_alert};
     if (sim_engine_new(&o->eng, &hooks, s, &s->eng))
-        goto done;
+        return PT_EXIT_FAILURE;
     warm_plan(s);
     if (o->resuming && (rc = apply_rules(s, NULL, NULL))) /* before the replay: it trades with them */
-        goto refuse;
+        return refuse(s, rc);
     s->cash = o->eng.cash; /* dashboard values; the replay moves them on */
     s->eq_now = o->eng.cash;
     /* resume = replay: the engine's whole state comes back from the recorded
      * candles, the ledger verifies the recorded fills (docs/durability.md) */
     if (o->resuming && (rc = sl_resume_replay(s, process_closed)))
-        goto refuse;
-    if (sl_rec_open(s))
-        goto done;
+        return refuse(s, rc);
+    return sl_rec_open(s) ? PT_EXIT_FAILURE : 0;
+}
 
+/* The loop's context: the simulator (demo, serve), session.json, the
+ * observers' servers, the feed; then the lines a person needs first.
+ * 0 or an exit code. */
+static int live_connect(session *s)
+{
+    const session_opts *o = s->o;
+    char ws_url[256] = "", rest_url[256] = "";
+    const char *wsu = o->ws_url, *restu = o->rest_url;
+    int rc;
     if (!(s->cx = wss_context_new())) /* logged */
-        goto done;
-    if (cfg->xsim) {
-        rc = feed_xsim_new(s->cx, cfg->xsim, &s->xsim);
-        if (rc) {
-            code = exit_code_of(rc);
-            goto done;
-        }
+        return PT_EXIT_FAILURE;
+    if (s->cfg->xsim) {
+        if ((rc = feed_xsim_new(s->cx, s->cfg->xsim, &s->xsim)))
+            return exit_code_of(rc);
         int port = feed_xsim_port(s->xsim);
         snprintf(ws_url, sizeof ws_url, "ws://127.0.0.1:%d", port);
         snprintf(rest_url, sizeof rest_url, "http://127.0.0.1:%d", port);
         wsu = ws_url, restu = rest_url;
     }
-    if (!o->resuming && (rc = apply_rules(s, restu, s->cx))) {
-        code = exit_code_of(rc);
-        goto done;
-    }
+    if (!o->resuming && (rc = apply_rules(s, restu, s->cx)))
+        return exit_code_of(rc);
     if (!o->resuming) { /* the session's inputs are durable before its first candle */
         s->ses = session_json(s, wsu, restu);
         if (sl_state_write_session(s, s->ses))
-            goto done;
+            return PT_EXIT_FAILURE;
     }
-    if ((rc = sl_dash_start(s))) {
-        code = exit_code_of(rc);
-        goto done;
-    }
-    if ((rc = start_feed(s, wsu, restu))) {
-        code = exit_code_of(rc);
-        goto done;
-    }
+    if ((rc = sl_observe_serve(s))) /* the dashboard */
+        return exit_code_of(rc);
+    if ((rc = start_feed(s, wsu, restu)))
+        return exit_code_of(rc);
     /* before the lines below: a script may signal as soon as it reads them */
     ops_signal_install();
     /* the three lines a person needs first (stdout, flushed: scripts read them) */
@@ -564,53 +545,55 @@ int session_live_run(const session_live_config *cfg)
                (unsigned long long)session_ledger_recovered_fills(s->lg));
     printf("exchange: %s %s (rest %s)\n", o->exchange, wsu ? wsu : "(default)", restu ? restu : "(default)");
     fflush(stdout);
-    pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", cfg->mode, o->n_symbols,
+    pt_info("session %s: %d symbols, interval %lld ms, strategy %s, out %s", s->cfg->mode, o->n_symbols,
             (long long)o->interval_ms, o->strategy, s->outdir);
+    return 0;
+}
 
+static void live_loop(session *s)
+{
     s->t0_mono = pt_mono_ms();
     s->poll_due_mono = s->t0_mono + SL_POLL_US / LWS_US_PER_MS;
     lws_sul_schedule(s->cx, 0, &s->sul_poll, poll_cb, SL_POLL_US);
-    if (o->heartbeat_s > 0)
-        lws_sul_schedule(s->cx, 0, &s->sul_hb, hb_cb, (lws_usec_t)o->heartbeat_s * LWS_US_PER_SEC);
+    if (s->o->heartbeat_s > 0)
+        lws_sul_schedule(s->cx, 0, &s->sul_hb, hb_cb, (lws_usec_t)s->o->heartbeat_s * LWS_US_PER_SEC);
     while (!s->stopping)
         if (lws_service(s->cx, 0) < 0)
             break;
+}
 
-    /* ---- shutdown (docs/session.md): intake off, engine done, ledger synced,
-     * report, dashboard closed with 1001, then the context. */
+/* docs/session.md "Shutdown order": intake off, engine done, ledger synced,
+ * report, dashboard closed with 1001 (the context goes in live_free).
+ * Returns the exit code. */
+static int live_shutdown(session *s)
+{
     pt_info("session: stopping (%s)", s->stop_why ? s->stop_why : "loop ended");
     s->stopping = 1;
     feed_live_get_stats(s->feed, &s->fs_last);
-    fs = s->fs_last;
+    const feed_live_stats fs = s->fs_last;
     feed_live_free(s->feed); /* closes the exchange connection, joins the REST worker */
     s->feed = NULL;
     if (feed_perp_rec_sync(s->perp_rec))
         fail_output(s, PT_EIO, "mark/funding recording sync");
     sim_engine_finish(s->eng);
-    rc = sl_ledger_close(s, 0); /* flush + fdatasync trades.csv and portfolio.csv */
+    int rc = sl_ledger_close(s, 0); /* flush + fdatasync trades.csv and portfolio.csv */
     if (rc)
         fail_output(s, rc, "ledger close");
     if (sl_state_close(s))
         fail_output(s, PT_EIO, "candle recording sync");
     heartbeat(s);
-    sl_ops_stop(s); /* "stop" notification + final health report */
+    sl_observe_stop(s); /* ops: "stop" notification + final health report */
     if (ops_signal_stop_count() < 2) { /* a second signal: exit now, the ledger is synced */
-        rep = report_json(s, &fs);
+        cJSON *rep = report_json(s, &fs);
         if (session_write_json(s->outdir, "report.json", rep))
             fail_output(s, PT_EIO, "report");
-        if (s->wss) {
-            sl_dash_end(s); /* queued before the close: wss_close_all flushes first */
-            wss_close_all(s->wss, 1001);
-            int64_t until = pt_mono_ms() + SL_CLOSE_GRACE_MS;
-            while (pt_mono_ms() < until && ops_signal_stop_count() < 2)
-                if (lws_service(s->cx, 0) < 0)
-                    break;
-        }
+        cJSON_Delete(rep);
+        sl_observe_end(s); /* the dashboard: "session ended", then the 1001 close */
     }
-    code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
+    int code = s->io_err ? PT_EXIT_FAILURE : PT_EXIT_OK;
     if (!s->closed && !s->replayed && !s->io_err) { /* no data at all: a failure, and why */
         const char *why = fs.last_error[0] ? fs.last_error : "the exchange sent no closed candle";
-        fprintf(stderr, "papertrader %s: session ended with 0 candles: feed %s (%s)\n", cfg->mode,
+        fprintf(stderr, "papertrader %s: session ended with 0 candles: feed %s (%s)\n", s->cfg->mode,
                 feed_sym_status_name(s->sym[0].status), why);
         pt_err_log("session: ended with 0 candles: feed %s (%s)", feed_sym_status_name(s->sym[0].status), why);
         code = PT_EXIT_FAILURE;
@@ -622,15 +605,11 @@ int session_live_run(const session_live_config *cfg)
                (unsigned long long)s->closed, (unsigned long long)pf_fill_count(sim_engine_portfolio(s->eng)),
                s->outdir);
     fflush(stdout);
-    goto done;
-refuse: /* resume found a ledger or recording that does not add up: files left as found */
-    code = rc == PT_ECORRUPT ? PT_EXIT_CORRUPT : PT_EXIT_FAILURE;
-    if (rc == PT_ECORRUPT)
-        fprintf(stderr, "papertrader %s: refusing to resume %s: its recorded state is corrupt or does not match "
-                        "session.json (file:line in the log above); files left as they are\n", cfg->mode,
-                s->outdir);
-done:
-    cJSON_Delete(rep);
+    return code;
+}
+
+static void live_free(session *s)
+{
     cJSON_Delete(s->ses);
     if (s->cx) {
         lws_sul_cancel(&s->sul_poll);
@@ -641,15 +620,40 @@ done:
     feed_xsim_free(s->xsim);
     if (s->cx)
         lws_context_destroy(s->cx);
-    wss_free(s->wss); /* after the context: lws calls into it while destroying */
     sl_ledger_close(s, 0);
     sl_state_close(s);
     session_unlock(s->lock_fd); /* last: the folder is ours until everything is closed */
     sim_engine_free(s->eng);
     pf_metrics_free(s->m);
-    sl_ops_free(s); /* flushes the notifier (bounded) while the log is still open */
-    if (logs_open)
+    sl_observe_free(s); /* after the context (lws calls into wss while destroying); ops flushes
+                           the notifier (bounded) while the log is still open */
+    if (s->logs_open)
         ops_log_close();
     free(s);
+}
+
+int session_live_run(const session_live_config *cfg)
+{
+    const session_opts *o = cfg->o;
+    if (o->n_symbols < 1) {
+        fprintf(stderr, "papertrader %s: give --symbols A,B (or [feed] symbols)\n", cfg->mode);
+        return PT_EXIT_USAGE;
+    }
+    for (int i = 0; i < o->n_symbols; i++)
+        if (strchr(o->symbols[i], '/') || o->symbols[i][0] == '.') {
+            fprintf(stderr, "papertrader %s: symbol '%s' cannot name a file\n", cfg->mode, o->symbols[i]);
+            return PT_EXIT_USAGE;
+        }
+    session *s = live_new(cfg);
+    if (!s)
+        return PT_EXIT_FAILURE;
+    int code = live_prepare(s);
+    if (!code)
+        code = live_connect(s);
+    if (!code) {
+        live_loop(s);
+        code = live_shutdown(s);
+    }
+    live_free(s);
     return code;
 }

@@ -1,4 +1,4 @@
-/* report_html: the self-contained backtest report (report_html.h).
+/* report_html: the self-contained backtest report (session.h).
  * report_data.c reads the folder into bounded buffers; this file writes the
  * page in one pass: skeleton, inlined CSS and JS, and a JSON data block in
  * which every '<' is written as \u003c, so no data can close the script tag
@@ -71,7 +71,7 @@ static void put_equity(FILE *o, const rh_eq *e, uint64_t bad)
 {
     fprintf(o, "{\"rows\":%llu,\"bad_rows\":%llu,\"stride\":%llu,\"cap\":%d,",
             (unsigned long long)e->rows, (unsigned long long)bad,
-            (unsigned long long)e->stride, REPORT_EQ_POINTS);
+            (unsigned long long)e->stride, SESSION_REPORT_EQ_POINTS);
 #define EQ_T(i) e->p[i].t
 #define EQ_V(i) e->p[i].eq
 #define EQ_D(i) e->p[i].dd
@@ -86,7 +86,7 @@ static void put_equity(FILE *o, const rh_eq *e, uint64_t bad)
 static void put_candles(FILE *o, const rh_candles *cs)
 {
     fprintf(o, "{\"cap\":%d,\"max_symbols\":%d,\"skipped\":%llu,\"rejected\":%llu,\"errors\":",
-            REPORT_CANDLES, REPORT_SYMBOLS, (unsigned long long)cs->skipped,
+            SESSION_REPORT_CANDLES, SESSION_REPORT_SYMBOLS, (unsigned long long)cs->skipped,
             (unsigned long long)cs->rejected);
     put_json(o, cs->errors);
     fputs(",\"series\":[", o);
@@ -95,7 +95,7 @@ static void put_candles(FILE *o, const rh_candles *cs)
         fputs(k ? ",{\"symbol\":" : "{\"symbol\":", o);
         put_str(o, s->sym);
         fprintf(o, ",\"total\":%llu,", (unsigned long long)s->total);
-#define BAR(i) s->b[(s->head + (i)) % REPORT_CANDLES]
+#define BAR(i) s->b[(s->head + (i)) % SESSION_REPORT_CANDLES]
 #define BAR_T(i) BAR(i).t
 #define BAR_O(i) BAR(i).o
 #define BAR_H(i) BAR(i).h
@@ -118,9 +118,9 @@ static void put_candles(FILE *o, const rh_candles *cs)
 static void put_trades(FILE *o, const rh_trades *tr, uint64_t rows, uint64_t bad)
 {
     fprintf(o, "{\"rows\":%llu,\"bad_rows\":%llu,\"cap\":%d,\"list\":[",
-            (unsigned long long)rows, (unsigned long long)bad, REPORT_TRADES);
+            (unsigned long long)rows, (unsigned long long)bad, SESSION_REPORT_TRADES);
     for (size_t i = 0; i < tr->n; i++) {
-        const rh_trade *t = &tr->v[(tr->head + i) % REPORT_TRADES];
+        const rh_trade *t = &tr->v[(tr->head + i) % SESSION_REPORT_TRADES];
         fputs(i ? ",{\"t\":" : "{\"t\":", o);
         put_i64(o, t->t);
         fputs(",\"symbol\":", o);
@@ -152,7 +152,7 @@ static int put_asset(FILE *o, const char *path, const char *builtin, const char 
     char *text = NULL;
     size_t len;
     const char *body;
-    int rc = app_report_slurp(path, RH_ASSET_MAX, 0, &text, &len);
+    int rc = session_report_slurp(path, RH_ASSET_MAX, 0, &text, &len);
     if (rc == PT_ENOMEM)
         return rc;
     if (rc) {
@@ -279,27 +279,27 @@ static int write_atomic(const rh_data *d, const char *vendor)
     return PT_OK;
 }
 
-int app_report_html_write(const char *out_dir, const char *vendor_js_path)
+int session_report_html_write(const char *out_dir, const char *vendor_js_path)
 {
     rh_data d = {.dir = out_dir};
-    int rc = app_report_read(&d);
+    int rc = session_report_read(&d);
     if (!rc)
         rc = write_atomic(&d, vendor_js_path ? vendor_js_path : wss_default_vendor_js());
-    app_report_data_free(&d);
+    session_report_data_free(&d);
     return rc;
 }
 
 /* ------------------------------------------------------------ during a run */
-struct app_report_run {
+struct session_report_run {
     rh_data d;
     int oom;
 };
 
-int app_report_run_new(app_report_run **out)
+int session_report_run_new(session_report_run **out)
 {
-    app_report_run *r = calloc(1, sizeof *r);
-    if (!r || app_report_alloc(&r->d)) {
-        app_report_run_free(r);
+    session_report_run *r = calloc(1, sizeof *r);
+    if (!r || session_report_alloc(&r->d)) {
+        session_report_run_free(r);
         return PT_ENOMEM;
     }
     r->d.collected = 1;
@@ -307,39 +307,39 @@ int app_report_run_new(app_report_run **out)
     return PT_OK;
 }
 
-void app_report_run_candle(app_report_run *r, const pt_candle *c)
+void session_report_run_candle(session_report_run *r, const pt_candle *c)
 {
-    if (r && !r->oom && app_report_candle_add(&r->d.cs, c))
+    if (r && !r->oom && session_report_candle_add(&r->d.cs, c))
         r->oom = 1;
 }
 
-void app_report_run_row(app_report_run *r, int64_t ts, double equity, double drawdown)
+void session_report_run_row(session_report_run *r, int64_t ts, double equity, double drawdown)
 {
     if (r)
-        app_report_eq_add(r->d.eq, ts, equity, drawdown);
+        session_report_eq_add(r->d.eq, ts, equity, drawdown);
 }
 
-void app_report_run_rejected(app_report_run *r, uint64_t rows)
+void session_report_run_rejected(session_report_run *r, uint64_t rows)
 {
     if (r)
         r->d.cs.rejected = rows;
 }
 
-int app_report_run_write(app_report_run *r, const char *out_dir, const char *vendor_js_path)
+int session_report_run_write(session_report_run *r, const char *out_dir, const char *vendor_js_path)
 {
     if (!r || r->oom)
-        return app_report_html_write(out_dir, vendor_js_path);
+        return session_report_html_write(out_dir, vendor_js_path);
     r->d.dir = out_dir;
-    int rc = app_report_read(&r->d);
+    int rc = session_report_read(&r->d);
     if (!rc)
         rc = write_atomic(&r->d, vendor_js_path ? vendor_js_path : wss_default_vendor_js());
     return rc;
 }
 
-void app_report_run_free(app_report_run *r)
+void session_report_run_free(session_report_run *r)
 {
     if (!r)
         return;
-    app_report_data_free(&r->d);
+    session_report_data_free(&r->d);
     free(r);
 }

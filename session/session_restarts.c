@@ -49,7 +49,7 @@ int sl_restart_enter(session *s)
         pt_err_log("session: %s: the last %ld starts ended within %.0f s without a clean stop; not starting "
                    "again (restart loop). Read errors.log, fix the cause, then delete %s",
                    s->outdir, failed, ops_config_get_num(s->o->cfg, "session", "restart_healthy_s", 600), path);
-        sl_ops_post_error(s, "restart loop: %ld failed starts in a row in %s; the session stays down until %s "
+        sl_observe_error(s, "restart loop: %ld failed starts in a row in %s; the session stays down until %s "
                              "is deleted", failed, s->outdir, path);
         return PT_EBUSY;
     }

@@ -2,7 +2,7 @@
  * (report_internal.h): report.json, session.json, the ledger CSVs streamed
  * with libcsv into bounded buffers, and the input candle files named in
  * session.json through feed/'s reader, exactly as the backtest read them.
- * Must never: write anything, or hold more than the caps in report_html.h. */
+ * Must never: write anything, or hold more than the caps in session.h. */
 #include "report_internal.h"
 
 #include "feed.h"
@@ -20,7 +20,7 @@
 #define RH_BAD_LOG 5          /* bad rows logged per file; all are counted */
 
 /* ------------------------------------------------------------ small files */
-int app_report_slurp(const char *path, size_t max, int optional, char **out, size_t *len)
+int session_report_slurp(const char *path, size_t max, int optional, char **out, size_t *len)
 {
     int rc = PT_EIO;
     char *buf = NULL;
@@ -73,7 +73,7 @@ static cJSON *read_json(const char *path, int required, int *rc)
 {
     char *text = NULL;
     size_t len;
-    *rc = app_report_slurp(path, RH_JSON_MAX, !required, &text, &len);
+    *rc = session_report_slurp(path, RH_JSON_MAX, !required, &text, &len);
     if (*rc)
         return NULL;
     cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
@@ -220,7 +220,7 @@ done:
 /* ------------------------------------------------------------ equity curve */
 static void eq_push(rh_eq *e)
 {
-    if (e->n == REPORT_EQ_POINTS) {
+    if (e->n == SESSION_REPORT_EQ_POINTS) {
         for (size_t i = 0; i < e->n / 2; i++) {
             rh_pt a = e->p[2 * i], b = e->p[2 * i + 1];
             e->p[i] = (rh_pt){b.t, b.eq, a.dd > b.dd ? a.dd : b.dd};
@@ -232,7 +232,7 @@ static void eq_push(rh_eq *e)
     e->in_bucket = 0;
 }
 
-void app_report_eq_add(rh_eq *e, int64_t t, double eq, double dd)
+void session_report_eq_add(rh_eq *e, int64_t t, double eq, double dd)
 {
     if (!e->in_bucket)
         e->acc = (rh_pt){t, eq, dd};
@@ -252,7 +252,7 @@ static int eq_row(rh_csv *c, void *ud)
     double eq, dd;
     if (fint(c, PF_TS, &t) || fnum(c, PF_EQ, &eq) || fnum(c, PF_DD, &dd))
         return 1;
-    app_report_eq_add(ud, t, eq, dd);
+    session_report_eq_add(ud, t, eq, dd);
     return 0;
 }
 
@@ -276,9 +276,9 @@ static int trade_row(rh_csv *c, void *ud)
     copy_field(c, TR_SIDE, t.side, sizeof t.side);
     copy_field(c, TR_TYPE, t.type, sizeof t.type);
     copy_field(c, TR_REASON, t.reason, sizeof t.reason);
-    size_t at = (tr->head + tr->n) % REPORT_TRADES;
-    if (tr->n == REPORT_TRADES)
-        tr->head = (tr->head + 1) % REPORT_TRADES;
+    size_t at = (tr->head + tr->n) % SESSION_REPORT_TRADES;
+    if (tr->n == SESSION_REPORT_TRADES)
+        tr->head = (tr->head + 1) % SESSION_REPORT_TRADES;
     else
         tr->n++;
     tr->v[at] = t;
@@ -292,26 +292,26 @@ static void count_reject(const feed_reject *r, void *ud)
     ((rh_candles *)ud)->rejected++; /* the backtest already reported them */
 }
 
-int app_report_candle_add(rh_candles *cs, const pt_candle *c)
+int session_report_candle_add(rh_candles *cs, const pt_candle *c)
 {
     rh_series *s = NULL;
     for (size_t i = 0; i < cs->ns && !s; i++)
         if (!strcmp(cs->s[i].sym, c->symbol))
             s = &cs->s[i];
     if (!s) {
-        if (cs->ns == REPORT_SYMBOLS) {
+        if (cs->ns == SESSION_REPORT_SYMBOLS) {
             cs->skipped++;
             return PT_OK;
         }
         s = &cs->s[cs->ns];
-        if (!(s->b = malloc(REPORT_CANDLES * sizeof *s->b)))
+        if (!(s->b = malloc(SESSION_REPORT_CANDLES * sizeof *s->b)))
             return PT_ENOMEM;
         cs->ns++;
         snprintf(s->sym, sizeof s->sym, "%s", c->symbol);
     }
-    size_t at = (s->head + s->n) % REPORT_CANDLES;
-    if (s->n == REPORT_CANDLES)
-        s->head = (s->head + 1) % REPORT_CANDLES;
+    size_t at = (s->head + s->n) % SESSION_REPORT_CANDLES;
+    if (s->n == SESSION_REPORT_CANDLES)
+        s->head = (s->head + 1) % SESSION_REPORT_CANDLES;
     else
         s->n++;
     s->b[at] = (rh_bar){c->ts_ms, c->open, c->high, c->low, c->close};
@@ -335,7 +335,7 @@ static int read_candle_file(const char *path, const char *symbol, rh_candles *cs
     int rc = feed_source_csv(path, &co, &src);
     pt_candle c;
     while (!rc && (rc = src.ops->next(src.self, &c)) == PT_OK)
-        rc = app_report_candle_add(cs, &c);
+        rc = session_report_candle_add(cs, &c);
     feed_source_free(&src);
     if (rc == PT_ENOMEM)
         return rc;
@@ -411,10 +411,10 @@ static int read_ledgers(rh_data *d, int collected)
     return PT_OK; /* bad or missing ledgers are shown as such, not fatal */
 }
 
-int app_report_alloc(rh_data *d)
+int session_report_alloc(rh_data *d)
 {
     d->eq = calloc(1, sizeof *d->eq);
-    d->tr.v = malloc(REPORT_TRADES * sizeof *d->tr.v);
+    d->tr.v = malloc(SESSION_REPORT_TRADES * sizeof *d->tr.v);
     d->cs.errors = cJSON_CreateArray();
     if (!d->eq || !d->tr.v || !d->cs.errors) {
         pt_err_log("report: out of memory");
@@ -424,10 +424,10 @@ int app_report_alloc(rh_data *d)
     return PT_OK;
 }
 
-int app_report_read(rh_data *d)
+int session_report_read(rh_data *d)
 {
     char path[4096];
-    int rc = d->eq ? PT_OK : app_report_alloc(d);
+    int rc = d->eq ? PT_OK : session_report_alloc(d);
     if (rc)
         return rc;
     snprintf(path, sizeof path, "%s/report.json", d->dir);
@@ -446,7 +446,7 @@ int app_report_read(rh_data *d)
     return PT_OK;
 }
 
-void app_report_data_free(rh_data *d)
+void session_report_data_free(rh_data *d)
 {
     if (!d)
         return;
