@@ -229,6 +229,9 @@ static void fill_orders(sim_engine *e, sim_symbol *s, const pt_candle *c)
             if (q > cap)
                 q = cap;
         }
+        /* only the volume cap leaves a rest open; the lot step's rounding
+         * down is the whole order (its rest could never fill: no cash) */
+        int capped = q < want;
         if (entry && want > 0 && sim_rules_qty(e, s, o, price, c->ts_ms, &q)) {
             order_event(e, s, o, c->ts_ms, SIM_ORDER_REJECTED, "order_rules");
             e->st.rejected_orders++;
@@ -260,7 +263,7 @@ static void fill_orders(sim_engine *e, sim_symbol *s, const pt_candle *c)
             s->trail_stop = 0;
             s->protect_armed = 0;
         }
-        if (q < want) { /* partial: the rest stays open with a fixed size */
+        if (capped && q < want) { /* partial: the rest stays open with a fixed size */
             o->qty = want - q;
             order_event(e, s, o, c->ts_ms, SIM_ORDER_PARTIAL, "volume_cap");
             i++;

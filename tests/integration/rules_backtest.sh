@@ -34,6 +34,16 @@ for x, y in zip(a, b):
 PY
 grep -q '"lot_step":	"0.1"' "$T/cfg/rules.json" && ok "the backtest records its rules in DIR/rules.json" || bad "DIR/rules.json" "$(cat "$T/cfg/rules.json" 2>&1)"
 
+# all-in sizing on a coarse lot step: the rounded-down entry is the whole
+# order (its rest once stayed open and was blocked as insufficient_cash at
+# every following candle, and, with cash left, could have filled later)
+run_pt backtest --strategy sma_cross --param fast=5 --param slow=12 --min-quality 0 --quiet \
+  --rule ALT:lot_step=100 --out "$T/allin" "$F"
+expect_exit 0 "all-in entries on a lot step of 100"
+if grep -q '"insufficient_cash":[[:space:]]*0' "$T/allin/report.json" &&
+   grep -q '"rules_rounded":[[:space:]]*[1-9]' "$T/allin/report.json"; then ok "rounded entries leave no rest open (no insufficient_cash blocks)"
+else bad "rounded entries leave no rest open" "$(grep -o '"insufficient_cash":[^,]*\|"rules_rounded":[^,]*' "$T/allin/report.json")"; fi
+
 run_pt backtest "${ARGS[@]}" --rules "$T/cfg/rules.json" --out "$T/file" "$F"
 expect_exit 0 "backtest --rules FILE"
 cmp -s "$T/cfg/trades.csv" "$T/file/trades.csv" && ok "--rules FILE trades as the config's keys" || bad "--rules FILE vs config"
